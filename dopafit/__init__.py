@@ -1,0 +1,42 @@
+"""dopafit: fit distributional and classical TD accounts to dopamine recordings.
+
+The public API is re-exported here lazily: ``import dopafit`` imports no heavy dependency
+(pynwb, matplotlib, dask, numba) and compiles nothing; each name is imported on first use.
+
+Examples
+--------
+>>> import dopafit
+>>> dopafit.__version__  # doctest: +ELLIPSIS
+'...'
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from dopafit._version import __version__
+from dopafit.errors import DopafitError
+
+# public name -> module that defines it
+_LAZY = {
+    # data model
+    "make_responses": "dopafit.schema",
+    "validate_responses": "dopafit.schema",
+    "open_responses": "dopafit.schema",
+    "to_netcdf": "dopafit.schema",
+}
+
+__all__ = ["DopafitError", "__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dopafit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

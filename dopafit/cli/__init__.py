@@ -1,0 +1,69 @@
+"""The ``dopafit`` command line: parse options, call the library, write outputs; no maths.
+
+Subcommands live in their own modules under :mod:`dopafit.cli` and are imported only when
+invoked, so ``dopafit --help`` stays fast. Every :class:`dopafit.DopafitError` is printed as
+one line (``dopafit: error: ...``) with exit code 1; usage errors exit with code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from dopafit._version import __version__
+from dopafit.errors import DopafitError
+
+# command name -> (module, function, one-line help shown in `dopafit --help`)
+_COMMANDS: dict[str, tuple[str, str, str]] = {}
+
+
+class _LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx):
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx, cmd_name):
+        entry = _COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module, attr, _ = entry
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, _COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dopafit")
+def cli():
+    """Fit distributional and classical TD accounts to dopamine recordings.
+
+    \b
+    Examples:
+      dopafit simulate -o data_samples --preset samples
+      dopafit COMMAND --help
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``dopafit`` console script and ``python -m dopafit``."""
+    try:
+        cli.main(args=argv, prog_name="dopafit", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("dopafit: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except DopafitError as exc:
+        click.echo(f"dopafit: error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("dopafit: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(0)

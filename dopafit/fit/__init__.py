@@ -1,0 +1,1 @@
+"""Fitters: per-unit reversal points, asymmetric scaling and tau; learning models."""

@@ -1,0 +1,395 @@
+"""The responses data model: one ``xarray.Dataset`` of unit × trial responses.
+
+Loaders produce it, the simulator produces it (with ground truth), fitters consume it.
+
+Layout
+------
+dims
+    ``unit`` and ``trial``. Trials of a unit are in chronological order and left-aligned;
+    units with fewer trials (e.g. from another session) are padded at the end. A padded cell
+    has ``reward`` NaN and ``response`` NaN.
+data variables
+    ``response(unit, trial)`` float64: the trial's response (window rate minus baseline
+    rate, in ``attrs['response_units']``). NaN where the trial does not exist or the unit
+    has no usable response on it.
+coordinates
+    ``reward(unit, trial)`` float64 magnitude in ``attrs['reward_units']`` (NaN = no trial);
+    ``cued(unit, trial)`` bool; ``event_time(unit, trial)`` float64 seconds (the alignment
+    event, NaN for padding); per unit ``unit_id`` (str), ``session`` (str), ``subject``
+    (str) and ``baseline_rate`` (float64, mean baseline rate of the unit).
+optional per-unit ground truth (simulated data)
+    ``true_reversal_point``, ``true_tau``, ``true_alpha_pos``, ``true_alpha_neg``,
+    ``true_baseline``, ``true_gain``, ``true_noise``.
+attrs
+    ``response_units``, ``reward_units``, ``align``, ``window``, ``baseline``, ``source``,
+    ``dopafit_version`` (required); anything else that records how the data were made.
+
+Examples
+--------
+>>> import numpy as np
+>>> from dopafit import schema
+>>> ds = schema.make_responses(
+...     response=np.array([[1.0, -0.5, np.nan]]),
+...     reward=np.array([[5.0, 0.1, np.nan]]),
+...     unit_id=["u0"], session=["s0"], subject=["m0"],
+... )
+>>> schema.validate_responses(ds) is ds
+True
+>>> int(schema.trial_mask(ds).sum())
+2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from dopafit._version import __version__
+from dopafit.errors import FileNotFoundError_, NotNWBError, ResponsesError
+
+__all__ = [
+    "UNIT",
+    "TRIAL",
+    "RESPONSE",
+    "REWARD",
+    "CUED",
+    "EVENT_TIME",
+    "UNIT_ID",
+    "SESSION",
+    "SUBJECT",
+    "BASELINE_RATE",
+    "TRUTH_VARS",
+    "REQUIRED_ATTRS",
+    "make_responses",
+    "validate_responses",
+    "trial_mask",
+    "to_netcdf",
+    "open_responses",
+]
+
+# dims
+UNIT = "unit"
+TRIAL = "trial"
+# variables and coordinates
+RESPONSE = "response"
+REWARD = "reward"
+CUED = "cued"
+EVENT_TIME = "event_time"
+UNIT_ID = "unit_id"
+SESSION = "session"
+SUBJECT = "subject"
+BASELINE_RATE = "baseline_rate"
+
+TRUTH_VARS = (
+    "true_reversal_point",
+    "true_tau",
+    "true_alpha_pos",
+    "true_alpha_neg",
+    "true_baseline",
+    "true_gain",
+    "true_noise",
+)
+
+UNIT_TRIAL_COORDS = (REWARD, CUED, EVENT_TIME)
+UNIT_COORDS = (UNIT_ID, SESSION, SUBJECT, BASELINE_RATE)
+REQUIRED_ATTRS = (
+    "response_units",
+    "reward_units",
+    "align",
+    "window",
+    "baseline",
+    "source",
+    "dopafit_version",
+)
+
+_DEFAULT_ATTRS = {
+    "response_units": "spikes/s",
+    "reward_units": "ul",
+    "align": "reward",
+    "window": [0.2, 0.6],
+    "baseline": [-1.0, 0.0],
+    "source": "in-memory",
+}
+
+
+def make_responses(
+    response: np.ndarray,
+    reward: np.ndarray,
+    *,
+    cued: np.ndarray | None = None,
+    event_time: np.ndarray | None = None,
+    unit_id: Sequence[str] | None = None,
+    session: Sequence[str] | None = None,
+    subject: Sequence[str] | None = None,
+    baseline_rate: Sequence[float] | None = None,
+    attrs: dict | None = None,
+    unit_vars: dict[str, Sequence] | None = None,
+) -> xr.Dataset:
+    """Build a responses Dataset from arrays (the one constructor every producer uses).
+
+    Parameters
+    ----------
+    response, reward : ndarray, shape (n_unit, n_trial)
+        Responses and reward magnitudes; NaN reward marks a padded (absent) trial.
+    cued : ndarray of bool, shape (n_unit, n_trial), optional
+        Whether a cue predicted the reward. Default all False.
+    event_time : ndarray, shape (n_unit, n_trial), optional
+        Alignment-event time in seconds. Default NaN.
+    unit_id, session, subject : sequence of str, length n_unit, optional
+        Identifiers. Defaults ``"0", "1", ...``, ``"session"``, ``"subject"``.
+    baseline_rate : sequence of float, length n_unit, optional
+        Mean baseline rate per unit. Default NaN.
+    attrs : dict, optional
+        Overrides of the default attrs (see module docstring); ``dopafit_version`` is set.
+    unit_vars : dict, optional
+        Extra per-unit data variables (e.g. ground truth ``true_tau``).
+
+    Returns
+    -------
+    xarray.Dataset
+        A Dataset that passes :func:`validate_responses` if the inputs are consistent.
+    """
+    response = np.asarray(response, dtype=np.float64)
+    reward = np.asarray(reward, dtype=np.float64)
+    if response.ndim != 2 or reward.shape != response.shape:
+        raise ResponsesError(
+            "response and reward as 2-D arrays of equal shape (unit, trial)",
+            found=f"shapes {response.shape} and {reward.shape}",
+            remedy="pad units with fewer trials with NaN",
+        )
+    n_unit, n_trial = response.shape
+    if cued is None:
+        cued = np.zeros(response.shape, dtype=bool)
+    if event_time is None:
+        event_time = np.full(response.shape, np.nan)
+    if unit_id is None:
+        unit_id = [str(i) for i in range(n_unit)]
+    if session is None:
+        session = ["session"] * n_unit
+    if subject is None:
+        subject = ["subject"] * n_unit
+    if baseline_rate is None:
+        baseline_rate = np.full(n_unit, np.nan)
+    dims2 = (UNIT, TRIAL)
+    coords = {
+        UNIT: np.arange(n_unit),
+        TRIAL: np.arange(n_trial),
+        REWARD: (dims2, reward),
+        CUED: (dims2, np.asarray(cued, dtype=bool)),
+        EVENT_TIME: (dims2, np.asarray(event_time, dtype=np.float64)),
+        UNIT_ID: (UNIT, np.asarray([str(u) for u in unit_id], dtype=object)),
+        SESSION: (UNIT, np.asarray([str(s) for s in session], dtype=object)),
+        SUBJECT: (UNIT, np.asarray([str(s) for s in subject], dtype=object)),
+        BASELINE_RATE: (UNIT, np.asarray(baseline_rate, dtype=np.float64)),
+    }
+    data_vars = {RESPONSE: (dims2, response)}
+    for name, values in (unit_vars or {}).items():
+        data_vars[name] = (UNIT, np.asarray(values))
+    all_attrs = dict(_DEFAULT_ATTRS)
+    all_attrs.update(attrs or {})
+    all_attrs["dopafit_version"] = __version__
+    return xr.Dataset(data_vars, coords=coords, attrs=all_attrs)
+
+
+def trial_mask(ds: xr.Dataset) -> xr.DataArray:
+    """Boolean ``(unit, trial)`` mask of the cells that hold a real trial (finite reward)."""
+    return np.isfinite(ds[REWARD])
+
+
+def _problems(ds: xr.Dataset) -> list[str]:
+    problems: list[str] = []
+    if not isinstance(ds, xr.Dataset):
+        return [f"an object of type {type(ds).__name__}, not an xarray.Dataset"]
+    if RESPONSE not in ds:
+        problems.append(f"missing data variable '{RESPONSE}'")
+    elif ds[RESPONSE].dims != (UNIT, TRIAL):
+        problems.append(f"'{RESPONSE}' has dims {ds[RESPONSE].dims}, not ({UNIT!r}, {TRIAL!r})")
+    elif not np.issubdtype(ds[RESPONSE].dtype, np.floating):
+        problems.append(f"'{RESPONSE}' has dtype {ds[RESPONSE].dtype}, not float")
+    for name in UNIT_TRIAL_COORDS:
+        if name not in ds.variables:
+            problems.append(f"missing coordinate '{name}' (dims unit, trial)")
+        elif set(ds[name].dims) != {UNIT, TRIAL}:
+            problems.append(f"coordinate '{name}' has dims {ds[name].dims}, not (unit, trial)")
+    for name in UNIT_COORDS:
+        if name not in ds.variables:
+            problems.append(f"missing coordinate '{name}' (dim unit)")
+        elif ds[name].dims != (UNIT,):
+            problems.append(f"coordinate '{name}' has dims {ds[name].dims}, not (unit,)")
+    for name in REQUIRED_ATTRS:
+        if name not in ds.attrs:
+            problems.append(f"missing attr '{name}'")
+    if RESPONSE not in ds or REWARD not in ds.variables or ds[RESPONSE].dims != (UNIT, TRIAL):
+        return problems
+
+    reward = ds[REWARD].transpose(UNIT, TRIAL).values
+    response = ds[RESPONSE].values
+    if not np.issubdtype(reward.dtype, np.number):
+        return [*problems, f"'{REWARD}' has non-numeric dtype {reward.dtype}"]
+    inf_reward = np.isinf(reward)
+    if inf_reward.any():
+        problems.append(f"{int(inf_reward.sum())} infinite reward value(s)")
+    orphan = np.isfinite(response) & np.isnan(reward)
+    if orphan.any():
+        units = np.unique(np.nonzero(orphan)[0])
+        problems.append(
+            f"{int(orphan.sum())} response(s) with a NaN reward (units {_short(ds, units)})"
+        )
+    inf_resp = np.isinf(response)
+    if inf_resp.any():
+        problems.append(f"{int(inf_resp.sum())} infinite response value(s)")
+    empty = ~np.isfinite(reward).any(axis=1)
+    if empty.any():
+        problems.append(f"unit(s) with no trials: {_short(ds, np.nonzero(empty)[0])}")
+    if UNIT_ID in ds.variables and SESSION in ds.variables:
+        ids = ds[UNIT_ID].values
+        if len(set(zip(ds[SESSION].values, ids))) != len(ids):
+            problems.append("duplicate (session, unit_id) pairs")
+    return problems
+
+
+def _short(ds: xr.Dataset, idx: np.ndarray, limit: int = 5) -> str:
+    ids = [str(ds[UNIT_ID].values[i]) if UNIT_ID in ds.variables else str(i) for i in idx]
+    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    return ", ".join(ids[:limit]) + more
+
+
+def validate_responses(ds: xr.Dataset, *, file: str | PathLike | None = None) -> xr.Dataset:
+    """Check that ``ds`` follows the responses data model; raise listing every problem.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Candidate responses Dataset.
+    file : str or path-like, optional
+        File the Dataset came from, named in the error.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``ds`` itself, so that calls can be chained.
+
+    Raises
+    ------
+    ResponsesError
+        With every problem found (missing coordinate, wrong dims, non-finite rewards where a
+        response exists, units with no trials, missing attrs, ...).
+    """
+    problems = _problems(ds)
+    if problems:
+        raise ResponsesError(
+            "a responses Dataset (dims unit × trial, see dopafit.schema)",
+            found=f"{len(problems)} problem(s)",
+            problems=problems,
+            remedy="build it with dopafit.schema.make_responses or a dopafit loader",
+            file=file or (ds.attrs.get("source") if isinstance(ds, xr.Dataset) else None),
+        )
+    return ds
+
+
+def _encode_attrs(attrs: dict) -> dict:
+    out = {}
+    for key, value in attrs.items():
+        if isinstance(value, (bool, np.bool_)):
+            key, value = f"{key}__bool", int(value)
+        elif isinstance(value, (list, tuple)):
+            value = np.asarray(value)
+            if value.dtype == bool:
+                value = value.astype(np.int8)
+        elif isinstance(value, dict):
+            import json
+
+            key, value = f"{key}__json", json.dumps(value)
+        elif value is None:
+            key, value = f"{key}__none", ""
+        out[key] = value
+    return out
+
+
+def _decode_attrs(attrs: dict) -> dict:
+    import json
+
+    out = {}
+    for key, value in attrs.items():
+        if key.endswith("__json"):
+            out[key[: -len("__json")]] = json.loads(value)
+        elif key.endswith("__bool"):
+            out[key[: -len("__bool")]] = bool(value)
+        elif key.endswith("__none"):
+            out[key[: -len("__none")]] = None
+        elif isinstance(value, np.ndarray):
+            out[key] = value.tolist()
+        elif isinstance(value, np.generic):
+            out[key] = value.item()
+        else:
+            out[key] = value
+    return out
+
+
+def to_netcdf(ds: xr.Dataset, path: str | PathLike) -> Path:
+    """Write a dopafit Dataset (responses or fit) to netCDF4 with h5netcdf, attrs intact.
+
+    Nested attrs (dicts) are stored as JSON strings and ``None`` as a marker, so that
+    :func:`open_responses` gives back the same attrs. Object (string) coordinates are
+    stored as variable-length strings.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Dataset to write.
+    path : str or path-like
+        Destination (``.nc``).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(path)
+    out = ds.copy()
+    out.attrs = _encode_attrs(ds.attrs)
+    for name in out.variables:
+        out[name].attrs = _encode_attrs(out[name].attrs)
+    out.to_netcdf(path, engine="h5netcdf")
+    return path
+
+
+def open_responses(path: str | PathLike, *, validate: bool = True) -> xr.Dataset:
+    """Read a Dataset written by :func:`to_netcdf` (fully loaded, file closed).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.nc`` file written by dopafit.
+    validate : bool, default True
+        Run :func:`validate_responses` (turn off for fit results).
+
+    Returns
+    -------
+    xarray.Dataset
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError_(
+            "an existing netCDF file", found="no such path", file=path, remedy="check the path"
+        )
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as handle:
+            ds = handle.load()
+    except (OSError, ValueError) as exc:
+        raise NotNWBError(
+            "a netCDF4/HDF5 file written by dopafit",
+            found=f"an unreadable file ({exc.__class__.__name__}: {exc})",
+            remedy="re-create the file; it may be truncated",
+            file=path,
+        ) from None
+    ds.attrs = _decode_attrs(ds.attrs)
+    for name in ds.variables:
+        ds[name].attrs = _decode_attrs(ds[name].attrs)
+    if validate:
+        validate_responses(ds, file=path)
+    return ds

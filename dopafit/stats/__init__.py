@@ -1,0 +1,1 @@
+"""Statistics: simulation-calibrated comparison of accounts, decoding, task statistics."""
