@@ -24,6 +24,28 @@ _LAZY = {
     "validate_responses": "dopafit.schema",
     "open_responses": "dopafit.schema",
     "to_netcdf": "dopafit.schema",
+    # loaders
+    "load_nwb": "dopafit.io.nwb",
+    "describe_nwb": "dopafit.io.nwb",
+    "responses_from_spikes": "dopafit.io.tables",
+    "responses_from_signal": "dopafit.io.tables",
+    "convert_uchida_mat": "dopafit.io.uchida",
+    # simulation
+    "Task": "dopafit.simulate",
+    "get_task": "dopafit.simulate",
+    "expectile": "dopafit.simulate",
+    "make_population": "dopafit.simulate",
+    "make_trials": "dopafit.simulate",
+    "simulate_responses": "dopafit.simulate",
+    "simulate_session": "dopafit.simulate",
+    "simulate_learning": "dopafit.simulate",
+    "write_nwb": "dopafit.io.nwb_write",
+    # fitting
+    "fit_expectiles": "dopafit.fit.expectile",
+    "split_summary": "dopafit.fit.expectile",
+    # statistics: decoding and the variable-probability task
+    "decode_distribution": "dopafit.stats.decode",
+    "probability_task_stats": "dopafit.stats.probability",
 }
 
 __all__ = ["DopafitError", "__version__", *_LAZY]

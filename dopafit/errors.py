@@ -34,6 +34,7 @@ __all__ = [
     "EventTimesError",
     "FitError",
     "ConfigError",
+    "OutputExistsError",
     "DopafitWarning",
 ]
 
@@ -150,3 +151,7 @@ class ConfigError(DopafitError, ValueError):
 
 class DopafitWarning(UserWarning):
     """Something was dropped or flagged but the analysis went on (e.g. NaN event times)."""
+
+
+class OutputExistsError(DopafitError, FileExistsError):
+    """An output file exists and overwriting was not asked for."""

@@ -330,7 +330,9 @@ def _decode_attrs(attrs: dict) -> dict:
     return out
 
 
-def to_netcdf(ds: xr.Dataset, path: str | PathLike) -> Path:
+def to_netcdf(
+    ds: xr.Dataset, path: str | PathLike, *, group: str | None = None, mode: str = "w"
+) -> Path:
     """Write a dopafit Dataset (responses or fit) to netCDF4 with h5netcdf, attrs intact.
 
     Nested attrs (dicts) are stored as JSON strings and ``None`` as a marker, so that
@@ -343,6 +345,10 @@ def to_netcdf(ds: xr.Dataset, path: str | PathLike) -> Path:
         Dataset to write.
     path : str or path-like
         Destination (``.nc``).
+    group : str, optional
+        netCDF group to write into (several Datasets can share one file).
+    mode : {"w", "a"}, default "w"
+        ``"a"`` adds a group to an existing file.
 
     Returns
     -------
@@ -354,17 +360,21 @@ def to_netcdf(ds: xr.Dataset, path: str | PathLike) -> Path:
     out.attrs = _encode_attrs(ds.attrs)
     for name in out.variables:
         out[name].attrs = _encode_attrs(out[name].attrs)
-    out.to_netcdf(path, engine="h5netcdf")
+    out.to_netcdf(path, engine="h5netcdf", group=group, mode=mode)
     return path
 
 
-def open_responses(path: str | PathLike, *, validate: bool = True) -> xr.Dataset:
+def open_responses(
+    path: str | PathLike, *, group: str | None = None, validate: bool = True
+) -> xr.Dataset:
     """Read a Dataset written by :func:`to_netcdf` (fully loaded, file closed).
 
     Parameters
     ----------
     path : str or path-like
         A ``.nc`` file written by dopafit.
+    group : str, optional
+        netCDF group to read (e.g. ``"responses"`` or ``"fit"`` in a batch output).
     validate : bool, default True
         Run :func:`validate_responses` (turn off for fit results).
 
@@ -378,7 +388,7 @@ def open_responses(path: str | PathLike, *, validate: bool = True) -> xr.Dataset
             "an existing netCDF file", found="no such path", file=path, remedy="check the path"
         )
     try:
-        with xr.open_dataset(path, engine="h5netcdf") as handle:
+        with xr.open_dataset(path, engine="h5netcdf", group=group) as handle:
             ds = handle.load()
     except (OSError, ValueError) as exc:
         raise NotNWBError(

@@ -16,7 +16,12 @@ from dopafit._version import __version__
 from dopafit.errors import DopafitError
 
 # command name -> (module, function, one-line help shown in `dopafit --help`)
-_COMMANDS: dict[str, tuple[str, str, str]] = {}
+_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "fit": ("dopafit.cli.fit", "fit", "Batch-fit sessions (resumable, parallel with dask)."),
+    "simulate": ("dopafit.cli.simulate", "simulate", "Simulate sessions and write them as NWB."),
+    "inspect": ("dopafit.cli.inspect", "inspect", "Show what an NWB file holds and how it loads."),
+    "convert": ("dopafit.cli.convert", "convert", "Convert lab formats (Uchida MAT) to NWB."),
+}
 
 
 class _LazyGroup(click.Group):

@@ -1,0 +1,464 @@
+"""Fit many sessions: one machine or a dask cluster, resumable, atomic outputs.
+
+The unit of work is one input file (a session). For each, :func:`fit_session` loads the
+responses with :func:`dopafit.load_nwb`, fits them with :func:`dopafit.fit_expectiles` and writes
+``OUTDIR/sessions/<name>.nc`` holding two netCDF groups, ``responses`` and ``fit``. The file is
+written to a temporary name and renamed, so an interrupted run never leaves a file that looks
+complete. Each output records the SHA-256 of its input file and of the settings; a rerun skips
+sessions whose output matches both.
+
+After all sessions, :func:`combine` pools the responses of every successful session into one
+population (the utility axis and the split-half statistics are population quantities) and writes
+``OUTDIR/population.nc`` (groups ``responses`` and ``fit``) and the tidy per-unit table
+``OUTDIR/units.csv``.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from dopafit._version import __version__
+from dopafit.errors import ConfigError, DopafitError, FileNotFoundError_
+
+__all__ = [
+    "BatchSettings",
+    "SessionResult",
+    "find_inputs",
+    "fit_session",
+    "run_batch",
+    "combine",
+    "atomic_path",
+]
+
+SESSIONS_DIR = "sessions"
+POPULATION_FILE = "population.nc"
+UNITS_FILE = "units.csv"
+FAILURES_FILE = "failures.csv"
+
+
+@dataclass
+class BatchSettings:
+    """Everything that determines a session's output (hashed for resumability).
+
+    Parameters
+    ----------
+    load : dict
+        Keyword arguments of :func:`dopafit.load_nwb` (window, baseline, align, columns, ...).
+    fit : dict
+        Keyword arguments of :func:`dopafit.fit_expectiles` (axis, method, n_splits, seed, ...).
+    """
+
+    load: dict = field(default_factory=dict)
+    fit: dict = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys), the basis of :attr:`sha256`."""
+        return json.dumps(asdict(self), sort_keys=True, default=_jsonable)
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the settings and the dopafit version."""
+        text = f"{self.to_json()}|dopafit {__version__}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike) -> BatchSettings:
+        """Read ``[load]`` and ``[fit]`` tables from a TOML file."""
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python < 3.11
+            import tomli as tomllib
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError_(
+                "an existing TOML config file", found="no such file", file=path
+            )
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                "a valid TOML file", found=str(exc), file=path, remedy="fix the syntax"
+            ) from None
+        unknown = sorted(set(data) - {"load", "fit"})
+        if unknown:
+            raise ConfigError(
+                "only the tables [load] and [fit]",
+                found=f"table(s) {', '.join(unknown)}",
+                file=path,
+                remedy="move those options under [load] or [fit]",
+            )
+        return cls(load=dict(data.get("load", {})), fit=dict(data.get("fit", {})))
+
+
+def _jsonable(value):
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (set, tuple)):
+        return list(value)
+    return str(value)
+
+
+@dataclass
+class SessionResult:
+    """Outcome of one session: ``status`` is ``"done"``, ``"skipped"`` or ``"failed"``."""
+
+    path: str
+    output: str | None
+    status: str
+    reason: str = ""
+    seconds: float = 0.0
+    n_units: int = 0
+
+
+def find_inputs(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Expand files, directories (recursively ``*.nwb``) and glob patterns.
+
+    Parameters
+    ----------
+    paths : iterable of str or path-like
+
+    Returns
+    -------
+    list of pathlib.Path
+        Unique, sorted by path. A path that matches nothing raises.
+
+    Raises
+    ------
+    FileNotFoundError_
+        For a path or pattern that matches nothing.
+    """
+    found: list[Path] = []
+    for raw in paths:
+        text = str(raw)
+        path = Path(text)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*.nwb") if p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        elif glob.has_magic(text):
+            matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
+            if not matches:
+                raise FileNotFoundError_(
+                    "files matching the pattern", found="no match", file=text, remedy="check it"
+                )
+            found.extend(m for m in matches if m.is_file())
+        else:
+            raise FileNotFoundError_(
+                "an existing file, directory or glob pattern",
+                found="no such path",
+                file=text,
+                remedy="check the path",
+            )
+    unique = sorted({p.resolve(): p for p in found}.values(), key=lambda p: str(p.resolve()))
+    return unique
+
+
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def output_name(path: Path, taken: set[str] | None = None) -> str:
+    """Output file name for an input: its stem, made unique within a batch."""
+    name = path.stem
+    if taken is not None:
+        base, k = name, 1
+        while name in taken:
+            k += 1
+            name = f"{base}-{k}"
+        taken.add(name)
+    return f"{name}.nc"
+
+
+class atomic_path:
+    """Context manager giving a temporary path that replaces ``target`` on success only.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
+    >>> with atomic_path(target) as tmp:
+    ...     _ = tmp.write_text("complete")
+    >>> target.read_text()
+    'complete'
+    """
+
+    def __init__(self, target: str | os.PathLike):
+        self.target = Path(target)
+        self.tmp = self.target.with_name(f".{self.target.name}.tmp-{os.getpid()}")
+
+    def __enter__(self) -> Path:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            os.replace(self.tmp, self.target)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def _read_stamp(path: Path) -> dict | None:
+    """The provenance attrs of an existing output, or None if unreadable."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            attrs = handle["fit"].attrs if "fit" in handle else handle.attrs
+            return {
+                "input_sha256": _text(attrs.get("input_sha256")),
+                "settings_sha256": _text(attrs.get("settings_sha256")),
+            }
+    except (OSError, KeyError):
+        return None
+
+
+def _text(value) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode()
+    return None if value is None else str(value)
+
+
+def fit_session(
+    path: str | os.PathLike,
+    output: str | os.PathLike,
+    settings: BatchSettings,
+    *,
+    overwrite: bool = False,
+    numba_threads: int | None = None,
+) -> SessionResult:
+    """Load, fit and write one session; never raises for bad input (returns ``failed``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        Input NWB file.
+    output : str or path-like
+        Output netCDF path (groups ``responses`` and ``fit``).
+    settings : BatchSettings
+        Load and fit options.
+    overwrite : bool, default False
+        Redo even if a matching output exists.
+    numba_threads : int, optional
+        Threads for numba kernels in this call (results do not depend on it).
+
+    Returns
+    -------
+    SessionResult
+    """
+    from dopafit import schema
+
+    start = time.perf_counter()
+    path, output = Path(path), Path(output)
+    try:
+        input_hash = file_sha256(path)
+        if output.exists() and not overwrite:
+            stamp = _read_stamp(output)
+            if stamp == {"input_sha256": input_hash, "settings_sha256": settings.sha256}:
+                return SessionResult(str(path), str(output), "skipped", "up to date")
+        if numba_threads is not None:
+            import numba
+
+            numba.set_num_threads(max(1, min(numba_threads, numba.config.NUMBA_NUM_THREADS)))
+        from dopafit.fit.expectile import fit_expectiles
+        from dopafit.io.nwb import load_nwb
+
+        responses = load_nwb(path, **settings.load)
+        fit = fit_expectiles(responses, **settings.fit)
+        stamp = {
+            "input_file": str(path),
+            "input_sha256": input_hash,
+            "settings_sha256": settings.sha256,
+            "settings": json.loads(settings.to_json()),
+        }
+        responses = responses.assign_attrs(stamp)
+        fit = fit.assign_attrs(stamp)
+        with atomic_path(output) as tmp:
+            schema.to_netcdf(responses, tmp, group="responses")
+            schema.to_netcdf(fit, tmp, group="fit", mode="a")
+        n_units = int(responses.sizes["unit"])
+        return SessionResult(
+            str(path), str(output), "done", seconds=time.perf_counter() - start, n_units=n_units
+        )
+    except DopafitError as exc:
+        reason = str(exc)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        reason = f"{path}: {exc.__class__.__name__}: {exc}"
+    return SessionResult(
+        str(path), None, "failed", " ".join(reason.split()), time.perf_counter() - start
+    )
+
+
+def run_batch(
+    paths: Sequence[str | os.PathLike],
+    outdir: str | os.PathLike,
+    settings: BatchSettings | None = None,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    overwrite: bool = False,
+    on_result: Callable[[SessionResult], None] | None = None,
+) -> list[SessionResult]:
+    """Fit every input file into ``outdir/sessions``; a failing file never stops the batch.
+
+    Parameters
+    ----------
+    paths : sequence of str or path-like
+        Files, directories or globs (see :func:`find_inputs`).
+    outdir : str or path-like
+        Output directory (created).
+    settings : BatchSettings, optional
+        Load and fit options (defaults of both functions otherwise).
+    workers : int, default 1
+        1 runs in this process; N > 1 starts a dask ``LocalCluster`` of N single-threaded
+        worker processes.
+    scheduler : str, optional
+        Address of an existing dask scheduler (``tcp://host:8786``); overrides ``workers``.
+    overwrite : bool, default False
+        Redo sessions whose output is up to date.
+    on_result : callable, optional
+        Called with each :class:`SessionResult` as it completes (progress display).
+
+    Returns
+    -------
+    list of SessionResult
+        In input order. Results are identical whatever ``workers`` is.
+    """
+    settings = settings or BatchSettings()
+    outdir = Path(outdir)
+    inputs = find_inputs(paths)
+    sessions_dir = outdir / SESSIONS_DIR
+    sessions_dir.mkdir(parents=True, exist_ok=True)
+    for stale in sessions_dir.glob(".*.tmp-*"):
+        stale.unlink(missing_ok=True)
+    taken: set[str] = set()
+    jobs = [(p, sessions_dir / output_name(p, taken)) for p in inputs]
+    notify = on_result or (lambda result: None)
+    results: dict[int, SessionResult] = {}
+    if scheduler is None and workers <= 1:
+        for i, (src, dst) in enumerate(jobs):
+            results[i] = fit_session(src, dst, settings, overwrite=overwrite)
+            notify(results[i])
+    else:
+        results = _run_dask(jobs, settings, workers, scheduler, overwrite, notify)
+    return [results[i] for i in range(len(jobs))]
+
+
+def _run_dask(jobs, settings, workers, scheduler, overwrite, notify) -> dict[int, SessionResult]:
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        futures = {
+            client.submit(
+                fit_session,
+                src,
+                dst,
+                settings,
+                overwrite=overwrite,
+                numba_threads=1,
+                key=f"dopafit-{i}-{dst.stem}",
+                pure=False,
+            ): i
+            for i, (src, dst) in enumerate(jobs)
+        }
+        results = {}
+        for future in as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            notify(results[i])
+        return results
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def combine(outdir: str | os.PathLike, settings: BatchSettings | None = None) -> Path | None:
+    """Pool the responses of all session outputs and fit the population.
+
+    Writes ``population.nc`` (groups ``responses`` and ``fit``) and ``units.csv`` in
+    ``outdir``, atomically. Returns the population path, or None when no session succeeded.
+    """
+    import xarray as xr
+
+    from dopafit import schema
+    from dopafit.fit.expectile import fit_expectiles
+
+    settings = settings or BatchSettings()
+    outdir = Path(outdir)
+    files = sorted((outdir / SESSIONS_DIR).glob("*.nc"))
+    if not files:
+        return None
+    parts = [schema.open_responses(f, group="responses") for f in files]
+    responses = concat_responses(parts)
+    fit = fit_expectiles(responses, **settings.fit)
+    fit = fit.assign_attrs(
+        sessions=[str(f.name) for f in files], settings=json.loads(settings.to_json())
+    )
+    target = outdir / POPULATION_FILE
+    with atomic_path(target) as tmp:
+        schema.to_netcdf(responses, tmp, group="responses")
+        schema.to_netcdf(fit, tmp, group="fit", mode="a")
+    table = units_table(fit, responses)
+    with atomic_path(outdir / UNITS_FILE) as tmp:
+        table.to_csv(tmp, index=False)
+    del xr
+    return target
+
+
+def concat_responses(parts: Sequence) -> object:
+    """Concatenate responses Datasets along ``unit``, padding trials with NaN."""
+    import numpy as np
+    import xarray as xr
+
+    from dopafit import schema
+
+    n_trial = max(p.sizes[schema.TRIAL] for p in parts)
+    padded = []
+    for p in parts:
+        p = p.reindex({schema.TRIAL: np.arange(n_trial)})
+        p[schema.CUED] = p[schema.CUED].fillna(False).astype(bool)
+        padded.append(p.drop_vars(schema.UNIT))
+    out = xr.concat(padded, dim=schema.UNIT, combine_attrs="override", data_vars="all")
+    out = out.assign_coords({schema.UNIT: np.arange(out.sizes[schema.UNIT])})
+    out.attrs["source"] = [str(p.attrs.get("source", "")) for p in parts]
+    return schema.validate_responses(out)
+
+
+def units_table(fit, responses):
+    """Tidy per-unit table: identifiers and every per-unit fit variable."""
+    import pandas as pd
+
+    from dopafit import schema
+
+    cols = {
+        schema.SESSION: responses[schema.SESSION].values,
+        schema.SUBJECT: responses[schema.SUBJECT].values,
+        schema.UNIT_ID: responses[schema.UNIT_ID].values,
+    }
+    for name, var in fit.data_vars.items():
+        if var.dims == (schema.UNIT,):
+            cols[name] = var.values
+    return pd.DataFrame(cols)

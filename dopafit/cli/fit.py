@@ -1,0 +1,127 @@
+"""``dopafit fit``: batch-fit sessions into an output folder (resumable, parallel)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from dopafit.cli._common import parse_pair, print_failures, progress_printer
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Output folder.",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    help="TOML file with [load] and [fit] tables; flags given here override it.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Parallel worker processes (a dask LocalCluster when > 1).",
+)
+@click.option("--scheduler", help="Address of a running dask scheduler, e.g. tcp://host:8786.")
+@click.option("--overwrite", is_flag=True, help="Redo sessions whose output is up to date.")
+@click.option("--window", help="Response window after the event, seconds: START,STOP.")
+@click.option("--baseline", help="Baseline window before the trial's first event: START,STOP.")
+@click.option("--trials-table", help="Name of the intervals table holding the trials.")
+@click.option("--reward-column", help="Trials column holding the reward magnitude.")
+@click.option("--align", help="Trials column holding the alignment event time.")
+@click.option(
+    "--faithful",
+    is_flag=True,
+    default=None,
+    help="Original smoothed-PSTH responses instead of spike counts.",
+)
+@click.option(
+    "--axis",
+    type=click.Choice(["utility", "reward", "zscore"]),
+    help="Axis of reversal points (default: utility).",
+)
+@click.option("--method", type=click.Choice(["count", "kink"]), help="Reversal-point method.")
+@click.option("--n-splits", type=click.IntRange(min=1), help="Random split halves.")
+@click.option("--n-boot", type=click.IntRange(min=0), help="Bootstrap resamples.")
+@click.option("--seed", type=int, help="Random seed (results are identical for any --workers).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary and failures.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Print one line per session even on a terminal."
+)
+def fit(paths, outdir, config, workers, scheduler, overwrite, quiet, verbose, **options):
+    """Fit reversal points, asymmetric scaling and tau for every session in PATHS.
+
+    PATHS are NWB files, folders (searched recursively for *.nwb) or glob patterns.
+    Each session is written to OUTDIR/sessions/NAME.nc; then all units are pooled into
+    OUTDIR/population.nc and OUTDIR/units.csv. A rerun skips up-to-date sessions.
+    Exit code: 0 all succeeded, 1 some failed, 2 usage error.
+
+    \b
+    Example:
+      dopafit fit data/ -o fits --workers 2 --n-splits 1000 --seed 1
+      dopafit fit 'raw/**/*.nwb' -o fits --config lab.toml
+    """
+    from dopafit.batch import BatchSettings, combine, find_inputs, run_batch
+
+    settings = BatchSettings.from_toml(config) if config else BatchSettings()
+    load_keys = {
+        "window": "window",
+        "baseline": "baseline",
+        "trials_table": "trials_table",
+        "reward_column": "reward_column",
+        "align": "align",
+        "faithful": "faithful",
+    }
+    fit_keys = {
+        "axis": "axis",
+        "method": "method",
+        "n_splits": "n_splits",
+        "n_boot": "n_boot",
+        "seed": "seed",
+    }
+    for flag, key in load_keys.items():
+        value = options.get(flag)
+        if value is not None:
+            settings.load[key] = (
+                parse_pair(value, flag) if flag in ("window", "baseline") else value
+            )
+    for flag, key in fit_keys.items():
+        if options.get(flag) is not None:
+            settings.fit[key] = options[flag]
+
+    inputs = find_inputs(paths)
+    if not inputs:
+        raise click.UsageError("no input files found in PATHS")
+    show = progress_printer(len(inputs), quiet=quiet, verbose=verbose)
+    results = run_batch(
+        inputs,
+        outdir,
+        settings,
+        workers=workers,
+        scheduler=scheduler,
+        overwrite=overwrite,
+        on_result=show,
+    )
+    show.close()
+    population = combine(outdir, settings)
+    done = sum(r.status == "done" for r in results)
+    skipped = sum(r.status == "skipped" for r in results)
+    failed = [r for r in results if r.status == "failed"]
+    click.echo(
+        f"dopafit fit: {done} fitted, {skipped} up to date, {len(failed)} failed -> {Path(outdir)}"
+    )
+    if population is not None:
+        click.echo(f"population: {population}")
+    if failed:
+        print_failures(failed, Path(outdir))
+        sys.exit(1)

@@ -1,0 +1,34 @@
+"""``dopafit inspect``: show what an NWB file holds and how ``load_nwb`` would read it."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--trials-table", default="trials", show_default=True,
+              help="Intervals table to check the column mapping against.")
+@click.option("--reward", "reward", help="Reward column to check (default: reward and aliases).")
+@click.option("--align", help="Alignment-event column to check (default: reward_time and aliases).")
+@click.option("--units", help="HDF5 path of the Units table (default: auto-detect).")
+@click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
+def inspect(path, trials_table, reward, align, units, as_json):
+    """Print the units tables, intervals tables (columns, dtypes, first values) and time series
+    of the NWB file PATH, then the mapping `load_nwb` would use and what is missing.
+
+    \b
+    Examples:
+      dopafit inspect sub-01_ses-01.nwb
+      dopafit inspect session.nwb --trials-table encoding_table --align cue_start_time
+    """
+    from dopafit.io.nwb import describe_nwb, format_description
+
+    mapping = {k: v for k, v in (("reward", reward), ("align", align), ("units", units)) if v}
+    info = describe_nwb(path, trials_table=trials_table, **mapping)
+    if as_json:
+        click.echo(json.dumps(info, indent=2, default=str))
+    else:
+        click.echo(format_description(info))

@@ -1,0 +1,189 @@
+"""``dopafit simulate``: simulate spike-train sessions and write them as NWB files."""
+
+from __future__ import annotations
+
+import filecmp
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import click
+
+_KINDS = ["classical", "distributional", "bias", "sigmoid"]
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Output folder (created if needed).",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(["samples"]),
+    help="A named set of sessions; 'samples' regenerates data_samples/ exactly "
+    "(other simulation options are then not allowed).",
+)
+@click.option(
+    "--task",
+    type=click.Choice(["dabney", "variable_probability"]),
+    default="dabney",
+    show_default=True,
+    help="Task: reward distribution(s) and cue structure.",
+)
+@click.option(
+    "--population",
+    type=click.Choice(_KINDS),
+    default="distributional",
+    show_default=True,
+    help="Population kind.",
+)
+@click.option(
+    "--n-units", type=click.IntRange(min=1), default=30, show_default=True, help="Units/session."
+)
+@click.option(
+    "--n-trials", type=click.IntRange(min=1), default=250, show_default=True, help="Trials/session."
+)
+@click.option(
+    "--n-sessions", type=click.IntRange(min=1), default=1, show_default=True, help="Sessions."
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed; session k (0, 1, ...) uses SEED + k.",
+)
+@click.option(
+    "--cued-fraction",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.5,
+    show_default=True,
+    help="Probability that a trial is cued.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace existing files that differ.")
+def simulate(
+    outdir,
+    preset,
+    task,
+    population,
+    n_units,
+    n_trials,
+    n_sessions,
+    seed,
+    cued_fraction,
+    overwrite,
+):
+    """Simulate sessions of model dopamine units and write one NWB file per session.
+
+    Units fire as inhomogeneous Poisson processes around cue and reward events; the mean
+    rate change 0.2-0.6 s after reward is the unit's configured response. Ground truth
+    (true_reversal_point, true_tau, ...) is stored in the units table. Files are named
+    sub-SUBJECT_ses-SESSION.nwb; identical settings give byte-identical files. An
+    existing file is left alone when identical to the new one ("unchanged") and replaced
+    only with --overwrite. Prints one line per file. --preset also writes MANIFEST.json
+    (checksums and library versions).
+
+    \b
+    Examples:
+      dopafit simulate --preset samples -o data_samples
+      dopafit simulate -o sims --population classical --n-sessions 3 --seed 7
+    """
+    from dopafit.simulate import PRESETS, preset_sessions, simulate_session
+
+    out = Path(outdir)
+    if preset:
+        ctx = click.get_current_context()
+        names = ("task", "population", "n_units", "n_trials", "n_sessions", "seed", "cued_fraction")
+        changed = [
+            name
+            for name in names
+            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+        ]
+        if changed:
+            flags = ", ".join("--" + c.replace("_", "-") for c in changed)
+            raise click.UsageError(f"--preset fixes every simulation setting; drop {flags}")
+        files = [name for name, _ in PRESETS[preset]]
+        jobs = preset_sessions(preset)
+    else:
+        seeds = [seed + k for k in range(n_sessions)]
+        files = [f"sub-sim_ses-{population}-{task}-seed{s}.nwb" for s in seeds]
+
+        def _jobs():
+            for name, s in zip(files, seeds):
+                session = simulate_session(
+                    task,
+                    population,
+                    n_units,
+                    n_trials,
+                    seed=s,
+                    cued_fraction=cued_fraction,
+                    session_id=f"{population}-{task}-seed{s}",
+                    subject_id="sim",
+                )
+                yield name, session
+
+        jobs = _jobs()
+    for name, session in jobs:
+        status = _write(session, out / name, overwrite)
+        click.echo(
+            f"{out / name}  {status} ({session.n_units} units, {session.n_trials} trials, "
+            f"{sum(len(s) for s in session.spike_times)} spikes)"
+        )
+    if preset:
+        manifest = _write_manifest(out, files, preset)
+        click.echo(f"{manifest}  written (file checksums and library versions)")
+
+
+def _write(session, target: Path, overwrite: bool) -> str:
+    """Write one file; an existing identical file is left alone ("unchanged")."""
+    from dopafit.errors import OutputExistsError
+    from dopafit.io.nwb_write import write_nwb
+
+    if not target.exists():
+        write_nwb(session, target)
+        return "written"
+    tmp = target.with_name(f".{target.stem}.new{target.suffix}")
+    try:
+        write_nwb(session, tmp, overwrite=True)
+        if filecmp.cmp(tmp, target, shallow=False):
+            return "unchanged"
+        if not overwrite:
+            raise OutputExistsError(
+                "an output path that does not exist (or holds the same file)",
+                found="an existing, different file",
+                file=target,
+                remedy="pass --overwrite to replace it, or choose another --output folder",
+            )
+        os.replace(tmp, target)
+        return "replaced"
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_manifest(out: Path, files: list[str], preset: str) -> Path:
+    """MANIFEST.json: SHA-256 of each file and the versions of the libraries that wrote them.
+
+    File bytes depend on numpy (random streams), pynwb/hdmf (NWB schema) and h5py/HDF5
+    (file layout); tests compare bytes only when these versions match.
+    """
+    from dopafit.io.nwb_write import library_versions
+
+    manifest = {
+        "command": f"dopafit simulate --preset {preset} -o {out.name}",
+        "files": {
+            name: {
+                "sha256": hashlib.sha256((out / name).read_bytes()).hexdigest(),
+                "bytes": (out / name).stat().st_size,
+            }
+            for name in files
+        },
+        "versions": library_versions(),
+    }
+    path = out / "MANIFEST.json"
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return path

@@ -1,0 +1,255 @@
+"""Write a :class:`dopafit.session.Session` as an NWB file, reproducibly and atomically.
+
+The file holds the ``Subject``, a ``units`` table (spike times plus every column of
+``session.units``, e.g. simulated ground truth ``true_tau``) and a ``trials`` table with the
+columns of :data:`dopafit.session.TRIAL_COLUMNS`. ``session.attrs`` are stored as JSON in the
+file's ``notes``.
+
+Reproducibility: writing the same Session twice gives byte-identical files. Everything
+pynwb would otherwise make up at write time is fixed: the ``identifier`` is
+``<session_id>-<first 16 hex digits of a SHA-256 of the content>``, ``file_create_date`` is
+``session.attrs['file_create_date']`` (ISO 8601) or else the session start, and the object
+ids of all NWB objects (random UUID4 by default) are derived from the identifier. h5py
+does not store object modification times by default, so nothing else varies.
+
+pynwb and h5py are imported when a function is called, never at ``import dopafit``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import uuid
+from datetime import datetime
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+
+from dopafit.errors import ConfigError, OutputExistsError, SpikeTimesError
+from dopafit.session import TRIAL_COLUMNS, Session
+
+__all__ = ["write_nwb", "session_identifier", "library_versions"]
+
+#: Descriptions of known unit columns (others get a generic one).
+UNIT_COLUMN_DESCRIPTIONS = {
+    "unit_id": "unit name",
+    "kind": "simulated population kind (classical, distributional, bias, sigmoid)",
+    "true_reversal_point": "ground truth: reversal point (utility units), uncued context",
+    "true_tau": "ground truth: asymmetry tau = alpha_pos / (alpha_pos + alpha_neg)",
+    "true_alpha_pos": "ground truth: response slope above the reversal point (Hz / utility unit)",
+    "true_alpha_neg": "ground truth: response slope below the reversal point (Hz / utility unit)",
+    "true_baseline": "ground truth: baseline firing rate (Hz)",
+    "true_gain": "ground truth: mean slope (alpha_pos + alpha_neg) / 2 (Hz / utility unit)",
+    "true_noise": "ground truth: SD of added trial-to-trial rate noise (Hz); Poisson noise on top",
+    "true_reversal_tau": "ground truth: expectile level of the reversal point",
+    "true_sigmoid_threshold": "ground truth: sigmoid midpoint (utility units)",
+    "true_sigmoid_slope": "ground truth: sigmoid slope (1 / utility unit)",
+    "true_sigmoid_amplitude": "ground truth: sigmoid response amplitude (Hz)",
+    "rate_clip_fraction": "fraction of reward windows whose simulated rate was clipped at 0",
+}
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    return repr(obj)
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that determine the bytes of a written file."""
+    from importlib.metadata import version
+
+    import h5py
+
+    out = {name: version(name) for name in ("dopafit", "numpy", "pynwb", "hdmf", "h5py")}
+    out["hdf5"] = h5py.version.hdf5_version
+    return out
+
+
+def _check(session: Session) -> None:
+    if not isinstance(session, Session):
+        raise ConfigError("a dopafit.session.Session", found=f"{type(session).__name__}")
+    if len(session.units) != len(session.spike_times):
+        raise ConfigError(
+            "one units row per spike train",
+            found=f"{len(session.units)} rows, {len(session.spike_times)} spike trains",
+        )
+    for i, st in enumerate(session.spike_times):
+        st = np.asarray(st, dtype=np.float64)
+        if st.ndim != 1 or not np.all(np.isfinite(st)) or np.any(np.diff(st) < 0):
+            raise SpikeTimesError(
+                "sorted, finite spike times (s) per unit",
+                found=f"unusable spike times for unit {i}",
+                remedy="sort the spike times and drop NaN",
+            )
+    missing = [c for c in TRIAL_COLUMNS if c not in session.trials.columns]
+    if missing:
+        raise ConfigError(
+            f"a trials table with columns {list(TRIAL_COLUMNS)}", found=f"missing {missing}"
+        )
+    if session.start_time.tzinfo is None:
+        raise ConfigError("a timezone-aware session start_time", found="a naive datetime")
+
+
+def session_identifier(session: Session) -> str:
+    """Deterministic NWB identifier: ``<session_id>-<16 hex digits of a content hash>``."""
+    h = hashlib.sha256()
+    h.update(str(session.session_id).encode())
+    h.update(str(session.subject_id).encode())
+    h.update(session.start_time.isoformat().encode())
+    h.update(str(session.description).encode())
+    for st in session.spike_times:
+        h.update(np.ascontiguousarray(st, dtype=np.float64).tobytes())
+        h.update(b"|")
+    h.update(session.trials.to_csv(index=False, float_format="%.17g").encode())
+    h.update(session.units.to_csv(index=False, float_format="%.17g").encode())
+    h.update(json.dumps(session.attrs, sort_keys=True, default=_json_default).encode())
+    return f"{session.session_id}-{h.hexdigest()[:16]}"
+
+
+def _column_values(values) -> tuple[np.ndarray | list, str]:
+    """Values of a table column in a form hdmf writes (strings as str list)."""
+    arr = np.asarray(values)
+    if arr.dtype == object or arr.dtype.kind in "US":
+        return [str(v) for v in values], "text"
+    if arr.dtype.kind == "b":
+        return arr.astype(bool), "bool"
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64), "int"
+    return arr.astype(np.float64), "float"
+
+
+def _build(session: Session, identifier: str):
+    from hdmf.backends.hdf5 import H5DataIO
+    from pynwb import NWBFile
+    from pynwb.file import Subject
+    from pynwb.misc import Units
+
+    attrs = session.attrs
+    created = attrs.get("file_create_date")
+    created = datetime.fromisoformat(created) if created else session.start_time
+    meta = {}
+    for key in ("experimenter", "institution", "lab", "experiment_description", "keywords"):
+        if attrs.get(key):
+            value = attrs[key]
+            meta[key] = list(value) if key in ("experimenter", "keywords") else str(value)
+    if attrs.get("related_publications"):
+        meta["related_publications"] = list(attrs["related_publications"])
+    subject_meta = {k: str(v) for k, v in dict(attrs.get("subject") or {}).items()}
+    nwb = NWBFile(
+        session_description=session.description,
+        identifier=identifier,
+        session_start_time=session.start_time,
+        file_create_date=[created],
+        session_id=str(session.session_id),
+        notes=json.dumps(attrs, sort_keys=True, default=_json_default),
+        subject=Subject(subject_id=str(session.subject_id), **subject_meta),
+        **meta,
+    )
+
+    resolution = attrs.get("clock")
+    units = Units(
+        name="units",
+        description="units with spike times (s, session clock) and per-unit annotations",
+        resolution=1.0 / float(resolution) if resolution else None,
+    )
+    nwb.units = units
+    columns = {}
+    descriptions = {**UNIT_COLUMN_DESCRIPTIONS, **dict(attrs.get("unit_column_descriptions", {}))}
+    for name in session.units.columns:
+        values, _ = _column_values(session.units[name].to_numpy())
+        columns[name] = values
+        units.add_column(name=name, description=descriptions.get(name, f"unit annotation {name}"))
+    for i, st in enumerate(session.spike_times):
+        row = {name: values[i] for name, values in columns.items()}
+        units.add_unit(spike_times=np.asarray(st, dtype=np.float64), id=i, **row)
+    units.spike_times.set_data_io(
+        H5DataIO, {"compression": "gzip", "compression_opts": 6, "shuffle": True}
+    )
+
+    reward_units = attrs.get("reward_units")
+    trial_desc = {**TRIAL_COLUMNS, **dict(attrs.get("trial_column_descriptions", {}))}
+    if reward_units and "trial_column_descriptions" not in attrs:
+        trial_desc["reward"] = f"reward magnitude (unit: {reward_units}); 0 = reward omitted"
+    trials = session.trials
+    extra = [c for c in trials.columns if c not in ("start_time", "stop_time")]
+    for name in extra:
+        nwb.add_trial_column(name=name, description=trial_desc.get(name, f"trial {name}"))
+    cols = {name: _column_values(trials[name].to_numpy())[0] for name in trials.columns}
+    for i in range(len(trials)):
+        nwb.add_trial(**{name: values[i] for name, values in cols.items()})
+    return nwb
+
+
+def _fix_object_ids(nwb, identifier: str) -> None:
+    """Replace the random UUID4 object ids by ids derived from the identifier."""
+    for i, obj in enumerate(nwb.all_children()):
+        digest = hashlib.sha256(f"{identifier}/{i}".encode()).digest()[:16]
+        new = str(uuid.UUID(bytes=digest, version=4))
+        obj._AbstractContainer__object_id = new  # no public setter in hdmf
+        if obj.object_id != new:  # pragma: no cover - guards an hdmf change
+            raise RuntimeError("cannot set NWB object ids; files would not be reproducible")
+
+
+def write_nwb(session: Session, path: str | PathLike, *, overwrite: bool = False) -> Path:
+    """Write a session to an NWB file (byte-identical for identical sessions).
+
+    Parameters
+    ----------
+    session : dopafit.session.Session
+        Spike trains, trials and units. Optional ``session.attrs`` keys used: ``subject``
+        (dict of NWB Subject fields, e.g. species, sex, age, description), ``experimenter``,
+        ``institution``, ``lab``, ``experiment_description``, ``keywords``,
+        ``related_publications``, ``reward_units`` (named in the ``reward`` column
+        description), ``clock`` (Hz; ``1/clock`` is ``Units.resolution``),
+        ``unit_column_descriptions`` and ``trial_column_descriptions`` (dicts),
+        ``file_create_date`` (ISO 8601). All attrs are stored as JSON in ``notes``.
+    path : str or path-like
+        Destination ``.nwb`` file. Written to a temporary file in the same folder and then
+        renamed, so an interrupted write leaves no partial file.
+    overwrite : bool, default False
+        Replace an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is False.
+    SpikeTimesError, ConfigError
+        Unsorted or non-finite spike times; a missing trials column; a naive start time.
+    """
+    path = Path(path)
+    _check(session)
+    if path.exists() and not overwrite:
+        raise OutputExistsError(
+            "a path that does not exist yet",
+            found="an existing file",
+            file=path,
+            remedy="pass overwrite=True (--overwrite) or choose another path",
+        )
+    from pynwb import NWBHDF5IO
+
+    identifier = session_identifier(session)
+    nwb = _build(session, identifier)
+    _fix_object_ids(nwb, identifier)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix or '.nwb'}")
+    try:
+        with NWBHDF5IO(str(tmp), "w") as io:
+            io.write(nwb)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return path

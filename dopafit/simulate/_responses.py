@@ -1,0 +1,440 @@
+"""Trial responses with ground truth: the static model and the trial-by-trial learning model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from dopafit import schema
+from dopafit.errors import ConfigError
+from dopafit.simulate._population import (
+    context_reversal_points,
+    finalize_population,
+    jsonable,
+    make_population,
+    reward_response,
+)
+from dopafit.simulate._task import Task, Utility, get_task, resolve_utility
+from dopafit.simulate._trials import make_trials
+
+__all__ = ["simulate_responses", "simulate_learning"]
+
+#: Default range of per-unit reward-trial counts (Dabney recordings: ~150-300 per neuron).
+TRIAL_COUNT_RANGE = (200, 300)
+
+
+def _rng(seed) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def setup_population(task, population, n_units, rng, utility, options):
+    """Resolve task, utility and population (drawn, or a given table checked)."""
+    task = get_task(task)
+    util = resolve_utility(utility, task)
+    if isinstance(population, pd.DataFrame):
+        if options:
+            raise ConfigError(
+                "no population options with a population table", found=f"{sorted(options)}"
+            )
+        attrs = dict(population.attrs)
+        pop = finalize_population(population.reset_index(drop=True), task, util)
+        pop.attrs = attrs
+        kind = "+".join(sorted(set(pop["kind"])))
+    else:
+        pop = make_population(str(population), n_units, task, seed=rng, utility=util, **options)
+        kind = str(population)
+    return task, util, pop, kind
+
+
+def context_table(pop: pd.DataFrame, task: Task, util: Utility) -> np.ndarray:
+    """Reversal point of each unit in each context, shape (n_unit, max cue id + 1); column 0
+    is the uncued context, column ``c`` cue ``c`` (NaN for ids that are not cues)."""
+    n_ctx = max(task.cue_ids) + 1
+    out = np.full((len(pop), n_ctx), np.nan)
+    for c in (0, *task.cue_ids):
+        mags, probs = task.distribution(c)
+        out[:, c] = context_reversal_points(pop, util(mags), probs)
+    return out
+
+
+def check_cue_ids(task: Task, cue_id: np.ndarray) -> None:
+    """Every trial's cue id must be 0 (uncued) or a cue of the task."""
+    bad = sorted(set(np.unique(cue_id).tolist()) - {0, *task.cue_ids})
+    if bad:
+        raise ConfigError(
+            f"trials with cue_id 0 or a cue of task {task.name!r} {task.cue_ids}",
+            found=f"cue ids {bad}",
+            remedy="pass the task that the trials come from",
+        )
+
+
+def cue_truth(task: Task, z_ctx: np.ndarray) -> dict[str, np.ndarray]:
+    """``true_reversal_point_cue<c>`` for each cue whose distribution differs from uncued."""
+    v0, p0 = task.distribution(0)
+    out = {}
+    for c in task.cue_ids:
+        vc, pc = task.distribution(c)
+        if vc.shape != v0.shape or not (np.allclose(vc, v0) and np.allclose(pc, p0)):
+            out[f"true_reversal_point_cue{c}"] = z_ctx[:, c]
+    return out
+
+
+def unit_trials(task, n_units, n_trials, trials, rng, cued_fraction) -> list[pd.DataFrame]:
+    """One trials table per unit (drawn, or given)."""
+    if trials is not None:
+        tables = [trials] * n_units if isinstance(trials, pd.DataFrame) else list(trials)
+        if len(tables) != n_units:
+            raise ConfigError(
+                f"one trials table per unit ({n_units})", found=f"{len(tables)} tables"
+            )
+        for t in tables:
+            missing = {"reward", "cued", "cue_id", "reward_time"} - set(t.columns)
+            if missing:
+                raise ConfigError(
+                    "trials tables with reward, cued, cue_id, reward_time",
+                    found=f"missing {sorted(missing)}",
+                    remedy="build them with dopafit.simulate.make_trials",
+                )
+        return [t.reset_index(drop=True) for t in tables]
+    if n_trials is None:
+        counts = rng.integers(TRIAL_COUNT_RANGE[0], TRIAL_COUNT_RANGE[1] + 1, n_units)
+    elif np.ndim(n_trials) == 0:
+        counts = np.full(n_units, int(n_trials))
+    else:
+        counts = np.asarray(n_trials, dtype=np.int64).ravel()
+        if counts.size != n_units:
+            raise ConfigError(f"n_trials: one count per unit ({n_units})", found=f"{counts.size}")
+    if np.any(counts < 1):
+        raise ConfigError("n_trials >= 1 per unit", found=f"{counts.min()}")
+    return [make_trials(task, int(c), cued_fraction=cued_fraction, seed=rng) for c in counts]
+
+
+def padded(tables: Sequence[pd.DataFrame], column: str, fill, dtype) -> np.ndarray:
+    """Stack one column of per-unit tables into a left-aligned (unit, trial) array."""
+    width = max(len(t) for t in tables)
+    out = np.full((len(tables), width), fill, dtype=dtype)
+    for i, t in enumerate(tables):
+        out[i, : len(t)] = t[column].to_numpy(dtype=dtype)
+    return out
+
+
+def truth_vars(pop: pd.DataFrame, noise=None) -> dict[str, np.ndarray]:
+    """Per-unit ground-truth variables (schema.TRUTH_VARS and extras)."""
+    out = {
+        "true_reversal_point": pop["reversal_point"],
+        "true_tau": pop["tau"],
+        "true_alpha_pos": pop["alpha_pos"],
+        "true_alpha_neg": pop["alpha_neg"],
+        "true_baseline": pop["baseline_rate"],
+        "true_gain": pop["gain"],
+        "true_noise": pop["noise"] if noise is None else noise,
+        "true_reversal_tau": pop["reversal_tau"],
+    }
+    for col in ("sigmoid_threshold", "sigmoid_slope", "sigmoid_amplitude"):
+        if col in pop:
+            out[f"true_{col}"] = pop[col]
+    return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+
+
+def base_attrs(task: Task, util: Utility, kind: str, seed, cued_fraction, pop) -> dict:
+    """Settings recorded in the attrs of every simulated output."""
+    return {
+        "simulated": True,
+        "task": task.name,
+        "task_spec": task.to_dict(),
+        "reward_units": task.reward_units,
+        "population": kind,
+        "population_options": jsonable(pop.attrs.get("options", {})),
+        "seed": jsonable(seed) if not isinstance(seed, np.random.Generator) else "generator",
+        "cued_fraction": float(cued_fraction),
+        "utility": util.description,
+        "utility_spec": util.to_dict(),
+        "reversal_point_space": "reward" if util.is_identity else "utility",
+    }
+
+
+def simulate_responses(
+    task: str | Task = "dabney",
+    population: str | pd.DataFrame = "distributional",
+    n_units: int = 40,
+    n_trials=None,
+    *,
+    seed=0,
+    cued_fraction: float = 0.5,
+    utility=None,
+    uncued_offset: float = 0.0,
+    trials=None,
+    session: str = "sim",
+    subject: str = "sim",
+    **population_options,
+) -> xr.Dataset:
+    """Simulate single-trial reward responses of a population, with ground truth.
+
+    Each unit ``i`` answers a reward of utility ``u`` in context ``c`` (uncued or cue
+    ``c``) with :math:`f_i(u; z_{i,c}) + \\epsilon`, :math:`\\epsilon \\sim N(0,
+    \\sigma_i^2)` (see :func:`make_population` for :math:`f_i`). ``z_{i,c}`` is the unit's
+    reversal point for that context (for the Dabney task every context has the same
+    distribution, so one reversal point). Uncued responses get ``uncued_offset`` Hz added
+    (the real data show larger uncued responses; default 0).
+
+    Parameters
+    ----------
+    task : str or Task, default "dabney"
+    population : str or DataFrame, default "distributional"
+        A kind (see :func:`make_population`) or a population table to reuse.
+    n_units : int, default 40
+        Ignored when ``population`` is a table.
+    n_trials : None, int or sequence of int
+        Reward trials per unit. None: drawn uniformly in 200-300 per unit (ragged, as in the
+        Dabney recordings); an int for every unit; or one count per unit.
+    seed : int, numpy.random.Generator or None, default 0
+        Source of all randomness; the same seed gives identical data.
+    cued_fraction : float, default 0.5
+    utility : None, callable or array_like
+        Monotone utility (default identity); reversal points are in utility space.
+    uncued_offset : float, default 0.0
+        Hz added to every uncued response.
+    trials : DataFrame or list of DataFrame, optional
+        Trials to use instead of drawing them (one table shared by all units, or one per
+        unit), e.g. from :func:`make_trials` or a real session.
+    session, subject : str
+        Identifiers written to every unit.
+    **population_options
+        Passed to :func:`make_population` (e.g. ``noise=0.0`` for noise-free responses,
+        ``taus=[...]``, ``baseline=5.0``).
+
+    Returns
+    -------
+    xarray.Dataset
+        A responses Dataset (:mod:`dopafit.schema`), trials in chronological order per unit,
+        ``reward`` in reward units, ``event_time`` = reward time. Ground truth per unit:
+        ``true_reversal_point``, ``true_tau``, ``true_alpha_pos``, ``true_alpha_neg``,
+        ``true_baseline``, ``true_gain``, ``true_noise``, ``true_reversal_tau`` (+
+        ``true_sigmoid_*``), and ``true_reversal_point_cue<c>`` for each cue ``c`` whose
+        reward distribution differs from the uncued one. attrs record every setting.
+
+    Examples
+    --------
+    >>> ds = simulate_responses(n_units=3, n_trials=50, seed=1)
+    >>> ds.sizes["unit"], ds.sizes["trial"]
+    (3, 50)
+    """
+    rng = _rng(seed)
+    task, util, pop, kind = setup_population(
+        task, population, n_units, rng, utility, population_options
+    )
+    n = len(pop)
+    tables = unit_trials(task, n, n_trials, trials, rng, cued_fraction)
+    reward = padded(tables, "reward", np.nan, np.float64)
+    cued = padded(tables, "cued", False, bool)
+    ctx = padded(tables, "cue_id", 0, np.int64)
+    check_cue_ids(task, ctx)
+    event = padded(tables, "reward_time", np.nan, np.float64)
+    z_ctx = context_table(pop, task, util)
+    z = np.take_along_axis(z_ctx, ctx, axis=1)
+    eps = rng.standard_normal(reward.shape)
+    valid = np.isfinite(reward)
+    u = util(reward)
+    resp = reward_response(pop, np.where(valid, u, 0.0), np.where(valid, z, 0.0))
+    resp = resp + float(uncued_offset) * (~cued) + pop["noise"].to_numpy()[:, None] * eps
+    resp[~valid] = np.nan
+    attrs = base_attrs(task, util, kind, seed, cued_fraction, pop)
+    attrs.update(
+        {
+            "source": "dopafit.simulate.simulate_responses",
+            "mode": "static",
+            "noise_model": "gaussian",
+            "uncued_offset": float(uncued_offset),
+            "response_units": "spikes/s",
+            "align": "reward",
+        }
+    )
+    ds = schema.make_responses(
+        resp,
+        reward,
+        cued=cued,
+        event_time=event,
+        unit_id=pop["unit_id"].astype(str).tolist(),
+        session=[session] * n,
+        subject=[subject] * n,
+        baseline_rate=pop["baseline_rate"].to_numpy(),
+        attrs=attrs,
+        unit_vars={**truth_vars(pop), **cue_truth(task, z_ctx)},
+    )
+    return ds
+
+
+def simulate_learning(
+    task: str | Task = "dabney",
+    population: str | pd.DataFrame = "distributional",
+    n_units: int = 40,
+    n_trials=None,
+    *,
+    seed=0,
+    cued_fraction: float = 0.5,
+    utility=None,
+    learning_rate=(0.02, 0.1),
+    lr_pos=None,
+    lr_neg=None,
+    scaling: str | None = None,
+    v0="zero",
+    trials=None,
+    session: str = "sim",
+    subject: str = "sim",
+    **population_options,
+) -> xr.Dataset:
+    """Simulate responses of units that learn values trial by trial (asymmetric TD learning).
+
+    Each unit ``i`` keeps a value per context (uncued, each cue); on each trial, in
+    chronological order,
+
+    .. math::
+
+        \\delta_{i,t} = u(r_t) - V_{i,c_t},\\qquad
+        V_{i,c_t} \\leftarrow V_{i,c_t} + \\eta^{\\pm}_i \\delta_{i,t}
+
+    with :math:`\\eta^+_i` when :math:`\\delta > 0` and :math:`\\eta^-_i` otherwise; the
+    response is the scaled prediction error plus noise,
+    :math:`\\alpha^{\\pm}_i \\delta_{i,t} + \\epsilon`. Learning rates are
+    :math:`\\eta^+ = 2\\eta\\tau`, :math:`\\eta^- = 2\\eta(1-\\tau)` with an overall rate
+    :math:`\\eta` and the unit's τ; the value converges (in mean) to the τ-expectile of the
+    reward distribution, :math:`\\tau = \\eta^+/(\\eta^+ + \\eta^-)`.
+
+    Parameters
+    ----------
+    task, population, n_units, n_trials, seed, cued_fraction, utility, trials, session, subject
+        As :func:`simulate_responses`; kinds ``classical`` (τ = 0.5 and one learning rate
+        shared by all units), ``distributional`` (the unit's τ) or ``bias`` (τ = the
+        expectile level of the unit's reversal point, symmetric response scaling).
+    learning_rate : float, (low, high) or per-unit array, default (0.02, 0.1)
+        Overall rate η (drawn per unit; once for the whole classical population).
+    lr_pos, lr_neg : array_like, optional
+        Per-unit learning rates given directly (both; then τ = lr_pos / (lr_pos + lr_neg)).
+    scaling : {"asymmetric", "symmetric"}, optional
+        Response slopes: asymmetric ``α+ = 2 g τ``, ``α- = 2 g (1 - τ)`` (default for
+        distributional), symmetric ``α± = g`` (default for classical and bias), with ``g``
+        the unit's gain.
+    v0 : "zero", "expectile" or float, default "zero"
+        Initial values: the utility of no reward, the converged values, or a number.
+    **population_options
+        Passed to :func:`make_population`.
+
+    Returns
+    -------
+    xarray.Dataset
+        A responses Dataset as :func:`simulate_responses`, plus ``true_value(unit, trial)``
+        (the value before each trial's update) and per unit ``true_learning_rate_pos``,
+        ``true_learning_rate_neg``. ``true_tau`` is the learning-rate asymmetry,
+        ``true_reversal_point`` the asymptotic value (τ-expectile, uncued context),
+        ``true_alpha_pos``/``true_alpha_neg`` the response slopes.
+    """
+    from dopafit.kernels.simulate import asymmetric_value_learning
+
+    rng = _rng(seed)
+    task, util, pop, kind = setup_population(
+        task, population, n_units, rng, utility, population_options
+    )
+    n = len(pop)
+    if (pop["kind"] == "sigmoid").any():
+        raise ConfigError(
+            "a classical, distributional or bias population for learning",
+            found="sigmoid units",
+            remedy="simulate sigmoid populations with simulate_responses",
+        )
+    eta_draw = rng.random(n)
+    classical = (pop["kind"] == "classical").to_numpy()
+    if classical.all():
+        eta_draw[:] = eta_draw[0]
+    if (lr_pos is None) != (lr_neg is None):
+        raise ConfigError("lr_pos and lr_neg together", found="only one of them")
+    if lr_pos is not None:
+        lp = np.broadcast_to(np.asarray(lr_pos, dtype=np.float64), (n,)).copy()
+        ln = np.broadcast_to(np.asarray(lr_neg, dtype=np.float64), (n,)).copy()
+        tau = lp / (lp + ln)
+    else:
+        if isinstance(learning_rate, tuple):
+            lo, hi = (float(v) for v in learning_rate)
+            eta = lo + (hi - lo) * eta_draw
+        else:
+            eta = np.broadcast_to(np.asarray(learning_rate, dtype=np.float64), (n,)).copy()
+        tau = np.where(pop["kind"] == "distributional", pop["tau"], pop["reversal_tau"])
+        tau = np.where(classical, 0.5, tau)
+        lp, ln = 2 * eta * tau, 2 * eta * (1 - tau)
+    if np.any(~np.isfinite(lp) | ~np.isfinite(ln) | (lp <= 0) | (ln <= 0) | (lp > 1) | (ln > 1)):
+        raise ConfigError(
+            "learning rates in (0, 1]",
+            found=f"lr_pos {np.round(lp[:4], 4).tolist()}, lr_neg {np.round(ln[:4], 4).tolist()}",
+            remedy="lower learning_rate or use taus away from 0 and 1",
+        )
+    if scaling is None:
+        scaling = "asymmetric" if (pop["kind"] == "distributional").all() else "symmetric"
+    if scaling not in ("asymmetric", "symmetric"):
+        raise ConfigError('scaling "asymmetric" or "symmetric"', found=f"{scaling!r}")
+    gain = pop["gain"].to_numpy(np.float64)
+    if scaling == "asymmetric":
+        a_pos, a_neg = 2 * gain * tau, 2 * gain * (1 - tau)
+    else:
+        a_pos = a_neg = gain
+
+    learn = pop.copy()
+    learn["kind"] = "distributional"
+    learn["reversal_point"] = np.nan
+    learn["reversal_tau"] = tau
+    learn["alpha_pos"], learn["alpha_neg"] = a_pos, a_neg
+    learn = finalize_population(learn, task, util)
+    learn["tau"] = tau  # the learning-rate asymmetry (slopes may be symmetric)
+    z_ctx = context_table(learn, task, util)
+
+    tables = unit_trials(task, n, n_trials, trials, rng, cued_fraction)
+    reward = padded(tables, "reward", np.nan, np.float64)
+    cued = padded(tables, "cued", False, bool)
+    ctx = padded(tables, "cue_id", 0, np.int64)
+    check_cue_ids(task, ctx)
+    event = padded(tables, "reward_time", np.nan, np.float64)
+    eps = rng.standard_normal(reward.shape)
+    if isinstance(v0, str) and v0 == "zero":
+        init = np.full(z_ctx.shape, util.zero)
+    elif isinstance(v0, str) and v0 == "expectile":
+        init = np.nan_to_num(z_ctx, nan=util.zero)
+    elif np.ndim(v0) == 0 and not isinstance(v0, str):
+        init = np.full(z_ctx.shape, float(v0))
+    else:
+        raise ConfigError('v0 "zero", "expectile" or a number', found=f"{v0!r}")
+    u = util(reward)
+    values, deltas = asymmetric_value_learning(u, ctx, lp, ln, np.ascontiguousarray(init))
+    resp = np.where(deltas > 0, a_pos[:, None] * deltas, a_neg[:, None] * deltas)
+    resp = resp + pop["noise"].to_numpy()[:, None] * eps
+    attrs = base_attrs(task, util, kind, seed, cued_fraction, pop)
+    attrs.update(
+        {
+            "source": "dopafit.simulate.simulate_learning",
+            "mode": "learning",
+            "noise_model": "gaussian",
+            "scaling": scaling,
+            "learning_rate": jsonable(learning_rate),
+            "v0": jsonable(v0),
+            "response_units": "spikes/s",
+            "align": "reward",
+        }
+    )
+    unit_vars = truth_vars(learn)
+    unit_vars["true_learning_rate_pos"] = lp
+    unit_vars["true_learning_rate_neg"] = ln
+    unit_vars.update(cue_truth(task, z_ctx))
+    ds = schema.make_responses(
+        resp,
+        reward,
+        cued=cued,
+        event_time=event,
+        unit_id=pop["unit_id"].astype(str).tolist(),
+        session=[session] * n,
+        subject=[subject] * n,
+        baseline_rate=pop["baseline_rate"].to_numpy(),
+        attrs=attrs,
+        unit_vars=unit_vars,
+    )
+    ds["true_value"] = ((schema.UNIT, schema.TRIAL), values)
+    return ds

@@ -1,0 +1,348 @@
+"""Spike-train sessions: inhomogeneous Poisson spiking around cue and reward events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from dopafit.errors import ConfigError
+from dopafit.session import TRIAL_COLUMNS, Session
+from dopafit.simulate._population import reward_response
+from dopafit.simulate._responses import (
+    _rng,
+    base_attrs,
+    check_cue_ids,
+    context_table,
+    cue_truth,
+    setup_population,
+    truth_vars,
+)
+from dopafit.simulate._task import Task
+from dopafit.simulate._trials import make_trials
+
+__all__ = ["simulate_session", "PRESETS", "preset_sessions", "rate_segments", "poisson_spikes"]
+
+#: Metadata of the simulated animals, written to NWB ``Subject``.
+SIM_SUBJECT = {
+    "species": "Mus musculus",
+    "sex": "U",
+    "age": "P90D",
+    "description": "simulated animal (dopafit.simulate); no real subject",
+}
+
+
+def rate_segments(
+    starts: np.ndarray, stops: np.ndarray, amplitudes: np.ndarray, baseline: np.ndarray, t_end
+) -> tuple[np.ndarray, np.ndarray]:
+    """Piecewise-constant rates of every unit from additive rate changes on intervals.
+
+    Parameters
+    ----------
+    starts, stops : ndarray, shape (E,)
+        Interval of each rate change (s), ``0 <= start < stop <= t_end``.
+    amplitudes : ndarray, shape (n_unit, E)
+        Rate change (Hz) of each unit during each interval (overlaps add up).
+    baseline : ndarray, shape (n_unit,)
+        Rate outside every interval (Hz).
+    t_end : float
+        End of the session (s); the session starts at 0.
+
+    Returns
+    -------
+    edges : ndarray, shape (K + 1,)
+        Segment boundaries, from 0 to ``t_end``.
+    rates : ndarray, shape (n_unit, K)
+        Rate of each unit in each segment, clipped at 0.
+    """
+    edges = np.unique(np.concatenate([[0.0], starts, stops, [float(t_end)]]))
+    diff = np.zeros((edges.size, amplitudes.shape[0]))
+    np.add.at(diff, np.searchsorted(edges, starts), amplitudes.T)
+    np.add.at(diff, np.searchsorted(edges, stops), -amplitudes.T)
+    change = np.cumsum(diff, axis=0)[:-1].T
+    rates = np.maximum(baseline[:, None] + change, 0.0)
+    return edges, rates
+
+
+def poisson_spikes(edges: np.ndarray, rates: np.ndarray, rng: np.random.Generator) -> list:
+    """Spike times of inhomogeneous Poisson processes with piecewise-constant rates.
+
+    For each unit in turn: the spike count is ``Poisson(Λ)`` with ``Λ`` the integrated rate,
+    the points are sorted uniforms on ``[0, Λ]`` and are mapped to time by
+    :func:`dopafit.kernels.simulate.rescaled_to_times` (time rescaling). All draws come from
+    ``rng`` in unit order.
+
+    Returns
+    -------
+    list of ndarray
+        Sorted spike times (s) per unit.
+    """
+    from dopafit.kernels.simulate import rescaled_to_times
+
+    dur = np.diff(edges)
+    out = []
+    for rate in rates:
+        cum = np.concatenate([[0.0], np.cumsum(rate * dur)])
+        n = rng.poisson(cum[-1])
+        points = np.sort(rng.uniform(0.0, cum[-1], n))
+        out.append(rescaled_to_times(points, edges, cum))
+    return out
+
+
+def simulate_session(
+    task: str | Task = "dabney",
+    population: str | pd.DataFrame = "distributional",
+    n_units: int = 30,
+    n_trials: int = 250,
+    *,
+    seed=0,
+    cued_fraction: float = 0.5,
+    window: tuple[float, float] = (0.2, 0.6),
+    utility=None,
+    cue_scale: float = 0.5,
+    burst: float = 0.0,
+    trial_noise: bool = False,
+    uncued_offset: float = 0.0,
+    iti: tuple[float, float] = (5.0, 1.0),
+    clock: float | None = None,
+    trials: pd.DataFrame | None = None,
+    session_id: str | None = None,
+    subject_id: str = "sim",
+    description: str | None = None,
+    **population_options,
+) -> Session:
+    """Simulate a recording session: spike trains of simultaneously recorded units.
+
+    Every unit fires as an inhomogeneous Poisson process at its baseline rate ``b_i``
+    except in these intervals, where rate changes add up:
+
+    - ``[reward + w0, reward + w1)``: the reward response ``f_i(u(r); z_{i,c})`` (+
+      ``uncued_offset`` on uncued trials; + ``N(0, noise_i^2)`` per trial when
+      ``trial_noise``), so the mean rate change in the response window equals the configured
+      response;
+    - ``[reward, reward + w0)``: a phasic ``burst`` (Hz) on rewarded trials (default 0);
+    - ``[cue + w0, cue + w1)`` on cued trials: the cue response ``cue_scale * f_i(z_{i,c};
+      u(0))``, the unit's response to the cue's predicted value (its reversal point for
+      that cue) relative to no reward.
+
+    Rates below 0 are clipped at 0 (a unit cannot fire below zero): then the expected
+    window rate change is ``max(b + f, 0) - b`` instead of ``f``. Default baselines
+    (3-8 Hz) and gains keep clipping rare; ``attrs['rate_clip_fraction']`` and the units
+    column ``rate_clip_fraction`` report how often reward windows were clipped.
+
+    Parameters
+    ----------
+    task, population, n_units, seed, cued_fraction, utility
+        As :func:`simulate_responses`.
+    n_trials : int, default 250
+        Trials of the session (all units share them).
+    window : (w0, w1), default (0.2, 0.6)
+        Response window after the event (s).
+    cue_scale : float, default 0.5
+        Scale of the cue response (0 disables it).
+    burst : float, default 0.0
+        Phasic rate increase (Hz) in the first ``w0`` s after a delivered reward.
+    trial_noise : bool, default False
+        Add ``N(0, noise_i^2)`` Hz to each trial's window rate (doubly stochastic). Without
+        it the only variability is Poisson spiking; ``true_noise`` is then 0.
+    uncued_offset : float, default 0.0
+        Hz added to the reward response of uncued trials.
+    iti : (mean, min), default (5.0, 1.0)
+        Gaps between trials (see :func:`make_trials`).
+    clock : float, optional
+        Acquisition clock (Hz): spike times are rounded to multiples of ``1 / clock`` s, as a
+        recording system does (``1 / clock`` is the NWB ``Units.resolution``).
+    trials : DataFrame, optional
+        A trials table (columns of :data:`dopafit.session.TRIAL_COLUMNS`) instead of a drawn
+        one; trials must be at least ``w1`` s apart from the next trial's baseline.
+    session_id, subject_id, description : str
+        Identifiers; ``session_id`` defaults to ``"<kind>-<task>-seed<seed>"``.
+    **population_options
+        Passed to :func:`make_population`.
+
+    Returns
+    -------
+    dopafit.session.Session
+        ``units`` holds ``unit_id``, ``kind``, the ground truth ``true_*`` (as in
+        :func:`simulate_responses`; ``true_reversal_point_cue<c>`` for cues whose
+        distribution differs from the uncued one) and ``rate_clip_fraction``; ``attrs``
+        record every setting.
+    """
+    rng = _rng(seed)
+    task, util, pop, kind = setup_population(
+        task, population, n_units, rng, utility, population_options
+    )
+    n = len(pop)
+    w0, w1 = (float(v) for v in window)
+    if not 0.0 <= w0 < w1:
+        raise ConfigError("window (start, stop) with 0 <= start < stop (s)", found=f"{window!r}")
+    if trials is None:
+        trials = make_trials(
+            task, n_trials, cued_fraction=cued_fraction, seed=rng, iti=iti, post=max(1.0, w1)
+        )
+    else:
+        missing = sorted(set(TRIAL_COLUMNS) - set(trials.columns))
+        if missing:
+            raise ConfigError(
+                f"a trials table with columns {list(TRIAL_COLUMNS)}", found=f"missing {missing}"
+            )
+        trials = trials.reset_index(drop=True)[list(TRIAL_COLUMNS)]
+    n_tr = len(trials)
+    reward = trials["reward"].to_numpy(np.float64)
+    r_time = trials["reward_time"].to_numpy(np.float64)
+    cued = trials["cued"].to_numpy(bool)
+    ctx = trials["cue_id"].to_numpy(np.int64)
+    check_cue_ids(task, ctx)
+    eps = rng.standard_normal((n, n_tr))
+    z_ctx = context_table(pop, task, util)
+    z = z_ctx[:, ctx]
+    has_r = np.isfinite(reward) & np.isfinite(r_time)
+    u = np.where(has_r, util(np.where(has_r, reward, task.support[0])), 0.0)
+    amp_r = reward_response(pop, np.broadcast_to(u, (n, n_tr)), np.where(has_r, z, 0.0))
+    amp_r = amp_r + float(uncued_offset) * (~cued)
+    noise = pop["noise"].to_numpy(np.float64)
+    if trial_noise:
+        amp_r = amp_r + noise[:, None] * eps
+    base = pop["baseline_rate"].to_numpy(np.float64)
+    clipped = (base[:, None] + amp_r < 0) & has_r
+
+    starts = [r_time[has_r] + w0]
+    stops = [r_time[has_r] + w1]
+    amps = [amp_r[:, has_r]]
+    if burst:
+        got = has_r & (reward > 0)
+        starts.append(r_time[got])
+        stops.append(r_time[got] + w0)
+        amps.append(np.full((n, int(got.sum())), float(burst)))
+    c_time = trials["cue_time"].to_numpy(np.float64)
+    has_c = cued & np.isfinite(c_time)
+    if cue_scale and has_c.any():
+        zc = z[:, has_c]
+        cue_amp = float(cue_scale) * reward_response(pop, zc, np.full(zc.shape, util.zero))
+        starts.append(c_time[has_c] + w0)
+        stops.append(c_time[has_c] + w1)
+        amps.append(cue_amp)
+    t_end = float(np.nanmax(trials["stop_time"].to_numpy(np.float64))) + 1.0 if n_tr else 1.0
+    edges, rates = rate_segments(
+        np.concatenate(starts), np.concatenate(stops), np.concatenate(amps, axis=1), base, t_end
+    )
+    spikes = poisson_spikes(edges, rates, rng)
+    if clock:
+        spikes = [np.round(s * float(clock)) / float(clock) for s in spikes]
+
+    units = pd.DataFrame({"unit_id": pop["unit_id"].astype(str), "kind": pop["kind"].astype(str)})
+    truth = truth_vars(pop, noise=noise if trial_noise else np.zeros(n))
+    for name, col in truth.items():
+        units[name] = col
+    for name, col in cue_truth(task, z_ctx).items():
+        units[name] = col
+    n_rew = max(int(has_r.sum()), 1)
+    units["rate_clip_fraction"] = clipped.sum(axis=1) / n_rew
+    sid = session_id or f"{kind}-{task.name}-seed{seed}"
+    attrs = base_attrs(task, util, kind, seed, cued_fraction, pop)
+    attrs.update(
+        {
+            "source": "dopafit.simulate.simulate_session",
+            "mode": "spikes",
+            "spike_model": "inhomogeneous Poisson, piecewise-constant rate clipped at 0",
+            "window": [w0, w1],
+            "baseline": [-1.0, 0.0],
+            "cue_scale": float(cue_scale),
+            "burst": float(burst),
+            "trial_noise": bool(trial_noise),
+            "uncued_offset": float(uncued_offset),
+            "iti": [float(v) for v in iti],
+            "clock": None if not clock else float(clock),
+            "rate_clip_fraction": float(clipped.sum() / (n_rew * n)),
+            "response_units": "spikes/s",
+            "subject": dict(SIM_SUBJECT),
+            "keywords": ["dopamine", "simulation", "reward prediction error", "distributional TD"],
+            "experiment_description": (
+                "Simulated VTA dopamine units in a Pavlovian reward task; ground truth in the "
+                "units table (true_* columns), settings in notes."
+            ),
+        }
+    )
+    desc = description or (
+        f"Simulated {kind} population of {n} units in the {task.name} task "
+        f"({n_tr} trials, seed {seed}), made by dopafit.simulate.simulate_session."
+    )
+    return Session(
+        spike_times=spikes,
+        trials=trials,
+        units=units,
+        session_id=sid,
+        subject_id=str(subject_id),
+        description=desc,
+        attrs=attrs,
+    )
+
+
+_SAMPLE_COMMON = {"task": "dabney", "n_units": 25, "iti": (2.0, 1.0), "clock": 32768.0}
+
+#: Named sets of sessions: preset -> list of (file name, simulate_session keyword arguments).
+PRESETS: dict[str, list[tuple[str, dict]]] = {
+    "samples": [
+        (
+            "sub-sim01_ses-dist1.nwb",
+            {
+                "population": "distributional",
+                "n_trials": 260,
+                "seed": 101,
+                "subject_id": "sim01",
+                "session_id": "dist1",
+            },
+        ),
+        (
+            "sub-sim02_ses-dist2.nwb",
+            {
+                "population": "distributional",
+                "n_trials": 240,
+                "seed": 102,
+                "subject_id": "sim02",
+                "session_id": "dist2",
+            },
+        ),
+        (
+            "sub-sim03_ses-dist3.nwb",
+            {
+                "population": "distributional",
+                "n_trials": 280,
+                "seed": 103,
+                "subject_id": "sim03",
+                "session_id": "dist3",
+            },
+        ),
+        (
+            "sub-sim04_ses-classical1.nwb",
+            {
+                "population": "classical",
+                "n_units": 20,
+                "n_trials": 250,
+                "seed": 104,
+                "subject_id": "sim04",
+                "session_id": "classical1",
+            },
+        ),
+    ]
+}
+
+
+def preset_sessions(name: str = "samples") -> Iterator[tuple[str, Session]]:
+    """Simulate the sessions of a preset, one at a time.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`PRESETS` (``"samples"``: the files of ``data_samples/``).
+
+    Yields
+    ------
+    (str, Session)
+        File name and session.
+    """
+    if name not in PRESETS:
+        raise ConfigError(f"a preset among {sorted(PRESETS)}", found=f"{name!r}")
+    for filename, kwargs in PRESETS[name]:
+        yield filename, simulate_session(**{**_SAMPLE_COMMON, **kwargs})

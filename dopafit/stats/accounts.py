@@ -1,0 +1,437 @@
+"""Generative accounts fitted to a recording, and simulation with the recording's own trials.
+
+Each account is a model of the mean response of every unit at every reward magnitude, on
+the analysis axis ``x`` (utility, reward, ...) and in the fitter's prepared response space
+(cued and uncued trials pooled; z-scored for the ``zscore`` axis). Parameters are fitted by
+trial-weighted least squares to the unit's mean responses ``ybar[u, m]`` (weights: trials
+per magnitude ``n[u, m]``):
+
+``classical``
+    ``mu = g_u (x - z0)``: one shared reversal point ``z0 = E[X]`` (the mean of the reward
+    distribution on the axis, i.e. its 0.5-expectile), symmetric slopes, gain ``g_u >= 0``.
+``bias``
+    ``mu = g_u (x - z_u)``: one reversal point per unit (``z_u`` within the axis range,
+    profiled on a grid of 1001 points), symmetric slopes.
+``distributional``
+    ``mu = 2 g_u tau_u (x - z_u)`` above ``z_u`` and ``2 g_u (1 - tau_u) (x - z_u)`` below,
+    with ``z_u = e(tau_u)`` the ``tau_u``-expectile of the reward distribution on the axis
+    (``tau_u`` profiled on a grid of 999 levels).
+``sigmoid``
+    ``mu = a_u + b_u / (1 + exp(-k_u (x - c_u)))`` (efficient coding; Schütt, Kim & Ma
+    2024), ``b_u >= 0``, fitted by nonlinear least squares from several starts; units with
+    fewer than 4 magnitudes get a straight line instead (recorded).
+
+The reward distribution is the recording's pooled trial proportions per magnitude.
+
+Noise and cue structure are fitted once, whatever the account (:func:`fit_noise`): per unit
+and magnitude the residual SD around the cued and uncued means (units' pooled SD where a
+magnitude has fewer than 2 residual degrees of freedom), and per unit the mean difference
+``d_u`` between uncued and cued responses. A simulated raw response of trial ``j`` (unit
+``u``, magnitude ``m``) is
+
+.. math::
+
+    y_j = \\mu_{u,m} + d_u (\\mathbb{1}[\\text{uncued}_j] - f_{u,m})
+          - O \\, \\mathbb{1}[\\text{uncued}_j] + \\sigma_{u,m} \\epsilon_j
+
+with ``f`` the fraction of uncued trials of the cell and ``O`` the recording's pooling
+offset (so that the pipeline, which re-estimates and adds the offset, sees the recording's
+cue structure). ``epsilon`` is standard normal (``noise="gaussian"``) or a standardised
+residual of the same unit drawn with replacement (``noise="residual"``, which keeps the
+skew and discreteness of real responses).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dopafit.errors import ConfigError
+
+__all__ = [
+    "ACCOUNTS",
+    "NOISE_MODES",
+    "AccountFit",
+    "NoiseModel",
+    "expectile_grid",
+    "fit_noise",
+    "fit_account",
+    "simulation_means",
+    "simulate",
+]
+
+ACCOUNTS = ("classical", "bias", "distributional", "sigmoid")
+NOISE_MODES = ("gaussian", "residual")
+
+_Z_GRID = 1001
+_TAU_GRID = 999
+
+
+@dataclass
+class AccountFit:
+    """An account fitted to a recording.
+
+    Attributes
+    ----------
+    name : str
+    mean : ndarray of float64, shape (n_unit, n_mag)
+        The account's mean response per unit and magnitude (prepared space).
+    params : dict of str to ndarray, shape (n_unit,)
+        Per-unit parameters: ``reversal_point``, ``tau``, ``gain``, ``alpha_pos``,
+        ``alpha_neg`` (NaN where the account has none) and, for sigmoid,
+        ``sigmoid_offset``, ``sigmoid_amplitude``, ``sigmoid_slope``, ``sigmoid_threshold``.
+    misfit : ndarray of float64, shape (n_unit,)
+        ``sum_m n[u, m] (ybar[u, m] - mean[u, m])^2``: what the account leaves unexplained of
+        the unit's mean responses (trial-weighted).
+    n_params : int
+        Free parameters per unit (shared parameters are not counted).
+    notes : list of str
+        Fallbacks and other remarks.
+    """
+
+    name: str
+    mean: np.ndarray
+    params: dict
+    misfit: np.ndarray
+    n_params: int
+    notes: list = field(default_factory=list)
+
+
+@dataclass
+class NoiseModel:
+    """Per-unit, per-magnitude noise and cue structure of a recording (prepared space).
+
+    Attributes
+    ----------
+    sd : ndarray of float64, shape (n_unit, n_mag)
+        Residual SD around the cued/uncued means.
+    cue_diff : ndarray of float64, shape (n_unit,)
+        Mean uncued minus cued response (after pooling), over magnitudes with both.
+    uncued_frac : ndarray of float64, shape (n_unit, n_mag)
+    offset : float
+        Pooling offset subtracted from simulated uncued responses (0 when not pooled or on
+        the z-scored axis).
+    pool, pool_start, pool_len : ndarray
+        Standardised residuals of every unit and, per grouped trial, the unit's slice.
+    """
+
+    sd: np.ndarray
+    cue_diff: np.ndarray
+    uncued_frac: np.ndarray
+    offset: float
+    pool: np.ndarray
+    pool_start: np.ndarray
+    pool_len: np.ndarray
+
+
+def expectile_grid(values: np.ndarray, probs: np.ndarray, taus: np.ndarray) -> np.ndarray:
+    """Expectiles of a discrete distribution at many levels (exact, vectorised).
+
+    Parameters
+    ----------
+    values, probs : ndarray, shape (n,)
+        Support and probabilities (normalised here).
+    taus : ndarray, shape (g,)
+        Levels in [0, 1].
+
+    Returns
+    -------
+    ndarray, shape (g,)
+
+    Notes
+    -----
+    On the segment ``[v_k, v_{k+1}]`` the first-order condition
+    ``tau E[(Z - e)+] = (1 - tau) E[(e - Z)+]`` is linear in ``e``:
+    ``e = (tau A_U + (1 - tau) A_L) / (tau P_U + (1 - tau) P_L)``.
+    """
+    order = np.argsort(values, kind="stable")
+    v = np.asarray(values, dtype=float)[order]
+    p = np.asarray(probs, dtype=float)[order]
+    keep = p > 0
+    v, p = v[keep], p[keep] / p[keep].sum()
+    taus = np.clip(np.asarray(taus, dtype=float), 0.0, 1.0)
+    if v.size == 1:
+        return np.full(taus.shape, v[0])
+    pl = np.cumsum(p)[:-1]
+    al = np.cumsum(p * v)[:-1]
+    pu = 1.0 - pl
+    au = (p * v).sum() - al
+    t = taus[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e = (t * au + (1 - t) * al) / (t * pu + (1 - t) * pl)
+    inside = (e >= v[:-1] - 1e-12) & (e <= v[1:] + 1e-12)
+    k = np.argmax(inside, axis=1)
+    out = e[np.arange(taus.size), k]
+    out = np.where(taus <= 0, v[0], np.where(taus >= 1, v[-1], out))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# noise and cue structure
+
+
+def fit_noise(layout) -> NoiseModel:
+    """Residual SDs, standardised residual pools and cue differences of the recording.
+
+    Parameters
+    ----------
+    layout : dopafit.stats.statistics.Layout
+
+    Returns
+    -------
+    NoiseModel
+    """
+    prep = layout.prep
+    vals = prep.vals
+    n_unit, n_mag = prep.cnt.shape
+    u_of, m_of, cued = layout.unit_of, layout.mag_of, layout.cued
+    cell = u_of * n_mag + m_of
+    key = cell * 2 + cued.astype(np.int64)
+    size = n_unit * n_mag * 2
+    cnt_c = np.bincount(key, minlength=size).astype(float)
+    sum_c = np.bincount(key, weights=vals, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_c = sum_c / cnt_c
+    resid = vals - mean_c[key]
+    groups = (cnt_c.reshape(-1, 2) > 0).sum(axis=1)
+    n_cell = cnt_c.reshape(-1, 2).sum(axis=1)
+    df_cell = n_cell - groups
+    ss_cell = np.bincount(cell, weights=resid**2, minlength=n_unit * n_mag)
+    ss_unit = ss_cell.reshape(n_unit, n_mag).sum(axis=1)
+    df_unit = np.clip(df_cell, 0, None).reshape(n_unit, n_mag).sum(axis=1)
+    tot_df = df_unit.sum()
+    sd_global = np.sqrt(ss_unit.sum() / tot_df) if tot_df > 0 else 1.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd_unit = np.where(df_unit > 0, np.sqrt(ss_unit / np.maximum(df_unit, 1)), sd_global)
+        sd_cell = np.sqrt(ss_cell / np.maximum(df_cell, 1))
+    sd = np.where(df_cell >= 2, sd_cell, np.repeat(sd_unit, n_mag)).reshape(n_unit, n_mag)
+    sd = np.where(np.isfinite(sd), sd, sd_global)
+
+    # standardised residuals, pooled per unit (cells with >= 1 residual df)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        infl = np.sqrt(n_cell / np.maximum(df_cell, 1))
+        std = resid * infl[cell] / sd.ravel()[cell]
+    ok = (df_cell[cell] >= 1) & np.isfinite(std) & (sd.ravel()[cell] > 0)
+    order = np.argsort(u_of[ok], kind="stable")
+    pool = std[ok][order]
+    per_unit = np.bincount(u_of[ok], minlength=n_unit)
+    unit_start = np.cumsum(per_unit) - per_unit
+    pool_start = unit_start[u_of].astype(np.int64)
+    pool_len = per_unit[u_of].astype(np.int64)
+
+    # cue structure
+    mc = mean_c.reshape(n_unit, n_mag, 2)
+    nc = cnt_c.reshape(n_unit, n_mag, 2)
+    both = (nc[..., 0] > 0) & (nc[..., 1] > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.where(both, 1.0 / (1.0 / np.maximum(nc[..., 0], 1) + 1.0 / np.maximum(nc[..., 1], 1)), 0.0)
+        diff = np.where(both, mc[..., 0] - mc[..., 1], 0.0)  # uncued (0) minus cued (1)
+        cue_diff = np.where(w.sum(axis=1) > 0, (w * diff).sum(axis=1) / w.sum(axis=1), 0.0)
+        uncued_frac = np.where(n_cell.reshape(n_unit, n_mag) > 0, nc[..., 0] / n_cell.reshape(n_unit, n_mag), 0.0)
+    offset = float(prep.offset) if (layout.pool and not layout.zscore) else 0.0
+    return NoiseModel(
+        sd=sd,
+        cue_diff=cue_diff,
+        uncued_frac=uncued_frac,
+        offset=offset,
+        pool=np.ascontiguousarray(pool, dtype=np.float64),
+        pool_start=pool_start,
+        pool_len=pool_len,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# account fits
+
+
+def _profile(ybar, w, designs):
+    """Best non-negative gain for each candidate design; returns (index, gain, sse)."""
+    num = (designs * (w * ybar)[None, :]).sum(axis=1)
+    den = (designs**2 * w[None, :]).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = np.where(den > 0, np.maximum(num / den, 0.0), 0.0)
+    sse = (w * ybar**2).sum() - 2 * g * num + g**2 * den
+    best = int(np.argmin(sse))
+    return best, float(g[best]), float(sse[best])
+
+
+def _sigmoid(x, a, b, k, c):
+    return a + b / (1.0 + np.exp(-np.clip(k * (x - c), -60, 60)))
+
+
+def _fit_sigmoid_unit(x, ybar, w):
+    from scipy.optimize import least_squares
+
+    lo, hi = float(x.min()), float(x.max())
+    span = hi - lo if hi > lo else 1.0
+    sw = np.sqrt(w)
+
+    def resid(theta):
+        return sw * (_sigmoid(x, *theta) - ybar)
+
+    lower = [-np.inf, 0.0, 0.1 / span, lo - 0.5 * span]
+    upper = [np.inf, np.inf, 100.0 / span, hi + 0.5 * span]
+    yr = float(np.ptp(ybar)) or 1.0
+    best = None
+    for c0 in (lo + 0.25 * span, lo + 0.5 * span, lo + 0.75 * span):
+        for k0 in (2.0 / span, 8.0 / span):
+            theta0 = [float(ybar.min()), yr, k0, c0]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = least_squares(resid, theta0, bounds=(lower, upper), method="trf")
+            if best is None or res.cost < best.cost:
+                best = res
+    return best.x
+
+
+def fit_account(name: str, layout) -> AccountFit:
+    """Fit one account to the recording's mean responses.
+
+    Parameters
+    ----------
+    name : {"classical", "bias", "distributional", "sigmoid"}
+    layout : dopafit.stats.statistics.Layout
+
+    Returns
+    -------
+    AccountFit
+
+    Raises
+    ------
+    ConfigError
+        Unknown account.
+    """
+    if name not in ACCOUNTS:
+        raise ConfigError(f"an account among {', '.join(ACCOUNTS)}", found=repr(name))
+    prep = layout.prep
+    x = np.asarray(prep.axis, dtype=float)
+    p = layout.probs
+    cnt = prep.cnt.astype(float)
+    ybar = np.where(cnt > 0, prep.mean_response, 0.0)
+    n_unit, n_mag = cnt.shape
+    mean = np.array(ybar, copy=True)
+    nan = np.full(n_unit, np.nan)
+    params = {
+        k: nan.copy() for k in ("reversal_point", "tau", "gain", "alpha_pos", "alpha_neg")
+    }
+    notes: list[str] = []
+    lo, hi = float(x.min()), float(x.max())
+    z0 = float((p * x).sum() / p.sum())
+    if name == "sigmoid":
+        for k in ("sigmoid_offset", "sigmoid_amplitude", "sigmoid_slope", "sigmoid_threshold"):
+            params[k] = nan.copy()
+    fallback = []
+    if name == "bias":
+        zgrid = np.linspace(lo, hi, _Z_GRID)
+        dz = x[None, :] - zgrid[:, None]
+    if name == "distributional":
+        tgrid = np.arange(1, _TAU_GRID + 1) / (_TAU_GRID + 1.0)
+        egrid = expectile_grid(x, p, tgrid)
+        d = x[None, :] - egrid[:, None]
+        dtau = np.where(d > 0, 2 * tgrid[:, None], 2 * (1 - tgrid[:, None])) * d
+    for u in range(n_unit):
+        w = cnt[u]
+        if not layout.unit_ok[u] or (w > 0).sum() < 2:
+            continue  # simulated at its observed means
+        y = ybar[u]
+        if name == "classical":
+            best, g, _ = _profile(y, w, (x - z0)[None, :])
+            mean[u] = g * (x - z0)
+            params["reversal_point"][u] = z0
+            params["tau"][u] = 0.5
+            params["gain"][u] = params["alpha_pos"][u] = params["alpha_neg"][u] = g
+        elif name == "bias":
+            best, g, _ = _profile(y, w, dz)
+            z = zgrid[best]
+            mean[u] = g * (x - z)
+            params["reversal_point"][u] = z
+            params["tau"][u] = 0.5
+            params["gain"][u] = params["alpha_pos"][u] = params["alpha_neg"][u] = g
+        elif name == "distributional":
+            best, g, _ = _profile(y, w, dtau)
+            t, z = tgrid[best], egrid[best]
+            mean[u] = g * dtau[best]
+            params["reversal_point"][u] = z
+            params["tau"][u] = t
+            params["gain"][u] = g
+            params["alpha_pos"][u] = 2 * g * t
+            params["alpha_neg"][u] = 2 * g * (1 - t)
+        else:
+            present = w > 0
+            if present.sum() >= 4:
+                a, b, k, c = _fit_sigmoid_unit(x[present], y[present], w[present])
+                mean[u] = _sigmoid(x, a, b, k, c)
+                params["sigmoid_offset"][u] = a
+                params["sigmoid_amplitude"][u] = b
+                params["sigmoid_slope"][u] = k
+                params["sigmoid_threshold"][u] = c
+            else:
+                xs, ys, ws = x[present], y[present], w[present]
+                xm = (ws * xs).sum() / ws.sum()
+                sxx = (ws * (xs - xm) ** 2).sum()
+                b = max(0.0, (ws * (xs - xm) * ys).sum() / sxx) if sxx > 0 else 0.0
+                a = (ws * ys).sum() / ws.sum() - b * xm
+                mean[u] = a + b * x
+                fallback.append(u)
+            # implied reversal point: where the curve crosses 0 (dense grid)
+            grid = np.linspace(lo, hi, 2001)
+            curve = np.interp(grid, x[np.argsort(x)], mean[u][np.argsort(x)])
+            sign = np.nonzero(np.diff(np.sign(curve)) != 0)[0]
+            params["reversal_point"][u] = grid[sign[0]] if sign.size else np.nan
+    if fallback:
+        notes.append(f"straight line instead of a sigmoid for {len(fallback)} unit(s) with < 4 magnitudes")
+    misfit = (cnt * (ybar - mean) ** 2).sum(axis=1)
+    n_params = {"classical": 1, "bias": 2, "distributional": 2, "sigmoid": 4}[name]
+    return AccountFit(name=name, mean=mean, params=params, misfit=misfit, n_params=n_params, notes=notes)
+
+
+# --------------------------------------------------------------------------------------------
+# simulation
+
+
+def simulation_means(layout, account: AccountFit, noise: NoiseModel) -> np.ndarray:
+    """Mean raw response of every grouped trial under the account (see module Notes).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_used,)
+    """
+    u, m = layout.unit_of, layout.mag_of
+    uncued = (~layout.cued).astype(float)
+    mu = account.mean[u, m] + noise.cue_diff[u] * (uncued - noise.uncued_frac[u, m])
+    return np.ascontiguousarray(mu - noise.offset * uncued, dtype=np.float64)
+
+
+def simulate(layout, account: AccountFit, noise: NoiseModel, sim_seeds, mode: str = "gaussian"):
+    """Simulate raw responses of the recording's trials under an account.
+
+    Parameters
+    ----------
+    layout : dopafit.stats.statistics.Layout
+    account : AccountFit
+    noise : NoiseModel
+    sim_seeds : ndarray of uint64, shape (n_sim,)
+    mode : {"gaussian", "residual"}
+
+    Returns
+    -------
+    ndarray of float64, shape (n_sim, n_used)
+    """
+    from dopafit.kernels import compare as ck
+
+    if mode not in NOISE_MODES:
+        raise ConfigError(f"noise one of {', '.join(NOISE_MODES)}", found=repr(mode))
+    mean = simulation_means(layout, account, noise)
+    scale = np.ascontiguousarray(noise.sd[layout.unit_of, layout.mag_of], dtype=np.float64)
+    code = ck.NOISE_RESIDUAL if mode == "residual" else ck.NOISE_GAUSSIAN
+    return ck.simulate_rows(
+        mean,
+        scale,
+        noise.pool,
+        noise.pool_start,
+        noise.pool_len,
+        code,
+        np.ascontiguousarray(sim_seeds, dtype=np.uint64),
+    )

@@ -1,0 +1,552 @@
+"""Decoding the reward distribution from (tau, reversal point) pairs by expectile imputation.
+
+Under distributional TD every neuron's reversal point ``e_i`` is the ``tau_i``-expectile of
+the reward distribution. Expectile imputation finds ``N`` reward samples ``z`` (bounded to the
+reward range) whose expectiles at the neurons' asymmetries match the reversal points, by
+minimising the mean squared violation of the expectile first-order condition (Dabney et al.
+2020, Methods; loss and gradient in :mod:`dopafit.kernels.decode`).
+
+Examples
+--------
+Decode the variable-magnitude distribution of Dabney et al. (2020) from its exact expectiles:
+
+>>> import numpy as np
+>>> from dopafit.stats.decode import decode_distribution, exact_expectiles
+>>> values = np.array([0.1, 0.3, 1.2, 2.5, 5.0, 10.0, 20.0])
+>>> probs = np.array([0.066, 0.091, 0.148, 0.155, 0.312, 0.151, 0.077])
+>>> taus = np.linspace(0.02, 0.98, 40)
+>>> e = exact_expectiles(values, probs, taus)
+>>> res = decode_distribution(taus, e, (0.1, 20.0), n_starts=200, n_polish=2, n_epochs=2,
+...                           true_values=values, true_probabilities=probs)
+>>> round(res.mean, 1), round(res.sd, 1)
+(5.2, 5.3)
+>>> d = res.distances()
+>>> bool(d["truth"] < d.drop("truth").min())
+True
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dopafit.errors import ConfigError, DopafitWarning, FitError
+
+__all__ = [
+    "DecodeResult",
+    "decode_distribution",
+    "classical_control",
+    "reference_distributions",
+    "exact_expectiles",
+    "DEFAULTS",
+]
+
+#: Default optimiser settings of :func:`decode_distribution`.
+DEFAULTS = {
+    "n_samples": 100,
+    "n_starts": 2000,
+    "n_polish": 5,
+    "n_epochs": 3,
+    "maxiter": 5000,
+}
+
+
+def exact_expectiles(
+    values: np.ndarray, probabilities: np.ndarray | None, tau: np.ndarray | float
+) -> np.ndarray:
+    """Exact tau-expectiles of a discrete distribution (or of an equally weighted sample).
+
+    Parameters
+    ----------
+    values : ndarray, shape (K,)
+        Support points.
+    probabilities : ndarray, shape (K,), optional
+        Their probabilities (normalised here). ``None`` gives equal weights.
+    tau : float or ndarray, shape (M,)
+        Asymmetries in [0, 1].
+
+    Returns
+    -------
+    ndarray, shape (M,) (or a 0-d array for scalar ``tau``)
+        The expectiles ``e`` solving ``tau E[(Z - e)+] = (1 - tau) E[(e - Z)+]``.
+
+    Notes
+    -----
+    ``F(e) = tau E[(Z-e)+] - (1-tau) E[(e-Z)+]`` is continuous, decreasing and linear between
+    consecutive support points, so the root is found exactly: evaluate ``F`` at the sorted
+    support points with cumulative sums, locate the sign change and solve the linear piece.
+    ``tau = 0`` and ``tau = 1`` give the minimum and the maximum.
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    w = np.ones_like(v) if probabilities is None else np.asarray(probabilities, np.float64).ravel()
+    order = np.argsort(v)
+    v, w = v[order], w[order] / w.sum()
+    taus = np.asarray(tau, dtype=np.float64)
+    flat = np.atleast_1d(taus).ravel()
+    cw = np.cumsum(w)  # P(Z <= v_k)
+    cwv = np.cumsum(w * v)  # E[Z 1{Z <= v_k}]
+    total = cwv[-1]
+    out = np.empty(flat.shape)
+    for n, t in enumerate(flat):
+        # F at each support point: tau*(E[Z;Z>v]-v P(Z>v)) - (1-tau)*(v P(Z<=v) - E[Z;Z<=v])
+        above = (total - cwv) - v * (1.0 - cw)
+        below = v * cw - cwv
+        f = t * above - (1.0 - t) * below
+        k = int(np.searchsorted(-f, 0.0, side="left"))  # first index with f <= 0
+        if k == 0:
+            out[n] = v[0]
+            continue
+        if k >= v.size:
+            out[n] = v[-1]
+            continue
+        # on (v[k-1], v[k]]: F(e) = t*(A - B e) - (1-t)*(C e - D) with masses below = cw[k-1]
+        mass_lo, sum_lo = cw[k - 1], cwv[k - 1]
+        a, b = t * (total - sum_lo), t * (1.0 - mass_lo)
+        c, d = (1.0 - t) * mass_lo, (1.0 - t) * sum_lo
+        out[n] = (a + d) / (b + c)
+    return out.reshape(taus.shape)
+
+
+def reference_distributions(
+    values: np.ndarray,
+    probabilities: np.ndarray | None,
+    bounds: tuple[float, float],
+    *,
+    shift: float | None = None,
+    scale: float = 1.5,
+    n_grid: int = 1000,
+    transforms: bool = True,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Reference distributions to compare a decoded distribution with.
+
+    Parameters
+    ----------
+    values, probabilities : ndarray, shape (K,)
+        A discrete distribution ("the truth"); ``probabilities=None`` means equal weights.
+    bounds : (float, float)
+        Reward range ``(min, max)`` of the uniform reference.
+    shift : float, optional
+        Shift of the shifted references; default half the SD of ``values``.
+    scale : float, default 1.5
+        Factor of the scaled references: values are scaled about the mean by ``scale``
+        ("scaled_wide") and by ``1/scale`` ("scaled_narrow").
+    n_grid : int, default 1000
+        Number of equally weighted points discretising the continuous references.
+    transforms : bool, default True
+        Include the mirrored, shifted and scaled versions of the distribution; with ``False``
+        only the uniform and the Gaussian.
+
+    Returns
+    -------
+    dict
+        name -> ``(values, weights)``: ``uniform`` (midpoints of ``n_grid`` equal cells of the
+        bounds), ``gaussian`` (quantiles ``(k + 1/2)/n_grid`` of the normal with the
+        distribution's mean and variance, not truncated), ``mirrored`` (``2 mean - v``),
+        ``shifted_up`` / ``shifted_down`` (``v ± shift``), ``scaled_wide`` /
+        ``scaled_narrow`` (``mean + scale^{±1} (v - mean)``).
+    """
+    from scipy.special import ndtri
+
+    v = np.asarray(values, dtype=np.float64).ravel()
+    w = np.ones_like(v) if probabilities is None else np.asarray(probabilities, np.float64).ravel()
+    w = w / w.sum()
+    mean = float(np.sum(w * v))
+    sd = float(np.sqrt(np.sum(w * (v - mean) ** 2)))
+    lo, hi = _check_bounds(bounds)
+    grid = (np.arange(n_grid) + 0.5) / n_grid
+    flat = np.full(n_grid, 1.0 / n_grid)
+    refs = {
+        "uniform": (lo + (hi - lo) * grid, flat),
+        "gaussian": (mean + sd * ndtri(grid), flat),
+    }
+    if transforms:
+        s = 0.5 * sd if shift is None else float(shift)
+        refs["mirrored"] = (2.0 * mean - v, w)
+        refs["shifted_up"] = (v + s, w)
+        refs["shifted_down"] = (v - s, w)
+        refs["scaled_wide"] = (mean + scale * (v - mean), w)
+        refs["scaled_narrow"] = (mean + (v - mean) / scale, w)
+    return refs
+
+
+@dataclass
+class DecodeResult:
+    """A decoded reward distribution (returned by :func:`decode_distribution`).
+
+    Attributes
+    ----------
+    samples : ndarray, shape (N,)
+        Decoded reward samples, sorted; each has weight ``1/N``.
+    loss : float
+        Final imputation loss (mean squared violation of the expectile condition).
+    tau, reversal_point : ndarray, shape (M,)
+        The pairs actually used (after dropping non-finite or out-of-range ones).
+    bounds : (float, float)
+        The sample bounds.
+    epoch_loss : ndarray, shape (n_epochs,)
+        Best loss after each epoch.
+    settings : dict
+        Optimiser settings and seed.
+    dropped : ndarray of int
+        Indices (into the inputs) of the dropped pairs.
+    true_values, true_probabilities : ndarray or None
+        The true distribution, if given.
+    """
+
+    samples: np.ndarray
+    loss: float
+    tau: np.ndarray
+    reversal_point: np.ndarray
+    bounds: tuple[float, float]
+    epoch_loss: np.ndarray
+    settings: dict
+    dropped: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    true_values: np.ndarray | None = None
+    true_probabilities: np.ndarray | None = None
+
+    @property
+    def mean(self) -> float:
+        """Mean of the decoded samples."""
+        return float(np.mean(self.samples))
+
+    @property
+    def sd(self) -> float:
+        """SD of the decoded samples as a distribution (``ddof=0``)."""
+        return float(np.std(self.samples))
+
+    def residuals(self) -> np.ndarray:
+        """Per-neuron violation ``g_i = mean_j |tau_i - 1{z_j <= e_i}| (z_j - e_i)``, shape (M,)."""
+        z = self.samples[None, :]
+        e = self.reversal_point[:, None]
+        w = np.where(z <= e, 1.0 - self.tau[:, None], self.tau[:, None])
+        return np.mean(w * (z - e), axis=1)
+
+    def expectiles(self, tau: np.ndarray | None = None) -> np.ndarray:
+        """Exact expectiles of the decoded samples (default at the neurons' tau), shape (M,)."""
+        return exact_expectiles(self.samples, None, self.tau if tau is None else tau)
+
+    def wasserstein(self, values: np.ndarray, probabilities: np.ndarray | None = None) -> float:
+        """Wasserstein-1 distance from the decoded samples to a discrete distribution."""
+        from scipy.stats import wasserstein_distance
+
+        return float(wasserstein_distance(self.samples, values, None, probabilities))
+
+    def distances(
+        self,
+        true_values: np.ndarray | None = None,
+        true_probabilities: np.ndarray | None = None,
+        **reference_kwargs,
+    ):
+        """Wasserstein-1 distance to the truth and to the reference distributions.
+
+        Parameters
+        ----------
+        true_values, true_probabilities : ndarray, optional
+            The true distribution; default the one given to :func:`decode_distribution`.
+        **reference_kwargs
+            Passed to :func:`reference_distributions` (``shift``, ``scale``, ``n_grid``).
+
+        Returns
+        -------
+        pandas.Series
+            Index ``truth``, ``uniform``, ``gaussian``, ``mirrored``, ``shifted_up``,
+            ``shifted_down``, ``scaled_wide``, ``scaled_narrow`` when a truth is known (all
+            references built from the truth). Without a truth: ``uniform`` and ``gaussian``
+            (matched to the decoded samples' mean and variance).
+        """
+        import pandas as pd
+
+        if true_values is None:
+            true_values, true_probabilities = self.true_values, self.true_probabilities
+        out = {}
+        if true_values is not None:
+            out["truth"] = self.wasserstein(true_values, true_probabilities)
+            refs = reference_distributions(
+                true_values, true_probabilities, self.bounds, **reference_kwargs
+            )
+        else:
+            refs = reference_distributions(
+                self.samples, None, self.bounds, transforms=False, **reference_kwargs
+            )
+        for name, (v, w) in refs.items():
+            out[name] = self.wasserstein(v, w)
+        return pd.Series(out, name="wasserstein1")
+
+    def to_dataset(self):
+        """The result as an ``xarray.Dataset`` (dims ``sample``, ``neuron``), settings in attrs."""
+        import xarray as xr
+
+        attrs = {
+            "loss": self.loss,
+            "mean": self.mean,
+            "sd": self.sd,
+            "bounds": list(self.bounds),
+            "n_dropped": int(self.dropped.size),
+            "method": "expectile imputation (L-BFGS-B polished random starts)",
+            **self.settings,
+        }
+        return xr.Dataset(
+            {
+                "samples": ("sample", self.samples),
+                "tau": ("neuron", self.tau),
+                "reversal_point": ("neuron", self.reversal_point),
+                "residual": ("neuron", self.residuals()),
+                "epoch_loss": ("epoch", self.epoch_loss),
+            },
+            attrs=attrs,
+        )
+
+    def summary(self) -> str:
+        """One line: N, M, mean, SD, loss (and W1 to the truth if known)."""
+        text = (
+            f"decoded {self.samples.size} samples from {self.tau.size} pairs: "
+            f"mean {self.mean:.3f}, SD {self.sd:.3f}, loss {self.loss:.3g}"
+        )
+        if self.true_values is not None:
+            text += (
+                f", W1 to truth {self.wasserstein(self.true_values, self.true_probabilities):.3f}"
+            )
+        return text
+
+    def __repr__(self) -> str:
+        return f"<DecodeResult: {self.summary()}>"
+
+
+def _check_bounds(bounds) -> tuple[float, float]:
+    try:
+        lo, hi = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            "bounds as a pair (min, max) of numbers", found=repr(bounds), remedy="pass (min, max)"
+        ) from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ConfigError(
+            "finite bounds with min < max",
+            found=f"({lo}, {hi})",
+            remedy="pass the smallest and largest reward",
+        )
+    return lo, hi
+
+
+def _positive_int(name: str, value) -> int:
+    if int(value) != value or int(value) < 1:
+        raise ConfigError(f"{name} a positive integer", found=repr(value))
+    return int(value)
+
+
+def decode_distribution(
+    tau: Sequence[float] | np.ndarray,
+    reversal_point: Sequence[float] | np.ndarray,
+    bounds: tuple[float, float],
+    *,
+    n_samples: int = DEFAULTS["n_samples"],
+    n_starts: int = DEFAULTS["n_starts"],
+    n_polish: int = DEFAULTS["n_polish"],
+    n_epochs: int = DEFAULTS["n_epochs"],
+    maxiter: int = DEFAULTS["maxiter"],
+    seed: int = 0,
+    true_values: np.ndarray | None = None,
+    true_probabilities: np.ndarray | None = None,
+) -> DecodeResult:
+    """Decode a reward distribution from neurons' (tau, reversal point) pairs.
+
+    Parameters
+    ----------
+    tau : array_like, shape (M,)
+        Asymmetries ``alpha_pos / (alpha_pos + alpha_neg)``. Pairs with non-finite values or
+        ``tau`` outside [0, 1] are dropped (with a :class:`~dopafit.errors.DopafitWarning`).
+    reversal_point : array_like, shape (M,)
+        Reversal points, read as the tau-expectiles of the reward distribution (same units as
+        ``bounds``).
+    bounds : (float, float)
+        ``(min, max)`` reward: every sample is kept inside.
+    n_samples : int, default 100
+        Number of decoded samples ``N``.
+    n_starts : int, default 2000
+        Random candidate vectors (uniform on the bounds) evaluated per epoch.
+    n_polish : int, default 5
+        Lowest-loss candidates polished with L-BFGS-B per epoch.
+    n_epochs : int, default 3
+        Number of epochs.
+    maxiter : int, default 5000
+        Maximum L-BFGS-B iterations per polish.
+    seed : int, default 0
+        Seed of the candidate draws; the result is a deterministic function of the inputs
+        and ``seed``.
+    true_values, true_probabilities : ndarray, optional
+        The true distribution, stored for :meth:`DecodeResult.distances`.
+
+    Returns
+    -------
+    DecodeResult
+
+    Raises
+    ------
+    FitError
+        If no usable pair remains.
+    ConfigError
+        If bounds or counts are invalid.
+
+    Notes
+    -----
+    Minimises, over ``z`` in ``[min, max]^N``,
+
+    .. math::
+
+        L(z) = \\frac{1}{M}\\sum_i \\Big[\\frac{1}{N}\\sum_j |\\tau_i - 1\\{z_j \\le e_i\\}|
+        (z_j - e_i)\\Big]^2 ,
+
+    which is zero when the equally weighted samples have ``e_i`` as their ``tau_i``-expectile
+    for every neuron. Each epoch draws ``n_starts`` vectors uniformly on the bounds (from
+    epoch 2 on, the best solution so far is added to them), evaluates ``L`` on all of them,
+    polishes the ``n_polish`` lowest with ``scipy.optimize.minimize(method="L-BFGS-B",
+    jac=True)`` (analytic gradient, box bounds), and keeps the overall best. The samples are
+    returned sorted (``L`` is symmetric in their order). The problem is under-determined
+    (``N`` samples, ``M`` conditions); the random starts pick a spread-out solution.
+
+    References
+    ----------
+    Dabney W, Kurth-Nelson Z, Uchida N, et al. (2020) A distributional code for value in
+    dopamine-based reinforcement learning. Nature 577:671-675.
+    """
+    from scipy.optimize import minimize
+
+    from dopafit.kernels.decode import expectile_loss_batch, expectile_loss_grad
+
+    lo, hi = _check_bounds(bounds)
+    n_samples = _positive_int("n_samples", n_samples)
+    n_starts = _positive_int("n_starts", n_starts)
+    n_polish = _positive_int("n_polish", n_polish)
+    n_epochs = _positive_int("n_epochs", n_epochs)
+    t = np.asarray(tau, dtype=np.float64).ravel()
+    e = np.asarray(reversal_point, dtype=np.float64).ravel()
+    if t.shape != e.shape:
+        raise ConfigError(
+            "tau and reversal_point of equal length",
+            found=f"lengths {t.size} and {e.size}",
+            remedy="pass one (tau, reversal_point) pair per neuron",
+        )
+    keep = np.isfinite(t) & np.isfinite(e) & (t >= 0.0) & (t <= 1.0)
+    dropped = np.flatnonzero(~keep)
+    if dropped.size:
+        warnings.warn(
+            f"dropped {dropped.size} of {t.size} (tau, reversal_point) pairs that are "
+            f"non-finite or have tau outside [0, 1] (indices {dropped[:10].tolist()})",
+            DopafitWarning,
+            stacklevel=2,
+        )
+    t, e = t[keep], e[keep]
+    if t.size == 0:
+        raise FitError(
+            "at least one finite (tau, reversal_point) pair with tau in [0, 1]",
+            found=f"{dropped.size} unusable pair(s)",
+            remedy="check the per-neuron estimates (NaN or negative slopes give unusable tau)",
+        )
+    outside = (e < lo) | (e > hi)
+    if outside.any():
+        warnings.warn(
+            f"{int(outside.sum())} reversal point(s) outside bounds ({lo}, {hi}): their "
+            "expectile condition cannot be met exactly",
+            DopafitWarning,
+            stacklevel=2,
+        )
+
+    rng = np.random.default_rng(seed)
+    box = [(lo, hi)] * n_samples
+    options = {"maxiter": int(maxiter), "maxfun": 4 * int(maxiter), "ftol": 1e-16, "gtol": 1e-12}
+    best_x = None
+    best_f = np.inf
+    epoch_loss = np.empty(n_epochs)
+    for epoch in range(n_epochs):
+        cands = rng.uniform(lo, hi, size=(n_starts, n_samples))
+        if best_x is not None:
+            cands = np.vstack([best_x[None, :], cands])
+        losses = expectile_loss_batch(cands, t, e)
+        for k in np.argsort(losses, kind="stable")[:n_polish]:
+            res = minimize(
+                expectile_loss_grad,
+                cands[k],
+                args=(t, e),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=box,
+                options=options,
+            )
+            x = np.clip(res.x, lo, hi)
+            f = float(expectile_loss_grad(x, t, e)[0])
+            if f < best_f:
+                best_f, best_x = f, x
+        epoch_loss[epoch] = best_f
+
+    settings = {
+        "n_samples": n_samples,
+        "n_starts": n_starts,
+        "n_polish": n_polish,
+        "n_epochs": n_epochs,
+        "maxiter": int(maxiter),
+        "seed": int(seed),
+    }
+    return DecodeResult(
+        samples=np.sort(best_x),
+        loss=best_f,
+        tau=t,
+        reversal_point=e,
+        bounds=(lo, hi),
+        epoch_loss=epoch_loss,
+        settings=settings,
+        dropped=dropped,
+        true_values=None if true_values is None else np.asarray(true_values, np.float64),
+        true_probabilities=(
+            None if true_probabilities is None else np.asarray(true_probabilities, np.float64)
+        ),
+    )
+
+
+def classical_control(
+    mean: float,
+    bounds: tuple[float, float],
+    *,
+    n_neurons: int = 40,
+    tau_sd: float = 0.05,
+    reversal_sd: float | None = None,
+    seed: int = 0,
+    **decode_kwargs,
+) -> DecodeResult:
+    """Decode from classical-TD-like pairs: tau near 0.5, reversal points near the mean.
+
+    Parameters
+    ----------
+    mean : float
+        Mean reward (the common reversal point of classical TD).
+    bounds : (float, float)
+        Reward range, as for :func:`decode_distribution`.
+    n_neurons : int, default 40
+        Number of pairs.
+    tau_sd : float, default 0.05
+        SD of the Gaussian noise added to tau = 0.5 (then clipped to [0.01, 0.99]).
+    reversal_sd : float, optional
+        SD of the Gaussian noise added to the reversal points (then clipped to the bounds);
+        default 1% of the reward range (0.199 µl for the Dabney task).
+    seed : int, default 0
+        Seeds both the pairs' noise and the decoder.
+    **decode_kwargs
+        Passed to :func:`decode_distribution` (``n_starts``, ``true_values``, ...).
+
+    Returns
+    -------
+    DecodeResult
+        With ``settings['control'] = 'classical'`` and the noise levels recorded. The decoded
+        distribution collapses around ``mean`` (see docs/decoding.md for measured SDs).
+    """
+    lo, hi = _check_bounds(bounds)
+    n_neurons = _positive_int("n_neurons", n_neurons)
+    rsd = 0.01 * (hi - lo) if reversal_sd is None else float(reversal_sd)
+    rng = np.random.default_rng([int(seed), 0xC1A5])
+    tau = np.clip(0.5 + tau_sd * rng.standard_normal(n_neurons), 0.01, 0.99)
+    rev = np.clip(mean + rsd * rng.standard_normal(n_neurons), lo, hi)
+    res = decode_distribution(tau, rev, (lo, hi), seed=seed, **decode_kwargs)
+    res.settings.update(control="classical", tau_sd=float(tau_sd), reversal_sd=rsd)
+    return res

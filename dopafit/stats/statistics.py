@@ -1,0 +1,669 @@
+"""The statistic suite of the calibrated comparison, computed by the fitter's own pipeline.
+
+Every statistic is a number per dataset. The observed recording and every simulated dataset
+go through the same code (:func:`run_pipeline`): pooling, axis, all-trial fit, split halves
+and folds exactly as :func:`dopafit.fit.fit_expectiles` computes them (the observed values
+of ``r_tau_reversal``, ``rho_tau_reversal``, ``reliability`` and ``anova_f`` equal the medians
+of the fitter's per-split statistics for the same seed).
+
+Statistics (``direction`` +1: larger values are the signature of diverse, asymmetric,
+expectile-like coding; -1: smaller values are)
+
+=====================  ===  ====================================================================
+name                   dir  definition
+=====================  ===  ====================================================================
+reliability            +1   median over splits of Pearson r(reversal A, reversal B)
+r_tau_reversal         +1   median over splits of Pearson r(tau B, reversal A)
+rho_tau_reversal       +1   the same with Spearman rho
+anova_f                +1   median over splits of the one-way ANOVA F of fold tau across units
+sign_prediction        +1   median over splits of the held-out sign accuracy with one reversal
+                            point per unit minus with one shared reversal point
+opposite_sign_pairs    +1   pairs of units of one subject with significantly opposite-sign mean
+                            responses at the same magnitude (t test, two-sided 0.05), summed
+                            over subjects and magnitudes
+asymmetry_llr          +1   median over splits of the held-out Gaussian log-likelihood ratio of
+                            asymmetric vs symmetric slopes, summed over units
+expectile_misfit       -1   median over splits of mean (reversal A - expectile(tau B))^2, in
+                            units of the variance of the axis under the reward distribution
+tau_baseline_r          0   Pearson r(all-trial tau, baseline firing rate) (two-sided)
+loao_range             +1   range over subjects of r_tau_reversal with that subject left out
+                            (larger: less stable than the account predicts)
+loao_min               +1   smallest r_tau_reversal with one subject left out
+=====================  ===  ====================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from dopafit import schema
+from dopafit.errors import FitError
+
+__all__ = [
+    "STATISTICS",
+    "StatisticInfo",
+    "Layout",
+    "build_layout",
+    "run_pipeline",
+    "split_seeds_like_fitter",
+    "p_from_r",
+    "calibrated_p",
+    "npc_fisher",
+    "neuron_bootstrap",
+]
+
+
+@dataclass(frozen=True)
+class StatisticInfo:
+    """Description of one statistic of the suite."""
+
+    name: str
+    direction: int  # +1 larger is distributional-like, -1 smaller, 0 two-sided
+    description: str
+    nominal: str  # the nominal test beside the calibrated one, "" if none
+
+
+STATISTICS: dict[str, StatisticInfo] = {
+    s.name: s
+    for s in (
+        StatisticInfo(
+            "reliability",
+            +1,
+            "median over splits of Pearson r between half-A and half-B reversal points",
+            "two-sided t test of Pearson r, median over splits",
+        ),
+        StatisticInfo(
+            "r_tau_reversal",
+            +1,
+            "median over splits of Pearson r between tau (half B) and reversal point (half A)",
+            "two-sided t test of Pearson r, median over splits",
+        ),
+        StatisticInfo(
+            "rho_tau_reversal",
+            +1,
+            "median over splits of Spearman rho between tau (half B) and reversal point (half A)",
+            "two-sided t approximation of Spearman rho, median over splits",
+        ),
+        StatisticInfo(
+            "anova_f",
+            +1,
+            "median over splits of the one-way ANOVA F of fold tau across units",
+            "F distribution upper tail, median over splits",
+        ),
+        StatisticInfo(
+            "sign_prediction",
+            +1,
+            "held-out sign accuracy, one reversal point per unit minus one shared (median over splits)",
+            "",
+        ),
+        StatisticInfo(
+            "opposite_sign_pairs",
+            +1,
+            "same-subject unit pairs with significantly opposite-sign responses at a magnitude",
+            "",
+        ),
+        StatisticInfo(
+            "asymmetry_llr",
+            +1,
+            "held-out log-likelihood ratio, asymmetric vs symmetric slopes (median over splits)",
+            "",
+        ),
+        StatisticInfo(
+            "expectile_misfit",
+            -1,
+            "mean squared distance of reversal points (A) from the expectile at tau (B), "
+            "per axis variance (median over splits)",
+            "",
+        ),
+        StatisticInfo(
+            "tau_baseline_r",
+            0,
+            "Pearson r between all-trial tau and baseline firing rate",
+            "two-sided t test of Pearson r",
+        ),
+        StatisticInfo(
+            "loao_range",
+            +1,
+            "range of r_tau_reversal over leave-one-subject-out populations",
+            "",
+        ),
+        StatisticInfo(
+            "loao_min",
+            +1,
+            "smallest r_tau_reversal over leave-one-subject-out populations",
+            "",
+        ),
+    )
+}
+
+
+@dataclass
+class Layout:
+    """The observed recording in the grouped layout, with everything the pipeline needs.
+
+    Attributes
+    ----------
+    prep : dopafit.fit.axes.Prepared
+        The fitter's preparation of the observed responses.
+    raw : ndarray of float64, shape (n_used,)
+        Observed responses before pooling, grouped like ``prep.vals``.
+    cued : ndarray of bool, shape (n_used,)
+    unit_of, mag_of : ndarray of int64, shape (n_used,)
+        Unit and magnitude index of every grouped trial.
+    pool, zscore : bool
+        Whether the pipeline pools with the offset and z-scores per unit.
+    axis_mode : int
+        ``AXIS_UTILITY`` or ``AXIS_FIXED`` (:mod:`dopafit.kernels.compare`).
+    probs : ndarray of float64, shape (n_mag,)
+        Pooled trial proportions per magnitude (the reward distribution).
+    subject_idx : ndarray of int64, shape (n_unit,)
+    subjects : list of str
+    baseline : ndarray of float64, shape (n_unit,)
+    method_code : int
+    cap_lo, cap_hi : float
+    n_folds : int
+    fold_exclude_edge : bool
+    """
+
+    prep: object
+    raw: np.ndarray
+    cued: np.ndarray
+    unit_of: np.ndarray
+    mag_of: np.ndarray
+    pool: bool
+    zscore: bool
+    axis_mode: int
+    probs: np.ndarray
+    subject_idx: np.ndarray
+    subjects: list
+    baseline: np.ndarray
+    method_code: int
+    cap_lo: float
+    cap_hi: float
+    n_folds: int
+    fold_exclude_edge: bool
+    unit_ok: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    @property
+    def start(self) -> np.ndarray:
+        return self.prep.start
+
+    @property
+    def cnt(self) -> np.ndarray:
+        return self.prep.cnt
+
+    @property
+    def n_unit(self) -> int:
+        return int(self.prep.cnt.shape[0])
+
+    @property
+    def n_mag(self) -> int:
+        return int(self.prep.cnt.shape[1])
+
+
+def build_layout(
+    responses: xr.Dataset,
+    *,
+    axis="utility",
+    method: str = "count",
+    pool_cued: str = "auto",
+    n_folds: int = 7,
+    cap_low: float = 0.01,
+    cap_high: float = 0.1,
+    fold_exclude_edge: bool = True,
+) -> Layout:
+    """Prepare the observed responses as the fitter does and keep the raw grouped trials.
+
+    Returns
+    -------
+    Layout
+
+    Raises
+    ------
+    FitError
+        The pipeline's own preparation of the raw trials does not reproduce the fitter's
+        (an internal consistency check).
+    """
+    from dopafit.fit.axes import magnitude_grid, prepare
+    from dopafit.kernels import compare as ck
+    from dopafit.kernels import expectile as kern
+
+    prep = prepare(responses, axis=axis, pool_cued=pool_cued)
+    resp = responses[schema.RESPONSE].transpose(schema.UNIT, schema.TRIAL).values.astype(float)
+    reward = responses[schema.REWARD].transpose(schema.UNIT, schema.TRIAL).values.astype(float)
+    cued = responses[schema.CUED].transpose(schema.UNIT, schema.TRIAL).values.astype(bool)
+    used = np.isfinite(resp) & np.isfinite(reward)
+    if pool_cued == "cued":
+        used &= cued
+    elif pool_cued == "uncued":
+        used &= ~cued
+    n_unit = resp.shape[0]
+    if prep.axis_name == "zscore":
+        bad = np.array([r.startswith("z-score undefined") for r in prep.unit_reason])
+        used &= ~bad[:, None]
+    magnitudes, midx = magnitude_grid(reward, used)
+    n_mag = magnitudes.size
+    unit_of = np.broadcast_to(np.arange(n_unit)[:, None], resp.shape)
+    key = (unit_of * n_mag + midx)[used]
+    order = np.argsort(key, kind="stable")
+    raw = resp[used][order].astype(np.float64)
+    cued_flat = cued[used][order]
+    unit_flat = unit_of[used][order].astype(np.int64)
+    mag_flat = midx[used][order].astype(np.int64)
+
+    subj = responses[schema.SUBJECT].values.astype(str)
+    subjects = sorted(set(subj.tolist()))
+    subject_idx = np.array([subjects.index(s) for s in subj], dtype=np.int64)
+    baseline = responses[schema.BASELINE_RATE].values.astype(float)
+    cnt_total = prep.cnt.sum(axis=0).astype(float)
+    probs = cnt_total / cnt_total.sum()
+    layout = Layout(
+        prep=prep,
+        raw=raw,
+        cued=cued_flat,
+        unit_of=unit_flat,
+        mag_of=mag_flat,
+        pool=prep.pool_mode == "offset",
+        zscore=prep.axis_name == "zscore",
+        axis_mode=ck.AXIS_UTILITY if prep.axis_name == "utility" else ck.AXIS_FIXED,
+        probs=probs,
+        subject_idx=subject_idx,
+        subjects=subjects,
+        baseline=baseline,
+        method_code=kern.METHOD_KINK if method == "kink" else kern.METHOD_COUNT,
+        cap_lo=float(cap_low),
+        cap_hi=float(cap_high),
+        n_folds=int(n_folds),
+        fold_exclude_edge=bool(fold_exclude_edge),
+        unit_ok=np.array([r == "" for r in prep.unit_reason]),
+    )
+    vals, ax, _ = prepare_raw(layout, raw[None, :])
+    if vals.shape[1] != prep.vals.shape[0] or not (
+        np.allclose(vals[0], prep.vals, rtol=1e-9, atol=1e-9)
+        and np.allclose(ax[0], prep.axis, rtol=1e-9, atol=1e-9)
+    ):
+        raise FitError(
+            "the comparison pipeline to reproduce the fitter's preparation of the responses",
+            found="different pooled responses or axis values",
+            remedy="report this as a bug with the responses Dataset",
+        )
+    return layout
+
+
+def prepare_raw(layout: Layout, raw: np.ndarray):
+    """Pool / z-score / axis of raw rows ``(n_data, n_used)`` (see :func:`prepare_rows`)."""
+    from dopafit.kernels import compare as ck
+
+    return ck.prepare_rows(
+        np.ascontiguousarray(raw, dtype=np.float64),
+        layout.start,
+        layout.cnt,
+        layout.cued,
+        layout.pool,
+        layout.zscore,
+        layout.axis_mode,
+        np.ascontiguousarray(layout.prep.axis, dtype=np.float64),
+    )
+
+
+def split_seeds_like_fitter(seed, n_splits: int) -> np.ndarray:
+    """The split seeds :func:`dopafit.fit.fit_expectiles` draws for ``seed`` (uint64)."""
+    split_ss, _ = np.random.SeedSequence(seed).spawn(2)
+    return split_ss.generate_state(n_splits, dtype=np.uint64)
+
+
+def p_from_r(r, n) -> np.ndarray:
+    """Two-sided p of correlations ``r`` over ``n`` pairs (t with ``n - 2`` df)."""
+    from scipy import stats
+
+    r = np.asarray(r, dtype=float)
+    df = np.asarray(n, dtype=float) - 2.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = r * np.sqrt(df / np.clip(1.0 - r * r, 0.0, None))
+        p = 2.0 * stats.t.sf(np.abs(t), df)
+    p = np.where(np.abs(r) >= 1.0, 0.0, p)
+    return np.where(np.isfinite(r) & (df > 0), p, np.nan)
+
+
+def _nanmedian_rows(x: np.ndarray) -> np.ndarray:
+    out = np.full(x.shape[0], np.nan)
+    for i in range(x.shape[0]):
+        v = x[i][np.isfinite(x[i])]
+        if v.size:
+            out[i] = np.median(v)
+    return out
+
+
+def _t_crit(max_n: int, alpha: float = 0.05) -> np.ndarray:
+    from scipy import stats
+
+    df = np.arange(max(max_n, 2), dtype=float)
+    with np.errstate(invalid="ignore"):
+        out = stats.t.ppf(1.0 - alpha / 2.0, np.maximum(df, 1.0))
+    out[0] = np.inf
+    return out
+
+
+@dataclass
+class PipelineResult:
+    """Statistics of many datasets (one value per dataset) and, optionally, their splits."""
+
+    stats: dict  # name -> ndarray (n_data,)
+    nominal: dict  # name -> ndarray (n_data,) nominal p (observed use)
+    splits: dict | None = None  # per-split arrays of the first dataset (keep_splits)
+    extra: dict | None = None
+
+
+def run_pipeline(
+    layout: Layout,
+    raw: np.ndarray,
+    split_seeds: np.ndarray,
+    *,
+    keep_splits: bool = False,
+    nominal: bool = False,
+    prepared: tuple | None = None,
+) -> PipelineResult:
+    """Run the fitting pipeline and every statistic on raw rows.
+
+    Parameters
+    ----------
+    layout : Layout
+    raw : ndarray of float64, shape (n_data, n_used)
+        Raw responses in the grouped layout (before pooling).
+    split_seeds : ndarray of uint64, shape (n_data, n_split)
+    keep_splits : bool, default False
+        Also return the per-split arrays (for the neuron bootstrap of the observed data).
+    nominal : bool, default False
+        Also return nominal p-values.
+    prepared : (vals, axis), optional
+        Already prepared rows (``(n_data, n_used)`` and ``(n_data, n_mag)``) to use instead
+        of preparing ``raw``; the observed data pass the fitter's own preparation here, so
+        that their split-half arrays are bit-identical to :func:`dopafit.fit.fit_expectiles`.
+
+    Returns
+    -------
+    PipelineResult
+    """
+    from dopafit.kernels import compare as ck
+    from dopafit.kernels import expectile as kern
+
+    n_data = raw.shape[0]
+    n_split = split_seeds.shape[1]
+    n_unit = layout.n_unit
+    if prepared is None:
+        vals, axis, _offset = prepare_raw(layout, raw)
+    else:
+        vals = np.ascontiguousarray(prepared[0], dtype=np.float64)
+        axis = np.ascontiguousarray(prepared[1], dtype=np.float64)
+    z_full, tau_full, edge, status, rvar = ck.fit_rows(
+        vals, layout.start, layout.cnt, axis, layout.method_code, layout.cap_lo, layout.cap_hi
+    )
+    fit_ok = layout.unit_ok[None, :] & (status == kern.STATUS_OK)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = np.where(fit_ok & (rvar > 0), 0.5 / rvar, 0.0)
+    out = ck.split_rows(
+        vals,
+        layout.start,
+        layout.cnt,
+        axis,
+        layout.method_code,
+        layout.cap_lo,
+        layout.cap_hi,
+        z_full,
+        np.ascontiguousarray(split_seeds, dtype=np.uint64),
+        layout.n_folds,
+        layout.probs,
+        weight,
+    )
+    z_a, z_b, tau_b, tau_fold, sign_gain, asym, misfit = out
+    rows = n_data * n_split
+    za = z_a.reshape(rows, n_unit)
+    zb = z_b.reshape(rows, n_unit)
+    tb = tau_b.reshape(rows, n_unit)
+    rel, n_rel = kern.pearson_rows(za, zb)
+    r, n_r = kern.pearson_rows(tb, za)
+    rho, n_rho = kern.spearman_rows(tb, za)
+    stats: dict[str, np.ndarray] = {}
+    nom: dict[str, np.ndarray] = {}
+    shape = (n_data, n_split)
+    stats["reliability"] = _nanmedian_rows(rel.reshape(shape))
+    stats["r_tau_reversal"] = _nanmedian_rows(r.reshape(shape))
+    stats["rho_tau_reversal"] = _nanmedian_rows(rho.reshape(shape))
+    f_rows = np.full(rows, np.nan)
+    k_rows = np.zeros(rows, dtype=np.int64)
+    if layout.n_folds > 0:
+        exclude = ~fit_ok
+        if layout.fold_exclude_edge:
+            exclude = exclude | (edge != 0)
+        masked = tau_fold.copy()
+        masked[np.broadcast_to(exclude[:, None, None, :], masked.shape)] = np.nan
+        f_rows, k_rows = kern.anova_rows(masked.reshape(rows, layout.n_folds, n_unit))
+    stats["anova_f"] = _nanmedian_rows(f_rows.reshape(shape))
+    stats["sign_prediction"] = _nanmedian_rows(sign_gain)
+    stats["asymmetry_llr"] = _nanmedian_rows(asym)
+    stats["expectile_misfit"] = _nanmedian_rows(misfit)
+
+    # opposite-sign pairs within subjects
+    t_crit = _t_crit(int(layout.cnt.max()) + 1)
+    stats["opposite_sign_pairs"] = ck.opposite_sign_rows(
+        vals, layout.start, layout.cnt, layout.subject_idx, len(layout.subjects), t_crit
+    )
+    # tau vs baseline firing
+    tb_r = np.full(n_data, np.nan)
+    tb_n = np.zeros(n_data, dtype=np.int64)
+    base = layout.baseline
+    for d in range(n_data):
+        keep = fit_ok[d] & np.isfinite(tau_full[d]) & np.isfinite(base)
+        if keep.sum() >= 3 and np.ptp(base[keep]) > 0 and np.ptp(tau_full[d][keep]) > 0:
+            tb_r[d] = np.corrcoef(tau_full[d][keep], base[keep])[0, 1]
+            tb_n[d] = keep.sum()
+    stats["tau_baseline_r"] = tb_r
+    # leave one subject out
+    loao = np.full((n_data, len(layout.subjects)), np.nan)
+    if len(layout.subjects) >= 2:
+        for g in range(len(layout.subjects)):
+            drop = layout.subject_idx == g
+            if (~drop).sum() < 3:
+                continue
+            tb_g = tb.copy()
+            tb_g[:, drop] = np.nan
+            r_g, _ = kern.pearson_rows(tb_g, za)
+            loao[:, g] = _nanmedian_rows(r_g.reshape(shape))
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(loao).sum(axis=1) >= 2
+        lo = np.where(finite, np.nanmin(np.where(np.isfinite(loao), loao, np.inf), axis=1), np.nan)
+        hi = np.where(
+            finite, np.nanmax(np.where(np.isfinite(loao), loao, -np.inf), axis=1), np.nan
+        )
+    stats["loao_range"] = hi - lo
+    stats["loao_min"] = lo
+
+    if nominal:
+        from scipy import stats as sst
+
+        nom["reliability"] = _nanmedian_rows(p_from_r(rel, n_rel).reshape(shape))
+        nom["r_tau_reversal"] = _nanmedian_rows(p_from_r(r, n_r).reshape(shape))
+        nom["rho_tau_reversal"] = _nanmedian_rows(p_from_r(rho, n_rho).reshape(shape))
+        df1 = k_rows - 1
+        df2 = k_rows * (layout.n_folds - 1)
+        with np.errstate(invalid="ignore"):
+            f_p = np.where(
+                np.isfinite(f_rows) & (df1 > 0),
+                sst.f.sf(f_rows, np.maximum(df1, 1), np.maximum(df2, 1)),
+                np.nan,
+            )
+        nom["anova_f"] = _nanmedian_rows(f_p.reshape(shape))
+        nom["tau_baseline_r"] = p_from_r(tb_r, tb_n)
+    splits = None
+    if keep_splits:
+        splits = {
+            "z_a": z_a[0],
+            "z_b": z_b[0],
+            "tau_b": tau_b[0],
+            "tau_fold_masked": (
+                masked[0] if layout.n_folds > 0 else np.zeros((n_split, 0, n_unit))
+            ),
+            "sign_gain": sign_gain[0],
+            "asym_llr": asym[0],
+            "misfit": misfit[0],
+            "r_reliability": rel.reshape(shape)[0],
+            "r_tau_reversal": r.reshape(shape)[0],
+            "rho_tau_reversal": rho.reshape(shape)[0],
+            "anova_f": f_rows.reshape(shape)[0],
+        }
+    extra = {
+        "axis": axis,
+        "z_full": z_full,
+        "tau_full": tau_full,
+        "edge": edge,
+        "fit_ok": fit_ok,
+        "loao": loao,
+        "n_units_ok": fit_ok.sum(axis=1),
+    }
+    return PipelineResult(stats=stats, nominal=nom, splits=splits, extra=extra)
+
+
+# --------------------------------------------------------------------------------------------
+# calibration
+
+
+def calibrated_p(observed: float, simulated: np.ndarray, alternative: str) -> tuple:
+    """Simulation-calibrated p-value with the ``(1 + count) / (1 + n)`` rule.
+
+    Parameters
+    ----------
+    observed : float
+    simulated : ndarray, shape (n_sim,)
+        Values under the account; non-finite values are left out (``n`` counts the rest).
+    alternative : {"greater", "less", "two-sided"}
+
+    Returns
+    -------
+    p : float
+        NaN when ``observed`` is not finite or no simulation is.
+    p_greater, p_less : float
+        ``(1 + #{sim >= obs}) / (1 + n)`` and ``(1 + #{sim <= obs}) / (1 + n)``.
+    """
+    sim = np.asarray(simulated, dtype=float)
+    sim = sim[np.isfinite(sim)]
+    if not np.isfinite(observed) or sim.size == 0:
+        return np.nan, np.nan, np.nan
+    n = sim.size
+    pg = (1.0 + np.sum(sim >= observed)) / (1.0 + n)
+    pl = (1.0 + np.sum(sim <= observed)) / (1.0 + n)
+    if alternative == "greater":
+        p = pg
+    elif alternative == "less":
+        p = pl
+    else:
+        p = min(1.0, 2.0 * min(pg, pl))
+    return float(p), float(pg), float(pl)
+
+
+def _tail_p_matrix(values: np.ndarray, reference: np.ndarray, leave_one_out: bool) -> np.ndarray:
+    """Upper-tail p of each value within ``reference`` (NaN reference entries left out)."""
+    ref = np.sort(reference[np.isfinite(reference)])
+    n = ref.size
+    # number of reference values >= v
+    ge = n - np.searchsorted(ref, values, side="left")
+    if leave_one_out:
+        p = ge / max(n, 1)  # (1 + #{others >= v}) / (1 + (n - 1)), v itself counted once
+    else:
+        p = (1.0 + ge) / (1.0 + n)
+    return np.where(np.isfinite(values), p, 1.0)
+
+
+def npc_fisher(observed: np.ndarray, simulated: np.ndarray, directions: np.ndarray):
+    """Non-parametric combination (Fisher) of several statistics, calibrated by simulation.
+
+    Each component is turned into an upper-tail p-value in its direction, within the
+    simulated distribution (leave-one-out for the simulations themselves); the combined
+    statistic is ``T = -2 sum log p``. ``T`` of the observation is then placed in the
+    distribution of ``T`` over the simulations with the ``(1 + count) / (1 + n)`` rule.
+    Under the account the observation is exchangeable with the simulations, so the combined
+    p-value is exact whatever the dependence between components.
+
+    Parameters
+    ----------
+    observed : ndarray, shape (k,)
+    simulated : ndarray, shape (n_sim, k)
+    directions : ndarray, shape (k,)
+        +1 (large values count as evidence) or -1.
+
+    Returns
+    -------
+    t_obs : float
+    t_sim : ndarray, shape (n_sim,)
+
+    References
+    ----------
+    Pesarin F. & Salmaso L. (2010) Permutation Tests for Complex Data. Wiley.
+    """
+    observed = np.asarray(observed, dtype=float) * directions
+    simulated = np.asarray(simulated, dtype=float) * directions[None, :]
+    n_sim = simulated.shape[0]
+    t_sim = np.zeros(n_sim)
+    t_obs = 0.0
+    for c in range(observed.size):
+        ref = simulated[:, c]
+        t_sim += -2.0 * np.log(_tail_p_matrix(ref, ref, leave_one_out=True))
+        t_obs += -2.0 * np.log(_tail_p_matrix(np.array([observed[c]]), ref, False)[0])
+    return float(t_obs), t_sim
+
+
+def neuron_bootstrap(splits: dict, n_boot: int, seed, level: float = 0.95) -> dict:
+    """Percentile intervals of the split statistics when resampling units with replacement.
+
+    Parameters
+    ----------
+    splits : dict
+        Per-split arrays of the observed data (``run_pipeline(..., keep_splits=True)``).
+    n_boot : int
+    seed : int or SeedSequence
+    level : float
+
+    Returns
+    -------
+    dict
+        ``name -> (lo, hi)`` for ``reliability``, ``r_tau_reversal``, ``rho_tau_reversal``
+        and ``anova_f`` (medians over splits of each resampled population).
+    """
+    from dopafit.kernels import expectile as kern
+
+    if n_boot <= 0:
+        return {}
+    z_a, z_b, tau_b = splits["z_a"], splits["z_b"], splits["tau_b"]
+    n_split, n_unit = z_a.shape
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n_unit, size=(n_boot, n_unit))
+    q = 100.0 * np.array([(1.0 - level) / 2.0, (1.0 + level) / 2.0])
+    out = {}
+
+    def take(x):
+        return x[:, idx].transpose(1, 0, 2).reshape(n_boot * n_split, n_unit)
+
+    za, zb, tb = take(z_a), take(z_b), take(tau_b)
+    for name, fun, args in (
+        ("reliability", kern.pearson_rows, (za, zb)),
+        ("r_tau_reversal", kern.pearson_rows, (tb, za)),
+        ("rho_tau_reversal", kern.spearman_rows, (tb, za)),
+    ):
+        vals = _nanmedian_rows(fun(*args)[0].reshape(n_boot, n_split))
+        vals = vals[np.isfinite(vals)]
+        out[name] = tuple(np.percentile(vals, q)) if vals.size else (np.nan, np.nan)
+    tf = splits["tau_fold_masked"]
+    if tf.shape[1] > 1:
+        f_med = np.full(n_boot, np.nan)
+        step = max(1, int(2e7 // max(1, tf.size)))
+        for b0 in range(0, n_boot, step):
+            b1 = min(n_boot, b0 + step)
+            sub = tf[:, :, idx[b0:b1]]  # (split, fold, nb, unit)
+            sub = sub.transpose(2, 0, 1, 3).reshape((b1 - b0) * n_split, tf.shape[1], n_unit)
+            f, _ = kern.anova_rows(np.ascontiguousarray(sub))
+            f_med[b0:b1] = _nanmedian_rows(f.reshape(b1 - b0, n_split))
+        f_med = f_med[np.isfinite(f_med)]
+        out["anova_f"] = tuple(np.percentile(f_med, q)) if f_med.size else (np.nan, np.nan)
+    return out

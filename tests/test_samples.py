@@ -1,0 +1,132 @@
+"""data_samples/: the committed files are what `dopafit simulate --preset samples` makes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from dopafit.cli import cli
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data_samples"
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("samples")
+    result = CliRunner().invoke(cli, ["simulate", "--preset", "samples", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _nwb_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob("*.nwb"))
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_committed_set_is_small_and_complete(regenerated):
+    assert _nwb_files(SAMPLES) == _nwb_files(regenerated)
+    assert len(_nwb_files(SAMPLES)) == 4
+    total = sum(p.stat().st_size for p in SAMPLES.iterdir())
+    assert total < 5_000_000
+    readme = (SAMPLES / "README.md").read_text()
+    assert "dopafit simulate --preset samples -o data_samples" in readme
+    for name in _nwb_files(SAMPLES):
+        assert name in readme
+
+
+def _content(path: Path) -> dict:
+    from pynwb import NWBHDF5IO
+
+    with NWBHDF5IO(str(path), "r") as io:
+        nwb = io.read()
+        units = nwb.units.to_dataframe()
+        return {
+            "identifier": nwb.identifier,
+            "notes": json.loads(nwb.notes),
+            "subject": nwb.subject.subject_id,
+            "spikes": [np.asarray(s) for s in units.pop("spike_times")],
+            "units": units.reset_index(drop=True),
+            "trials": nwb.trials.to_dataframe().reset_index(drop=True),
+        }
+
+
+def test_regenerated_content_is_identical(regenerated):
+    for name in _nwb_files(SAMPLES):
+        old, new = _content(SAMPLES / name), _content(regenerated / name)
+        assert old["identifier"] == new["identifier"]  # a hash of the whole content
+        assert old["notes"] == new["notes"] and old["subject"] == new["subject"]
+        for a, b in zip(old["spikes"], new["spikes"], strict=True):
+            np.testing.assert_array_equal(a, b)
+        pd.testing.assert_frame_equal(old["units"], new["units"])
+        pd.testing.assert_frame_equal(old["trials"], new["trials"])
+
+
+def test_regenerated_bytes_are_identical(regenerated):
+    from dopafit.io.nwb_write import library_versions
+
+    manifest = json.loads((SAMPLES / "MANIFEST.json").read_text())
+    now = library_versions()
+    differ = {k: (v, now.get(k)) for k, v in manifest["versions"].items() if now.get(k) != v}
+    if differ:
+        pytest.skip(f"samples written with other library versions {differ}; bytes not comparable")
+    for name in _nwb_files(SAMPLES):
+        assert _sha(SAMPLES / name) == manifest["files"][name]["sha256"], name
+        assert _sha(regenerated / name) == _sha(SAMPLES / name), name
+
+
+def test_rerun_leaves_identical_files_unchanged(regenerated):
+    result = CliRunner().invoke(cli, ["simulate", "--preset", "samples", "-o", str(regenerated)])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if ".nwb" in line]
+    assert len(lines) == 4 and all("unchanged" in line for line in lines)
+
+
+def test_cli_options(tmp_path):
+    runner = CliRunner()
+    help_text = runner.invoke(cli, ["simulate", "--help"]).output
+    assert "dopafit simulate --preset samples -o data_samples" in help_text
+    args = ["simulate", "-o", str(tmp_path), "--n-units", "3", "--n-trials", "15"]
+    result = runner.invoke(cli, [*args, "--n-sessions", "2", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    assert len(result.output.strip().splitlines()) == 2 and len(_nwb_files(tmp_path)) == 2
+    assert "seed5" in _nwb_files(tmp_path)[1]
+    bad = runner.invoke(
+        cli, ["simulate", "--preset", "samples", "-o", str(tmp_path), "--seed", "1"]
+    )
+    assert bad.exit_code == 2
+
+
+def test_demo_prints_truth_and_responses(capsys):
+    from dopafit.demo import main
+
+    assert main([str(SAMPLES)]) == 0
+    out = capsys.readouterr().out
+    assert "95 units from 4 sessions" in out
+    assert "true_reversal_point" in out and "classical1" in out
+    assert main([str(SAMPLES / "missing")]) == 1
+
+
+def test_demo_responses_change_sign_near_the_true_reversal_point():
+    from dopafit.demo import read_session_table
+
+    table = read_session_table(SAMPLES / "sub-sim01_ses-dist1.nwb")
+    mags = [c for c in table.columns if c[0].isdigit()]
+    values = np.array([float(m) for m in mags])
+    # responses to the smallest reward are negative, to the largest positive, for most units
+    assert (table[mags[0]] < 0).mean() > 0.8 and (table[mags[-1]] > 0).mean() > 0.8
+    # a unit's mean response over magnitudes above its reversal point exceeds that below
+    above = [
+        table.loc[i, mags].to_numpy(float)[values > z].mean()
+        - table.loc[i, mags].to_numpy(float)[values < z].mean()
+        for i, z in enumerate(table["true_reversal_point"])
+    ]
+    assert np.mean(np.asarray(above) > 0) > 0.9
