@@ -401,8 +401,6 @@ def combine(outdir: str | os.PathLike, settings: BatchSettings | None = None) ->
     Writes ``population.nc`` (groups ``responses`` and ``fit``) and ``units.csv`` in
     ``outdir``, atomically. Returns the population path, or None when no session succeeded.
     """
-    import xarray as xr
-
     from dopafit import schema
     from dopafit.fit.expectile import fit_expectiles
 
@@ -411,21 +409,36 @@ def combine(outdir: str | os.PathLike, settings: BatchSettings | None = None) ->
     files = sorted((outdir / SESSIONS_DIR).glob("*.nc"))
     if not files:
         return None
+    stamps = [(f.name, _read_stamp(f)) for f in files]
+    key = hashlib.sha256(json.dumps([stamps, settings.sha256], sort_keys=True).encode()).hexdigest()
+    target = outdir / POPULATION_FILE
+    if target.exists() and (outdir / UNITS_FILE).exists() and _read_population_key(target) == key:
+        return target
     parts = [schema.open_responses(f, group="responses") for f in files]
     responses = concat_responses(parts)
     fit = fit_expectiles(responses, **settings.fit)
     fit = fit.assign_attrs(
-        sessions=[str(f.name) for f in files], settings=json.loads(settings.to_json())
+        sessions=[str(f.name) for f in files],
+        settings=json.loads(settings.to_json()),
+        population_sha256=key,
     )
-    target = outdir / POPULATION_FILE
     with atomic_path(target) as tmp:
         schema.to_netcdf(responses, tmp, group="responses")
         schema.to_netcdf(fit, tmp, group="fit", mode="a")
     table = units_table(fit, responses)
     with atomic_path(outdir / UNITS_FILE) as tmp:
         table.to_csv(tmp, index=False)
-    del xr
     return target
+
+
+def _read_population_key(path: Path) -> str | None:
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            return _text(handle["fit"].attrs.get("population_sha256"))
+    except (OSError, KeyError):
+        return None
 
 
 def concat_responses(parts: Sequence) -> object:
@@ -437,9 +450,14 @@ def concat_responses(parts: Sequence) -> object:
 
     n_trial = max(p.sizes[schema.TRIAL] for p in parts)
     padded = []
-    for p in parts:
-        p = p.reindex({schema.TRIAL: np.arange(n_trial)})
-        p[schema.CUED] = p[schema.CUED].fillna(False).astype(bool)
+    for part in parts:
+        p = part.reindex({schema.TRIAL: np.arange(n_trial)})
+        for name, var in part.variables.items():  # padding keeps integer and bool dtypes
+            if schema.TRIAL in var.dims and var.dtype.kind in "biu":
+                fill = False if var.dtype.kind == "b" else -1
+                p[name] = p[name].fillna(fill).astype(var.dtype)
+            if name in p.variables:
+                p[name].encoding = {}
         padded.append(p.drop_vars(schema.UNIT))
     out = xr.concat(padded, dim=schema.UNIT, combine_attrs="override", data_vars="all")
     out = out.assign_coords({schema.UNIT: np.arange(out.sizes[schema.UNIT])})

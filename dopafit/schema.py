@@ -296,18 +296,29 @@ def _encode_attrs(attrs: dict) -> dict:
     for key, value in attrs.items():
         if isinstance(value, (bool, np.bool_)):
             key, value = f"{key}__bool", int(value)
-        elif isinstance(value, (list, tuple)):
-            value = np.asarray(value)
-            if value.dtype == bool:
-                value = value.astype(np.int8)
-        elif isinstance(value, dict):
+        elif isinstance(value, (list, tuple, np.ndarray)) and _numeric_list(value):
+            value = np.asarray(value, dtype=np.float64 if len(value) == 0 else None)
+        elif isinstance(value, (list, tuple, dict, np.ndarray)):
             import json
 
-            key, value = f"{key}__json", json.dumps(value)
+            key, value = f"{key}__json", json.dumps(value, default=_json_default)
         elif value is None:
             key, value = f"{key}__none", ""
         out[key] = value
     return out
+
+
+def _numeric_list(value) -> bool:
+    arr = np.asarray(value)
+    return arr.ndim == 1 and (arr.dtype.kind in "if" or len(arr) == 0)
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
 
 
 def _decode_attrs(attrs: dict) -> dict:

@@ -19,7 +19,7 @@ __all__ = ["Session", "TRIAL_COLUMNS"]
 TRIAL_COLUMNS = {
     "start_time": "trial start (s); baseline is measured before the trial's first event",
     "stop_time": "trial end (s)",
-    "reward": "reward magnitude (task units, e.g. ul); NaN on unrewarded trials",
+    "reward": "reward magnitude (task units, e.g. ul); 0 = reward omitted (due at reward_time); NaN = not a reward trial",
     "reward_time": "reward delivery time (s); NaN when no reward was delivered",
     "cued": "True when a cue predicted the reward",
     "cue_time": "cue (odour) onset (s); NaN on uncued trials",
