@@ -28,7 +28,7 @@ _LAZY = {
     "load_nwb": "dopafit.io.nwb",
     "describe_nwb": "dopafit.io.nwb",
     "responses_from_spikes": "dopafit.io.tables",
-    "responses_from_signal": "dopafit.io.tables",
+    "responses_from_signal": "dopafit.io.photometry",
     "convert_uchida_mat": "dopafit.io.uchida",
     # simulation
     "Task": "dopafit.simulate",
@@ -46,6 +46,12 @@ _LAZY = {
     # statistics: decoding and the variable-probability task
     "decode_distribution": "dopafit.stats.decode",
     "probability_task_stats": "dopafit.stats.probability",
+    # statistics: simulation-calibrated comparison of accounts
+    "compare": "dopafit.stats.compare",
+    "open_comparison": "dopafit.stats.compare",
+    # figures and the HTML report
+    "write_report": "dopafit.report.html",
+    "save_figures": "dopafit.report.figures",
 }
 
 __all__ = ["DopafitError", "__version__", *_LAZY]

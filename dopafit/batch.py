@@ -230,6 +230,28 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
+class numba_threads_set:
+    """Context manager running numba kernels with ``n`` threads (None: leave as is)."""
+
+    def __init__(self, n: int | None):
+        self.n = n
+        self.previous: int | None = None
+
+    def __enter__(self):
+        if self.n is not None:
+            import numba
+
+            self.previous = numba.get_num_threads()
+            numba.set_num_threads(max(1, min(self.n, numba.config.NUMBA_NUM_THREADS)))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            import numba
+
+            numba.set_num_threads(self.previous)
+
+
 def fit_session(
     path: str | os.PathLike,
     output: str | os.PathLike,
@@ -267,15 +289,12 @@ def fit_session(
             stamp = _read_stamp(output)
             if stamp == {"input_sha256": input_hash, "settings_sha256": settings.sha256}:
                 return SessionResult(str(path), str(output), "skipped", "up to date")
-        if numba_threads is not None:
-            import numba
-
-            numba.set_num_threads(max(1, min(numba_threads, numba.config.NUMBA_NUM_THREADS)))
         from dopafit.fit.expectile import fit_expectiles
         from dopafit.io.nwb import load_nwb
 
         responses = load_nwb(path, **settings.load)
-        fit = fit_expectiles(responses, **settings.fit)
+        with numba_threads_set(numba_threads):
+            fit = fit_expectiles(responses, **settings.fit)
         stamp = {
             "input_file": str(path),
             "input_sha256": input_hash,
@@ -321,8 +340,9 @@ def run_batch(
     settings : BatchSettings, optional
         Load and fit options (defaults of both functions otherwise).
     workers : int, default 1
-        1 runs in this process; N > 1 starts a dask ``LocalCluster`` of N single-threaded
-        worker processes.
+        Cores to use, one session per core: 1 runs in this process; N > 1 starts a dask
+        ``LocalCluster`` of N worker processes. Every worker (and the serial run) fits with
+        single-threaded numba kernels, so N workers use N cores.
     scheduler : str, optional
         Address of an existing dask scheduler (``tcp://host:8786``); overrides ``workers``.
     overwrite : bool, default False
@@ -348,7 +368,7 @@ def run_batch(
     results: dict[int, SessionResult] = {}
     if scheduler is None and workers <= 1:
         for i, (src, dst) in enumerate(jobs):
-            results[i] = fit_session(src, dst, settings, overwrite=overwrite)
+            results[i] = fit_session(src, dst, settings, overwrite=overwrite, numba_threads=1)
             notify(results[i])
     else:
         results = _run_dask(jobs, settings, workers, scheduler, overwrite, notify)

@@ -30,8 +30,12 @@ def synth_fit(synth):
 
 
 def _unit_means(resp, reward, mags):
-    return np.array([[np.nanmean(np.where(reward[u] == m, resp[u], np.nan)) for m in mags]
-                     for u in range(resp.shape[0])])
+    return np.array(
+        [
+            [np.nanmean(np.where(reward[u] == m, resp[u], np.nan)) for m in mags]
+            for u in range(resp.shape[0])
+        ]
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -42,24 +46,66 @@ def test_public_api_and_output_layout(synth, synth_fit):
     assert dopafit.fit_expectiles is fit_expectiles
     fit = synth_fit
     n_unit = synth.sizes["unit"]
-    for name in ("reversal_point", "alpha_neg", "alpha_pos", "tau", "edge_reversal",
-                 "tau_out_of_range", "fit_ok", "fit_status", "n_trials", "n_magnitudes",
-                 "reversal_point_lo", "reversal_point_hi", "tau_lo", "tau_hi",
-                 "tau_sem", "tau_t", "tau_t_p", "fold_included", "fold_status"):
+    for name in (
+        "reversal_point",
+        "alpha_neg",
+        "alpha_pos",
+        "tau",
+        "edge_reversal",
+        "tau_out_of_range",
+        "fit_ok",
+        "fit_status",
+        "n_trials",
+        "n_magnitudes",
+        "reversal_point_lo",
+        "reversal_point_hi",
+        "tau_lo",
+        "tau_hi",
+        "tau_sem",
+        "tau_t",
+        "tau_t_p",
+        "fold_included",
+        "fold_status",
+    ):
         assert fit[name].dims == ("unit",), name
     for name in ("reversal_point_a", "reversal_point_b", "tau_b", "edge_reversal_a"):
         assert fit[name].dims == ("split", "unit") and fit[name].shape == (40, n_unit)
-    for name in ("r_tau_reversal", "p_tau_reversal", "rho_tau_reversal", "p_rho_tau_reversal",
-                 "r_reliability", "p_reliability", "anova_f", "anova_p", "anova_df1",
-                 "anova_df2", "n_units_split"):
+    for name in (
+        "r_tau_reversal",
+        "p_tau_reversal",
+        "rho_tau_reversal",
+        "p_rho_tau_reversal",
+        "r_reliability",
+        "p_reliability",
+        "anova_f",
+        "anova_p",
+        "anova_df1",
+        "anova_df2",
+        "n_units_split",
+    ):
         assert fit[name].dims == ("split",), name
     assert fit["tau_fold"].dims == ("fold", "unit") and fit.sizes["fold"] == 7
     assert fit["axis_value"].dims == ("magnitude",)
     np.testing.assert_array_equal(fit["magnitude"], MAGS)
     assert list(fit["unit_id"].values) == list(synth["unit_id"].values)
-    for key in ("axis", "axis_values", "method", "seed", "n_splits", "n_folds", "n_boot",
-                "tie_rule", "ci_level", "uncued_offset", "pool_cued", "dopafit_version",
-                "responses_window", "responses_baseline", "cap_low", "cap_high"):
+    for key in (
+        "axis",
+        "axis_values",
+        "method",
+        "seed",
+        "n_splits",
+        "n_folds",
+        "n_boot",
+        "tie_rule",
+        "ci_level",
+        "uncued_offset",
+        "pool_cued",
+        "dopafit_version",
+        "responses_window",
+        "responses_baseline",
+        "cap_low",
+        "cap_high",
+    ):
         assert key in fit.attrs, key
     assert fit.attrs["axis"] == "utility" and fit.attrs["method"] == "count"
     med = fit["r_tau_reversal"].attrs
@@ -71,7 +117,9 @@ def test_public_api_and_output_layout(synth, synth_fit):
     assert (fit["n_magnitudes"] == 7).all() and fit["fit_ok"].all()
     assert set(fit["fit_status"].values) == {"ok"}
     # intervals bracket the estimates for most units
-    inside = (fit.reversal_point_lo <= fit.reversal_point) & (fit.reversal_point <= fit.reversal_point_hi)
+    inside = (fit.reversal_point_lo <= fit.reversal_point) & (
+        fit.reversal_point <= fit.reversal_point_hi
+    )
     assert inside.mean() > 0.8
 
 
@@ -121,19 +169,25 @@ def test_full_fit_matches_single_trial_reference(synth, synth_fit):
     for u in range(0, synth.sizes["unit"], 3):
         ok = np.isfinite(resp[u])
         midx = np.searchsorted(MAGS, reward[u][ok])
-        z, edge, a_neg, a_pos, tau = ref_fit(resp[u][ok], midx, axis)
+        z, _edge, a_neg, a_pos, tau = ref_fit(resp[u][ok], midx, axis)
         np.testing.assert_allclose(
             synth_fit[["reversal_point", "alpha_neg", "alpha_pos", "tau"]].isel(unit=u).to_array(),
-            [z, a_neg, a_pos, tau], rtol=1e-9,
+            [z, a_neg, a_pos, tau],
+            rtol=1e-9,
         )
 
 
-def test_netcdf_round_trip(tmp_path, synth_fit):
+def test_netcdf_round_trip(tmp_path, synth, synth_fit):
     path = schema.to_netcdf(synth_fit, tmp_path / "fit.nc")
     back = schema.open_responses(path, validate=False)
     np.testing.assert_array_equal(back.tau.values, synth_fit.tau.values)
     np.testing.assert_array_equal(back.fit_status.values, synth_fit.fit_status.values)
     assert back.attrs["axis_values"] == pytest.approx(synth_fit.attrs["axis_values"])
+    # seed=None: fresh entropy, recorded so that the fit can be redone
+    fresh = fit_expectiles(synth, seed=None, n_splits=5, n_boot=5)
+    schema.to_netcdf(fresh, tmp_path / "fresh.nc")
+    again = fit_expectiles(synth, seed=int(fresh.attrs["seed"]), n_splits=5, n_boot=5)
+    np.testing.assert_array_equal(again.reversal_point_a, fresh.reversal_point_a)
 
 
 # ------------------------------------------------------------------------------------------
@@ -222,7 +276,11 @@ def test_ragged_padding_nan_trials_and_float_noise_do_not_change_results(synth):
     cued = np.zeros((n_unit, n_trial + 60), bool)
     for u in range(n_unit):
         keep = np.isfinite(synth.reward.values[u])
-        r, w, c = synth.response.values[u][keep], synth.reward.values[u][keep], synth.cued.values[u][keep]
+        r, w, c = (
+            synth.response.values[u][keep],
+            synth.reward.values[u][keep],
+            synth.cued.values[u][keep],
+        )
         k = r.size
         # insert NaN-response trials at random positions, keep the order of real ones
         n_extra = int(rng.integers(0, 60))
@@ -268,11 +326,13 @@ def _small(response, reward, **kw):
 def test_flags_edge_and_tau_out_of_range():
     rng = np.random.default_rng(1)
     reward = np.tile(np.repeat([1.0, 2.0, 3.0, 4.0], 10), (3, 1))
-    resp = np.vstack([
-        (reward[0] - 2.5) + rng.normal(0, 0.1, 40),  # ordinary
-        -1 - rng.random(40) - reward[1],  # always negative, decreasing -> capped above
-        1 + rng.random(40),  # always positive -> capped below
-    ])
+    resp = np.vstack(
+        [
+            (reward[0] - 2.5) + rng.normal(0, 0.1, 40),  # ordinary
+            -1 - rng.random(40) - reward[1],  # always negative, decreasing -> capped above
+            1 + rng.random(40),  # always positive -> capped below
+        ]
+    )
     fit = fit_expectiles(_small(resp, reward), axis="reward", n_splits=10, n_boot=10)
     assert list(fit.edge_reversal.values[:3]) == [0, 1, -1]
     assert fit.reversal_point.values[1] == pytest.approx(4.0 - 0.1)
@@ -281,8 +341,9 @@ def test_flags_edge_and_tau_out_of_range():
     assert not fit.tau_out_of_range.values[0]
     assert fit.fold_status.values[1] == "excluded: edge reversal point"
     assert not fit.fold_included.values[1]
-    loose = fit_expectiles(_small(resp, reward), axis="reward", n_splits=10, n_boot=0,
-                           fold_exclude_edge=False)
+    loose = fit_expectiles(
+        _small(resp, reward), axis="reward", n_splits=10, n_boot=0, fold_exclude_edge=False
+    )
     assert loose.fold_included.values[1]
 
 
@@ -324,8 +385,16 @@ def test_bad_input_raises_named_errors():
     one_each = np.where(np.arange(4)[:, None] % 2 == 0, 1.0, 2.0) * np.ones_like(reward)
     with pytest.raises(FitError, match="none fittable"):
         fit_expectiles(_small(resp, one_each))
-    for bad in ({"method": "spline"}, {"n_splits": -1}, {"n_folds": 1}, {"level": 1.5},
-                {"cap_low": -1.0}, {"n_boot": 2.5}):
+    for bad in (
+        {"method": "spline"},
+        {"n_splits": -1},
+        {"n_folds": 1},
+        {"level": 1.5},
+        {"cap_low": -1.0},
+        {"n_boot": 2.5},
+        {"seed": -3},
+        {"seed": 1.5},
+    ):
         with pytest.raises(ConfigError):
             fit_expectiles(ds, **bad)
 
@@ -438,3 +507,4 @@ def test_classical_simulated_population_has_no_reliability():
         ds = simulate(population="classical", n_units=40, seed=100 + seed, uncued_offset=-1.5)
         fit = fit_expectiles(ds, n_splits=100, n_boot=0, seed=seed)
         assert abs(float(np.median(fit.r_reliability))) < 0.2
+        assert abs(float(np.median(fit.r_tau_reversal))) < 0.2

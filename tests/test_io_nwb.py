@@ -54,18 +54,30 @@ def _session(seed=0, n_unit=3, n_trial=40, session_id="s0"):
     )
     t_end = onset[-1] + 10
     spikes = [np.sort(rng.uniform(0, t_end, rng.poisson(6 * t_end))) for _ in range(n_unit)]
-    units = pd.DataFrame({"unit_id": [f"u{i}" for i in range(n_unit)],
-                          "true_tau": rng.uniform(0.2, 0.8, n_unit)})
-    return Session(spike_times=spikes, trials=trials, units=units, session_id=session_id,
-                   subject_id="m1", start_time=START)
+    units = pd.DataFrame(
+        {"unit_id": [f"u{i}" for i in range(n_unit)], "true_tau": rng.uniform(0.2, 0.8, n_unit)}
+    )
+    return Session(
+        spike_times=spikes,
+        trials=trials,
+        units=units,
+        session_id=session_id,
+        subject_id="m1",
+        start_time=START,
+    )
 
 
 def _nwbfile(**kw):
     from pynwb import NWBFile
     from pynwb.file import Subject
 
-    return NWBFile(session_description="test", identifier=kw.pop("identifier", "id-1"),
-                   session_start_time=START, subject=Subject(subject_id="m9"), **kw)
+    return NWBFile(
+        session_description="test",
+        identifier=kw.pop("identifier", "id-1"),
+        session_start_time=START,
+        subject=Subject(subject_id="m9"),
+        **kw,
+    )
 
 
 def _write(nwb, path):
@@ -84,8 +96,7 @@ def _add_trials(nwb, table_name="trials", n=12):
     table.add_column("reward_time", "reward delivery (s)")
     for i in range(n):
         t = 2.0 + 3.0 * i
-        table.add_row(start_time=t - 1.0, stop_time=t + 1.0, reward=float(1 + i % 3),
-                      reward_time=t)
+        table.add_row(start_time=t - 1.0, stop_time=t + 1.0, reward=float(1 + i % 3), reward_time=t)
     if table_name == "trials":
         nwb.trials = table
     else:
@@ -131,8 +142,11 @@ def test_round_trip_simulated_session_recovers_responses(tmp_path):
     # the simulator adds f_i(r) Hz in the window: mean(response - f) ~ 0 within Poisson error
     z = units["true_reversal_point"].to_numpy()[:, None]
     r = ds["reward"].values
-    f = np.where(r > z, units["true_alpha_pos"].to_numpy()[:, None] * (r - z),
-                 units["true_alpha_neg"].to_numpy()[:, None] * (r - z))
+    f = np.where(
+        r > z,
+        units["true_alpha_pos"].to_numpy()[:, None] * (r - z),
+        units["true_alpha_neg"].to_numpy()[:, None] * (r - z),
+    )
     resid = (ds["response"].values - f)[np.isfinite(r)]
     se = resid.std() / np.sqrt(resid.size)
     assert abs(resid.mean()) < 4 * se
@@ -145,7 +159,10 @@ def test_many_files_are_stacked_and_padded(tmp_path):
     ds = load_nwb(tmp_path)  # a directory: its *.nwb files, sorted
     assert ds.sizes["unit"] == 5 and ds.sizes["trial"] == 45  # 50 trials, 5 unrewarded
     assert ds["session"].values.tolist() == ["a", "a", "b", "b", "b"]
-    assert np.isnan(ds["reward"].values[0, 27:]).all() and np.isnan(ds["response"].values[0, 27:]).all()
+    assert (
+        np.isnan(ds["reward"].values[0, 27:]).all()
+        and np.isnan(ds["response"].values[0, 27:]).all()
+    )
     assert set(ds.attrs["per_file"]) == {"a.nwb", "b.nwb"}
     assert ds.attrs["n_trials_dropped"]["no_reward"] == 3 + 5
     one = load_nwb([p2], unit_ids=["u2", "u0"])
@@ -200,8 +217,7 @@ def test_photometry_series_with_rate_and_roi(tmp_path):
     for i, rt in enumerate(nwb.trials["reward_time"][:]):
         y[(t >= rt + 0.2) & (t < rt + 0.6), 0] += 1 + i % 3
     y[:, 1] = -y[:, 0]
-    nwb.add_acquisition(TimeSeries(name="dff", data=y, unit="dF/F", rate=rate,
-                                   starting_time=0.5))
+    nwb.add_acquisition(TimeSeries(name="dff", data=y, unit="dF/F", rate=rate, starting_time=0.5))
     path = _write(nwb, tmp_path / "phot.nwb")
     with pytest.raises(NoDataError) as info:
         load_nwb(path)
@@ -222,15 +238,17 @@ def test_describe_and_inspect_cli(tmp_path):
     assert info["mapping"]["columns"]["reward"] == "reward" and not info["mapping"]["missing"]
     text = format_description(info)
     assert "reward      -> reward" in text and "intervals/trials" in text
-    res = subprocess.run([sys.executable, "-m", "dopafit", "inspect", str(path)],
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "dopafit", "inspect", str(path)], capture_output=True, text=True
+    )
     assert res.returncode == 0 and "load_nwb would use" in res.stdout
 
 
 # ----------------------------------------------------------------------------- errors
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "dopafit", *map(str, args)],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "dopafit", *map(str, args)], capture_output=True, text=True
+    )
 
 
 def test_missing_path(tmp_path):
@@ -310,13 +328,18 @@ def test_unsorted_spikes_in_file(tmp_path):
 # ----------------------------------------------------------------------------- real files
 DANDI = ("sub-anm369963_ses-20170228.nwb", "sub-anm372793_ses-20170508.nwb")
 DANDI_OPTIONS = dict(
-    reward="response", reward_map={"correct": 1.0, "incorrect": 0.0}, reward_units="a.u.",
-    align="cue_start_time", times_relative_to="start_time", select="is_good == 1",
+    reward="response",
+    reward_map={"correct": 1.0, "incorrect": 0.0},
+    reward_units="a.u.",
+    align="cue_start_time",
+    times_relative_to="start_time",
+    select="is_good == 1",
     sort_spikes=True,
 )
 
 
 @pytest.mark.realdata
+@pytest.mark.filterwarnings("ignore::dopafit.errors.DopafitWarning")
 def test_dandi_files_fail_clearly_then_load_with_mapping(shared_data):
     files = [shared_data / "nwb" / f for f in DANDI]
     with pytest.raises(SpikeTimesError, match="sort_spikes=True"):
@@ -386,3 +409,14 @@ def test_photometry_file(shared_data):
 
 def test_version_attr_is_public():
     assert callable(dopafit.load_nwb) and callable(dopafit.describe_nwb)
+
+
+def test_magnitude_missing_in_one_session_is_flagged(tmp_path):
+    a = _session(8, n_unit=1, session_id="a")
+    b = _session(9, n_unit=1, session_id="b")
+    b.trials.loc[b.trials["reward"] == 20.0, "reward"] = 5.0
+    pa = write_nwb(a, tmp_path / "a.nwb")
+    pb = write_nwb(b, tmp_path / "b.nwb")
+    with pytest.warns(DopafitWarning, match="no trials of some reward magnitude"):
+        ds = load_nwb([pa, pb])
+    assert ds["unit_flags"].values.tolist() == ["", "missing_magnitudes=20"]

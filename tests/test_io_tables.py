@@ -17,7 +17,8 @@ from dopafit.errors import (
     NoDataError,
     SpikeTimesError,
 )
-from dopafit.io.tables import responses_from_signal, responses_from_spikes
+from dopafit.io.photometry import responses_from_signal
+from dopafit.io.tables import responses_from_spikes
 
 MAGS = np.array([0.1, 0.3, 1.2, 2.5, 5.0, 10.0, 20.0])
 
@@ -46,8 +47,10 @@ def _spikes(rng, trials, n_unit=3, rate=5.0):
     for _ in range(n_unit):
         s = rng.uniform(0, t_end, rng.poisson(rate * t_end))
         extra = np.concatenate(
-            [r + rng.uniform(0.2, 0.6, rng.poisson(0.2 * m)) for r, m in
-             zip(trials["reward_time"], trials["reward"])]
+            [
+                r + rng.uniform(0.2, 0.6, rng.poisson(0.2 * m))
+                for r, m in zip(trials["reward_time"], trials["reward"])
+            ]
         )
         out.append(np.sort(np.concatenate([s, extra])))
     return out
@@ -105,8 +108,15 @@ def test_align_offset_baseline_event_and_window_options():
     trials = _task(rng, 40)
     trains = _spikes(rng, trials, 1)
     trials["onset"] = np.where(trials["cued"], trials["cue_time"], trials["reward_time"])
-    ds = responses_from_spikes(trains, trials, align="start_time", offset=1.0,
-                               baseline_event="align", window=(0.0, 0.5), baseline=(-0.5, 0.0))
+    ds = responses_from_spikes(
+        trains,
+        trials,
+        align="start_time",
+        offset=1.0,
+        baseline_event="align",
+        window=(0.0, 0.5),
+        baseline=(-0.5, 0.0),
+    )
     s = trains[0]
     a = trials["start_time"].to_numpy() + 1.0
     n_w = np.searchsorted(s, a + 0.5) - np.searchsorted(s, a)
@@ -235,8 +245,9 @@ def test_psth_window_mean_equals_response():
     np.testing.assert_allclose(
         ds["psth"].where(in_win).mean("time").values, ds["response"].values, atol=1e-4
     )
-    ff = responses_from_spikes(trains, trials, psth=True, faithful=True, psth_bin=0.001,
-                               psth_range=(0.2, 0.6))
+    ff = responses_from_spikes(
+        trains, trials, psth=True, faithful=True, psth_bin=0.001, psth_range=(0.2, 0.6)
+    )
     np.testing.assert_allclose(ff["psth"].mean("time").values, ff["response"].values, atol=1e-3)
 
 

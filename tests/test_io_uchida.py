@@ -20,8 +20,11 @@ def _mat(path, odor_on, trial_type, odor_id, spikes):
     savemat(
         path,
         {
-            "events": {"odorOn": np.asarray(odor_on, float), "odorID": np.asarray(odor_id, np.uint8),
-                       "trialType": np.asarray(trial_type, float)},
+            "events": {
+                "odorOn": np.asarray(odor_on, float),
+                "odorID": np.asarray(odor_id, np.uint8),
+                "trialType": np.asarray(trial_type, float),
+            },
             "responses": {"spike": np.asarray(spikes, float)},
         },
     )
@@ -52,17 +55,20 @@ def test_sessions_trials_and_subjects(fake_cells):
     tr = d.trials
     np.testing.assert_allclose(tr["reward"], [0.1, 0.3, np.nan, np.nan, 20.0, 20.0])
     on = 10.0 + 8.0 * np.arange(6)
-    np.testing.assert_allclose(tr["reward_time"], [on[0], on[1] + 1.5, np.nan, np.nan,
-                                                   on[4] + 1.5, on[5]])
+    np.testing.assert_allclose(
+        tr["reward_time"], [on[0], on[1] + 1.5, np.nan, np.nan, on[4] + 1.5, on[5]]
+    )
     np.testing.assert_allclose(tr["cue_time"], [np.nan, on[1], on[2], on[3], on[4], np.nan])
     assert tr["cued"].tolist() == [False, True, False, False, True, False]
     assert tr["cue_id"].tolist() == [0, 1, 2, 1, 1, 0]
     np.testing.assert_allclose(tr["start_time"], on - 1.0)
     assert np.isnan(tr["trial_type"][3])
-    np.testing.assert_allclose(d.spike_times[1] * 1000.0, np.sort(
-        np.random.default_rng(0).uniform(0, 60000, 300))[::2])
-    other = uchida_sessions(sorted(fake_cells.glob("*.mat")), subjects={
-        "03_05_TT6_1_CommonFormat_verified.mat": "X"})
+    np.testing.assert_allclose(
+        d.spike_times[1] * 1000.0, np.sort(np.random.default_rng(0).uniform(0, 60000, 300))[::2]
+    )
+    other = uchida_sessions(
+        sorted(fake_cells.glob("*.mat")), subjects={"03_05_TT6_1_CommonFormat_verified.mat": "X"}
+    )
     assert other[0].subject_id == "X"
 
 
@@ -89,7 +95,8 @@ def test_converter_errors(tmp_path):
     assert "events" in str(info.value) and "other.mat" in str(info.value)
     res = subprocess.run(
         [sys.executable, "-m", "dopafit", "convert", "uchida-mat", str(bad), "-o", str(tmp_path)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert res.stderr.startswith("dopafit: error:") and res.stderr.strip().count("\n") == 0
@@ -97,15 +104,37 @@ def test_converter_errors(tmp_path):
 
 def test_cli_convert(fake_cells, tmp_path):
     res = subprocess.run(
-        [sys.executable, "-m", "dopafit", "convert", "uchida-mat", str(fake_cells), "-o",
-         str(tmp_path / "o")], capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "dopafit",
+            "convert",
+            "uchida-mat",
+            str(fake_cells),
+            "-o",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert res.returncode == 0, res.stderr
-    assert res.stdout.split() == [str(tmp_path / "o" / "03_05.nwb"),
-                                  str(tmp_path / "o" / "D_05-07_15-42-29.nwb")]
+    assert res.stdout.split() == [
+        str(tmp_path / "o" / "03_05.nwb"),
+        str(tmp_path / "o" / "D_05-07_15-42-29.nwb"),
+    ]
     res = subprocess.run(
-        [sys.executable, "-m", "dopafit", "convert", "uchida-mat", str(fake_cells), "-o",
-         str(tmp_path / "o")], capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "dopafit",
+            "convert",
+            "uchida-mat",
+            str(fake_cells),
+            "-o",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert res.returncode == 1 and "overwrite" in res.stderr and "Traceback" not in res.stderr
 
@@ -121,12 +150,14 @@ def _axis(ds):
     r, rw, c = ds["response"].values, ds["reward"].values, ds["cued"].values
     per = {}
     for cued in (True, False):
-        per[cued] = np.array([[r[u][(rw[u] == m) & (c[u] == cued)].mean() for m in MAGS]
-                              for u in range(r.shape[0])])
+        per[cued] = np.array(
+            [[r[u][(rw[u] == m) & (c[u] == cued)].mean() for m in MAGS] for u in range(r.shape[0])]
+        )
     offset = per[True].mean() - per[False].mean()
     shifted = np.where(c, r, r + offset)
-    u_axis = np.array([[shifted[u][rw[u] == m].mean() for m in MAGS]
-                       for u in range(r.shape[0])]).mean(axis=0)
+    u_axis = np.array(
+        [[shifted[u][rw[u] == m].mean() for m in MAGS] for u in range(r.shape[0])]
+    ).mean(axis=0)
     return offset, u_axis
 
 

@@ -8,6 +8,7 @@ one line (``dopafit: error: ...``) with exit code 1; usage errors exit with code
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -18,9 +19,11 @@ from dopafit.errors import DopafitError
 # command name -> (module, function, one-line help shown in `dopafit --help`)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "fit": ("dopafit.cli.fit", "fit", "Batch-fit sessions (resumable, parallel with dask)."),
+    "compare": ("dopafit.cli.compare", "compare", "Calibrated comparison of TD accounts."),
     "simulate": ("dopafit.cli.simulate", "simulate", "Simulate sessions and write them as NWB."),
     "inspect": ("dopafit.cli.inspect", "inspect", "Show what an NWB file holds and how it loads."),
     "convert": ("dopafit.cli.convert", "convert", "Convert lab formats (Uchida MAT) to NWB."),
+    "report": ("dopafit.cli.report", "report", "Write an HTML report (and PNG/SVG figures) from fit outputs."),
 }
 
 
@@ -71,4 +74,14 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("dopafit: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("DOPAFIT_DEBUG"):
+            raise
+        text = " ".join(str(exc).split())
+        click.echo(
+            f"dopafit: error: {exc.__class__.__name__}: {text} "
+            "(unexpected; set DOPAFIT_DEBUG=1 to see the traceback and report it)",
+            err=True,
+        )
+        sys.exit(1)
     sys.exit(0)

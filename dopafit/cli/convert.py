@@ -17,8 +17,14 @@ def convert():
 
 @convert.command("uchida-mat")
 @click.argument("files", nargs=-1, required=True)
-@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False),
-              help="Output folder for the NWB files (one per session).")
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Output folder for the NWB files (one per session).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace existing NWB files.")
 def uchida_mat(files, outdir, overwrite):
     """Convert Uchida-lab CommonFormat per-neuron MAT FILES (or folders of them) to NWB.

@@ -78,7 +78,7 @@ def fit(paths, outdir, config, workers, scheduler, overwrite, quiet, verbose, **
         "window": "window",
         "baseline": "baseline",
         "trials_table": "trials_table",
-        "reward_column": "reward_column",
+        "reward_column": "reward",
         "align": "align",
         "faithful": "faithful",
     }

@@ -9,8 +9,12 @@ import click
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--trials-table", default="trials", show_default=True,
-              help="Intervals table to check the column mapping against.")
+@click.option(
+    "--trials-table",
+    default="trials",
+    show_default=True,
+    help="Intervals table to check the column mapping against.",
+)
 @click.option("--reward", "reward", help="Reward column to check (default: reward and aliases).")
 @click.option("--align", help="Alignment-event column to check (default: reward_time and aliases).")
 @click.option("--units", help="HDF5 path of the Units table (default: auto-detect).")

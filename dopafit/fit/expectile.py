@@ -91,7 +91,7 @@ def _summary_attrs(values: np.ndarray, p: np.ndarray | None = None, alpha: float
     return out
 
 
-def _check_options(method, n_splits, n_folds, n_boot, level, cap_low, cap_high, pool_cued):
+def _check_options(method, n_splits, n_folds, n_boot, level, cap_low, cap_high, pool_cued, seed):
     if method not in METHODS:
         raise ConfigError(f"method one of {', '.join(METHODS)}", found=repr(method))
     for name, value in (("n_splits", n_splits), ("n_boot", n_boot), ("n_folds", n_folds)):
@@ -105,6 +105,8 @@ def _check_options(method, n_splits, n_folds, n_boot, level, cap_low, cap_high, 
         raise ConfigError("cap_low and cap_high finite and >= 0", found=f"{cap_low}, {cap_high}")
     if pool_cued not in POOL_MODES:
         raise ConfigError(f"pool_cued one of {', '.join(POOL_MODES)}", found=repr(pool_cued))
+    if seed is not None and not (isinstance(seed, (int, np.integer)) and seed >= 0):
+        raise ConfigError("seed as an integer >= 0 or None", found=repr(seed))
 
 
 def fit_expectiles(
@@ -197,7 +199,7 @@ def fit_expectiles(
     """
     from dopafit.kernels import expectile as kern
 
-    _check_options(method, n_splits, n_folds, n_boot, level, cap_low, cap_high, pool_cued)
+    _check_options(method, n_splits, n_folds, n_boot, level, cap_low, cap_high, pool_cued, seed)
     prep = prepare(responses, axis=axis, pool_cued=pool_cued)
     increasing = bool(np.all(np.diff(prep.axis) > 0))
     if not increasing and prep.axis_name != "utility":
@@ -255,7 +257,10 @@ def fit_expectiles(
     ds["edge_reversal"] = (schema.UNIT, edge.astype(np.int8))
     ds["tau_out_of_range"] = (schema.UNIT, np.isfinite(tau) & ((tau < 0) | (tau > 1)))
     ds["fit_ok"] = (schema.UNIT, fit_ok)
-    ds["fit_status"] = (schema.UNIT, np.array(["ok" if ok else r for ok, r in zip(fit_ok, reasons)], dtype=object))
+    ds["fit_status"] = (
+        schema.UNIT,
+        np.array(["ok" if ok else r for ok, r in zip(fit_ok, reasons)], dtype=object),
+    )
     ds["n_trials"] = (schema.UNIT, prep.cnt.sum(axis=1).astype(np.int64))
     ds["n_magnitudes"] = (schema.UNIT, (prep.cnt > 0).sum(axis=1).astype(np.int64))
     ds["axis_value"] = (MAGNITUDE, prep.axis)
@@ -389,7 +394,8 @@ def _attrs(responses, prep: Prepared, method, n_splits, n_folds, n_boot, ss, lev
         "method": method,
         "pool_cued": prep.pool_mode,
         "uncued_offset": float(prep.offset),
-        "seed": int(ss.entropy) if np.ndim(ss.entropy) == 0 else list(ss.entropy),
+        # an int that fits netCDF's int64, else its decimal string (seed=None entropy)
+        "seed": int(ss.entropy) if 0 <= int(ss.entropy) < 2**63 else str(ss.entropy),
         "seed_derivation": "SeedSequence(seed).spawn(2): [splits, bootstrap]; splitmix64 "
         "stream per (split, unit) and per (bootstrap, unit)",
         "n_splits": int(n_splits),
@@ -417,7 +423,7 @@ _DESCRIPTIONS = {
     "alpha_neg": "slope below the reversal point (response per axis unit)",
     "alpha_pos": "slope above the reversal point (response per axis unit)",
     "tau": "asymmetry alpha_pos / (alpha_pos + alpha_neg), not clipped",
-    "edge_reversal": "-1: counting maximum below all magnitudes (capped); +1: above; 0 interior",
+    "edge_reversal": "-1: capped below all magnitudes (kink: at the lower bound); +1: above",
     "tau_out_of_range": "tau outside [0, 1] (a negative slope)",
     "fit_status": "'ok' or why the unit could not be fitted",
     "reversal_point_a": "reversal point from half A",

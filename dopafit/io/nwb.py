@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from os import PathLike
 from pathlib import Path
@@ -38,10 +39,16 @@ from dopafit.errors import (
     NWBVersionError,
 )
 from dopafit.io import tables as T
+from dopafit.io.photometry import (
+    PHOTOMETRY_TYPES,
+    extract_signal,
+    photometry_paths,
+    read_series,
+    timeseries_paths,
+)
 
 __all__ = ["load_nwb", "describe_nwb", "format_description", "read_trials", "nwb_files"]
 
-PHOTOMETRY_TYPES = ("FiberPhotometryResponseSeries", "RoiResponseSeries")
 _TABLE_TYPES = ("TimeIntervals", "DynamicTable", "Units")
 
 
@@ -57,7 +64,9 @@ def nwb_files(paths) -> list[Path]:
             found = sorted(p.glob("*.nwb"))
             if not found:
                 raise FileNotFoundError_(
-                    "a directory holding *.nwb files", found="none", file=p,
+                    "a directory holding *.nwb files",
+                    found="none",
+                    file=p,
                     remedy="pass the .nwb files themselves or convert the data first",
                 )
             out.extend(found)
@@ -164,7 +173,7 @@ def _column_values(group, name: str):
     import h5py
 
     ds = group[name]
-    if not isinstance(ds, h5py.Dataset) or ds.dtype.kind in "OV" and ds.dtype.names:
+    if not isinstance(ds, h5py.Dataset) or (ds.dtype.kind in "OV" and ds.dtype.names):
         return None
     if h5py.check_dtype(ref=ds.dtype) is not None:
         return None
@@ -177,7 +186,7 @@ def _column_values(group, name: str):
     index = f"{name}_index"
     if index in group:
         bounds = np.concatenate([[0], group[index][()]]).astype(np.int64)
-        return [values[a:b].tolist() for a, b in zip(bounds[:-1], bounds[1:])]
+        return [values[a:b].tolist() for a, b in itertools.pairwise(bounds)]
     return values
 
 
@@ -282,7 +291,8 @@ def _read_units(h5, where: str, path, unit_ids, sort_spikes: bool):
             raise ConfigError(
                 "unit ids present in the Units table",
                 found=f"unknown ids {', '.join(missing[:5])}; ids are "
-                + ", ".join(labels[:10]) + ("..." if len(labels) > 10 else ""),
+                + ", ".join(labels[:10])
+                + ("..." if len(labels) > 10 else ""),
                 file=path,
             )
         rows = np.array([labels.index(u) for u in wanted], dtype=np.int64)
@@ -301,69 +311,6 @@ def _read_units(h5, where: str, path, unit_ids, sort_spikes: bool):
         if name in group and group[name].ndim == 1:
             extras[name] = np.asarray(group[name][()])[rows]
     return spikes, offsets, labels, extras, fixed
-
-
-# ----------------------------------------------------------------------------- photometry
-def _series(h5, path_in_file: str, path):
-    """(timestamps, data (n, k), unit) of a TimeSeries group, honouring rate/conversion."""
-    g = h5[path_in_file]
-    if "data" not in g:
-        raise NoDataError(
-            f"a TimeSeries with data at {path_in_file!r}", found="a group without data",
-            file=path,
-        )
-    d = g["data"]
-    data = np.asarray(d[()], dtype=np.float64)
-    data = data * float(d.attrs.get("conversion", 1.0)) + float(d.attrs.get("offset", 0.0))
-    if data.ndim == 1:
-        data = data[:, None]
-    elif data.ndim > 2:
-        data = data.reshape(data.shape[0], -1)
-    if "timestamps" in g:
-        t = np.asarray(g["timestamps"][()], dtype=np.float64)
-    else:
-        st = g["starting_time"]
-        rate = float(st.attrs["rate"])
-        t = float(st[()]) + np.arange(data.shape[0]) / rate
-    return t, data, _text(d.attrs.get("unit", "a.u."))
-
-
-def _photometry_paths(h5, photometry, path) -> list[str]:
-    if photometry is None:
-        return _typed(h5, PHOTOMETRY_TYPES)
-    names = [photometry] if isinstance(photometry, str) else list(photometry)
-    out = []
-    for name in names:
-        if name in h5 and "data" in h5[name]:
-            out.append(name)
-            continue
-        cands = [p for p in _timeseries(h5) if p.rsplit("/", 1)[-1] == name]
-        if len(cands) != 1:
-            raise MissingTableError(
-                f"a TimeSeries {name!r}",
-                found="time series " + (", ".join(_timeseries(h5)) or "none"),
-                remedy="pass photometry='<path>' with one of those",
-                file=path,
-            )
-        out.append(cands[0])
-    return out
-
-
-def _timeseries(h5) -> list[str]:
-    import h5py
-
-    found = []
-
-    def visit(name, obj):
-        if isinstance(obj, h5py.Group) and "data" in obj and (
-            "timestamps" in obj or "starting_time" in obj
-        ):
-            found.append(name)
-
-    for key in ("acquisition", "processing", "stimulus"):
-        if key in h5:
-            h5[key].visititems(lambda n, o, k=key: visit(f"{k}/{n}", o))
-    return found
 
 
 # ----------------------------------------------------------------------------- loading
@@ -445,24 +392,39 @@ max_trials_per_type, psth, psth_bin, psth_range, sort_spikes
         Trials dropped for NaN event times; units without spikes or missing a magnitude.
     """
     opts = T.ExtractionOptions(
-        reward=reward, reward_map=reward_map, reward_units=reward_units, align=align,
-        offset=offset, cue_time=cue_time, cued=cued, cue_id=cue_id, trial_type=trial_type,
-        select=select, times_relative_to=times_relative_to, baseline_event=baseline_event,
-        window=window, baseline=baseline, faithful=faithful,
-        max_trials_per_type=max_trials_per_type, psth=psth, psth_bin=psth_bin,
-        psth_range=psth_range, sort_spikes=sort_spikes,
+        reward=reward,
+        reward_map=reward_map,
+        reward_units=reward_units,
+        align=align,
+        offset=offset,
+        cue_time=cue_time,
+        cued=cued,
+        cue_id=cue_id,
+        trial_type=trial_type,
+        select=select,
+        times_relative_to=times_relative_to,
+        baseline_event=baseline_event,
+        window=window,
+        baseline=baseline,
+        faithful=faithful,
+        max_trials_per_type=max_trials_per_type,
+        psth=psth,
+        psth_bin=psth_bin,
+        psth_range=psth_range,
+        sort_spikes=sort_spikes,
     )
     files = nwb_files(paths)
     if isinstance(trials, pd.DataFrame) and len(files) > 1:
         raise ConfigError(
-            "one trials DataFrame per file", found=f"one DataFrame for {len(files)} files",
+            "one trials DataFrame per file",
+            found=f"one DataFrame for {len(files)} files",
             remedy="pass trials={path: DataFrame, ...}",
         )
     blocks: list[T.Block] = []
     per_file: dict = {}
     kinds = set()
     for path in files:
-        table = trials.get(str(path), trials.get(path)) if isinstance(trials, Mapping) else trials
+        table = _trials_for(trials, path)
         new, info, kind = _load_one(path, opts, units, unit_ids, photometry, trials_table, table)
         if session is not None:
             for b in new:
@@ -476,7 +438,8 @@ max_trials_per_type, psth, psth_bin, psth_range, sort_spikes
     if len(kinds) > 1:
         raise ConfigError(
             "files of one kind (all spiking units or all photometry)",
-            found="a mix of both", remedy="load them separately",
+            found="a mix of both",
+            remedy="load them separately",
         )
     keys = [(b.session, u) for b in blocks for u in b.unit_id]
     if len(set(keys)) != len(keys):
@@ -486,16 +449,18 @@ max_trials_per_type, psth, psth_bin, psth_range, sort_spikes
             found="duplicates " + ", ".join(f"{s}/{u}" for s, u in dup),
             remedy="pass session= per file or load the files separately",
         )
-    dropped = {k: sum(i["n_trials_dropped"][k] for i in per_file.values()) for k in
-               next(iter(per_file.values()))["n_trials_dropped"]}
+    dropped = {
+        k: sum(i["n_trials_dropped"][k] for i in per_file.values())
+        for k in next(iter(per_file.values()))["n_trials_dropped"]
+    }
     attrs = {
         "source": ", ".join(str(p) for p in files),
         "files": [str(p) for p in files],
         "trials_table": trials_table if trials is None else "<DataFrame>",
-        "selection": opts.select if isinstance(opts.select, str) else
-        (None if opts.select is None else "<mask>"),
-        "columns": blocks[0].plan.columns and
-        {k: v for k, v in blocks[0].plan.columns.items() if v is not None},
+        "selection": opts.select
+        if isinstance(opts.select, str)
+        else (None if opts.select is None else "<mask>"),
+        "columns": {k: v for k, v in blocks[0].plan.columns.items() if v is not None},
         "n_trials_dropped": dropped,
         "per_file": per_file,
     }
@@ -510,6 +475,19 @@ max_trials_per_type, psth, psth_bin, psth_range, sort_spikes
     return ds
 
 
+def _trials_for(trials, path: Path):
+    if not isinstance(trials, Mapping):
+        return trials
+    for key in (str(path), path, path.name, path.stem):
+        if key in trials:
+            return trials[key]
+    raise ConfigError(
+        f"a trials DataFrame for {path.name} in trials={{file: DataFrame}}",
+        found="keys " + ", ".join(map(str, trials)),
+        remedy="key the dict by path or file name",
+    )
+
+
 def _load_one(path, opts, units, unit_ids, photometry, trials_table, trials_df):
     try:
         with _open(path) as h5:
@@ -517,8 +495,11 @@ def _load_one(path, opts, units, unit_ids, photometry, trials_table, trials_df):
             upath = None if photometry is not None else _units_path(h5, units, path)
             if trials_df is None:
                 trials_df = _read_trials(h5, trials_table, path)
-            info = {"session": meta["session"], "subject": meta["subject"],
-                    "nwb_version": meta["nwb_version"]}
+            info = {
+                "session": meta["session"],
+                "subject": meta["subject"],
+                "nwb_version": meta["nwb_version"],
+            }
             plan = T.plan_trials(trials_df, opts, file=path)
             if upath is not None:
                 spikes, offsets, labels, extras, fixed = _read_units(
@@ -527,12 +508,16 @@ def _load_one(path, opts, units, unit_ids, photometry, trials_table, trials_df):
                 series = []
                 info.update(units_table=upath, spike_fixes=fixed)
             else:
-                series = [(p, *_series(h5, p, path)) for p in _photometry_paths(h5, photometry, path)]
+                series = [
+                    (p, *read_series(h5, p, path)) for p in photometry_paths(h5, photometry, path)
+                ]
                 if not series:
                     raise NoDataError(
                         "a Units table with spike times or a photometry series",
-                        found="time series " + (", ".join(_timeseries(h5)) or "none")
-                        + "; tables " + _tables_listing(h5),
+                        found="time series "
+                        + (", ".join(timeseries_paths(h5)) or "none")
+                        + "; tables "
+                        + _tables_listing(h5),
                         remedy="pass photometry='<TimeSeries path>' for a dF/F series",
                         file=path,
                     )
@@ -549,8 +534,15 @@ def _load_one(path, opts, units, unit_ids, photometry, trials_table, trials_df):
     info["n_trials"] = int(plan.align.size)
     if upath is not None:
         out = T.extract_spikes(spikes, offsets, plan, opts)
-        block = T.Block(out=out, plan=plan, unit_id=labels, session=meta["session"],
-                        subject=meta["subject"], n_spikes=np.diff(offsets), unit_vars=extras)
+        block = T.Block(
+            out=out,
+            plan=plan,
+            unit_id=labels,
+            session=meta["session"],
+            subject=meta["subject"],
+            n_spikes=np.diff(offsets),
+            unit_vars=extras,
+        )
         info["n_units"] = len(labels)
         return [block], info, "units"
     blocks = []
@@ -558,12 +550,23 @@ def _load_one(path, opts, units, unit_ids, photometry, trials_table, trials_df):
     for where, t, data, unit in series:
         name = where.rsplit("/", 1)[-1]
         ids = [name] if data.shape[1] == 1 else [f"{name}[{i}]" for i in range(data.shape[1])]
-        out = T.extract_signal(t, data, plan, opts)
-        blocks.append(T.Block(out=out, plan=plan, unit_id=ids, session=meta["session"],
-                              subject=meta["subject"], n_spikes=np.isfinite(data).sum(0)))
+        out = extract_signal(t, data, plan, opts)
+        blocks.append(
+            T.Block(
+                out=out,
+                plan=plan,
+                unit_id=ids,
+                session=meta["session"],
+                subject=meta["subject"],
+                n_spikes=np.isfinite(data).sum(0),
+            )
+        )
         unit_names.add(unit)
-    info.update(series=[s[0] for s in series], response_units=", ".join(sorted(unit_names)),
-                n_units=sum(len(b.unit_id) for b in blocks))
+    info.update(
+        series=[s[0] for s in series],
+        response_units=", ".join(sorted(unit_names)),
+        n_units=sum(len(b.unit_id) for b in blocks),
+    )
     return blocks, info, "photometry"
 
 
@@ -598,14 +601,21 @@ def describe_nwb(path, *, trials_table: str = "trials", **mapping) -> dict:
         for p in _typed(h5, ("Units",)):
             g = h5[p]
             n = int(g["spike_times_index"].shape[0]) if "spike_times_index" in g else 0
-            entry = {"path": p, "n_units": n, "columns": [_text(c) for c in g.attrs.get("colnames", [])]}
+            entry = {
+                "path": p,
+                "n_units": n,
+                "columns": [_text(c) for c in g.attrs.get("colnames", [])],
+            }
             if "spike_times" in g:
                 s = np.asarray(g["spike_times"][()], dtype=np.float64)
                 off = np.concatenate([[0], g["spike_times_index"][()]]).astype(np.int64)
                 n_nan, n_uns = check_spikes(s, off)
-                entry.update(n_spikes=int(s.size), n_nan_spikes=int(n_nan.sum()),
-                             n_units_unsorted=int((n_uns > 0).sum()),
-                             time_range=[float(np.nanmin(s)), float(np.nanmax(s))] if s.size else None)
+                entry.update(
+                    n_spikes=int(s.size),
+                    n_nan_spikes=int(n_nan.sum()),
+                    n_units_unsorted=int((n_uns > 0).sum()),
+                    time_range=[float(np.nanmin(s)), float(np.nanmax(s))] if s.size else None,
+                )
             units.append(entry)
         info["units_tables"] = units
         tabs = []
@@ -617,17 +627,29 @@ def describe_nwb(path, *, trials_table: str = "trials", **mapping) -> dict:
             for c in df.columns:
                 first = df[c].iloc[0] if len(df) else None
                 cols.append({"name": c, "dtype": str(df[c].dtype), "first": _short(first)})
-            tabs.append({"path": p, "type": _attr(h5[p], "neurodata_type"), "n_rows": len(df),
-                         "columns": cols})
+            tabs.append(
+                {
+                    "path": p,
+                    "type": _attr(h5[p], "neurodata_type"),
+                    "n_rows": len(df),
+                    "columns": cols,
+                }
+            )
         info["tables"] = tabs
         series = []
-        for p in _timeseries(h5):
+        for p in timeseries_paths(h5):
             g = h5[p]
-            entry = {"path": p, "type": _attr(g, "neurodata_type"), "shape": list(g["data"].shape),
-                     "unit": _text(g["data"].attrs.get("unit", ""))}
+            entry = {
+                "path": p,
+                "type": _attr(g, "neurodata_type"),
+                "shape": list(g["data"].shape),
+                "unit": _text(g["data"].attrs.get("unit", "")),
+            }
             if "timestamps" in g and g["timestamps"].shape[0] > 1:
                 ts = g["timestamps"]
-                entry["rate"] = float((ts.shape[0] - 1) / (ts[-1] - ts[0])) if ts[-1] > ts[0] else None
+                entry["rate"] = (
+                    float((ts.shape[0] - 1) / (ts[-1] - ts[0])) if ts[-1] > ts[0] else None
+                )
                 entry["time_range"] = [float(ts[0]), float(ts[-1])]
             elif "starting_time" in g:
                 entry["rate"] = float(g["starting_time"].attrs.get("rate", np.nan))
@@ -675,9 +697,17 @@ def _mapping(h5, path, trials_table, info, mapping) -> dict:
     df = _table(h5, where)
     opts = T.ExtractionOptions(**{k: v for k, v in mapping.items() if k != "units"})
     cols = {}
-    for role, option in (("reward", opts.reward), ("align", opts.align), ("cue_time", opts.cue_time),
-                         ("cued", opts.cued), ("cue_id", opts.cue_id), ("trial_type", opts.trial_type)):
-        name = T._column(df, option, role, path, required=False) if isinstance(option, str) else option
+    for role, option in (
+        ("reward", opts.reward),
+        ("align", opts.align),
+        ("cue_time", opts.cue_time),
+        ("cued", opts.cued),
+        ("cue_id", opts.cue_id),
+        ("trial_type", opts.trial_type),
+    ):
+        name = (
+            T._column(df, option, role, path, required=False) if isinstance(option, str) else option
+        )
         cols[role] = name if isinstance(name, (str, type(None))) else repr(name)
         if name is None and role in ("reward", "align"):
             out["missing"].append(f"{role} column ({option!r})")
@@ -690,10 +720,13 @@ def _mapping(h5, path, trials_table, info, mapping) -> dict:
             + (f"; text columns: {', '.join(text)}" if text else "")
         )
     if cols["align"] is None:
-        times = [c for c in df.columns if c.endswith("_time") and c not in ("start_time", "stop_time")]
+        times = [
+            c for c in df.columns if c.endswith("_time") and c not in ("start_time", "stop_time")
+        ]
         out["hints"].append(
             "no reward-time column: pass align='<column>' (event-time columns: "
-            + (", ".join(times) or "none") + "), or align='start_time' with offset=<s>"
+            + (", ".join(times) or "none")
+            + "), or align='start_time' with offset=<s>"
         )
     if "start_time" in df.columns and len(df):
         start = pd.to_numeric(df["start_time"], errors="coerce").to_numpy(dtype=float)
@@ -717,8 +750,10 @@ def _mapping(h5, path, trials_table, info, mapping) -> dict:
 
 def format_description(info: dict) -> str:
     """Human-readable text of :func:`describe_nwb`'s dict (what ``dopafit inspect`` prints)."""
-    lines = [f"{info['file']}  (NWB {info['nwb_version']})",
-             f"  session: {info['session']}   subject: {info['subject']}"]
+    lines = [
+        f"{info['file']}  (NWB {info['nwb_version']})",
+        f"  session: {info['session']}   subject: {info['subject']}",
+    ]
     lines.append("Units tables:" if info["units_tables"] else "Units tables: none")
     for u in info["units_tables"]:
         extra = ""
@@ -728,7 +763,9 @@ def format_description(info: dict) -> str:
                 extra += f" in [{u['time_range'][0]:.3f}, {u['time_range'][1]:.3f}] s"
             if u.get("n_units_unsorted") or u.get("n_nan_spikes"):
                 extra += f"; {u['n_units_unsorted']} unit(s) unsorted, {u['n_nan_spikes']} NaN"
-        lines.append(f"  {u['path']}: {u['n_units']} units{extra}; columns {', '.join(u['columns'])}")
+        lines.append(
+            f"  {u['path']}: {u['n_units']} units{extra}; columns {', '.join(u['columns'])}"
+        )
     lines.append("Tables:" if info["tables"] else "Tables: none")
     for t in info["tables"]:
         lines.append(f"  {t['path']} ({t['type']}, {t['n_rows']} rows)")
@@ -737,7 +774,9 @@ def format_description(info: dict) -> str:
     lines.append("Time series:" if info["timeseries"] else "Time series: none")
     for s in info["timeseries"]:
         rate = f", {s['rate']:.4g} Hz" if s.get("rate") else ""
-        lines.append(f"  {s['path']} ({s['type']}): shape {tuple(s['shape'])}{rate}, unit {s['unit']!r}")
+        lines.append(
+            f"  {s['path']} ({s['type']}): shape {tuple(s['shape'])}{rate}, unit {s['unit']!r}"
+        )
     m = info["mapping"]
     lines.append("load_nwb would use:")
     if m.get("units"):
@@ -746,10 +785,11 @@ def format_description(info: dict) -> str:
         lines.append(f"  photometry: {', '.join(m['photometry'])}")
     lines.append(f"  trials table: {m.get('trials_table')}")
     for role, name in (m.get("columns") or {}).items():
-        lines.append(f"    {role:<11} -> {name if name is not None else 'MISSING' if role in ('reward', 'align') else '(not used)'}")
+        lines.append(
+            f"    {role:<11} -> {name if name is not None else 'MISSING' if role in ('reward', 'align') else '(not used)'}"
+        )
     for miss in m["missing"]:
         lines.append(f"  missing: {miss}")
     for hint in m["hints"]:
         lines.append(f"  hint: {hint}")
     return "\n".join(lines)
-

@@ -47,9 +47,16 @@ from dopafit.errors import (
     SpikeTimesError,
 )
 
-__all__ = ["responses_from_spikes", "responses_from_signal", "ExtractionOptions"]
+__all__ = ["responses_from_spikes", "ExtractionOptions", "plan_trials", "assemble"]
 
-REWARD_ALIASES = ("reward", "reward_volume", "reward_size", "reward_magnitude", "magnitude", "reward_ul")
+REWARD_ALIASES = (
+    "reward",
+    "reward_volume",
+    "reward_size",
+    "reward_magnitude",
+    "magnitude",
+    "reward_ul",
+)
 ALIGN_ALIASES = ("reward_time", "reward_on", "reward_onset", "reward_start_time")
 CUE_TIME_ALIASES = ("cue_time", "odor_time", "odour_time", "odor_onset", "cue_onset")
 _DEFAULT_COLUMNS = {
@@ -199,9 +206,7 @@ def _reward_values(trials: pd.DataFrame, opts: ExtractionOptions, file) -> tuple
     else:
         values, used = np.asarray(spec), "<array>"
     if values.shape != (n,):
-        raise ConfigError(
-            f"one reward per trial ({n})", found=f"shape {values.shape}", file=file
-        )
+        raise ConfigError(f"one reward per trial ({n})", found=f"shape {values.shape}", file=file)
     if opts.reward_map is not None:
         mapping = dict(opts.reward_map)
         values = np.array([mapping.get(v, np.nan) for v in values.tolist()], dtype=np.float64)
@@ -434,11 +439,15 @@ def extract_spikes(spikes, offsets, plan: TrialPlan, opts: ExtractionOptions) ->
     order = np.argsort(edges, kind="stable").astype(np.int64)
     idx = np.arange(n_t, dtype=np.int64)
     counts = K.window_counts(
-        spikes, offsets, edges, order, np.concatenate([idx, idx + 2 * n_t]),
+        spikes,
+        offsets,
+        edges,
+        order,
+        np.concatenate([idx, idx + 2 * n_t]),
         np.concatenate([idx + n_t, idx + 3 * n_t]),
     )
-    window_count = counts[:, :n_t].astype(np.float64)
-    baseline_count = counts[:, n_t:].astype(np.float64)
+    window_count = counts[:, :n_t]
+    baseline_count = counts[:, n_t:]
     out = {"window_count": window_count, "baseline_count": baseline_count}
     if not opts.faithful:
         out["baseline"] = baseline_count / (b1 - b0)
@@ -448,8 +457,16 @@ def extract_spikes(spikes, offsets, plan: TrialPlan, opts: ExtractionOptions) ->
         lo = grid["lo"]
         win_start = np.round((plan.align - plan.anchor + w0) * 1000.0).astype(np.int64) - int(lo)
         response, base = K.faithful_responses(
-            spikes, offsets, plan.anchor.astype(np.float64), win_start, grid["win_len"],
-            grid["base_start"], grid["base_len"], lo, grid["hi"], K.faithful_kernel(),
+            spikes,
+            offsets,
+            plan.anchor.astype(np.float64),
+            win_start,
+            grid["win_len"],
+            grid["base_start"],
+            grid["base_len"],
+            lo,
+            grid["hi"],
+            K.faithful_kernel(),
         )
         out["response"], out["baseline"] = response, base
         out["faithful_grid_ms"] = [lo, grid["hi"]]
@@ -467,9 +484,9 @@ def _faithful_grid(plan: TrialPlan, opts: ExtractionOptions) -> dict:
     return {
         "lo": float(lo),
         "hi": float(hi),
-        "win_len": int(round((w1 - w0) * 1000.0)),
+        "win_len": round((w1 - w0) * 1000.0),
         "base_start": int(round(b0 * 1000.0) - lo),
-        "base_len": int(round((b1 - b0) * 1000.0)),
+        "base_len": round((b1 - b0) * 1000.0),
     }
 
 
@@ -477,28 +494,40 @@ def _psth(spikes, offsets, plan, opts, baseline):
     from dopafit.kernels import extract as K
 
     p0, p1 = opts.psth_range
-    n_bins = int(round((p1 - p0) / opts.psth_bin))
+    n_bins = round((p1 - p0) / opts.psth_bin)
     time = p0 + (np.arange(n_bins) + 0.5) * opts.psth_bin
     if not opts.faithful:
         counts = K.binned_counts(spikes, offsets, plan.align + p0, float(opts.psth_bin), n_bins)
         cube = counts / np.float32(opts.psth_bin) - baseline[:, :, None].astype(np.float32)
         return cube, time
-    bin_ms = int(round(opts.psth_bin * 1000.0))
+    bin_ms = round(opts.psth_bin * 1000.0)
     if abs(bin_ms - opts.psth_bin * 1000.0) > 1e-9 or bin_ms < 1:
         raise ConfigError("psth_bin a whole number of ms in faithful mode", found=opts.psth_bin)
     grid = _faithful_grid(plan, opts)
-    start = (
-        np.round((plan.align - plan.anchor + p0) * 1000.0).astype(np.int64) - int(grid["lo"])
-    )
+    start = np.round((plan.align - plan.anchor + p0) * 1000.0).astype(np.int64) - int(grid["lo"])
     cube = K.faithful_traces(
-        spikes, offsets, plan.anchor.astype(np.float64), start, n_bins, bin_ms,
-        grid["base_start"], grid["base_len"], grid["lo"], grid["hi"], K.faithful_kernel(),
+        spikes,
+        offsets,
+        plan.anchor.astype(np.float64),
+        start,
+        n_bins,
+        bin_ms,
+        grid["base_start"],
+        grid["base_len"],
+        grid["lo"],
+        grid["hi"],
+        K.faithful_kernel(),
     )
     return cube, time
 
 
-def unit_flags(n_spikes: np.ndarray, window_count: np.ndarray, baseline_count: np.ndarray,
-               reward: np.ndarray, all_magnitudes: np.ndarray) -> list[str]:
+def unit_flags(
+    n_spikes: np.ndarray,
+    window_count: np.ndarray,
+    baseline_count: np.ndarray,
+    reward: np.ndarray,
+    all_magnitudes: np.ndarray,
+) -> list[str]:
     """Per-unit flags: ``no_spikes``, ``no_trial_spikes``, ``missing_magnitudes=...``."""
     present = np.unique(reward[np.isfinite(reward)])
     missing = [m for m in np.unique(all_magnitudes) if not np.isclose(present, m).any()]
@@ -535,6 +564,11 @@ def assemble(blocks: Sequence[Block], opts: ExtractionOptions, attrs: dict) -> x
     n_unit = sum(len(b.unit_id) for b in blocks)
 
     def pad2(getter, fill, dtype):
+        if len(blocks) == 1:  # nothing to pad: avoid copying large arrays
+            value = np.asarray(getter(blocks[0]), dtype=dtype)
+            if value.ndim == 2:
+                return np.ascontiguousarray(value)
+            return np.repeat(value[None, :], n_unit, axis=0)
         arr = np.full((n_unit, n_trial), fill, dtype=dtype)
         u = 0
         for b in blocks:
@@ -555,15 +589,20 @@ def assemble(blocks: Sequence[Block], opts: ExtractionOptions, attrs: dict) -> x
         base_rate.append(np.nanmean(b.out["baseline"], axis=1) if b.plan.align.size else [])
         n_spk.append(b.n_spikes)
         flags += unit_flags(
-            b.n_spikes, b.out["window_count"], b.out["baseline_count"], b.plan.reward,
+            b.n_spikes,
+            b.out["window_count"],
+            b.out["baseline_count"],
+            b.plan.reward,
             all_magnitudes,
         )
     names = sorted({k for b in blocks for k in b.unit_vars})
     unit_vars = {}
     for name in names:
         parts = [
-            np.asarray(b.unit_vars[name]) if name in b.unit_vars
-            else np.full(len(b.unit_id), np.nan) for b in blocks
+            np.asarray(b.unit_vars[name])
+            if name in b.unit_vars
+            else np.full(len(b.unit_id), np.nan)
+            for b in blocks
         ]
         unit_vars[name] = np.concatenate(parts)
     unit_vars["n_spikes"] = np.concatenate(n_spk).astype(np.int64)
@@ -744,12 +783,26 @@ def responses_from_spikes(
     [[4.0, 2.5]]
     """
     opts = _options(
-        reward=reward, reward_map=reward_map, reward_units=reward_units, align=align,
-        offset=offset, cue_time=cue_time, cued=cued, cue_id=cue_id, trial_type=trial_type,
-        select=select, times_relative_to=times_relative_to, baseline_event=baseline_event,
-        window=window, baseline=baseline, faithful=faithful,
-        max_trials_per_type=max_trials_per_type, psth=psth, psth_bin=psth_bin,
-        psth_range=psth_range, sort_spikes=sort_spikes,
+        reward=reward,
+        reward_map=reward_map,
+        reward_units=reward_units,
+        align=align,
+        offset=offset,
+        cue_time=cue_time,
+        cued=cued,
+        cue_id=cue_id,
+        trial_type=trial_type,
+        select=select,
+        times_relative_to=times_relative_to,
+        baseline_event=baseline_event,
+        window=window,
+        baseline=baseline,
+        faithful=faithful,
+        max_trials_per_type=max_trials_per_type,
+        psth=psth,
+        psth_bin=psth_bin,
+        psth_range=psth_range,
+        sort_spikes=sort_spikes,
     )
     if isinstance(spike_times, Mapping):
         unit_ids = list(spike_times) if unit_ids is None else list(unit_ids)
@@ -780,137 +833,3 @@ def responses_from_spikes(
         "spike_fixes": fixed,
     }
     return assemble([block], opts, attrs)
-
-
-def signal_window_means(timestamps, data, starts, stops) -> np.ndarray:
-    """Mean of each column of ``data`` over samples with ``start <= t < stop`` (NaN-aware).
-
-    Parameters
-    ----------
-    timestamps : ndarray, shape (n_sample,)
-        Sorted sample times (s).
-    data : ndarray, shape (n_sample, n_channel)
-    starts, stops : ndarray, shape (n_win,)
-
-    Returns
-    -------
-    ndarray, shape (n_channel, n_win)
-        NaN where a window holds no finite sample.
-    """
-    data = np.asarray(data, dtype=np.float64)
-    finite = np.isfinite(data)
-    csum = np.vstack([np.zeros((1, data.shape[1])), np.cumsum(np.where(finite, data, 0), 0)])
-    ccnt = np.vstack([np.zeros((1, data.shape[1])), np.cumsum(finite, 0)])
-    lo = np.searchsorted(timestamps, starts, side="left")
-    hi = np.searchsorted(timestamps, stops, side="left")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = (csum[hi] - csum[lo]) / (ccnt[hi] - ccnt[lo])
-    return means.T
-
-
-def extract_signal(timestamps, data, plan: TrialPlan, opts: ExtractionOptions) -> dict:
-    """Window-minus-baseline means of a sampled signal for one session (see below)."""
-    if opts.faithful:
-        raise ConfigError(
-            "faithful=False for sampled signals (the faithful mode smooths spikes)",
-            found="faithful=True",
-        )
-    w0, w1 = opts.window
-    b0, b1 = opts.baseline
-    win = signal_window_means(timestamps, data, plan.align + w0, plan.align + w1)
-    base = signal_window_means(timestamps, data, plan.anchor + b0, plan.anchor + b1)
-    n_win = np.diff(np.searchsorted(timestamps, np.stack([plan.align + w0, plan.align + w1])), axis=0)
-    n_base = np.diff(np.searchsorted(timestamps, np.stack([plan.anchor + b0, plan.anchor + b1])), axis=0)
-    out = {
-        "response": win - base,
-        "baseline": base,
-        "window_count": np.repeat(n_win.astype(float), data.shape[1], axis=0),
-        "baseline_count": np.repeat(n_base.astype(float), data.shape[1], axis=0),
-    }
-    if opts.psth:
-        p0, p1 = opts.psth_range
-        n_bins = int(round((p1 - p0) / opts.psth_bin))
-        t0 = plan.align[:, None] + p0 + np.arange(n_bins)[None, :] * opts.psth_bin
-        means = signal_window_means(timestamps, data, t0.ravel(), t0.ravel() + opts.psth_bin)
-        cube = means.reshape(data.shape[1], plan.align.size, n_bins) - base[:, :, None]
-        out["psth"] = cube.astype(np.float32)
-        out["time"] = p0 + (np.arange(n_bins) + 0.5) * opts.psth_bin
-    return out
-
-
-def responses_from_signal(
-    timestamps: np.ndarray,
-    data: np.ndarray,
-    trials: pd.DataFrame,
-    *,
-    channel_ids: Sequence[str] | None = None,
-    response_units: str = "a.u.",
-    session: str = "session",
-    subject: str = "subject",
-    source: str = "in-memory",
-    **options,
-) -> xr.Dataset:
-    """Per-trial responses of a sampled signal (photometry dF/F, ROI traces).
-
-    Each column of ``data`` is one ``unit``. Response = mean of the samples in ``window``
-    after the aligned event minus the mean in ``baseline`` before the baseline event (a
-    sample at time ``t`` belongs to ``[start, stop)`` when ``start <= t < stop``).
-
-    Parameters
-    ----------
-    timestamps : ndarray, shape (n_sample,)
-        Sample times (s), increasing.
-    data : ndarray, shape (n_sample,) or (n_sample, n_channel)
-        Signal values; NaN samples are ignored.
-    trials : pandas.DataFrame
-        Trials table (column mapping as in :func:`responses_from_spikes`).
-    channel_ids : sequence of str, optional
-        Unit ids of the columns (default "0", "1", ...).
-    response_units : str, default "a.u."
-        Units of the signal (attrs ``response_units``).
-    session, subject, source : str
-        Identifiers and provenance.
-    **options
-        Column mapping and windows, as in :func:`responses_from_spikes` (not ``faithful``).
-
-    Returns
-    -------
-    xarray.Dataset
-        Validated responses Dataset; ``window_count``/``baseline_count`` hold sample counts.
-    """
-    timestamps = np.asarray(timestamps, dtype=np.float64).ravel()
-    data = np.asarray(data, dtype=np.float64)
-    if data.ndim == 1:
-        data = data[:, None]
-    if data.shape[0] != timestamps.size:
-        raise ConfigError(
-            f"one row of data per timestamp ({timestamps.size})", found=f"shape {data.shape}"
-        )
-    if np.any(np.diff(timestamps) < 0) or not np.isfinite(timestamps).all():
-        raise EventTimesError(
-            "increasing, finite sample timestamps",
-            found="decreasing or NaN timestamps",
-            file=None if source == "in-memory" else source,
-        )
-    opts = ExtractionOptions(**options)
-    plan = plan_trials(trials, opts, file=None if source == "in-memory" else source)
-    ids = list(channel_ids) if channel_ids is not None else [str(i) for i in range(data.shape[1])]
-    block = Block(
-        out=extract_signal(timestamps, data, plan, opts),
-        plan=plan,
-        unit_id=ids,
-        session=str(session),
-        subject=str(subject),
-        n_spikes=np.isfinite(data).sum(0),
-    )
-    attrs = {
-        "source": source,
-        "columns": {k: v for k, v in plan.columns.items() if v is not None},
-        "n_trials_dropped": plan.dropped,
-        "extraction": "signal window mean",
-    }
-    ds = assemble([block], opts, attrs)
-    ds.attrs["response_units"] = response_units
-    ds["baseline"].attrs["units"] = response_units
-    return ds
-

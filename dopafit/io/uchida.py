@@ -69,7 +69,9 @@ def read_uchida_mat(path: str | PathLike) -> dict:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError_(
-            "an existing CommonFormat .mat file", found="no such path", file=path,
+            "an existing CommonFormat .mat file",
+            found="no such path",
+            file=path,
             remedy="check the path",
         )
     try:
@@ -87,8 +89,9 @@ def read_uchida_mat(path: str | PathLike) -> dict:
         if have is None or any(f not in have for f in fields):
             raise MissingColumnError(
                 f"a struct {name!r} with fields {', '.join(fields)}",
-                found=f"fields {', '.join(have)}" if have else
-                f"variables {', '.join(k for k in mat if not k.startswith('__'))}",
+                found=f"fields {', '.join(have)}"
+                if have
+                else f"variables {', '.join(k for k in mat if not k.startswith('__'))}",
                 remedy="this is not an Uchida-lab CommonFormat file",
                 file=path,
             )
@@ -271,7 +274,9 @@ def convert_uchida_mat(
             found = sorted(f.glob("*.mat"))
             if not found:
                 raise FileNotFoundError_(
-                    "a directory holding *.mat files", found="none", file=f,
+                    "a directory holding *.mat files",
+                    found="none",
+                    file=f,
                     remedy="pass the .mat files themselves",
                 )
             expanded.extend(found)
@@ -282,6 +287,4 @@ def convert_uchida_mat(
     outdir = Path(outdir)
     sessions = uchida_sessions(expanded, magnitudes=magnitudes, subjects=subjects)
     outdir.mkdir(parents=True, exist_ok=True)
-    return [
-        write_nwb(s, outdir / f"{s.session_id}.nwb", overwrite=overwrite) for s in sessions
-    ]
+    return [write_nwb(s, outdir / f"{s.session_id}.nwb", overwrite=overwrite) for s in sessions]

@@ -310,7 +310,7 @@ def opposite_sign_rows(vals, start, cnt, subject, n_subject, t_crit):
     vals : ndarray of float64, shape (n_data, n_used)
     start, cnt : ndarray of int64, shape (n_unit, n_mag)
     subject : ndarray of int64, shape (n_unit,)
-        Subject index of every unit (0 .. n_subject - 1).
+        Subject index of every unit (0 .. n_subject - 1; -1 unknown: left out).
     n_subject : int
     t_crit : ndarray of float64, shape (max_n,)
         Two-sided critical t value by degrees of freedom (index = df; index 0 unused).
@@ -326,6 +326,8 @@ def opposite_sign_rows(vals, start, cnt, subject, n_subject, t_crit):
         pos = np.zeros((n_subject, n_mag))
         neg = np.zeros((n_subject, n_mag))
         for u in range(n_unit):
+            if subject[u] < 0:
+                continue
             for m in range(n_mag):
                 c = cnt[u, m]
                 if c < 2:

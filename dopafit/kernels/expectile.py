@@ -28,6 +28,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from dopafit.kernels.fit_stats import anova_rows, pearson_rows, spearman_rows
+
 __all__ = [
     "METHOD_COUNT",
     "METHOD_KINK",
@@ -305,18 +307,39 @@ def kink_objective(n, s, axis, z):
 
 
 @njit(cache=True)
-def _segment_gain(z, pn, qn, bn, nn, an, pp, qp, bp, np_, ap):
-    # (P - zQ)^2 / (A - 2zB + z^2 N) for the sides below and above, from fixed sums
+def _segment_gain(z, side):
+    # sum over the two sides of (P - z Q)^2 / (A - 2 z B + z^2 N); side[k] = N, Q, B, P, A
     out = 0.0
-    f = pn - z * qn
-    g = an - 2.0 * z * bn + z * z * nn
-    if g > 0.0:
-        out += f * f / g
-    f = pp - z * qp
-    g = ap - 2.0 * z * bp + z * z * np_
-    if g > 0.0:
-        out += f * f / g
+    for k in range(2):
+        f = side[k, 3] - z * side[k, 1]
+        g = side[k, 4] - 2.0 * z * side[k, 2] + z * z * side[k, 0]
+        if g > 0.0:
+            out += f * f / g
     return out
+
+
+@njit(cache=True)
+def _golden_max(side, x0, x3):
+    """Golden-section search for the maximum of :func:`_segment_gain` on ``[x0, x3]``."""
+    inv_phi = 0.6180339887498949
+    x1 = x3 - inv_phi * (x3 - x0)
+    x2 = x0 + inv_phi * (x3 - x0)
+    g1 = _segment_gain(x1, side)
+    g2 = _segment_gain(x2, side)
+    for _ in range(_KINK_ITERS):
+        if g1 >= g2:
+            x3, x2, g2 = x2, x1, g1
+            x1 = x3 - inv_phi * (x3 - x0)
+            g1 = _segment_gain(x1, side)
+        else:
+            x0, x1, g1 = x1, x2, g2
+            x2 = x0 + inv_phi * (x3 - x0)
+            g2 = _segment_gain(x2, side)
+        if x3 - x0 <= 1e-13 * (1.0 + abs(x0)):
+            break
+    if g1 >= g2:
+        return x1, g1
+    return x2, g2
 
 
 @njit(cache=True)
@@ -379,113 +402,51 @@ def kink_reversal(n, s, axis, order, cap_lo, cap_hi):
     if lo > hi:
         lo = 0.5 * (vals[0] + vals[p - 1])
         hi = lo
-    # per-side cumulative sums in axis order
-    tot_n = 0.0
-    tot_q = 0.0
-    tot_b = 0.0
-    tot_p = 0.0
-    tot_a = 0.0
+    # per-side sums in axis order: side[0] below (values 0..i), side[1] above (i+1..p-1)
+    side = np.zeros((2, 5))
     for i in range(p):
-        tot_n += nn[i]
-        tot_q += ss[i]
-        tot_b += nn[i] * vals[i]
-        tot_p += vals[i] * ss[i]
-        tot_a += nn[i] * vals[i] * vals[i]
+        side[1, 0] += nn[i]
+        side[1, 1] += ss[i]
+        side[1, 2] += nn[i] * vals[i]
+        side[1, 3] += vals[i] * ss[i]
+        side[1, 4] += nn[i] * vals[i] * vals[i]
     best_z = lo
     best_g = -1.0
-    cn = 0.0
-    cq = 0.0
-    cb = 0.0
-    cp = 0.0
-    ca = 0.0
-    inv_phi = 0.6180339887498949
     for i in range(p - 1):
-        cn += nn[i]
-        cq += ss[i]
-        cb += nn[i] * vals[i]
-        cp += vals[i] * ss[i]
-        ca += nn[i] * vals[i] * vals[i]
+        moved = (nn[i], ss[i], nn[i] * vals[i], vals[i] * ss[i], nn[i] * vals[i] * vals[i])
+        for k in range(5):
+            side[0, k] += moved[k]
+            side[1, k] -= moved[k]
         left = max(vals[i], lo)
         right = min(vals[i + 1], hi)
         if right < left:
             continue
-        # below = magnitudes 0..i, above = i+1..p-1
         step = (right - left) / (_KINK_GRID - 1)
         seg_best = -1.0
-        seg_j = 0
+        zbest = left
         for j in range(_KINK_GRID):
             z = left + j * step if j < _KINK_GRID - 1 else right
-            g = _segment_gain(
-                z, cp, cq, cb, cn, ca, tot_p - cp, tot_q - cq, tot_b - cb, tot_n - cn, tot_a - ca
-            )
+            g = _segment_gain(z, side)
             if g > seg_best:
                 seg_best = g
-                seg_j = j
-        zbest = left + seg_j * step if seg_j < _KINK_GRID - 1 else right
+                zbest = z
         if step > 0.0:
-            x0 = max(left, zbest - step)
-            x3 = min(right, zbest + step)
-            x1 = x3 - inv_phi * (x3 - x0)
-            x2 = x0 + inv_phi * (x3 - x0)
-            g1 = _segment_gain(
-                x1, cp, cq, cb, cn, ca, tot_p - cp, tot_q - cq, tot_b - cb, tot_n - cn, tot_a - ca
-            )
-            g2 = _segment_gain(
-                x2, cp, cq, cb, cn, ca, tot_p - cp, tot_q - cq, tot_b - cb, tot_n - cn, tot_a - ca
-            )
-            for _ in range(_KINK_ITERS):
-                if g1 >= g2:
-                    x3 = x2
-                    x2 = x1
-                    g2 = g1
-                    x1 = x3 - inv_phi * (x3 - x0)
-                    g1 = _segment_gain(
-                        x1,
-                        cp,
-                        cq,
-                        cb,
-                        cn,
-                        ca,
-                        tot_p - cp,
-                        tot_q - cq,
-                        tot_b - cb,
-                        tot_n - cn,
-                        tot_a - ca,
-                    )
-                else:
-                    x0 = x1
-                    x1 = x2
-                    g1 = g2
-                    x2 = x0 + inv_phi * (x3 - x0)
-                    g2 = _segment_gain(
-                        x2,
-                        cp,
-                        cq,
-                        cb,
-                        cn,
-                        ca,
-                        tot_p - cp,
-                        tot_q - cq,
-                        tot_b - cb,
-                        tot_n - cn,
-                        tot_a - ca,
-                    )
-                if x3 - x0 <= 1e-13 * (1.0 + abs(x0)):
-                    break
-            if g1 > seg_best:
-                seg_best = g1
-                zbest = x1
-            if g2 > seg_best:
-                seg_best = g2
-                zbest = x2
+            zg, gg = _golden_max(side, max(left, zbest - step), min(right, zbest + step))
+            if gg > seg_best:
+                seg_best = gg
+                zbest = zg
         if seg_best > best_g:
             best_g = seg_best
             best_z = zbest
+    # at a bound (to the search's resolution): snap to it and flag it
     edge = 0
+    tol = 1e-9 * (1.0 + hi - lo)
     if hi > lo:
-        if best_z <= lo:
+        if best_z <= lo + tol:
+            best_z = lo
             edge = -1
-        elif best_z >= hi:
+        elif best_z >= hi - tol:
+            best_z = hi
             edge = 1
     return best_z, edge
 
@@ -717,165 +678,3 @@ def bootstrap_units(vals, start, cnt, axis, order, method, cap_lo, cap_hi, seed,
             a_pos[u, b] = r[3]
             tau[u, b] = r[4]
     return z, a_neg, a_pos, tau
-
-
-# --------------------------------------------------------------------------------------------
-# population statistics per row (split)
-
-
-@njit(cache=True)
-def _pearson(x, y):
-    n = 0
-    mx = 0.0
-    my = 0.0
-    for j in range(x.shape[0]):
-        if np.isfinite(x[j]) and np.isfinite(y[j]):
-            n += 1
-            mx += x[j]
-            my += y[j]
-    if n < 3:
-        return np.nan, n
-    mx /= n
-    my /= n
-    sxy = 0.0
-    sxx = 0.0
-    syy = 0.0
-    for j in range(x.shape[0]):
-        if np.isfinite(x[j]) and np.isfinite(y[j]):
-            dx = x[j] - mx
-            dy = y[j] - my
-            sxy += dx * dy
-            sxx += dx * dx
-            syy += dy * dy
-    if sxx <= 0.0 or syy <= 0.0:
-        return np.nan, n
-    r = sxy / np.sqrt(sxx * syy)
-    return min(1.0, max(-1.0, r)), n
-
-
-@njit(cache=True)
-def _average_ranks(v):
-    n = v.shape[0]
-    idx = np.argsort(v, kind="mergesort")
-    ranks = np.empty(n)
-    i = 0
-    while i < n:
-        j = i
-        while j + 1 < n and v[idx[j + 1]] == v[idx[i]]:
-            j += 1
-        r = 0.5 * (i + j) + 1.0
-        for k in range(i, j + 1):
-            ranks[idx[k]] = r
-        i = j + 1
-    return ranks
-
-
-@njit(cache=True)
-def pearson_rows(x, y):
-    """Pearson r of ``x[i]`` and ``y[i]`` over columns where both are finite, per row.
-
-    Returns
-    -------
-    r : ndarray of float64, shape (n_row,)
-        NaN when fewer than 3 pairs or no variance.
-    n : ndarray of int64, shape (n_row,)
-        Pairs used.
-    """
-    n_row = x.shape[0]
-    r = np.empty(n_row)
-    n = np.empty(n_row, dtype=np.int64)
-    for i in range(n_row):
-        r[i], n[i] = _pearson(x[i], y[i])
-    return r, n
-
-
-@njit(cache=True)
-def spearman_rows(x, y):
-    """Spearman rho (Pearson of average ranks) per row over pairs where both are finite."""
-    n_row, n_col = x.shape
-    r = np.empty(n_row)
-    n = np.empty(n_row, dtype=np.int64)
-    for i in range(n_row):
-        keep = np.zeros(n_col, dtype=np.bool_)
-        k = 0
-        for j in range(n_col):
-            if np.isfinite(x[i, j]) and np.isfinite(y[i, j]):
-                keep[j] = True
-                k += 1
-        xs = np.empty(k)
-        ys = np.empty(k)
-        k = 0
-        for j in range(n_col):
-            if keep[j]:
-                xs[k] = x[i, j]
-                ys[k] = y[i, j]
-                k += 1
-        if k < 3:
-            r[i] = np.nan
-            n[i] = k
-            continue
-        r[i], n[i] = _pearson(_average_ranks(xs), _average_ranks(ys))
-    return r, n
-
-
-@njit(cache=True)
-def anova_rows(tau_fold):
-    """One-way ANOVA of fold taus across units, per split.
-
-    Units (last axis) with any non-finite fold value are left out of that split.
-
-    Parameters
-    ----------
-    tau_fold : ndarray of float64, shape (n_split, n_folds, n_unit)
-
-    Returns
-    -------
-    f : ndarray of float64, shape (n_split,)
-        ``(SSB / (k - 1)) / (SSW / (k (n_folds - 1)))`` with ``k`` units included; NaN when
-        ``k < 2`` or ``SSW == 0``.
-    k : ndarray of int64, shape (n_split,)
-        Units included (``df1 = k - 1``, ``df2 = k (n_folds - 1)``).
-    """
-    n_split, n_folds, n_unit = tau_fold.shape
-    f_out = np.empty(n_split)
-    k_out = np.empty(n_split, dtype=np.int64)
-    for i in range(n_split):
-        grand = 0.0
-        k = 0
-        for u in range(n_unit):
-            ok = True
-            for f in range(n_folds):
-                if not np.isfinite(tau_fold[i, f, u]):
-                    ok = False
-                    break
-            if ok:
-                k += 1
-                for f in range(n_folds):
-                    grand += tau_fold[i, f, u]
-        k_out[i] = k
-        if k < 2 or n_folds < 2:
-            f_out[i] = np.nan
-            continue
-        grand /= k * n_folds
-        ssb = 0.0
-        ssw = 0.0
-        for u in range(n_unit):
-            ok = True
-            for f in range(n_folds):
-                if not np.isfinite(tau_fold[i, f, u]):
-                    ok = False
-                    break
-            if not ok:
-                continue
-            mu = 0.0
-            for f in range(n_folds):
-                mu += tau_fold[i, f, u]
-            mu /= n_folds
-            ssb += n_folds * (mu - grand) ** 2
-            for f in range(n_folds):
-                ssw += (tau_fold[i, f, u] - mu) ** 2
-        if ssw <= 0.0:
-            f_out[i] = np.nan
-        else:
-            f_out[i] = (ssb / (k - 1)) / (ssw / (k * (n_folds - 1)))
-    return f_out, k_out

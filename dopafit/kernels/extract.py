@@ -100,11 +100,9 @@ def window_counts(spikes, offsets, edges, order, win_lo, win_hi):
 
     Notes
     -----
-    The sorted edges are merged with each unit's spikes: from the previous edge's position
-    the search jumps to where the unit's mean rate would put the next edge and steps from
-    there to the exact position (a few comparisons per edge when firing is roughly
-    stationary, and never wrong when it is not), instead of an independent binary search
-    per edge.
+    The sorted edges are merged with each unit's spikes by galloping search from the
+    previous edge's position (:math:`O(E \\log(S/E))` per unit) instead of an independent
+    binary search per edge; units run in parallel.
     """
     n_unit = offsets.shape[0] - 1
     n_edge = edges.shape[0]
@@ -117,25 +115,17 @@ def window_counts(spikes, offsets, edges, order, win_lo, win_hi):
         start = offsets[u]
         stop = offsets[u + 1]
         pos = np.empty(n_edge, dtype=np.int64)
-        density = 0.0
-        if stop - start > 1 and spikes[stop - 1] > spikes[start]:
-            density = (stop - start - 1) / (spikes[stop - 1] - spikes[start])
         i = start
         for e in range(n_edge):
             value = sorted_edges[e]
-            if i < stop and spikes[i] < value:
-                # jump to where a uniform rate would put the value, then step to the answer
-                g = i + 1 + int((value - spikes[i]) * density)
-                if g > stop:
-                    g = stop
-                if spikes[g - 1] < value:
-                    while g < stop and spikes[g] < value:
-                        g += 1
-                else:
-                    while g - 1 > i and spikes[g - 2] >= value:
-                        g -= 1
-                    g -= 1
-                i = g
+            # gallop from the previous edge's position, then binary search the bracket
+            step = 1
+            j = i
+            while j < stop and spikes[j] < value:
+                i = j + 1
+                j = i + step
+                step <<= 1
+            i = _lower_bound(spikes, i, j if j < stop else stop, value)
             pos[order[e]] = i
         for w in range(n_win):
             out[u, w] = pos[win_hi[w]] - pos[win_lo[w]]
@@ -220,19 +210,31 @@ def faithful_responses(
     n_unit = offsets.shape[0] - 1
     n_trial = anchor.shape[0]
     n_bin = int(hi_ms - lo_ms) + 1
+    n_k = kernel.shape[0]
+    half = (n_k - 1) // 2
     response = np.empty((n_unit, n_trial))
     baseline = np.empty((n_unit, n_trial))
     for u in prange(n_unit):
         x = np.empty(n_bin)
+        csum = np.empty(n_bin + 1)
         for t in range(n_trial):
             _faithful_grid(spikes, offsets[u], offsets[u + 1], anchor[t], lo_ms, hi_ms, kernel, x)
             b = 0.0
             for q in range(base_start, base_start + base_len):
                 b += x[q]
             b /= base_len
+            # window mean of the centred convolution = sum_j k_j * (window sum of x - b,
+            # shifted by half - j), each shifted window sum from prefix sums (zero off-grid)
+            csum[0] = 0.0
+            for q in range(n_bin):
+                csum[q + 1] = csum[q] + (x[q] - b)
             acc = 0.0
-            for q in range(win_start[t], win_start[t] + win_len):
-                acc += _same_conv_at(x, b, kernel, q)
+            for j in range(n_k):
+                q0 = win_start[t] + half - j
+                q1 = q0 + win_len
+                q0 = min(max(q0, 0), n_bin)
+                q1 = min(max(q1, 0), n_bin)
+                acc += kernel[j] * (csum[q1] - csum[q0])
             response[u, t] = acc / win_len
             baseline[u, t] = b
     return response, baseline
@@ -321,7 +323,7 @@ def binned_counts(spikes, offsets, t0, bin_width, n_bins):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def check_spikes(spikes, offsets):
     """Per-unit counts of NaN spike times and of decreasing consecutive pairs.
 
@@ -332,7 +334,7 @@ def check_spikes(spikes, offsets):
     n_unit = offsets.shape[0] - 1
     n_nan = np.zeros(n_unit, dtype=np.int64)
     n_unsorted = np.zeros(n_unit, dtype=np.int64)
-    for u in range(n_unit):
+    for u in prange(n_unit):
         prev = -np.inf
         for i in range(offsets[u], offsets[u + 1]):
             s = spikes[i]

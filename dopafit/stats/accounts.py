@@ -262,28 +262,41 @@ def _sigmoid(x, a, b, k, c):
 
 
 def _fit_sigmoid_unit(x, ybar, w):
+    """Weighted least-squares sigmoid: a grid over (slope, threshold) with the linear
+    parameters in closed form (amplitude >= 0), then a bounded nonlinear refinement."""
     from scipy.optimize import least_squares
 
     lo, hi = float(x.min()), float(x.max())
     span = hi - lo if hi > lo else 1.0
-    sw = np.sqrt(w)
+    ks = np.geomspace(0.5 / span, 60.0 / span, 24)
+    cs = np.linspace(lo - 0.25 * span, hi + 0.25 * span, 61)
+    kk, cc = np.meshgrid(ks, cs, indexing="ij")
+    kk, cc = kk.ravel(), cc.ravel()
+    sg = 1.0 / (1.0 + np.exp(-np.clip(kk[:, None] * (x[None, :] - cc[:, None]), -60, 60)))
+    sw = w.sum()
+    ym = (w * ybar).sum() / sw
+    sm = (sg * w).sum(axis=1) / sw
+    sxx = ((sg - sm[:, None]) ** 2 * w).sum(axis=1)
+    sxy = ((sg - sm[:, None]) * (ybar - ym) * w).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        b = np.where(sxx > 0, np.maximum(sxy / sxx, 0.0), 0.0)
+    a = ym - b * sm
+    sse = (w * (ybar[None, :] - a[:, None] - b[:, None] * sg) ** 2).sum(axis=1)
+    i = int(np.argmin(sse))
+    theta0 = np.array([a[i], b[i], kk[i], cc[i]])
+    lower = np.array([-np.inf, 0.0, 0.1 / span, lo - 0.5 * span])
+    upper = np.array([np.inf, np.inf, 100.0 / span, hi + 0.5 * span])
+    root_w = np.sqrt(w)
 
     def resid(theta):
-        return sw * (_sigmoid(x, *theta) - ybar)
+        return root_w * (_sigmoid(x, *theta) - ybar)
 
-    lower = [-np.inf, 0.0, 0.1 / span, lo - 0.5 * span]
-    upper = [np.inf, np.inf, 100.0 / span, hi + 0.5 * span]
-    yr = float(np.ptp(ybar)) or 1.0
-    best = None
-    for c0 in (lo + 0.25 * span, lo + 0.5 * span, lo + 0.75 * span):
-        for k0 in (2.0 / span, 8.0 / span):
-            theta0 = [float(ybar.min()), yr, k0, c0]
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = least_squares(resid, theta0, bounds=(lower, upper), method="trf")
-            if best is None or res.cost < best.cost:
-                best = res
-    return best.x
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = least_squares(resid, theta0, bounds=(lower, upper), method="trf")
+    if 2.0 * res.cost <= sse[i]:
+        return res.x
+    return theta0
 
 
 def fit_account(name: str, layout) -> AccountFit:

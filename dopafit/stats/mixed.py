@@ -71,24 +71,45 @@ def _design(layout) -> pd.DataFrame:
     return df
 
 
-def _fit(formula: str, re_formula: str, data: pd.DataFrame):
-    import statsmodels.formula.api as smf
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+_METHODS = ("lbfgs", "powell", "nm")
 
-    messages: list[str] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model = smf.mixedlm(formula, data, groups=data["unit"], re_formula=re_formula)
-            res = model.fit(reml=False, method=["lbfgs", "powell"])
-        except (ValueError, np.linalg.LinAlgError) as exc:
-            return None, [f"{exc.__class__.__name__}: {exc}"]
-    for w in caught:
-        if issubclass(w.category, (ConvergenceWarning, RuntimeWarning, UserWarning)):
-            text = str(w.message).split("\n")[0]
-            if text not in messages:
-                messages.append(text)
-    return res, messages
+
+def _fit(formula: str, re_formula: str, data: pd.DataFrame):
+    """Fit by ML; on failure or non-convergence try the next optimiser; keep the best fit.
+
+    Returns the result (None if every optimiser failed) and the warnings of the kept fit.
+    """
+    import statsmodels.formula.api as smf
+
+    best, best_msgs, errors = None, [], []
+    for method in _METHODS:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                model = smf.mixedlm(formula, data, groups=data["unit"], re_formula=re_formula)
+                res = model.fit(reml=False, method=[method])
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                errors.append(f"{method}: {exc.__class__.__name__}: {exc}")
+                continue
+        llf = float(res.llf)
+        if not np.isfinite(llf):
+            errors.append(f"{method}: non-finite log-likelihood")
+            continue
+        converged = bool(getattr(res, "converged", True))
+        if best is None or llf > float(best.llf) + 1e-9:
+            msgs = []
+            for w in caught:
+                text = str(w.message).split("\n")[0]
+                if text not in msgs:
+                    msgs.append(text)
+            if not converged:
+                msgs.insert(0, f"{method} did not converge")
+            best, best_msgs = res, [f"optimiser {method}", *msgs]
+        if converged:
+            break  # the next optimisers are fallbacks
+    if best is None:
+        return None, errors
+    return best, best_msgs
 
 
 def fit_mixed_models(layout) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -140,7 +161,7 @@ def fit_mixed_models(layout) -> tuple[pd.DataFrame, pd.DataFrame]:
                 aic=-2 * llf + 2 * n_params,
                 bic=-2 * llf + np.log(len(data)) * n_params,
                 n_params=n_params,
-                converged=bool(getattr(res, "converged", True)) and not messages,
+                converged=bool(getattr(res, "converged", True)),
                 warnings="; ".join(messages),
                 n_obs=len(data),
                 n_groups=n_groups,

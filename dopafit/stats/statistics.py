@@ -56,6 +56,10 @@ __all__ = [
 ]
 
 
+#: subject labels that mean "not known" (never treated as one animal)
+UNKNOWN_SUBJECTS = frozenset({"", "unknown", "nan", "none", "n/a", "na"})
+
+
 @dataclass(frozen=True)
 class StatisticInfo:
     """Description of one statistic of the suite."""
@@ -160,7 +164,11 @@ class Layout:
     probs : ndarray of float64, shape (n_mag,)
         Pooled trial proportions per magnitude (the reward distribution).
     subject_idx : ndarray of int64, shape (n_unit,)
+        Index into ``subjects``; -1 for units of unknown subject (see
+        :data:`UNKNOWN_SUBJECTS`), which enter no within-subject statistic and are never
+        left out as a group.
     subjects : list of str
+        Known subjects.
     baseline : ndarray of float64, shape (n_unit,)
     method_code : int
     cap_lo, cap_hi : float
@@ -255,8 +263,10 @@ def build_layout(
     mag_flat = midx[used][order].astype(np.int64)
 
     subj = responses[schema.SUBJECT].values.astype(str)
-    subjects = sorted(set(subj.tolist()))
-    subject_idx = np.array([subjects.index(s) for s in subj], dtype=np.int64)
+    subjects = sorted({s for s in subj.tolist() if s.strip().lower() not in UNKNOWN_SUBJECTS})
+    subject_idx = np.array(
+        [subjects.index(s) if s in subjects else -1 for s in subj], dtype=np.int64
+    )
     baseline = responses[schema.BASELINE_RATE].values.astype(float)
     cnt_total = prep.cnt.sum(axis=0).astype(float)
     probs = cnt_total / cnt_total.sum()
@@ -389,6 +399,7 @@ def run_pipeline(
     """
     from dopafit.kernels import compare as ck
     from dopafit.kernels import expectile as kern
+    from dopafit.kernels import fit_stats as fs
 
     n_data = raw.shape[0]
     n_split = split_seeds.shape[1]
@@ -423,9 +434,9 @@ def run_pipeline(
     za = z_a.reshape(rows, n_unit)
     zb = z_b.reshape(rows, n_unit)
     tb = tau_b.reshape(rows, n_unit)
-    rel, n_rel = kern.pearson_rows(za, zb)
-    r, n_r = kern.pearson_rows(tb, za)
-    rho, n_rho = kern.spearman_rows(tb, za)
+    rel, n_rel = fs.pearson_rows(za, zb)
+    r, n_r = fs.pearson_rows(tb, za)
+    rho, n_rho = fs.spearman_rows(tb, za)
     stats: dict[str, np.ndarray] = {}
     nom: dict[str, np.ndarray] = {}
     shape = (n_data, n_split)
@@ -440,7 +451,7 @@ def run_pipeline(
             exclude = exclude | (edge != 0)
         masked = tau_fold.copy()
         masked[np.broadcast_to(exclude[:, None, None, :], masked.shape)] = np.nan
-        f_rows, k_rows = kern.anova_rows(masked.reshape(rows, layout.n_folds, n_unit))
+        f_rows, k_rows = fs.anova_rows(masked.reshape(rows, layout.n_folds, n_unit))
     stats["anova_f"] = _nanmedian_rows(f_rows.reshape(shape))
     stats["sign_prediction"] = _nanmedian_rows(sign_gain)
     stats["asymmetry_llr"] = _nanmedian_rows(asym)
@@ -470,7 +481,7 @@ def run_pipeline(
                 continue
             tb_g = tb.copy()
             tb_g[:, drop] = np.nan
-            r_g, _ = kern.pearson_rows(tb_g, za)
+            r_g, _ = fs.pearson_rows(tb_g, za)
             loao[:, g] = _nanmedian_rows(r_g.reshape(shape))
     with np.errstate(invalid="ignore"):
         finite = np.isfinite(loao).sum(axis=1) >= 2
@@ -631,7 +642,7 @@ def neuron_bootstrap(splits: dict, n_boot: int, seed, level: float = 0.95) -> di
         ``name -> (lo, hi)`` for ``reliability``, ``r_tau_reversal``, ``rho_tau_reversal``
         and ``anova_f`` (medians over splits of each resampled population).
     """
-    from dopafit.kernels import expectile as kern
+    from dopafit.kernels import fit_stats as fs
 
     if n_boot <= 0:
         return {}
@@ -647,9 +658,9 @@ def neuron_bootstrap(splits: dict, n_boot: int, seed, level: float = 0.95) -> di
 
     za, zb, tb = take(z_a), take(z_b), take(tau_b)
     for name, fun, args in (
-        ("reliability", kern.pearson_rows, (za, zb)),
-        ("r_tau_reversal", kern.pearson_rows, (tb, za)),
-        ("rho_tau_reversal", kern.spearman_rows, (tb, za)),
+        ("reliability", fs.pearson_rows, (za, zb)),
+        ("r_tau_reversal", fs.pearson_rows, (tb, za)),
+        ("rho_tau_reversal", fs.spearman_rows, (tb, za)),
     ):
         vals = _nanmedian_rows(fun(*args)[0].reshape(n_boot, n_split))
         vals = vals[np.isfinite(vals)]
@@ -662,7 +673,7 @@ def neuron_bootstrap(splits: dict, n_boot: int, seed, level: float = 0.95) -> di
             b1 = min(n_boot, b0 + step)
             sub = tf[:, :, idx[b0:b1]]  # (split, fold, nb, unit)
             sub = sub.transpose(2, 0, 1, 3).reshape((b1 - b0) * n_split, tf.shape[1], n_unit)
-            f, _ = kern.anova_rows(np.ascontiguousarray(sub))
+            f, _ = fs.anova_rows(np.ascontiguousarray(sub))
             f_med[b0:b1] = _nanmedian_rows(f.reshape(b1 - b0, n_split))
         f_med = f_med[np.isfinite(f_med)]
         out["anova_f"] = tuple(np.percentile(f_med, q)) if f_med.size else (np.nan, np.nan)

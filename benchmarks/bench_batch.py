@@ -1,0 +1,129 @@
+"""Batch fitting: `dopafit fit --workers 2` vs `--workers 1` on many simulated sessions.
+
+Usage: ``python benchmarks/bench_batch.py [--sessions 200] [--units 40]``.
+
+Simulated NWB sessions are written once to ``benchmarks/results/batch_inputs`` (reused on later
+runs). Each configuration runs the real command line in a fresh process, as a user would, with
+the default fit settings; wall time includes process start, imports, numba cache loading, the
+dask cluster start (workers > 1), reading, fitting, writing and the final population fit.
+Per-session overhead (process, I/O) is measured separately: the same sessions loaded and
+written without fitting, and an empty run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def make_inputs(folder: Path, n_sessions: int, n_units: int) -> list[Path]:
+    from dopafit import simulate_session, write_nwb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n_sessions):
+        path = folder / f"sim{i:03d}.nwb"
+        if not path.exists():
+            kind = "distributional" if i % 4 else "classical"
+            session = simulate_session(
+                "dabney", kind, n_units=n_units, n_trials=250, seed=1000 + i, session_id=f"s{i}"
+            )
+            write_nwb(session, path)
+        paths.append(path)
+    return paths
+
+
+def run_cli(inputs: Path, out: Path, workers: int) -> float:
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, "-m", "dopafit", "fit", str(inputs), "-o", str(out), "-q"]
+    cmd += ["--workers", str(workers), "--seed", "0"]
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def overhead(paths: list[Path], out: Path) -> tuple[float, float]:
+    """Seconds per session to load + write without fitting, and to fit alone."""
+    from dopafit import fit_expectiles, load_nwb, to_netcdf
+
+    out.mkdir(parents=True, exist_ok=True)
+    load_nwb(paths[0])  # imports, compilation
+    fit_expectiles(load_nwb(paths[0]), n_splits=10, n_boot=10)
+    io_time = fit_time = 0.0
+    for path in paths:
+        t0 = time.perf_counter()
+        ds = load_nwb(path)
+        to_netcdf(ds, out / f"{path.stem}.nc")
+        t1 = time.perf_counter()
+        fit_expectiles(ds, seed=0)
+        fit_time += time.perf_counter() - t1
+        io_time += t1 - t0
+    return io_time / len(paths), fit_time / len(paths)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--units", type=int, default=40)
+    args = parser.parse_args()
+    inputs = RESULTS / f"batch_inputs_{args.sessions}x{args.units}"
+    t0 = time.perf_counter()
+    paths = make_inputs(inputs, args.sessions, args.units)
+    print(f"inputs: {len(paths)} sessions x {args.units} units ({time.perf_counter() - t0:.1f} s)")
+    io_s, fit_s = overhead(paths[:10], RESULTS / "batch_overhead")
+    startup = run_cli(paths[0], RESULTS / "batch_one", 1)
+    w1 = run_cli(inputs, RESULTS / "batch_w1", 1)
+    w2 = run_cli(inputs, RESULTS / "batch_w2", 2)
+    cpu = next(
+        (ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if "model name" in ln),
+        platform.processor(),
+    )
+    lines = [
+        "## Batch fitting",
+        "",
+        f"`python benchmarks/bench_batch.py --sessions {args.sessions} --units {args.units}`"
+        f" on {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}.",
+        f"{args.sessions} simulated sessions of {args.units} units and 250 trials, default fit"
+        " settings (1,000 splits, 1,000 bootstrap resamples), the real command line in a fresh"
+        " process.",
+        "",
+        "| run | wall time | per session |",
+        "|---|---|---|",
+        f"| `--workers 1` | {w1:.1f} s | {w1 / args.sessions:.3f} s |",
+        f"| `--workers 2` | {w2:.1f} s | {w2 / args.sessions:.3f} s |",
+        f"| speed-up | **{w1 / w2:.2f}x** | |",
+        "",
+        f"Per-session costs (mean of 10 sessions, in one process): load NWB + extract responses +"
+        f" write netCDF {io_s:.3f} s; fit {fit_s:.3f} s. A one-session run of the command takes"
+        f" {startup:.1f} s in all (process start, imports, numba cache loading, population fit).",
+        "",
+    ]
+    print("\n".join(lines))
+    update_performance_doc("## Batch fitting", lines)
+
+
+def update_performance_doc(heading: str, lines: list[str]) -> None:
+    """Replace (or append) this benchmark's section in docs/performance.md."""
+    doc = HERE.parent / "docs" / "performance.md"
+    text = doc.read_text() if doc.exists() else "# Performance\n\n"
+    block = "\n".join(lines).rstrip() + "\n"
+    start = text.find(heading)
+    if start == -1:
+        text = text.rstrip() + "\n\n" + block
+    else:
+        end = text.find("\n## ", start + len(heading))
+        text = text[:start] + block + ("" if end == -1 else text[end:])
+    doc.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""numba kernels of population statistics per row: Pearson, Spearman and one-way ANOVA.
+
+Each row is one split of the expectile fit; columns are units. Values that are not finite are
+left out pairwise (correlations) or unit-wise (ANOVA).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["pearson_rows", "spearman_rows", "anova_rows"]
+
+
+@njit(cache=True)
+def _pearson(x, y):
+    n = 0
+    mx = 0.0
+    my = 0.0
+    for j in range(x.shape[0]):
+        if np.isfinite(x[j]) and np.isfinite(y[j]):
+            n += 1
+            mx += x[j]
+            my += y[j]
+    if n < 3:
+        return np.nan, n
+    mx /= n
+    my /= n
+    sxy = 0.0
+    sxx = 0.0
+    syy = 0.0
+    for j in range(x.shape[0]):
+        if np.isfinite(x[j]) and np.isfinite(y[j]):
+            dx = x[j] - mx
+            dy = y[j] - my
+            sxy += dx * dy
+            sxx += dx * dx
+            syy += dy * dy
+    if sxx <= 0.0 or syy <= 0.0:
+        return np.nan, n
+    r = sxy / np.sqrt(sxx * syy)
+    return min(1.0, max(-1.0, r)), n
+
+
+@njit(cache=True)
+def _average_ranks(v):
+    n = v.shape[0]
+    idx = np.argsort(v, kind="mergesort")
+    ranks = np.empty(n)
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and v[idx[j + 1]] == v[idx[i]]:
+            j += 1
+        r = 0.5 * (i + j) + 1.0
+        for k in range(i, j + 1):
+            ranks[idx[k]] = r
+        i = j + 1
+    return ranks
+
+
+@njit(cache=True)
+def pearson_rows(x, y):
+    """Pearson r of ``x[i]`` and ``y[i]`` over columns where both are finite, per row.
+
+    Returns
+    -------
+    r : ndarray of float64, shape (n_row,)
+        NaN when fewer than 3 pairs or no variance.
+    n : ndarray of int64, shape (n_row,)
+        Pairs used.
+    """
+    n_row = x.shape[0]
+    r = np.empty(n_row)
+    n = np.empty(n_row, dtype=np.int64)
+    for i in range(n_row):
+        r[i], n[i] = _pearson(x[i], y[i])
+    return r, n
+
+
+@njit(cache=True)
+def spearman_rows(x, y):
+    """Spearman rho (Pearson of average ranks) per row over pairs where both are finite."""
+    n_row, n_col = x.shape
+    r = np.empty(n_row)
+    n = np.empty(n_row, dtype=np.int64)
+    for i in range(n_row):
+        keep = np.zeros(n_col, dtype=np.bool_)
+        k = 0
+        for j in range(n_col):
+            if np.isfinite(x[i, j]) and np.isfinite(y[i, j]):
+                keep[j] = True
+                k += 1
+        xs = np.empty(k)
+        ys = np.empty(k)
+        k = 0
+        for j in range(n_col):
+            if keep[j]:
+                xs[k] = x[i, j]
+                ys[k] = y[i, j]
+                k += 1
+        if k < 3:
+            r[i] = np.nan
+            n[i] = k
+            continue
+        r[i], n[i] = _pearson(_average_ranks(xs), _average_ranks(ys))
+    return r, n
+
+
+@njit(cache=True)
+def anova_rows(tau_fold):
+    """One-way ANOVA of fold taus across units, per split.
+
+    Units (last axis) with any non-finite fold value are left out of that split.
+
+    Parameters
+    ----------
+    tau_fold : ndarray of float64, shape (n_split, n_folds, n_unit)
+
+    Returns
+    -------
+    f : ndarray of float64, shape (n_split,)
+        ``(SSB / (k - 1)) / (SSW / (k (n_folds - 1)))`` with ``k`` units included; NaN when
+        ``k < 2`` or ``SSW == 0``.
+    k : ndarray of int64, shape (n_split,)
+        Units included (``df1 = k - 1``, ``df2 = k (n_folds - 1)``).
+    """
+    n_split, n_folds, n_unit = tau_fold.shape
+    f_out = np.empty(n_split)
+    k_out = np.empty(n_split, dtype=np.int64)
+    for i in range(n_split):
+        grand = 0.0
+        k = 0
+        for u in range(n_unit):
+            ok = True
+            for f in range(n_folds):
+                if not np.isfinite(tau_fold[i, f, u]):
+                    ok = False
+                    break
+            if ok:
+                k += 1
+                for f in range(n_folds):
+                    grand += tau_fold[i, f, u]
+        k_out[i] = k
+        if k < 2 or n_folds < 2:
+            f_out[i] = np.nan
+            continue
+        grand /= k * n_folds
+        ssb = 0.0
+        ssw = 0.0
+        for u in range(n_unit):
+            ok = True
+            for f in range(n_folds):
+                if not np.isfinite(tau_fold[i, f, u]):
+                    ok = False
+                    break
+            if not ok:
+                continue
+            mu = 0.0
+            for f in range(n_folds):
+                mu += tau_fold[i, f, u]
+            mu /= n_folds
+            ssb += n_folds * (mu - grand) ** 2
+            for f in range(n_folds):
+                ssw += (tau_fold[i, f, u] - mu) ** 2
+        if ssw <= 0.0:
+            f_out[i] = np.nan
+        else:
+            f_out[i] = (ssb / (k - 1)) / (ssw / (k * (n_folds - 1)))
+    return f_out, k_out

@@ -1,0 +1,758 @@
+"""Simulation-calibrated comparison of accounts of a recording: classical TD, diverse
+symmetric biases, distributional TD and an efficient-coding sigmoid population.
+
+For every account, :func:`compare` fits the account's generative parameters to the
+recording (:mod:`dopafit.stats.accounts`), simulates ``n_sim`` datasets with the
+recording's own trials, rewards, cue structure, padding and per-unit, per-magnitude noise,
+runs the identical fitting pipeline on each (:mod:`dopafit.stats.statistics`), and places
+every observed statistic in each account's simulated distribution.
+
+Calibrated p-values use ``(1 + #{sim at least as extreme}) / (1 + n_sim)``. Their direction
+depends on the account's role:
+
+- ``classical`` and ``bias`` lack the signature of distributional coding: one-sided in the
+  statistic's distributional direction (large ``r_tau_reversal``, small
+  ``expectile_misfit``, ...): "the data show more of it than the account produces".
+- ``distributional``: one-sided the other way: "the data show less of it than distributional
+  TD predicts".
+- ``sigmoid``: two-sided (``2 min(p_greater, p_less)``).
+- ``tau_baseline_r`` is two-sided and ``loao_range`` one-sided ("greater") for every account.
+
+Two pre-specified combined statistics merge several statistics by non-parametric
+combination (Fisher's ``-2 sum log p`` of the per-statistic tail p-values, calibrated on the
+same simulations): ``combined_diversity`` (reliability, r_tau_reversal, anova_f,
+sign_prediction; the test against classical TD) and ``combined_asymmetry`` (r_tau_reversal,
+anova_f, asymmetry_llr, expectile_misfit; the test against diverse symmetric biases).
+
+Examples
+--------
+>>> import dopafit
+>>> from dopafit.simulate import simulate_responses
+>>> ds = simulate_responses(population="distributional", n_units=20, seed=0)
+>>> cmp = dopafit.compare(ds, accounts=("classical",), n_sim=19, n_splits=5, n_boot=0,
+...                       mixed=False)
+>>> sorted(cmp.to_dataframe().columns[:5])
+['account', 'observed', 'p_calibrated', 'p_nominal', 'statistic']
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from dopafit import schema
+from dopafit._version import __version__
+from dopafit.errors import ConfigError
+from dopafit.stats.accounts import ACCOUNTS, NOISE_MODES
+from dopafit.stats.statistics import STATISTICS
+
+__all__ = [
+    "ACCOUNTS",
+    "COMBINED",
+    "Comparison",
+    "compare",
+    "open_comparison",
+]
+
+#: combined statistics: name -> component statistics
+COMBINED = {
+    "combined_diversity": ("reliability", "r_tau_reversal", "anova_f", "sign_prediction"),
+    "combined_asymmetry": ("r_tau_reversal", "anova_f", "asymmetry_llr", "expectile_misfit"),
+}
+ROLES = {"classical": "null", "bias": "null", "distributional": "alternative", "sigmoid": "other"}
+#: fixed seed-stream index of every account, so that an account's simulations do not depend
+#: on which other accounts are requested
+_ACCOUNT_KEY = {name: i for i, name in enumerate(ACCOUNTS)}
+_FIXED_ALTERNATIVE = {"tau_baseline_r": "two-sided", "loao_range": "greater"}
+_MIN_UNITS = 3
+_MIN_MAGNITUDES = 3
+
+
+def _alternative(account: str, statistic: str) -> str:
+    if statistic in _FIXED_ALTERNATIVE:
+        return _FIXED_ALTERNATIVE[statistic]
+    direction = STATISTICS[statistic].direction if statistic in STATISTICS else +1
+    role = ROLES[account]
+    if direction == 0 or role == "other":
+        return "two-sided"
+    up = "greater" if direction > 0 else "less"
+    down = "less" if direction > 0 else "greater"
+    return up if role == "null" else down
+
+
+# --------------------------------------------------------------------------------------------
+# computability
+
+
+def _computability(layout, obs) -> dict[str, str]:
+    """Reason why each statistic cannot be computed ("" when it can)."""
+    n_ok = int(obs.extra["n_units_ok"][0])
+    n_mag = int((layout.cnt.sum(axis=0) > 0).sum())
+    reasons = {}
+    few_units = f"needs {_MIN_UNITS} or more fittable units, found {n_ok}"
+    few_mags = f"needs {_MIN_MAGNITUDES} or more reward magnitudes, found {n_mag}"
+    for name in ("reliability", "r_tau_reversal", "rho_tau_reversal", "sign_prediction"):
+        reasons[name] = few_units if n_ok < _MIN_UNITS else few_mags if n_mag < _MIN_MAGNITUDES else ""
+    reasons["asymmetry_llr"] = few_mags if n_mag < _MIN_MAGNITUDES else (
+        "no fittable unit" if n_ok < 1 else ""
+    )
+    reasons["expectile_misfit"] = reasons["reliability"]
+    if layout.n_folds < 2:
+        reasons["anova_f"] = "folds switched off (n_folds < 2)"
+    else:
+        reasons["anova_f"] = reasons["reliability"]
+    known = layout.unit_ok & (layout.subject_idx >= 0)
+    per_subject = np.bincount(layout.subject_idx[known], minlength=len(layout.subjects))
+    reasons["opposite_sign_pairs"] = (
+        "" if (per_subject >= 2).any() else "needs a known subject with 2 or more fittable units"
+    )
+    n_base = int((np.isfinite(layout.baseline) & layout.unit_ok).sum())
+    reasons["tau_baseline_r"] = (
+        "" if n_base >= 3 else f"needs 3 or more units with a baseline rate, found {n_base}"
+    )
+    n_subj = int((per_subject > 0).sum())
+    loao_ok = int(np.isfinite(obs.extra["loao"][0]).sum())
+    if n_subj < 2:
+        reason = f"needs 2 or more known subjects, found {n_subj}"
+    elif loao_ok < 2:
+        reason = "fewer than 2 subjects leave 3 or more units when left out"
+    else:
+        reason = reasons["r_tau_reversal"]
+    reasons["loao_range"] = reasons["loao_min"] = reason
+    for name, value in obs.stats.items():
+        if not reasons.get(name) and not np.isfinite(value[0]):
+            reasons[name] = "observed value undefined (no finite split statistic)"
+    return reasons
+
+
+# --------------------------------------------------------------------------------------------
+# the comparison
+
+
+def _seed_sequences(seed):
+    master = np.random.SeedSequence(seed)
+    entropy = master.entropy
+    return entropy, {
+        name: np.random.SeedSequence(entropy, spawn_key=(7, key))
+        for name, key in _ACCOUNT_KEY.items()
+    }
+
+
+def _check(accounts, n_sim, n_splits, noise, n_folds, n_boot, level, alpha):
+    if isinstance(accounts, str):
+        accounts = (accounts,)
+    accounts = tuple(accounts)
+    bad = [a for a in accounts if a not in ACCOUNTS]
+    if bad or not accounts or len(set(accounts)) != len(accounts):
+        raise ConfigError(
+            f"accounts: distinct names among {', '.join(ACCOUNTS)}", found=repr(accounts)
+        )
+    for name, value, low in (("n_sim", n_sim, 1), ("n_splits", n_splits, 1), ("n_boot", n_boot, 0)):
+        if not isinstance(value, (int, np.integer)) or value < low:
+            raise ConfigError(f"{name} as an integer >= {low}", found=repr(value))
+    if not isinstance(n_folds, (int, np.integer)) or n_folds < 0 or n_folds == 1:
+        raise ConfigError("n_folds = 0 (no folds) or >= 2", found=repr(n_folds))
+    if noise not in NOISE_MODES:
+        raise ConfigError(f"noise one of {', '.join(NOISE_MODES)}", found=repr(noise))
+    for name, value in (("level", level), ("alpha", alpha)):
+        if not 0.0 < float(value) < 1.0:
+            raise ConfigError(f"{name} in (0, 1)", found=repr(value))
+    return accounts
+
+
+def compare(
+    responses: xr.Dataset,
+    accounts: Sequence[str] = ACCOUNTS,
+    n_sim: int = 1000,
+    n_splits: int = 100,
+    seed: int | None = 0,
+    *,
+    axis="utility",
+    method: str = "count",
+    n_folds: int = 7,
+    pool_cued: str = "auto",
+    noise: str = "gaussian",
+    n_boot: int = 1000,
+    level: float = 0.95,
+    alpha: float = 0.05,
+    mixed: bool = True,
+    cap_low: float = 0.01,
+    cap_high: float = 0.1,
+    fold_exclude_edge: bool = True,
+    chunk_size: int | None = None,
+) -> Comparison:
+    """Compare accounts of a recording by simulation-calibrated statistics.
+
+    Parameters
+    ----------
+    responses : xarray.Dataset
+        A responses Dataset (:mod:`dopafit.schema`).
+    accounts : sequence of str, default all four
+        Among ``"classical"``, ``"bias"``, ``"distributional"``, ``"sigmoid"``.
+    n_sim : int, default 1000
+        Simulated datasets per account. The smallest attainable p-value is
+        ``1 / (n_sim + 1)``.
+    n_splits : int, default 100
+        Split halves per dataset (observed and simulated alike).
+    seed : int or None, default 0
+        Master seed. The observed split halves use the seeds
+        :func:`dopafit.fit.fit_expectiles` uses for the same seed (so the observed split
+        statistics equal the fitter's); every account draws from its own fixed stream.
+    axis, method, n_folds, pool_cued, cap_low, cap_high, fold_exclude_edge
+        Options of the fitting pipeline (see :func:`dopafit.fit.fit_expectiles`).
+    noise : {"gaussian", "residual"}, default "gaussian"
+        Simulated noise: Gaussian with the residual SD of every unit and magnitude, or the
+        unit's standardised residuals resampled (see :mod:`dopafit.stats.accounts`).
+    n_boot : int, default 1000
+        Neuron-level bootstrap resamples of the observed statistics (0 skips them).
+    level : float, default 0.95
+        Level of the bootstrap intervals and of the simulated ranges (``sim_lo``,
+        ``sim_hi``).
+    alpha : float, default 0.05
+        Threshold used by the verdict.
+    mixed : bool, default True
+        Also fit the mixed-effects models (:mod:`dopafit.stats.mixed`).
+    chunk_size : int, optional
+        Simulated datasets processed at once (memory); the result does not depend on it.
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    ResponsesError, ConfigError, FitError
+        Invalid responses or options, or a Dataset the fitter cannot fit at all.
+
+    Notes
+    -----
+    The statistics and their directions are listed in :mod:`dopafit.stats.statistics`.
+    A statistic that cannot be computed on the recording (too few units, magnitudes or
+    subjects) is reported with ``computable=False`` and the reason; the others still run.
+    """
+    from dopafit.stats import accounts as acc
+    from dopafit.stats import statistics as st
+
+    accounts = _check(accounts, n_sim, n_splits, noise, n_folds, n_boot, level, alpha)
+    t0 = time.perf_counter()
+    layout = st.build_layout(
+        responses,
+        axis=axis,
+        method=method,
+        pool_cued=pool_cued,
+        n_folds=int(n_folds),
+        cap_low=cap_low,
+        cap_high=cap_high,
+        fold_exclude_edge=fold_exclude_edge,
+    )
+    entropy, account_ss = _seed_sequences(seed)
+    obs_seeds = st.split_seeds_like_fitter(entropy, int(n_splits))
+    prep = layout.prep
+    obs = st.run_pipeline(
+        layout,
+        layout.raw[None, :],
+        obs_seeds[None, :],
+        keep_splits=True,
+        nominal=True,
+        prepared=(prep.vals[None, :], prep.axis[None, :]),
+    )
+    reasons = _computability(layout, obs)
+    names = list(STATISTICS)
+    noise_model = acc.fit_noise(layout)
+    if chunk_size is None:
+        per_sim = n_splits * max(1, layout.n_folds + 4) * layout.n_unit * 8
+        chunk_size = int(max(8, min(n_sim, 64e6 // max(per_sim, 1))))
+    fits = {}
+    sims = {}
+    timing = {}
+    for name in accounts:
+        t1 = time.perf_counter()
+        fits[name] = fit = acc.fit_account(name, layout)
+        ss = account_ss[name]
+        sim_seeds = ss.spawn(1)[0].generate_state(n_sim, dtype=np.uint64)
+        split_seeds = (
+            np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, 1))
+            .generate_state(n_sim * n_splits, dtype=np.uint64)
+            .reshape(n_sim, n_splits)
+        )
+        out = np.full((n_sim, len(names)), np.nan)
+        for c0 in range(0, n_sim, chunk_size):
+            c1 = min(n_sim, c0 + chunk_size)
+            raw = acc.simulate(layout, fit, noise_model, sim_seeds[c0:c1], noise)
+            res = st.run_pipeline(layout, raw, split_seeds[c0:c1])
+            for j, s in enumerate(names):
+                out[c0:c1, j] = res.stats[s]
+        sims[name] = out
+        timing[name] = time.perf_counter() - t1
+    boot = st.neuron_bootstrap(
+        obs.splits, int(n_boot), np.random.SeedSequence(entropy, spawn_key=(8,)), level
+    )
+    mixed_tables = None
+    if mixed:
+        from dopafit.stats.mixed import fit_mixed_models
+
+        t1 = time.perf_counter()
+        mixed_tables = fit_mixed_models(layout)
+        timing["mixed"] = time.perf_counter() - t1
+    ds = _assemble(
+        responses, layout, obs, reasons, names, fits, sims, noise_model, boot, mixed_tables,
+        level=level, alpha=alpha,
+    )
+    timing["total"] = time.perf_counter() - t0
+    ds.attrs.update(
+        {
+            "analysis": "compare",
+            "accounts": ",".join(accounts),
+            "n_sim": int(n_sim),
+            "n_splits": int(n_splits),
+            "n_folds": int(n_folds),
+            "n_boot": int(n_boot),
+            "seed": int(entropy) if np.ndim(entropy) == 0 else list(entropy),
+            "seed_derivation": "observed splits: SeedSequence(seed).spawn(2)[0] as in "
+            "fit_expectiles; account a: SeedSequence(seed, spawn_key=(7, index of a)) -> "
+            "simulation seeds (first spawned child) and split seeds (spawn_key + (1,)); "
+            "bootstrap: spawn_key=(8,)",
+            "axis": prep.axis_name,
+            "axis_values": prep.axis.tolist(),
+            "magnitudes": prep.magnitudes.tolist(),
+            "reward_probabilities": layout.probs.tolist(),
+            "method": method,
+            "pool_cued": prep.pool_mode,
+            "uncued_offset": float(prep.offset),
+            "noise": noise,
+            "level": float(level),
+            "alpha": float(alpha),
+            "cap_low": float(cap_low),
+            "cap_high": float(cap_high),
+            "fold_exclude_edge": bool(fold_exclude_edge),
+            "timing_s": {k: round(v, 3) for k, v in timing.items()},
+            "dopafit_version": __version__,
+            "source": str(responses.attrs.get("source", "")),
+        }
+    )
+    ds.attrs["verdict"] = _verdict(ds)
+    return Comparison(ds)
+
+
+def _sim_summary(sim: np.ndarray, level: float):
+    finite = sim[np.isfinite(sim)]
+    if not finite.size:
+        return np.nan, np.nan, np.nan
+    q = 100 * np.array([(1 - level) / 2, 0.5, (1 + level) / 2])
+    lo, med, hi = np.percentile(finite, q)
+    return med, lo, hi
+
+
+def _assemble(responses, layout, obs, reasons, names, fits, sims, noise_model, boot,
+              mixed_tables, *, level, alpha):
+    from dopafit.stats.statistics import calibrated_p, npc_fisher
+
+    accounts = list(fits)
+    all_stats = names + list(COMBINED)
+    n_acc, n_stat = len(accounts), len(all_stats)
+    n_sim = next(iter(sims.values())).shape[0]
+    observed = np.full((n_acc, n_stat), np.nan)
+    simulated = np.full((n_acc, n_sim, n_stat), np.nan)
+    p_cal = np.full((n_acc, n_stat), np.nan)
+    p_gt = np.full((n_acc, n_stat), np.nan)
+    p_lt = np.full((n_acc, n_stat), np.nan)
+    quant = np.full((n_acc, n_stat), np.nan)
+    sim_med = np.full((n_acc, n_stat), np.nan)
+    sim_lo = np.full((n_acc, n_stat), np.nan)
+    sim_hi = np.full((n_acc, n_stat), np.nan)
+    alt = np.empty((n_acc, n_stat), dtype=object)
+    computable = np.zeros(n_stat, dtype=bool)
+    reason = np.empty(n_stat, dtype=object)
+    p_nom = np.full(n_stat, np.nan)
+    direction = np.zeros(n_stat, dtype=np.int64)
+    for j, s in enumerate(names):
+        reason[j] = reasons.get(s, "")
+        computable[j] = reason[j] == ""
+        direction[j] = STATISTICS[s].direction
+        if s in obs.nominal and computable[j]:
+            p_nom[j] = obs.nominal[s][0]
+    for j, (s, parts) in enumerate(COMBINED.items(), start=len(names)):
+        usable = [c for c in parts if reasons.get(c, "") == ""]
+        direction[j] = +1
+        if len(usable) < 2:
+            reason[j] = "needs 2 or more computable components"
+        else:
+            reason[j] = ""
+            computable[j] = True
+    for a, name in enumerate(accounts):
+        sim = sims[name]
+        for j, s in enumerate(names):
+            alt[a, j] = _alternative(name, s)
+            simulated[a, :, j] = sim[:, j]
+            if not computable[j]:
+                continue
+            o = obs.stats[s][0]
+            observed[a, j] = o
+            p_cal[a, j], p_gt[a, j], p_lt[a, j] = calibrated_p(o, sim[:, j], alt[a, j])
+            finite = sim[:, j][np.isfinite(sim[:, j])]
+            quant[a, j] = (np.sum(finite < o) + 0.5 * np.sum(finite == o)) / max(finite.size, 1)
+            sim_med[a, j], sim_lo[a, j], sim_hi[a, j] = _sim_summary(sim[:, j], level)
+        for j, (s, parts) in enumerate(COMBINED.items(), start=len(names)):
+            alt[a, j] = "two-sided" if ROLES[name] == "other" else (
+                "greater" if ROLES[name] == "null" else "less"
+            )
+            if not computable[j]:
+                continue
+            idx = [names.index(c) for c in parts if reasons.get(c, "") == ""]
+            o_vec = np.array([obs.stats[names[i]][0] for i in idx])
+            dirs = np.array([STATISTICS[names[i]].direction for i in idx], dtype=float)
+            # "greater": evidence for the signature; "less": evidence against it
+            t_up, ts_up = npc_fisher(o_vec, sim[:, idx], dirs)
+            t_dn, ts_dn = npc_fisher(o_vec, sim[:, idx], -dirs)
+            pg = calibrated_p(t_up, ts_up, "greater")[0]
+            pl = calibrated_p(t_dn, ts_dn, "greater")[0]
+            if alt[a, j] == "greater":
+                observed[a, j], simulated[a, :, j], p = t_up, ts_up, pg
+            elif alt[a, j] == "less":
+                observed[a, j], simulated[a, :, j], p = t_dn, ts_dn, pl
+            else:
+                observed[a, j], simulated[a, :, j], p = t_up, ts_up, min(1.0, 2 * min(pg, pl))
+            p_cal[a, j], p_gt[a, j], p_lt[a, j] = p, pg, pl
+            quant[a, j] = np.mean(simulated[a, :, j] < observed[a, j])
+            sim_med[a, j], sim_lo[a, j], sim_hi[a, j] = _sim_summary(simulated[a, :, j], level)
+
+    boot_lo = np.full(n_stat, np.nan)
+    boot_hi = np.full(n_stat, np.nan)
+    for j, s in enumerate(all_stats):
+        if s in boot and computable[j]:
+            boot_lo[j], boot_hi[j] = boot[s]
+
+    unit = responses[schema.UNIT].values
+    coords = {
+        "account": accounts,
+        "statistic": all_stats,
+        "sim": np.arange(n_sim),
+        schema.UNIT: unit,
+        "magnitude": layout.prep.magnitudes,
+    }
+    for name in schema.UNIT_COORDS:
+        if name in responses.variables:
+            coords[name] = (schema.UNIT, responses[name].values)
+    AS = ("account", "statistic")
+    ds = xr.Dataset(
+        {
+            "observed": (AS, observed),
+            "simulated": (("account", "sim", "statistic"), simulated),
+            "p_calibrated": (AS, p_cal),
+            "p_greater": (AS, p_gt),
+            "p_less": (AS, p_lt),
+            "alternative": (AS, alt.astype(str)),
+            "quantile": (AS, quant),
+            "sim_median": (AS, sim_med),
+            "sim_lo": (AS, sim_lo),
+            "sim_hi": (AS, sim_hi),
+            "p_nominal": ("statistic", p_nom),
+            "computable": ("statistic", computable),
+            "reason": ("statistic", reason.astype(str)),
+            "direction": ("statistic", direction),
+            "boot_lo": ("statistic", boot_lo),
+            "boot_hi": ("statistic", boot_hi),
+            "axis_value": ("magnitude", layout.prep.axis),
+            "noise_sd": ((schema.UNIT, "magnitude"), noise_model.sd),
+            "cue_diff": (schema.UNIT, noise_model.cue_diff),
+        },
+        coords=coords,
+    )
+    param_names = sorted({k for f in fits.values() for k in f.params})
+    for k in param_names:
+        arr = np.full((n_acc, unit.size), np.nan)
+        for a, name in enumerate(accounts):
+            if k in fits[name].params:
+                arr[a] = fits[name].params[k]
+        ds[f"account_{k}"] = (("account", schema.UNIT), arr)
+    ds["account_misfit"] = (
+        ("account", schema.UNIT),
+        np.stack([fits[name].misfit for name in accounts]),
+    )
+    ds["account_mean"] = (
+        ("account", schema.UNIT, "magnitude"),
+        np.stack([fits[name].mean for name in accounts]),
+    )
+    ds["account_notes"] = ("account", np.array(["; ".join(fits[n].notes) for n in accounts]))
+    for s in ("r_tau_reversal", "rho_tau_reversal", "r_reliability", "anova_f"):
+        ds[f"observed_split_{s}"] = ("split", obs.splits[s])
+    ds["observed_loao"] = ("subject_left_out", obs.extra["loao"][0])
+    ds = ds.assign_coords(subject_left_out=np.array(layout.subjects, dtype=object))
+    if mixed_tables is not None:
+        models, tests = mixed_tables
+        ds = ds.assign_coords(model=models["model"].to_numpy().astype(str))
+        for col in ("llf", "aic", "bic", "n_params"):
+            ds[f"mixed_{col}"] = ("model", models[col].to_numpy(dtype=float))
+        ds["mixed_converged"] = ("model", models["converged"].to_numpy(dtype=bool))
+        ds["mixed_warnings"] = ("model", models["warnings"].to_numpy().astype(str))
+        ds["mixed_formula"] = ("model", models["formula"].to_numpy().astype(str))
+        ds = ds.assign_coords(mixed_test=[f"{m} vs {n}" for m, n in zip(tests["model"], tests["null"])])
+        for col in ("lr", "df", "p_naive", "p_mixture"):
+            ds[f"mixed_{col}"] = ("mixed_test", tests[col].to_numpy(dtype=float))
+        ds.attrs["mixed_note"] = str(tests["note"].iloc[0]) if len(tests) else ""
+        ds.attrs["mixed_shared_reversal_point"] = float(
+            models.attrs.get("shared_reversal_point", np.nan)
+        )
+    ds["statistic_description"] = (
+        "statistic",
+        np.array(
+            [STATISTICS[s].description if s in STATISTICS else
+             "Fisher combination of " + ", ".join(COMBINED[s]) + " (T = -2 sum log p)"
+             for s in all_stats]
+        ),
+    )
+    return ds
+
+
+def _fmt_p(p: float) -> str:
+    if not np.isfinite(p):
+        return "n/a"
+    return f"{p:.3g}" if p >= 0.001 else f"{p:.1e}"
+
+
+def _strength(p: float, alpha: float) -> str:
+    if p < min(alpha, 0.001) or p <= 0.001:
+        return "strongly"
+    if p < min(alpha, 0.01):
+        return "clearly"
+    return ""
+
+
+def _pick(ds, account: str, stats: Sequence[str]) -> tuple[float, str]:
+    """The first computable statistic among ``stats`` for an account: (p, name)."""
+    if account not in ds["account"].values:
+        return np.nan, ""
+    for s in stats:
+        if bool(ds["computable"].sel(statistic=s)):
+            p = float(ds["p_calibrated"].sel(account=account, statistic=s))
+            if np.isfinite(p):
+                return p, s
+    return np.nan, ""
+
+
+def _verdict(ds) -> str:
+    alpha = float(ds.attrs.get("alpha", 0.05))
+    n_sim = int(ds.sizes["sim"])
+    p_cl, s_cl = _pick(ds, "classical", ("combined_diversity", "r_tau_reversal", "reliability"))
+    p_bi, s_bi = _pick(ds, "bias", ("combined_asymmetry", "r_tau_reversal"))
+    p_di, s_di = _pick(ds, "distributional", ("combined_asymmetry", "combined_diversity", "r_tau_reversal"))
+    p_si, s_si = _pick(ds, "sigmoid", ("combined_asymmetry", "combined_diversity", "r_tau_reversal"))
+    parts = []
+    if np.isfinite(p_cl):
+        if p_cl < alpha:
+            parts.append(
+                f"The data {_strength(p_cl, alpha)} reject classical TD (calibrated p = "
+                f"{_fmt_p(p_cl)}, {s_cl})".replace("  ", " ")
+            )
+        else:
+            parts.append(
+                f"The data do not reject classical TD (calibrated p = {_fmt_p(p_cl)}, {s_cl}): "
+                "the diversity of reversal points is within what noise produces"
+            )
+    if np.isfinite(p_bi):
+        if p_bi < alpha:
+            parts.append(
+                f"they {_strength(p_bi, alpha)} distinguish distributional TD from diverse "
+                f"symmetric biases (p = {_fmt_p(p_bi)}, {s_bi})".replace("  ", " ")
+            )
+        else:
+            parts.append(
+                "they do not distinguish distributional TD from diverse symmetric biases "
+                f"(p = {_fmt_p(p_bi)}, {s_bi})"
+            )
+    text = "; ".join(parts[:1]) + ((" but " if (np.isfinite(p_cl) and p_cl < alpha and np.isfinite(p_bi) and p_bi >= alpha) else "; ") + parts[1] if len(parts) > 1 else "")
+    extra = []
+    if np.isfinite(p_di):
+        if p_di < alpha:
+            extra.append(
+                f"Distributional TD predicts more of its signature than observed (p = {_fmt_p(p_di)}, {s_di})"
+            )
+        else:
+            extra.append(f"Distributional TD is consistent with the data (p = {_fmt_p(p_di)}, {s_di})")
+    if np.isfinite(p_si):
+        verb = "is not consistent" if p_si < alpha else "is consistent"
+        extra.append(
+            f"an efficient-coding sigmoid population {verb} with them (two-sided p = {_fmt_p(p_si)}, {s_si})"
+        )
+    out = text + "." if text else ""
+    if extra:
+        out += (" " if out else "") + "; ".join(extra) + "."
+    out += f" (alpha = {alpha:g}; smallest attainable p = {_fmt_p(1.0 / (n_sim + 1))} with {n_sim} simulations per account.)"
+    return out.strip()
+
+
+# --------------------------------------------------------------------------------------------
+# result object
+
+
+class Comparison:
+    """Result of :func:`compare`: tables, a text summary and a netCDF representation.
+
+    Attributes
+    ----------
+    dataset : xarray.Dataset
+        Everything: ``observed``, ``simulated``, ``p_calibrated``, ``p_greater``,
+        ``p_less``, ``alternative``, ``quantile``, ``sim_median``/``sim_lo``/``sim_hi`` per
+        (account, statistic); ``p_nominal``, ``computable``, ``reason``, ``direction``,
+        ``boot_lo``/``boot_hi`` per statistic; ``account_*`` per (account, unit); mixed
+        model results per ``model`` and ``mixed_test``; the verdict in ``attrs``.
+    """
+
+    def __init__(self, dataset: xr.Dataset):
+        self.dataset = dataset
+
+    def __repr__(self) -> str:
+        acc = ", ".join(map(str, self.dataset["account"].values))
+        return (
+            f"<Comparison accounts=[{acc}] n_sim={self.dataset.sizes['sim']} "
+            f"units={self.dataset.sizes[schema.UNIT]}>"
+        )
+
+    @property
+    def verdict(self) -> str:
+        """Plain-language verdict (see :func:`compare`)."""
+        return str(self.dataset.attrs.get("verdict", ""))
+
+    @property
+    def accounts(self) -> list[str]:
+        return [str(a) for a in self.dataset["account"].values]
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per account × statistic.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``account``, ``statistic``, ``observed``, ``p_nominal``,
+            ``p_calibrated`` first, then ``alternative``, ``quantile``, ``sim_median``,
+            ``sim_lo``, ``sim_hi``, ``p_greater``, ``p_less``, ``boot_lo``, ``boot_hi``,
+            ``computable``, ``reason``.
+        """
+        ds = self.dataset
+        rows = []
+        for a in ds["account"].values:
+            for s in ds["statistic"].values:
+                sel = dict(account=a, statistic=s)
+                rows.append(
+                    {
+                        "account": str(a),
+                        "statistic": str(s),
+                        "observed": float(ds["observed"].sel(**sel)),
+                        "p_nominal": float(ds["p_nominal"].sel(statistic=s)),
+                        "p_calibrated": float(ds["p_calibrated"].sel(**sel)),
+                        "alternative": str(ds["alternative"].sel(**sel).values),
+                        "quantile": float(ds["quantile"].sel(**sel)),
+                        "sim_median": float(ds["sim_median"].sel(**sel)),
+                        "sim_lo": float(ds["sim_lo"].sel(**sel)),
+                        "sim_hi": float(ds["sim_hi"].sel(**sel)),
+                        "p_greater": float(ds["p_greater"].sel(**sel)),
+                        "p_less": float(ds["p_less"].sel(**sel)),
+                        "boot_lo": float(ds["boot_lo"].sel(statistic=s)),
+                        "boot_hi": float(ds["boot_hi"].sel(statistic=s)),
+                        "computable": bool(ds["computable"].sel(statistic=s)),
+                        "reason": str(ds["reason"].sel(statistic=s).values),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def accounts_table(self) -> pd.DataFrame:
+        """Per-unit fitted parameters of every account (long format)."""
+        ds = self.dataset
+        names = [v for v in ds.data_vars if v.startswith("account_") and ds[v].dims == ("account", schema.UNIT)]
+        sub = ds[names].rename({v: v[len("account_"):] for v in names})
+        df = sub.to_dataframe().reset_index()
+        keep = ["account", schema.UNIT, *(c for c in (schema.UNIT_ID, schema.SUBJECT) if c in df)]
+        return df[keep + [v[len("account_"):] for v in names]]
+
+    def mixed_table(self) -> pd.DataFrame | None:
+        """Mixed-model fits (one row per model), or None if they were not fitted."""
+        ds = self.dataset
+        if "model" not in ds.coords:
+            return None
+        cols = {c: ds[f"mixed_{c}"].values for c in ("formula", "llf", "aic", "bic", "n_params", "converged", "warnings")}
+        return pd.DataFrame({"model": ds["model"].values.astype(str), **cols})
+
+    def mixed_tests(self) -> pd.DataFrame | None:
+        """Likelihood-ratio tests of the mixed models, or None."""
+        ds = self.dataset
+        if "mixed_test" not in ds.coords:
+            return None
+        return pd.DataFrame(
+            {"test": ds["mixed_test"].values.astype(str),
+             **{c: ds[f"mixed_{c}"].values for c in ("lr", "df", "p_naive", "p_mixture")}}
+        )
+
+    def summary(self) -> str:
+        """Text report: every statistic against every account, then the verdict."""
+        ds = self.dataset
+        df = self.to_dataframe()
+        lines = [
+            f"Calibrated comparison of accounts ({ds.sizes[schema.UNIT]} units, axis "
+            f"{ds.attrs.get('axis')}, {ds.attrs.get('n_sim')} simulations x "
+            f"{ds.attrs.get('n_splits')} splits per account, noise {ds.attrs.get('noise')})",
+            "",
+        ]
+        accounts = self.accounts
+        head = f"{'statistic':<22}{'observed':>10}{'p_nom':>9}  " + "".join(
+            f"{a[:13]:>14}" for a in accounts
+        )
+        lines.append("p_calibrated per account [simulated median]")
+        lines.append(head)
+        lines.append("-" * len(head))
+        for s in ds["statistic"].values:
+            rows = df[df["statistic"] == s]
+            first = rows.iloc[0]
+            if not first["computable"]:
+                lines.append(f"{s:<22}{'not computable: ' + first['reason']}")
+                continue
+            obs = first["observed"] if not s.startswith("combined") else np.nan
+            cells = "".join(
+                f"{_fmt_p(r.p_calibrated):>7} [{r.sim_median:5.2g}]" if not s.startswith("combined")
+                else f"{_fmt_p(r.p_calibrated):>14}"
+                for r in rows.itertuples()
+            )
+            obs_txt = f"{obs:10.3g}" if np.isfinite(obs) else f"{'(T)':>10}"
+            lines.append(f"{s:<22}{obs_txt}{_fmt_p(first['p_nominal']):>9}  {cells}")
+        lines.append("")
+        lines.append(
+            "Direction: classical/bias one-sided towards the distributional signature, "
+            "distributional one-sided away from it, sigmoid two-sided "
+            "(tau_baseline_r two-sided, loao_range 'greater' for all)."
+        )
+        if np.isfinite(ds["boot_lo"].values).any():
+            lines.append("Neuron bootstrap intervals of the observed statistics:")
+            for s in ds["statistic"].values:
+                lo, hi = float(ds["boot_lo"].sel(statistic=s)), float(ds["boot_hi"].sel(statistic=s))
+                if np.isfinite(lo):
+                    lines.append(f"  {s:<20} [{lo:.3g}, {hi:.3g}]")
+        tests = self.mixed_tests()
+        if tests is not None:
+            lines.append("Mixed models (nominal; ML fits; boundary caveat): ")
+            for r in tests.itertuples():
+                lines.append(
+                    f"  {r.test:<24} LR = {r.lr:.3g}, df = {r.df:g}, p = {_fmt_p(r.p_naive)} "
+                    f"(mixture {_fmt_p(r.p_mixture)})"
+                )
+            models = self.mixed_table()
+            bad = models[~models["converged"].astype(bool)]
+            for r in bad.itertuples():
+                lines.append(f"  warning, model {r.model}: {r.warnings}")
+        lines.append("")
+        lines.append("Verdict: " + self.verdict)
+        return "\n".join(lines)
+
+    def to_netcdf(self, path: str | PathLike) -> Path:
+        """Write the comparison to netCDF (:func:`dopafit.schema.to_netcdf`)."""
+        return schema.to_netcdf(self.dataset, path)
+
+
+def open_comparison(path: str | PathLike) -> Comparison:
+    """Read a comparison written by :meth:`Comparison.to_netcdf`."""
+    ds = schema.open_responses(path, validate=False)
+    return Comparison(ds)
