@@ -49,6 +49,7 @@ _LAZY = {
     # statistics: simulation-calibrated comparison of accounts
     "compare": "dopafit.stats.compare",
     "open_comparison": "dopafit.stats.compare",
+    "simulate_account": "dopafit.stats.compare",
     # figures and the HTML report
     "write_report": "dopafit.report.html",
     "save_figures": "dopafit.report.figures",

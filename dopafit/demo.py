@@ -1,108 +1,129 @@
-"""Demo on the sample sessions: ``python -m dopafit.demo data_samples`` (``make demo``).
+"""The main job on the sample sessions: ``python -m dopafit.demo data_samples`` (``make demo``).
 
-Reads every NWB file of the folder and prints, per unit, the ground truth stored by the
-simulator (reversal point, tau) beside the measured mean response to each reward magnitude:
-the spike rate 0.2-0.6 s after reward minus the rate in the 1 s before the trial's first
-event (cue or reward). Under distributional TD the sign of the responses changes at each
-unit's own reversal point; under classical TD at the mean reward (5.21 ul) for every unit.
+Runs what a lab runs on its own recordings, on the simulated sessions of ``data_samples/``
+(three distributional-TD sessions and one classical-TD session, with ground truth):
+
+1. ``dopafit fit``: load every NWB file, fit each session, pool all units into a population
+   fit (``demo_output/``);
+2. print, per session, how well the fitted reversal points and τ recover the simulated truth,
+   and the population's split-half statistics;
+3. ``dopafit compare`` on the distributional sessions: the calibrated test of the accounts;
+4. ``dopafit report``: the HTML report with its figures.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from dopafit.errors import DopafitError, FileNotFoundError_, NoDataError
+__all__ = ["main", "recovery_table"]
 
-__all__ = ["window_responses", "read_session_table", "main"]
+OUTDIR = Path("demo_output")
+FIT = {"n_splits": 500, "n_boot": 200, "seed": 0}
+COMPARE = {"n_sim": 200, "n_splits": 50, "seed": 0}
 
-WINDOW = (0.2, 0.6)
-BASELINE = 1.0
 
-
-def window_responses(spike_times: np.ndarray, trials: pd.DataFrame) -> np.ndarray:
-    """Per-trial response (Hz): window rate after reward minus baseline rate.
+def recovery_table(responses, fit) -> pd.DataFrame:
+    """Per-session recovery of the simulated truth: correlations of estimates with truth.
 
     Parameters
     ----------
-    spike_times : ndarray, shape (n_spikes,)
-        Sorted spike times (s).
-    trials : DataFrame
-        Columns ``reward_time``, ``cued``, ``cue_time``.
+    responses : xarray.Dataset
+        Responses holding ``true_reversal_point`` and ``true_tau``.
+    fit : xarray.Dataset
+        Their fit (:func:`dopafit.fit_expectiles`).
 
     Returns
     -------
-    ndarray, shape (n_trials,)
-        ``count[r + 0.2, r + 0.6) / 0.4 - count[e - 1, e) / 1`` with ``r`` the reward time
-        and ``e`` the trial's first event (the cue on cued trials, else the reward).
+    pandas.DataFrame
+        One row per session: units, true τ range, r(estimated, true) of reversal points and
+        of τ (NaN where the truth does not vary, as in a classical session).
     """
-    reward = trials["reward_time"].to_numpy(np.float64)
-    first = np.where(trials["cued"].to_numpy(bool), trials["cue_time"].to_numpy(np.float64), reward)
-    st = np.asarray(spike_times, dtype=np.float64)
-    w0, w1 = WINDOW
-    n_win = np.searchsorted(st, reward + w1) - np.searchsorted(st, reward + w0)
-    n_base = np.searchsorted(st, first) - np.searchsorted(st, first - BASELINE)
-    return n_win / (w1 - w0) - n_base / BASELINE
-
-
-def read_session_table(path: str | Path) -> pd.DataFrame:
-    """One row per unit of an NWB file: truth columns and mean response per magnitude."""
-    from pynwb import NWBHDF5IO
-
-    path = Path(path)
-    with NWBHDF5IO(str(path), "r") as io:
-        nwb = io.read()
-        if nwb.units is None or nwb.trials is None:
-            raise NoDataError("an NWB file with units and trials tables", file=path)
-        trials = nwb.trials.to_dataframe()
-        units = nwb.units
-        cols = set(units.colnames)
-        rows = []
-        for i in range(len(units)):
-            resp = window_responses(units["spike_times"][i], trials)
-            row = {
-                "session": nwb.session_id or path.stem,
-                "unit_id": units["unit_id"][i] if "unit_id" in cols else str(units.id[i]),
-                "true_reversal_point": units["true_reversal_point"][i]
-                if "true_reversal_point" in cols
-                else np.nan,
-                "true_tau": units["true_tau"][i] if "true_tau" in cols else np.nan,
+    rows = []
+    for session in pd.unique(responses["session"].values):
+        sel = responses["session"].values == session
+        true_z = responses["true_reversal_point"].values[sel]
+        true_t = responses["true_tau"].values[sel]
+        est_z = fit["reversal_point"].values[sel]
+        est_t = fit["tau"].values[sel]
+        rows.append(
+            {
+                "session": session,
+                "units": int(sel.sum()),
+                "true tau": f"{true_t.min():.2f}-{true_t.max():.2f}",
+                "r(reversal, truth)": _corr(est_z, true_z),
+                "r(tau, truth)": _corr(est_t, true_t),
+                "median tau": float(np.nanmedian(est_t)),
             }
-            means = pd.Series(resp).groupby(trials["reward"].to_numpy()).mean()
-            row.update({f"{m:g}": v for m, v in means.items()})
-            rows.append(row)
+        )
     return pd.DataFrame(rows)
 
 
+def _corr(a, b) -> float:
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 3 or np.std(b[ok]) == 0:
+        return float("nan")
+    return float(np.corrcoef(a[ok], b[ok])[0, 1])
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Print the per-unit table for every NWB file of a folder; return the exit code."""
+    """Run the demo; returns the exit code."""
+    from dopafit import schema
+    from dopafit.batch import BatchSettings, combine, run_batch
+    from dopafit.errors import DopafitError
+
     args = sys.argv[1:] if argv is None else argv
-    folder = Path(args[0] if args else "data_samples")
+    folder = Path(args[0]) if args else Path("data_samples")
+    outdir = Path(args[1]) if len(args) > 1 else OUTDIR
+    start = time.perf_counter()
     try:
-        if not folder.is_dir():
-            raise FileNotFoundError_(
-                "a folder of NWB files",
-                found="no such folder",
-                file=folder,
-                remedy="run `make samples` or pass the folder holding the .nwb files",
-            )
-        files = sorted(folder.glob("*.nwb"))
-        if not files:
-            raise NoDataError("at least one .nwb file", found="none", file=folder)
-        table = pd.concat([read_session_table(f) for f in files], ignore_index=True)
+        settings = BatchSettings(fit=dict(FIT))
+        results = run_batch([folder], outdir, settings)
+        failed = [r for r in results if r.status == "failed"]
+        for r in failed:
+            print(f"failed: {r.reason}")
+        population = combine(outdir, settings)
+        responses = schema.open_responses(population, group="responses")
+        fit = schema.open_responses(population, group="fit", validate=False)
     except DopafitError as exc:
-        print(f"dopafit.demo: error: {exc}", file=sys.stderr)
+        print(f"dopafit demo: error: {exc}", file=sys.stderr)
         return 1
-    with pd.option_context("display.width", 200, "display.max_rows", None):
-        print(
-            f"{len(table)} units from {len(files)} sessions in {folder}. Mean response (Hz) "
-            f"per reward magnitude (ul): rate {WINDOW[0]}-{WINDOW[1]} s after reward minus "
-            f"the {BASELINE:g} s before the trial's first event."
+    first = np.unique(responses["session"].values, return_index=True)[1]
+    n_trials = int(np.isfinite(responses["reward"].values[first]).sum())
+    print(
+        f"Fitted {len(results) - len(failed)} sessions, {responses.sizes['unit']} units, "
+        f"{n_trials} reward trials from {folder}/ ({time.perf_counter() - start:.1f} s)"
+    )
+    with pd.option_context("display.width", 120, "display.precision", 2):
+        print("\nRecovery of the simulated truth (per session, all trials):")
+        print(recovery_table(responses, fit).to_string(index=False))
+    print(
+        "\nPopulation, over {n} random split halves: r(tau_B, reversal_A) median {r:.2f}; "
+        "reliability r(reversal_A, reversal_B) median {rel:.2f}".format(
+            n=fit.sizes["split"],
+            r=float(fit["r_tau_reversal"].median()),
+            rel=float(fit["r_reliability"].median()),
         )
-        print(table.to_string(index=False, float_format=lambda v: f"{v:7.2f}"))
+    )
+
+    from dopafit.stats.compare import compare
+
+    keep = ~pd.Series(responses["session"].values).str.contains("classical").to_numpy()
+    distributional = responses.isel(unit=np.flatnonzero(keep))
+    result = compare(distributional, **COMPARE)
+    result.to_netcdf(outdir / "comparison.nc")
+    print(f"\nCalibrated comparison on the {distributional.sizes['unit']} distributional units:")
+    print(result.summary())
+
+    from dopafit.report.html import write_report
+
+    report = write_report(outdir, outdir / "report.html")
+    print(f"\nReport: {report.resolve()}")
+    print(f"Done in {time.perf_counter() - start:.1f} s.")
     return 0
 
 

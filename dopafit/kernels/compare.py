@@ -29,9 +29,9 @@ from numba import njit, prange
 
 from dopafit.kernels.expectile import (
     STATUS_OK,
+    count_reversal,
     fit_sample,
     origin_slopes,
-    count_reversal,
     partial_shuffle,
     random_below,
     sample_stats,
@@ -424,8 +424,25 @@ def discrete_expectile(values, probs, order, tau):
 
 
 @njit(cache=True)
-def _split_one(row, start, cnt, axis, order, method, cap_lo, cap_hi, zf, seed, n_folds,
-               probs, weight, z_a, z_b, tau_b, tau_fold):
+def _split_one(
+    row,
+    start,
+    cnt,
+    axis,
+    order,
+    method,
+    cap_lo,
+    cap_hi,
+    zf,
+    seed,
+    n_folds,
+    probs,
+    weight,
+    z_a,
+    z_b,
+    tau_b,
+    tau_fold,
+):
     """One split of one dataset; fills ``z_a``, ``z_b``, ``tau_b`` (n_unit) and ``tau_fold``
     (n_folds, n_unit) and returns (sign-prediction gain, asymmetry LLR, expectile misfit)."""
     n_unit, n_mag = cnt.shape
@@ -583,8 +600,9 @@ def _split_one(row, start, cnt, axis, order, method, cap_lo, cap_hi, zf, seed, n
 
 
 @njit(cache=True, parallel=True)
-def split_rows(vals, start, cnt, axis, method, cap_lo, cap_hi, z_full, split_seeds, n_folds,
-               probs, weight):
+def split_rows(
+    vals, start, cnt, axis, method, cap_lo, cap_hi, z_full, split_seeds, n_folds, probs, weight
+):
     """Split halves and folds of many datasets (parallel over dataset × split).
 
     The halves and folds of split ``k`` of dataset ``d`` are drawn exactly as
@@ -641,9 +659,23 @@ def split_rows(vals, start, cnt, axis, method, cap_lo, cap_hi, z_full, split_see
         d = r // n_split
         k = r - d * n_split
         out = _split_one(
-            vals[d], start, cnt, axis[d], orders[d], method, cap_lo, cap_hi, z_full[d],
-            split_seeds[d, k], n_folds, probs, weight[d],
-            z_a[d, k], z_b[d, k], tau_b[d, k], tau_fold[d, k],
+            vals[d],
+            start,
+            cnt,
+            axis[d],
+            orders[d],
+            method,
+            cap_lo,
+            cap_hi,
+            z_full[d],
+            split_seeds[d, k],
+            n_folds,
+            probs,
+            weight[d],
+            z_a[d, k],
+            z_b[d, k],
+            tau_b[d, k],
+            tau_fold[d, k],
         )
         sign_gain[d, k] = out[0]
         asym[d, k] = out[1]

@@ -121,6 +121,13 @@ def partial_shuffle(buf, n, need, state):
         buf[j] = tmp
 
 
+@njit(cache=True, inline="always")
+def _n_drawn(n, n_folds):
+    # positions of a magnitude's permutation that halves and folds use
+    q = n // n_folds if n_folds > 0 else 0
+    return max(2 * (n // 2), q * n_folds)
+
+
 @njit(cache=True)
 def draw_permutations(cnt, seed, n_folds):
     """The within-magnitude orders :func:`split_half` draws for one split (for testing).
@@ -150,8 +157,7 @@ def draw_permutations(cnt, seed, n_folds):
             n = cnt[u, m]
             if n == 0:
                 continue
-            q = n // n_folds if n_folds > 0 else 0
-            need = max(2 * (n // 2), q * n_folds)
+            need = _n_drawn(n, n_folds)
             partial_shuffle(buf, n, need, state)
             perm[u, m, :need] = buf[:need]
     return perm
@@ -161,16 +167,21 @@ def draw_permutations(cnt, seed, n_folds):
 # one sample
 
 
+@njit(cache=True, inline="always")
+def _add(v, m, n, s, npos, nneg):
+    n[m] += 1
+    s[m] += v
+    if v > 0:
+        npos[m] += 1
+    elif v < 0:
+        nneg[m] += 1
+
+
 @njit(cache=True)
 def sample_stats(values, n, s, npos, nneg, m):
     """Add the responses ``values`` (all at magnitude index ``m``) to the sufficient statistics."""
     for v in values:
-        n[m] += 1
-        s[m] += v
-        if v > 0:
-            npos[m] += 1
-        elif v < 0:
-            nneg[m] += 1
+        _add(v, m, n, s, npos, nneg)
 
 
 @njit(cache=True)
@@ -249,16 +260,9 @@ def count_reversal(n, npos, nneg, axis, cap_lo, cap_hi):
     return (d_hi * a_lo + d_lo * a_hi) / (d_lo + d_hi), 0, k
 
 
-@njit(cache=True)
-def origin_slopes(n, s, axis, z):
-    """Least-squares slopes through the origin below and above the reversal point ``z``.
-
-    Returns
-    -------
-    alpha_neg, alpha_pos : float
-        ``sum(x r) / sum(x^2)`` over trials with ``x = axis - z <= 0`` (resp. ``>= 0``); NaN
-        when that side has no spread (``sum(x^2) == 0``).
-    """
+@njit(cache=True, inline="always")
+def _side_sums(n, s, axis, z):
+    # sum(x r) and sum(x^2) over trials with x = axis - z <= 0 and over x >= 0
     num_n = 0.0
     den_n = 0.0
     num_p = 0.0
@@ -273,6 +277,20 @@ def origin_slopes(n, s, axis, z):
         if x >= 0.0:
             num_p += x * s[m]
             den_p += x * x * n[m]
+    return num_n, den_n, num_p, den_p
+
+
+@njit(cache=True)
+def origin_slopes(n, s, axis, z):
+    """Least-squares slopes through the origin below and above the reversal point ``z``.
+
+    Returns
+    -------
+    alpha_neg, alpha_pos : float
+        ``sum(x r) / sum(x^2)`` over trials with ``x = axis - z <= 0`` (resp. ``>= 0``); NaN
+        when that side has no spread (``sum(x^2) == 0``).
+    """
+    num_n, den_n, num_p, den_p = _side_sums(n, s, axis, z)
     a_neg = num_n / den_n if den_n > 0.0 else np.nan
     a_pos = num_p / den_p if den_p > 0.0 else np.nan
     return a_neg, a_pos
@@ -284,20 +302,7 @@ def kink_objective(n, s, axis, z):
 
     ``sum_side (sum x r)^2 / sum x^2`` over the two sides ``x <= 0`` and ``x >= 0``.
     """
-    num_n = 0.0
-    den_n = 0.0
-    num_p = 0.0
-    den_p = 0.0
-    for m in range(n.shape[0]):
-        if n[m] == 0:
-            continue
-        x = axis[m] - z
-        if x <= 0.0:
-            num_n += x * s[m]
-            den_n += x * x * n[m]
-        if x >= 0.0:
-            num_p += x * s[m]
-            den_p += x * x * n[m]
+    num_n, den_n, num_p, den_p = _side_sums(n, s, axis, z)
     out = 0.0
     if den_n > 0.0:
         out += num_n * num_n / den_n
@@ -592,25 +597,12 @@ def split_half(vals, start, cnt, axis, order, method, cap_lo, cap_hi, z_full, se
                     continue
                 h = n // 2
                 q = n // n_folds if n_folds > 0 else 0
-                need = max(2 * h, q * n_folds)
-                partial_shuffle(buf, n, need, state)
+                partial_shuffle(buf, n, _n_drawn(n, n_folds), state)
                 base = start[u, m]
                 for j in range(h):
-                    v = vals[base + buf[j]]
-                    na[m] += 1
-                    sa[m] += v
-                    if v > 0:
-                        pa[m] += 1
-                    elif v < 0:
-                        ga[m] += 1
+                    _add(vals[base + buf[j]], m, na, sa, pa, ga)
                 for j in range(h, 2 * h):
-                    v = vals[base + buf[j]]
-                    nb[m] += 1
-                    sb[m] += v
-                    if v > 0:
-                        pb[m] += 1
-                    elif v < 0:
-                        gb[m] += 1
+                    _add(vals[base + buf[j]], m, nb, sb, pb, gb)
                 for f in range(n_folds):
                     for j in range(f * q, (f + 1) * q):
                         nf[f, m] += 1
@@ -665,13 +657,7 @@ def bootstrap_units(vals, start, cnt, axis, order, method, cap_lo, cap_hi, seed,
                 k = cnt[u, m]
                 base = start[u, m]
                 for _ in range(k):
-                    v = vals[base + random_below(state, k)]
-                    n[m] += 1
-                    s[m] += v
-                    if v > 0:
-                        npos[m] += 1
-                    elif v < 0:
-                        nneg[m] += 1
+                    _add(vals[base + random_below(state, k)], m, n, s, npos, nneg)
             r = fit_sample(n, s, npos, nneg, axis, order, method, cap_lo, cap_hi)
             z[u, b] = r[0]
             a_neg[u, b] = r[2]

@@ -35,6 +35,7 @@ __all__ = [
     "response_label",
     "reward_label",
     "panel_label",
+    "fmt_p",
 ]
 
 OKABE_ITO = {
@@ -198,3 +199,10 @@ def panel_label(ax, letter: str) -> None:
         ha="right",
         va="bottom",
     )
+
+
+def fmt_p(p: float) -> str:
+    """A p-value for figure text: 2 significant digits, scientific below 0.001."""
+    if not np.isfinite(p):
+        return "n/a"
+    return f"{p:.2g}" if p >= 0.001 else f"{p:.1e}"

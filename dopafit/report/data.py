@@ -40,6 +40,7 @@ __all__ = [
     "axis_to_reward",
     "decode_fit",
     "representative_split",
+    "fitted_mask",
     "REWARD_MAPPING",
 ]
 
@@ -543,12 +544,19 @@ def decode_fit(
     res.settings.update(
         n_units_used=int(use.sum()),
         n_units_excluded=int((~use).sum()),
-        reward_mapping="identity" if fit.attrs.get("axis") in ("reward", "zscore") else (
-            REWARD_MAPPING
-        ),
+        reward_mapping="identity"
+        if fit.attrs.get("axis") in ("reward", "zscore")
+        else (REWARD_MAPPING),
         truth=how,
     )
     return res
+
+
+def fitted_mask(fit: xr.Dataset) -> np.ndarray:
+    """Boolean mask of the units with ``fit_ok`` and a finite tau and reversal point."""
+    tau = np.asarray(fit["tau"].values, dtype=float)
+    ok = np.asarray(fit["fit_ok"].values, dtype=bool) if "fit_ok" in fit else np.ones(tau.size)
+    return ok & np.isfinite(tau) & np.isfinite(np.asarray(fit["reversal_point"].values, float))
 
 
 def representative_split(fit: xr.Dataset, statistic: str = "r_tau_reversal") -> int | None:

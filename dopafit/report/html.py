@@ -28,7 +28,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -168,9 +168,17 @@ def _settings_value(value) -> str:
 def _analysed(inputs: ReportInputs) -> str:
     fit, responses = inputs.fit, inputs.responses
     a = fit.attrs
-    sessions = sorted({str(s) for s in fit[schema.SESSION].values}) if schema.SESSION in fit.coords else []
-    subjects = sorted({str(s) for s in fit[schema.SUBJECT].values}) if schema.SUBJECT in fit.coords else []
-    ok = np.asarray(fit["fit_ok"].values, dtype=bool) if "fit_ok" in fit else np.ones(fit.sizes[schema.UNIT], bool)
+    sessions = (
+        sorted({str(s) for s in fit[schema.SESSION].values}) if schema.SESSION in fit.coords else []
+    )
+    subjects = (
+        sorted({str(s) for s in fit[schema.SUBJECT].values}) if schema.SUBJECT in fit.coords else []
+    )
+    ok = (
+        np.asarray(fit["fit_ok"].values, dtype=bool)
+        if "fit_ok" in fit
+        else np.ones(fit.sizes[schema.UNIT], bool)
+    )
     n_trials = np.asarray(fit["n_trials"].values) if "n_trials" in fit else np.array([0])
     counts = np.asarray(fit["n_trials_magnitude"].sum(schema.UNIT).values, dtype=float)
     mags = np.asarray(fit["magnitude"].values, dtype=float)
@@ -178,7 +186,9 @@ def _analysed(inputs: ReportInputs) -> str:
     mag_text = ", ".join(
         f"{m:g} ({int(c)}, {100 * c / counts.sum():.1f}%)" for m, c in zip(mags, counts)
     )
-    shown_sessions = ", ".join(sessions[:12]) + (f" and {len(sessions) - 12} more" if len(sessions) > 12 else "")
+    shown_sessions = ", ".join(sessions[:12]) + (
+        f" and {len(sessions) - 12} more" if len(sessions) > 12 else ""
+    )
     pairs = [
         ("Files", "<br>".join(_e(f"{k}: {v}") for k, v in inputs.files.items()) or "(in memory)"),
         ("Sessions", f"{len(sessions)}: {_e(shown_sessions)}"),
@@ -190,16 +200,36 @@ def _analysed(inputs: ReportInputs) -> str:
             f"range {int(n_trials.min())}–{int(n_trials.max())})",
         ),
         (f"Reward magnitudes{' (' + units + ')' if units else ''}: trials, share", _e(mag_text)),
-        ("Response", _e(f"{a.get('responses_response_units', '')}; window {a.get('responses_window', '')} s "
-                        f"after {a.get('responses_align', '')}; baseline {a.get('responses_baseline', '')} s")),
+        (
+            "Response",
+            _e(
+                f"{a.get('responses_response_units', '')}; window {a.get('responses_window', '')} s "
+                f"after {a.get('responses_align', '')}; baseline {a.get('responses_baseline', '')} s"
+            ),
+        ),
         ("Axis", _e(f"{a.get('axis')} ({sty.axis_label(fit)})")),
-        ("Method", _e(f"{a.get('method')}; cued/uncued pooling {a.get('pool_cued')} "
-                      f"(offset {_num(a.get('uncued_offset', np.nan))})")),
-        ("Splits, folds, bootstrap", _e(f"{a.get('n_splits')} splits, {a.get('n_folds')} folds, "
-                                        f"{a.get('n_boot')} resamples ({a.get('ci_level')} intervals)")),
+        (
+            "Method",
+            _e(
+                f"{a.get('method')}; cued/uncued pooling {a.get('pool_cued')} "
+                f"(offset {_num(a.get('uncued_offset', np.nan))})"
+            ),
+        ),
+        (
+            "Splits, folds, bootstrap",
+            _e(
+                f"{a.get('n_splits')} splits, {a.get('n_folds')} folds, "
+                f"{a.get('n_boot')} resamples ({a.get('ci_level')} intervals)"
+            ),
+        ),
         ("Seed", _e(a.get("seed"))),
-        ("dopafit version", _e(f"fit {a.get('dopafit_version', '?')}, responses "
-                               f"{a.get('responses_dopafit_version', '?')}, report {__version__}")),
+        (
+            "dopafit version",
+            _e(
+                f"fit {a.get('dopafit_version', '?')}, responses "
+                f"{a.get('responses_dopafit_version', '?')}, report {__version__}"
+            ),
+        ),
     ]
     if responses is not None and "source" in responses.attrs:
         pairs.insert(1, ("Responses source", _settings_value(responses.attrs["source"])))
@@ -207,8 +237,8 @@ def _analysed(inputs: ReportInputs) -> str:
 
 
 def _summary(fit) -> str:
-    from dopafit.fit.expectile import split_summary
     from dopafit.errors import FitError
+    from dopafit.fit.expectile import split_summary
 
     try:
         df = split_summary(fit)
@@ -221,11 +251,19 @@ def _summary(fit) -> str:
         "anova_f": "fold-ANOVA F of τ",
     }
     rows = [
-        [_e(labels.get(name, name)), _num(r["median"]), _num(r["q05"]), _num(r["q95"]),
-         f"{100 * r['frac_p_lt_alpha']:.1f}%", str(int(r["n_splits"]))]
+        [
+            _e(labels.get(name, name)),
+            _num(r["median"]),
+            _num(r["q05"]),
+            _num(r["q95"]),
+            f"{100 * r['frac_p_lt_alpha']:.1f}%",
+            str(int(r["n_splits"])),
+        ]
         for name, r in df.iterrows()
     ]
-    table = _table(["statistic", "median", "5%", "95%", "splits with nominal p < 0.05", "splits"], rows)
+    table = _table(
+        ["statistic", "median", "5%", "95%", "splits with nominal p < 0.05", "splits"], rows
+    )
     return table + (
         '<p class="note">Nominal p-values assume independent, equally reliable units; they are '
         "not calibrated (see the comparison of accounts).</p>"
@@ -255,22 +293,46 @@ def _decoding_table(result) -> str:
     s = result.settings
     head = _kv(
         [
-            ("Pairs used", f"{s.get('n_units_used', result.tau.size)} units "
-                           f"({s.get('n_units_excluded', 0)} excluded: not fitted or τ outside [0, 1])"),
-            ("Decoded mean, SD", f"{_num(result.mean)}, {_num(result.sd)} (task: {_num(mean)}, {_num(sd)})"),
+            (
+                "Pairs used",
+                f"{s.get('n_units_used', result.tau.size)} units "
+                f"({s.get('n_units_excluded', 0)} excluded: not fitted or τ outside [0, 1])",
+            ),
+            (
+                "Decoded mean, SD",
+                f"{_num(result.mean)}, {_num(result.sd)} (task: {_num(mean)}, {_num(sd)})",
+            ),
             ("Imputation loss", _num(result.loss)),
             ("Task distribution", _e(s.get("truth", "given"))),
-            ("Optimiser", _e(", ".join(f"{k}={s[k]}" for k in ("n_samples", "n_starts", "n_polish",
-                                                               "n_epochs", "maxiter", "seed") if k in s))),
+            (
+                "Optimiser",
+                _e(
+                    ", ".join(
+                        f"{k}={s[k]}"
+                        for k in (
+                            "n_samples",
+                            "n_starts",
+                            "n_polish",
+                            "n_epochs",
+                            "maxiter",
+                            "seed",
+                        )
+                        if k in s
+                    )
+                ),
+            ),
         ]
     )
     rows = [[_e(k), _num(v)] for k, v in dist.items()]
-    return head + "<h3>Wasserstein-1 distance from the decoded distribution</h3>" + _table(
-        ["reference", "W1"], rows
-    ) + (
-        '<p class="note">A decoded distribution that is closer to the task than to the references '
-        "(uniform, matched Gaussian, mirrored, shifted and scaled versions of the task) carries "
-        "information about the distribution's shape, not only its mean.</p>"
+    return (
+        head
+        + "<h3>Wasserstein-1 distance from the decoded distribution</h3>"
+        + _table(["reference", "W1"], rows)
+        + (
+            '<p class="note">A decoded distribution that is closer to the task than to the references '
+            "(uniform, matched Gaussian, mirrored, shifted and scaled versions of the task) carries "
+            "information about the distribution's shape, not only its mean.</p>"
+        )
     )
 
 
@@ -284,8 +346,8 @@ def _comparison(cmp, figs, notes, embed) -> str:
     out = [f'<div class="verdict"><b>Verdict.</b> {_e(cmp.verdict)}</div>']
     out.append(
         f'<p class="note">{ds.sizes["sim"]} simulated datasets per account, '
-        f'{ds.attrs.get("n_splits")} splits each, noise model {_e(ds.attrs.get("noise"))}, '
-        f'axis {_e(ds.attrs.get("axis"))}. Each cell: calibrated p-value '
+        f"{ds.attrs.get('n_splits')} splits each, noise model {_e(ds.attrs.get('noise'))}, "
+        f"axis {_e(ds.attrs.get('axis'))}. Each cell: calibrated p-value "
         "(one-sided towards the distributional signature for classical and bias, away from it "
         "for distributional, two-sided for sigmoid) and the simulated median [5–95%]. "
         f"Bold: p &lt; {alpha:g}.</p>"
@@ -303,13 +365,23 @@ def _comparison(cmp, figs, notes, embed) -> str:
         obs = "(Fisher T)" if combined else _num(first["observed"])
         cells = []
         for r in sub.itertuples():
-            sims = np.asarray(ds["simulated"].sel(account=r.account, statistic=str(s)).values, float)
+            sims = np.asarray(
+                ds["simulated"].sel(account=r.account, statistic=str(s)).values, float
+            )
             sims = sims[np.isfinite(sims)]
-            band = (f"{_num(np.median(sims))} [{_num(np.percentile(sims, 5))}, "
-                    f"{_num(np.percentile(sims, 95))}]") if sims.size else "–"
+            band = (
+                (
+                    f"{_num(np.median(sims))} [{_num(np.percentile(sims, 5))}, "
+                    f"{_num(np.percentile(sims, 95))}]"
+                )
+                if sims.size
+                else "–"
+            )
             cls = "sig" if r.p_calibrated < alpha else ""
-            cells.append(f'<span class="{cls}">{_p(r.p_calibrated)}</span><br>'
-                         f'<span class="muted">{band}</span>')
+            cells.append(
+                f'<span class="{cls}">{_p(r.p_calibrated)}</span><br>'
+                f'<span class="muted">{band}</span>'
+            )
         rows.append([name, obs, _p(first["p_nominal"]), *cells])
     out.append(_table(["statistic", "observed", "nominal p", *map(_e, accounts)], rows, cls="cmp"))
     out.append(
@@ -327,19 +399,32 @@ def _comparison(cmp, figs, notes, embed) -> str:
     )
     tests = cmp.mixed_tests()
     if tests is not None and len(tests):
-        rows = [[_e(r.test), _num(r.lr), _num(r.df), _p(r.p_naive), _p(r.p_mixture)]
-                for r in tests.itertuples()]
-        out.append("<h3>Mixed-effects models (nominal)</h3>" + _table(
-            ["test", "LR", "df", "p (naive)", "p (boundary mixture)"], rows))
+        rows = [
+            [_e(r.test), _num(r.lr), _num(r.df), _p(r.p_naive), _p(r.p_mixture)]
+            for r in tests.itertuples()
+        ]
+        out.append(
+            "<h3>Mixed-effects models (nominal)</h3>"
+            + _table(["test", "LR", "df", "p (naive)", "p (boundary mixture)"], rows)
+        )
     return "".join(out)
 
 
 _UNIT_COLUMNS = [
-    ("session", "session"), ("subject", "subject"), ("unit_id", "unit"),
-    ("n_trials", "trials"), ("n_magnitudes", "magnitudes"),
-    ("reversal_point", "reversal point"), ("reversal_reward", "reversal ({units})"),
-    ("tau", "τ"), ("tau_ci", "τ interval"), ("alpha_neg", "α⁻"), ("alpha_pos", "α⁺"),
-    ("tau_sem", "τ SEM (folds)"), ("edge_reversal", "edge"), ("fit_status", "status"),
+    ("session", "session"),
+    ("subject", "subject"),
+    ("unit_id", "unit"),
+    ("n_trials", "trials"),
+    ("n_magnitudes", "magnitudes"),
+    ("reversal_point", "reversal point"),
+    ("reversal_reward", "reversal ({units})"),
+    ("tau", "τ"),
+    ("tau_ci", "τ interval"),
+    ("alpha_neg", "α⁻"),
+    ("alpha_pos", "α⁺"),
+    ("tau_sem", "τ SEM (folds)"),
+    ("edge_reversal", "edge"),
+    ("fit_status", "status"),
 ]
 
 
@@ -351,7 +436,11 @@ def _unit_rows(inputs: ReportInputs) -> str:
         df = inputs.units.copy()
         source = "units.csv"
     else:
-        cols = {c: fit[c].values for c in (schema.SESSION, schema.SUBJECT, schema.UNIT_ID) if c in fit.coords}
+        cols = {
+            c: fit[c].values
+            for c in (schema.SESSION, schema.SUBJECT, schema.UNIT_ID)
+            if c in fit.coords
+        }
         for name, var in fit.data_vars.items():
             if var.dims == (schema.UNIT,):
                 cols[name] = var.values
@@ -384,7 +473,12 @@ def _unit_rows(inputs: ReportInputs) -> str:
         + "; τ interval: bootstrap percentile interval; edge: −1/+1 when the reversal point is "
         "capped below/above all magnitudes.</p>"
     )
-    return note + '<div class="scroll">' + _table([_e(h) for _, h in present], rows, left=n_left) + "</div>"
+    return (
+        note
+        + '<div class="scroll">'
+        + _table([_e(h) for _, h in present], rows, left=n_left)
+        + "</div>"
+    )
 
 
 def _failures(inputs: ReportInputs) -> str:
@@ -393,8 +487,10 @@ def _failures(inputs: ReportInputs) -> str:
         return '<p class="note">No failures recorded.</p>'
     cols = [c for c in ("path", "reason") if c in df.columns] or list(df.columns)
     rows = [[_e(r[c]) for c in cols] for _, r in df.iterrows()]
-    return (f'<p class="warn">{len(df)} file(s) could not be fitted and are not in this report.</p>'
-            + _table([_e(c) for c in cols], rows, left=len(cols)))
+    return (
+        f'<p class="warn">{len(df)} file(s) could not be fitted and are not in this report.</p>'
+        + _table([_e(c) for c in cols], rows, left=len(cols))
+    )
 
 
 def _methods(fit) -> str:
@@ -402,11 +498,23 @@ def _methods(fit) -> str:
     pairs = [
         ("Tie rule", _e(a.get("tie_rule", ""))),
         ("Fold rule", _e(a.get("fold_rule", ""))),
-        ("Edge caps", _e(f"lower cap +{a.get('cap_low')}, upper cap −{a.get('cap_high')} (axis units)")),
-        ("Reward mapping (decoding)", _e(REWARD_MAPPING if a.get("axis") not in ("reward", "zscore") else "identity (the axis is reward)")),
+        (
+            "Edge caps",
+            _e(f"lower cap +{a.get('cap_low')}, upper cap −{a.get('cap_high')} (axis units)"),
+        ),
+        (
+            "Reward mapping (decoding)",
+            _e(
+                REWARD_MAPPING
+                if a.get("axis") not in ("reward", "zscore")
+                else "identity (the axis is reward)"
+            ),
+        ),
         ("Seeds", _e(a.get("seed_derivation", ""))),
     ]
-    rows = "".join(f"<tr><td>{_e(k)}</td><td>{_settings_value(v)}</td></tr>" for k, v in sorted(a.items()))
+    rows = "".join(
+        f"<tr><td>{_e(k)}</td><td>{_settings_value(v)}</td></tr>" for k, v in sorted(a.items())
+    )
     return _kv(pairs) + (
         "<details><summary>All attributes of the fit</summary>"
         f'<table class="kv"><tbody>{rows}</tbody></table></details>'
@@ -448,7 +556,9 @@ def render_report(
     if figures is None:
         figures, notes = make_figures(fit, inputs.responses, inputs.comparison)
     notes = notes or {}
-    n_sessions = len({str(s) for s in fit[schema.SESSION].values}) if schema.SESSION in fit.coords else 1
+    n_sessions = (
+        len({str(s) for s in fit[schema.SESSION].values}) if schema.SESSION in fit.coords else 1
+    )
     title = title or f"dopafit report: {fit.sizes[schema.UNIT]} units, {n_sessions} session(s)"
     now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     axis_lbl = _e(sty.axis_label(fit))
@@ -499,7 +609,9 @@ def render_report(
     body = [
         f"<header><h1>{_e(title)}</h1><p class='sub'>Generated {_e(now)} by dopafit "
         f"{_e(__version__)}. Axis: {axis_lbl}.</p>",
-        "<nav>" + "\n".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in SECTIONS.items()) + "</nav></header>",
+        "<nav>"
+        + "\n".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in SECTIONS.items())
+        + "</nav></header>",
         f'<section id="analysed"><h2>{SECTIONS["analysed"]}</h2>{_analysed(inputs)}</section>',
         f'<section id="summary"><h2>{SECTIONS["summary"]}</h2>{_summary(fit)}</section>',
         f'<section id="responses"><h2>{SECTIONS["responses"]}</h2>'
@@ -599,7 +711,7 @@ def write_report(
         raise ConfigError("formats among png, svg, pdf", found=", ".join(bad))
     source = outdir_or_files
     if comparison is not None:
-        source = dict(source) if isinstance(source, dict) else {"outputs": source}
+        source = dict(source) if isinstance(source, Mapping) else {"outputs": source}
         source["comparison"] = comparison
     inputs = load_outputs(source)
     if path is None:
@@ -607,7 +719,8 @@ def write_report(
             path = Path(outdir_or_files) / "report.html"
         else:
             raise ConfigError(
-                "an output path for the report", found="none",
+                "an output path for the report",
+                found="none",
                 remedy="pass path= (or -o on the command line)",
             )
     figs, notes = make_figures(

@@ -279,7 +279,18 @@ def simulate_session(
     )
 
 
-_SAMPLE_COMMON = {"task": "dabney", "n_units": 25, "iti": (2.0, 1.0), "clock": 32768.0}
+#: The empirical utility axis of the 40 public neurons (Dabney et al. 2020; faithful responses,
+#: Hz): sample responses then span the range of the real ones.
+DABNEY_UTILITY = (-3.577, -3.288, -2.765, -1.759, 0.242, 4.428, 8.324)
+
+_SAMPLE_COMMON = {
+    "task": "dabney",
+    "n_units": 25,
+    "iti": (2.0, 1.0),
+    "clock": 32768.0,
+    "utility": DABNEY_UTILITY,
+    "response_range": 15.0,
+}
 
 #: Named sets of sessions: preset -> list of (file name, simulate_session keyword arguments).
 PRESETS: dict[str, list[tuple[str, dict]]] = {
@@ -288,6 +299,7 @@ PRESETS: dict[str, list[tuple[str, dict]]] = {
             "sub-sim01_ses-dist1.nwb",
             {
                 "population": "distributional",
+                "tau_range": (0.1, 0.9),
                 "n_trials": 260,
                 "seed": 101,
                 "subject_id": "sim01",
@@ -298,6 +310,7 @@ PRESETS: dict[str, list[tuple[str, dict]]] = {
             "sub-sim02_ses-dist2.nwb",
             {
                 "population": "distributional",
+                "tau_range": (0.1, 0.9),
                 "n_trials": 240,
                 "seed": 102,
                 "subject_id": "sim02",
@@ -308,6 +321,7 @@ PRESETS: dict[str, list[tuple[str, dict]]] = {
             "sub-sim03_ses-dist3.nwb",
             {
                 "population": "distributional",
+                "tau_range": (0.1, 0.9),
                 "n_trials": 280,
                 "seed": 103,
                 "subject_id": "sim03",

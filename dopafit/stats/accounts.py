@@ -47,6 +47,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import xarray as xr
 
 from dopafit.errors import ConfigError
 
@@ -60,6 +61,7 @@ __all__ = [
     "fit_account",
     "simulation_means",
     "simulate",
+    "simulate_account",
 ]
 
 ACCOUNTS = ("classical", "bias", "distributional", "sigmoid")
@@ -226,10 +228,14 @@ def fit_noise(layout) -> NoiseModel:
     nc = cnt_c.reshape(n_unit, n_mag, 2)
     both = (nc[..., 0] > 0) & (nc[..., 1] > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        w = np.where(both, 1.0 / (1.0 / np.maximum(nc[..., 0], 1) + 1.0 / np.maximum(nc[..., 1], 1)), 0.0)
+        w = np.where(
+            both, 1.0 / (1.0 / np.maximum(nc[..., 0], 1) + 1.0 / np.maximum(nc[..., 1], 1)), 0.0
+        )
         diff = np.where(both, mc[..., 0] - mc[..., 1], 0.0)  # uncued (0) minus cued (1)
         cue_diff = np.where(w.sum(axis=1) > 0, (w * diff).sum(axis=1) / w.sum(axis=1), 0.0)
-        uncued_frac = np.where(n_cell.reshape(n_unit, n_mag) > 0, nc[..., 0] / n_cell.reshape(n_unit, n_mag), 0.0)
+        uncued_frac = np.where(
+            n_cell.reshape(n_unit, n_mag) > 0, nc[..., 0] / n_cell.reshape(n_unit, n_mag), 0.0
+        )
     offset = float(prep.offset) if (layout.pool and not layout.zscore) else 0.0
     return NoiseModel(
         sd=sd,
@@ -323,12 +329,10 @@ def fit_account(name: str, layout) -> AccountFit:
     p = layout.probs
     cnt = prep.cnt.astype(float)
     ybar = np.where(cnt > 0, prep.mean_response, 0.0)
-    n_unit, n_mag = cnt.shape
+    n_unit = cnt.shape[0]
     mean = np.array(ybar, copy=True)
     nan = np.full(n_unit, np.nan)
-    params = {
-        k: nan.copy() for k in ("reversal_point", "tau", "gain", "alpha_pos", "alpha_neg")
-    }
+    params = {k: nan.copy() for k in ("reversal_point", "tau", "gain", "alpha_pos", "alpha_neg")}
     notes: list[str] = []
     lo, hi = float(x.min()), float(x.max())
     z0 = float((p * x).sum() / p.sum())
@@ -394,10 +398,14 @@ def fit_account(name: str, layout) -> AccountFit:
             sign = np.nonzero(np.diff(np.sign(curve)) != 0)[0]
             params["reversal_point"][u] = grid[sign[0]] if sign.size else np.nan
     if fallback:
-        notes.append(f"straight line instead of a sigmoid for {len(fallback)} unit(s) with < 4 magnitudes")
+        notes.append(
+            f"straight line instead of a sigmoid for {len(fallback)} unit(s) with < 4 magnitudes"
+        )
     misfit = (cnt * (ybar - mean) ** 2).sum(axis=1)
     n_params = {"classical": 1, "bias": 2, "distributional": 2, "sigmoid": 4}[name]
-    return AccountFit(name=name, mean=mean, params=params, misfit=misfit, n_params=n_params, notes=notes)
+    return AccountFit(
+        name=name, mean=mean, params=params, misfit=misfit, n_params=n_params, notes=notes
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -448,3 +456,56 @@ def simulate(layout, account: AccountFit, noise: NoiseModel, sim_seeds, mode: st
         code,
         np.ascontiguousarray(sim_seeds, dtype=np.uint64),
     )
+
+
+def simulate_account(
+    responses: xr.Dataset,
+    account: str,
+    n_datasets: int = 1,
+    seed: int | None = 0,
+    *,
+    axis="utility",
+    pool_cued: str = "auto",
+    noise: str = "gaussian",
+) -> list[xr.Dataset]:
+    """Datasets simulated from an account fitted to a recording, as responses Datasets.
+
+    The simulations :func:`compare` runs, made available as ordinary responses Datasets
+    (same units, trials, rewards, cue flags and padding as ``responses``; only ``response``
+    differs, and only on the trials the fit uses): for posterior-predictive checks, power
+    and calibration studies on a recording's own trial structure.
+
+    Parameters
+    ----------
+    responses : xarray.Dataset
+    account : {"classical", "bias", "distributional", "sigmoid"}
+    n_datasets : int, default 1
+    seed : int or None, default 0
+    axis, pool_cued, noise
+        As in :func:`compare`.
+
+    Returns
+    -------
+    list of xarray.Dataset
+        ``attrs['simulated_account']`` names the account.
+    """
+    from dopafit import schema
+    from dopafit.stats import statistics as st
+
+    if account not in ACCOUNTS:
+        raise ConfigError(f"an account among {', '.join(ACCOUNTS)}", found=repr(account))
+    layout = st.build_layout(responses, axis=axis, pool_cued=pool_cued)
+    fit = fit_account(account, layout)
+    noise_model = fit_noise(layout)
+    seeds = np.random.SeedSequence(seed).generate_state(int(n_datasets), dtype=np.uint64)
+    raw = simulate(layout, fit, noise_model, seeds, noise)
+    base = responses[schema.RESPONSE].transpose(schema.UNIT, schema.TRIAL).values
+    out = []
+    for row in raw:
+        values = np.array(base, dtype=np.float64, copy=True)
+        values[layout.unit_of, layout.trial_of] = row
+        ds = responses.copy()
+        ds[schema.RESPONSE] = ((schema.UNIT, schema.TRIAL), values)
+        ds.attrs = dict(responses.attrs, simulated_account=account, simulated_noise=noise)
+        out.append(ds)
+    return out

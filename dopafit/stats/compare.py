@@ -10,12 +10,13 @@ every observed statistic in each account's simulated distribution.
 Calibrated p-values use ``(1 + #{sim at least as extreme}) / (1 + n_sim)``. Their direction
 depends on the account's role:
 
-- ``classical`` and ``bias`` lack the signature of distributional coding: one-sided in the
-  statistic's distributional direction (large ``r_tau_reversal``, small
+- ``classical`` and ``bias`` (the nulls) lack the signature of distributional coding:
+  one-sided in the statistic's distributional direction (large ``r_tau_reversal``, small
   ``expectile_misfit``, ...): "the data show more of it than the account produces".
-- ``distributional``: one-sided the other way: "the data show less of it than distributional
-  TD predicts".
-- ``sigmoid``: two-sided (``2 min(p_greater, p_less)``).
+- ``distributional`` and ``sigmoid`` (accounts that produce the signature): two-sided,
+  ``min(1, 2 min(p_greater, p_less))``: a fitted account is contradicted by data showing
+  either less or more of the signature than it predicts (``p_greater`` and ``p_less`` are
+  reported beside it).
 - ``tau_baseline_r`` is two-sided and ``loao_range`` one-sided ("greater") for every account.
 
 Two pre-specified combined statistics merge several statistics by non-parametric
@@ -49,8 +50,8 @@ import xarray as xr
 from dopafit import schema
 from dopafit._version import __version__
 from dopafit.errors import ConfigError
-from dopafit.stats.accounts import ACCOUNTS, NOISE_MODES
-from dopafit.stats.statistics import STATISTICS
+from dopafit.stats.accounts import ACCOUNTS, NOISE_MODES, simulate_account
+from dopafit.stats.statistics import STATISTICS, computability
 
 __all__ = [
     "ACCOUNTS",
@@ -58,6 +59,7 @@ __all__ = [
     "Comparison",
     "compare",
     "open_comparison",
+    "simulate_account",  # re-exported from dopafit.stats.accounts
 ]
 
 #: combined statistics: name -> component statistics
@@ -65,70 +67,25 @@ COMBINED = {
     "combined_diversity": ("reliability", "r_tau_reversal", "anova_f", "sign_prediction"),
     "combined_asymmetry": ("r_tau_reversal", "anova_f", "asymmetry_llr", "expectile_misfit"),
 }
-ROLES = {"classical": "null", "bias": "null", "distributional": "alternative", "sigmoid": "other"}
+ROLES = {
+    "classical": "null",
+    "bias": "null",
+    "distributional": "alternative",
+    "sigmoid": "alternative",
+}
 #: fixed seed-stream index of every account, so that an account's simulations do not depend
 #: on which other accounts are requested
 _ACCOUNT_KEY = {name: i for i, name in enumerate(ACCOUNTS)}
 _FIXED_ALTERNATIVE = {"tau_baseline_r": "two-sided", "loao_range": "greater"}
-_MIN_UNITS = 3
-_MIN_MAGNITUDES = 3
 
 
 def _alternative(account: str, statistic: str) -> str:
     if statistic in _FIXED_ALTERNATIVE:
         return _FIXED_ALTERNATIVE[statistic]
     direction = STATISTICS[statistic].direction if statistic in STATISTICS else +1
-    role = ROLES[account]
-    if direction == 0 or role == "other":
+    if direction == 0 or ROLES[account] != "null":
         return "two-sided"
-    up = "greater" if direction > 0 else "less"
-    down = "less" if direction > 0 else "greater"
-    return up if role == "null" else down
-
-
-# --------------------------------------------------------------------------------------------
-# computability
-
-
-def _computability(layout, obs) -> dict[str, str]:
-    """Reason why each statistic cannot be computed ("" when it can)."""
-    n_ok = int(obs.extra["n_units_ok"][0])
-    n_mag = int((layout.cnt.sum(axis=0) > 0).sum())
-    reasons = {}
-    few_units = f"needs {_MIN_UNITS} or more fittable units, found {n_ok}"
-    few_mags = f"needs {_MIN_MAGNITUDES} or more reward magnitudes, found {n_mag}"
-    for name in ("reliability", "r_tau_reversal", "rho_tau_reversal", "sign_prediction"):
-        reasons[name] = few_units if n_ok < _MIN_UNITS else few_mags if n_mag < _MIN_MAGNITUDES else ""
-    reasons["asymmetry_llr"] = few_mags if n_mag < _MIN_MAGNITUDES else (
-        "no fittable unit" if n_ok < 1 else ""
-    )
-    reasons["expectile_misfit"] = reasons["reliability"]
-    if layout.n_folds < 2:
-        reasons["anova_f"] = "folds switched off (n_folds < 2)"
-    else:
-        reasons["anova_f"] = reasons["reliability"]
-    known = layout.unit_ok & (layout.subject_idx >= 0)
-    per_subject = np.bincount(layout.subject_idx[known], minlength=len(layout.subjects))
-    reasons["opposite_sign_pairs"] = (
-        "" if (per_subject >= 2).any() else "needs a known subject with 2 or more fittable units"
-    )
-    n_base = int((np.isfinite(layout.baseline) & layout.unit_ok).sum())
-    reasons["tau_baseline_r"] = (
-        "" if n_base >= 3 else f"needs 3 or more units with a baseline rate, found {n_base}"
-    )
-    n_subj = int((per_subject > 0).sum())
-    loao_ok = int(np.isfinite(obs.extra["loao"][0]).sum())
-    if n_subj < 2:
-        reason = f"needs 2 or more known subjects, found {n_subj}"
-    elif loao_ok < 2:
-        reason = "fewer than 2 subjects leave 3 or more units when left out"
-    else:
-        reason = reasons["r_tau_reversal"]
-    reasons["loao_range"] = reasons["loao_min"] = reason
-    for name, value in obs.stats.items():
-        if not reasons.get(name) and not np.isfinite(value[0]):
-            reasons[name] = "observed value undefined (no finite split statistic)"
-    return reasons
+    return "greater" if direction > 0 else "less"
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,7 +219,7 @@ def compare(
         nominal=True,
         prepared=(prep.vals[None, :], prep.axis[None, :]),
     )
-    reasons = _computability(layout, obs)
+    reasons = computability(layout, obs)
     names = list(STATISTICS)
     noise_model = acc.fit_noise(layout)
     if chunk_size is None:
@@ -301,8 +258,18 @@ def compare(
         mixed_tables = fit_mixed_models(layout)
         timing["mixed"] = time.perf_counter() - t1
     ds = _assemble(
-        responses, layout, obs, reasons, names, fits, sims, noise_model, boot, mixed_tables,
-        level=level, alpha=alpha,
+        responses,
+        layout,
+        obs,
+        reasons,
+        names,
+        fits,
+        sims,
+        noise_model,
+        boot,
+        mixed_tables,
+        level=level,
+        alpha=alpha,
     )
     timing["total"] = time.perf_counter() - t0
     ds.attrs.update(
@@ -349,8 +316,21 @@ def _sim_summary(sim: np.ndarray, level: float):
     return med, lo, hi
 
 
-def _assemble(responses, layout, obs, reasons, names, fits, sims, noise_model, boot,
-              mixed_tables, *, level, alpha):
+def _assemble(
+    responses,
+    layout,
+    obs,
+    reasons,
+    names,
+    fits,
+    sims,
+    noise_model,
+    boot,
+    mixed_tables,
+    *,
+    level,
+    alpha,
+):
     from dopafit.stats.statistics import calibrated_p, npc_fisher
 
     accounts = list(fits)
@@ -377,7 +357,7 @@ def _assemble(responses, layout, obs, reasons, names, fits, sims, noise_model, b
         direction[j] = STATISTICS[s].direction
         if s in obs.nominal and computable[j]:
             p_nom[j] = obs.nominal[s][0]
-    for j, (s, parts) in enumerate(COMBINED.items(), start=len(names)):
+    for j, parts in enumerate(COMBINED.values(), start=len(names)):
         usable = [c for c in parts if reasons.get(c, "") == ""]
         direction[j] = +1
         if len(usable) < 2:
@@ -398,10 +378,8 @@ def _assemble(responses, layout, obs, reasons, names, fits, sims, noise_model, b
             finite = sim[:, j][np.isfinite(sim[:, j])]
             quant[a, j] = (np.sum(finite < o) + 0.5 * np.sum(finite == o)) / max(finite.size, 1)
             sim_med[a, j], sim_lo[a, j], sim_hi[a, j] = _sim_summary(sim[:, j], level)
-        for j, (s, parts) in enumerate(COMBINED.items(), start=len(names)):
-            alt[a, j] = "two-sided" if ROLES[name] == "other" else (
-                "greater" if ROLES[name] == "null" else "less"
-            )
+        for j, parts in enumerate(COMBINED.values(), start=len(names)):
+            alt[a, j] = "greater" if ROLES[name] == "null" else "two-sided"
             if not computable[j]:
                 continue
             idx = [names.index(c) for c in parts if reasons.get(c, "") == ""]
@@ -414,8 +392,6 @@ def _assemble(responses, layout, obs, reasons, names, fits, sims, noise_model, b
             pl = calibrated_p(t_dn, ts_dn, "greater")[0]
             if alt[a, j] == "greater":
                 observed[a, j], simulated[a, :, j], p = t_up, ts_up, pg
-            elif alt[a, j] == "less":
-                observed[a, j], simulated[a, :, j], p = t_dn, ts_dn, pl
             else:
                 observed[a, j], simulated[a, :, j], p = t_up, ts_up, min(1.0, 2 * min(pg, pl))
             p_cal[a, j], p_gt[a, j], p_lt[a, j] = p, pg, pl
@@ -492,7 +468,9 @@ def _assemble(responses, layout, obs, reasons, names, fits, sims, noise_model, b
         ds["mixed_converged"] = ("model", models["converged"].to_numpy(dtype=bool))
         ds["mixed_warnings"] = ("model", models["warnings"].to_numpy().astype(str))
         ds["mixed_formula"] = ("model", models["formula"].to_numpy().astype(str))
-        ds = ds.assign_coords(mixed_test=[f"{m} vs {n}" for m, n in zip(tests["model"], tests["null"])])
+        ds = ds.assign_coords(
+            mixed_test=[f"{m} vs {n}" for m, n in zip(tests["model"], tests["null"])]
+        )
         for col in ("lr", "df", "p_naive", "p_mixture"):
             ds[f"mixed_{col}"] = ("mixed_test", tests[col].to_numpy(dtype=float))
         ds.attrs["mixed_note"] = str(tests["note"].iloc[0]) if len(tests) else ""
@@ -502,9 +480,12 @@ def _assemble(responses, layout, obs, reasons, names, fits, sims, noise_model, b
     ds["statistic_description"] = (
         "statistic",
         np.array(
-            [STATISTICS[s].description if s in STATISTICS else
-             "Fisher combination of " + ", ".join(COMBINED[s]) + " (T = -2 sum log p)"
-             for s in all_stats]
+            [
+                STATISTICS[s].description
+                if s in STATISTICS
+                else "Fisher combination of " + ", ".join(COMBINED[s]) + " (T = -2 sum log p)"
+                for s in all_stats
+            ]
         ),
     )
     return ds
@@ -524,67 +505,99 @@ def _strength(p: float, alpha: float) -> str:
     return ""
 
 
-def _pick(ds, account: str, stats: Sequence[str]) -> tuple[float, str]:
-    """The first computable statistic among ``stats`` for an account: (p, name)."""
+def _pick(ds, account: str, stats: Sequence[str]) -> tuple[float, str, float, float]:
+    """The first computable statistic among ``stats`` for an account.
+
+    Returns (p_calibrated, name, p_greater, p_less); NaN and "" when none.
+    """
     if account not in ds["account"].values:
-        return np.nan, ""
+        return np.nan, "", np.nan, np.nan
     for s in stats:
         if bool(ds["computable"].sel(statistic=s)):
-            p = float(ds["p_calibrated"].sel(account=account, statistic=s))
+            sel = dict(account=account, statistic=s)
+            p = float(ds["p_calibrated"].sel(**sel))
             if np.isfinite(p):
-                return p, s
-    return np.nan, ""
+                return p, s, float(ds["p_greater"].sel(**sel)), float(ds["p_less"].sel(**sel))
+    return np.nan, "", np.nan, np.nan
+
+
+def _alt_account(ds, account: str, alpha: float, label: str) -> str:
+    """Sentence about an account that produces the signature (two-sided, Bonferroni x2)."""
+    found = [_pick(ds, account, (s,)) for s in COMBINED]
+    found = [f for f in found if np.isfinite(f[0])]
+    if not found:
+        found = [_pick(ds, account, ("r_tau_reversal",))]
+        found = [f for f in found if np.isfinite(f[0])]
+        if not found:
+            return ""
+    m = len(found)
+    p, name, pg, pl = min(found, key=lambda f: f[0])
+    p_adj = min(1.0, m * p)
+    what = f"two-sided p = {_fmt_p(p_adj)}, {name}" + (f", Bonferroni x{m}" if m > 1 else "")
+    if p_adj < alpha:
+        side = "more" if pg < pl else "less"
+        return (
+            f"{label} is contradicted: the data show {side} of the distributional signature "
+            f"than it predicts ({what})"
+        )
+    return f"{label} is consistent with the data ({what})"
 
 
 def _verdict(ds) -> str:
     alpha = float(ds.attrs.get("alpha", 0.05))
     n_sim = int(ds.sizes["sim"])
-    p_cl, s_cl = _pick(ds, "classical", ("combined_diversity", "r_tau_reversal", "reliability"))
-    p_bi, s_bi = _pick(ds, "bias", ("combined_asymmetry", "r_tau_reversal"))
-    p_di, s_di = _pick(ds, "distributional", ("combined_asymmetry", "combined_diversity", "r_tau_reversal"))
-    p_si, s_si = _pick(ds, "sigmoid", ("combined_asymmetry", "combined_diversity", "r_tau_reversal"))
-    parts = []
-    if np.isfinite(p_cl):
-        if p_cl < alpha:
-            parts.append(
-                f"The data {_strength(p_cl, alpha)} reject classical TD (calibrated p = "
-                f"{_fmt_p(p_cl)}, {s_cl})".replace("  ", " ")
+    p_cl, s_cl, _, _ = _pick(
+        ds, "classical", ("combined_diversity", "r_tau_reversal", "reliability")
+    )
+    p_bi, s_bi, _, _ = _pick(ds, "bias", ("combined_asymmetry", "r_tau_reversal"))
+    sentences = []
+    cl = f"calibrated p = {_fmt_p(p_cl)}, {s_cl}"
+    bi = f"p = {_fmt_p(p_bi)}, {s_bi}"
+    rej_cl = np.isfinite(p_cl) and p_cl < alpha
+    rej_bi = np.isfinite(p_bi) and p_bi < alpha
+    if np.isfinite(p_cl) and np.isfinite(p_bi):
+        if rej_cl and rej_bi:
+            sentences.append(
+                f"The data {_strength(p_cl, alpha)} reject classical TD ({cl}) and "
+                f"{_strength(p_bi, alpha)} reject diverse symmetric biases ({bi}): they "
+                "distinguish distributional TD from both"
+            )
+        elif rej_cl:
+            sentences.append(
+                f"The data {_strength(p_cl, alpha)} reject classical TD ({cl}) but do not "
+                f"distinguish distributional TD from diverse symmetric biases ({bi})"
+            )
+        elif rej_bi:
+            sentences.append(
+                f"The data do not reject classical TD ({cl}) but reject diverse symmetric "
+                f"biases ({bi})"
             )
         else:
-            parts.append(
-                f"The data do not reject classical TD (calibrated p = {_fmt_p(p_cl)}, {s_cl}): "
-                "the diversity of reversal points is within what noise produces"
+            sentences.append(
+                f"The data reject neither classical TD ({cl}) nor diverse symmetric biases "
+                f"({bi}): no evidence beyond what noise and the pipeline produce"
             )
-    if np.isfinite(p_bi):
-        if p_bi < alpha:
-            parts.append(
-                f"they {_strength(p_bi, alpha)} distinguish distributional TD from diverse "
-                f"symmetric biases (p = {_fmt_p(p_bi)}, {s_bi})".replace("  ", " ")
-            )
-        else:
-            parts.append(
-                "they do not distinguish distributional TD from diverse symmetric biases "
-                f"(p = {_fmt_p(p_bi)}, {s_bi})"
-            )
-    text = "; ".join(parts[:1]) + ((" but " if (np.isfinite(p_cl) and p_cl < alpha and np.isfinite(p_bi) and p_bi >= alpha) else "; ") + parts[1] if len(parts) > 1 else "")
-    extra = []
-    if np.isfinite(p_di):
-        if p_di < alpha:
-            extra.append(
-                f"Distributional TD predicts more of its signature than observed (p = {_fmt_p(p_di)}, {s_di})"
-            )
-        else:
-            extra.append(f"Distributional TD is consistent with the data (p = {_fmt_p(p_di)}, {s_di})")
-    if np.isfinite(p_si):
-        verb = "is not consistent" if p_si < alpha else "is consistent"
-        extra.append(
-            f"an efficient-coding sigmoid population {verb} with them (two-sided p = {_fmt_p(p_si)}, {s_si})"
-        )
-    out = text + "." if text else ""
-    if extra:
-        out += (" " if out else "") + "; ".join(extra) + "."
-    out += f" (alpha = {alpha:g}; smallest attainable p = {_fmt_p(1.0 / (n_sim + 1))} with {n_sim} simulations per account.)"
-    return out.strip()
+    elif np.isfinite(p_cl):
+        verb = f"{_strength(p_cl, alpha)} reject" if rej_cl else "do not reject"
+        sentences.append(f"The data {verb} classical TD ({cl})")
+    elif np.isfinite(p_bi):
+        verb = f"{_strength(p_bi, alpha)} reject" if rej_bi else "do not reject"
+        sentences.append(f"The data {verb} diverse symmetric biases ({bi})")
+    for account, label in (
+        ("distributional", "Distributional TD (as fitted)"),
+        ("sigmoid", "An efficient-coding sigmoid population (as fitted)"),
+    ):
+        text = _alt_account(ds, account, alpha, label)
+        if text:
+            sentences.append(text)
+    out = ". ".join(" ".join(t.split()) for t in sentences)
+    out = (out + ". ") if out else ""
+    out += (
+        f"(alpha = {alpha:g}; {n_sim} simulations per account, smallest attainable p = "
+        f"{_fmt_p(1.0 / (n_sim + 1))}; the combined statistics are pre-specified, single "
+        "statistics in the table are not corrected for multiplicity.)"
+    )
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -664,18 +677,25 @@ class Comparison:
     def accounts_table(self) -> pd.DataFrame:
         """Per-unit fitted parameters of every account (long format)."""
         ds = self.dataset
-        names = [v for v in ds.data_vars if v.startswith("account_") and ds[v].dims == ("account", schema.UNIT)]
-        sub = ds[names].rename({v: v[len("account_"):] for v in names})
+        names = [
+            v
+            for v in ds.data_vars
+            if v.startswith("account_") and ds[v].dims == ("account", schema.UNIT)
+        ]
+        sub = ds[names].rename({v: v[len("account_") :] for v in names})
         df = sub.to_dataframe().reset_index()
         keep = ["account", schema.UNIT, *(c for c in (schema.UNIT_ID, schema.SUBJECT) if c in df)]
-        return df[keep + [v[len("account_"):] for v in names]]
+        return df[keep + [v[len("account_") :] for v in names]]
 
     def mixed_table(self) -> pd.DataFrame | None:
         """Mixed-model fits (one row per model), or None if they were not fitted."""
         ds = self.dataset
         if "model" not in ds.coords:
             return None
-        cols = {c: ds[f"mixed_{c}"].values for c in ("formula", "llf", "aic", "bic", "n_params", "converged", "warnings")}
+        cols = {
+            c: ds[f"mixed_{c}"].values
+            for c in ("formula", "llf", "aic", "bic", "n_params", "converged", "warnings")
+        }
         return pd.DataFrame({"model": ds["model"].values.astype(str), **cols})
 
     def mixed_tests(self) -> pd.DataFrame | None:
@@ -684,8 +704,10 @@ class Comparison:
         if "mixed_test" not in ds.coords:
             return None
         return pd.DataFrame(
-            {"test": ds["mixed_test"].values.astype(str),
-             **{c: ds[f"mixed_{c}"].values for c in ("lr", "df", "p_naive", "p_mixture")}}
+            {
+                "test": ds["mixed_test"].values.astype(str),
+                **{c: ds[f"mixed_{c}"].values for c in ("lr", "df", "p_naive", "p_mixture")},
+            }
         )
 
     def summary(self) -> str:
@@ -699,36 +721,41 @@ class Comparison:
             "",
         ]
         accounts = self.accounts
-        head = f"{'statistic':<22}{'observed':>10}{'p_nom':>9}  " + "".join(
-            f"{a[:13]:>14}" for a in accounts
+        width = 20
+        head = f"{'statistic':<21}{'observed':>10}{'p_nominal':>10}" + "".join(
+            f"{a:>{width}}" for a in accounts
         )
-        lines.append("p_calibrated per account [simulated median]")
+        lines.append("Calibrated p-value per account [median of the simulated statistic]")
         lines.append(head)
         lines.append("-" * len(head))
         for s in ds["statistic"].values:
             rows = df[df["statistic"] == s]
             first = rows.iloc[0]
             if not first["computable"]:
-                lines.append(f"{s:<22}{'not computable: ' + first['reason']}")
+                lines.append(f"{s:<21}  not computable: {first['reason']}")
                 continue
-            obs = first["observed"] if not s.startswith("combined") else np.nan
+            combined = s.startswith("combined")
             cells = "".join(
-                f"{_fmt_p(r.p_calibrated):>7} [{r.sim_median:5.2g}]" if not s.startswith("combined")
-                else f"{_fmt_p(r.p_calibrated):>14}"
+                f"{_fmt_p(r.p_calibrated):>{width}}"
+                if combined
+                else f"{_fmt_p(r.p_calibrated) + ' [' + format(r.sim_median, '.3g') + ']':>{width}}"
                 for r in rows.itertuples()
             )
-            obs_txt = f"{obs:10.3g}" if np.isfinite(obs) else f"{'(T)':>10}"
-            lines.append(f"{s:<22}{obs_txt}{_fmt_p(first['p_nominal']):>9}  {cells}")
+            obs_txt = f"{'(Fisher)':>10}" if combined else f"{first['observed']:10.3g}"
+            lines.append(f"{s:<21}{obs_txt}{_fmt_p(first['p_nominal']):>10}{cells}")
         lines.append("")
         lines.append(
-            "Direction: classical/bias one-sided towards the distributional signature, "
-            "distributional one-sided away from it, sigmoid two-sided "
-            "(tau_baseline_r two-sided, loao_range 'greater' for all)."
+            "Alternatives: classical and bias one-sided towards the distributional signature; "
+            "distributional and sigmoid two-sided; tau_baseline_r two-sided and loao_range "
+            "one-sided ('greater') for every account. p_nominal: the textbook test (n/a: none)."
         )
         if np.isfinite(ds["boot_lo"].values).any():
             lines.append("Neuron bootstrap intervals of the observed statistics:")
             for s in ds["statistic"].values:
-                lo, hi = float(ds["boot_lo"].sel(statistic=s)), float(ds["boot_hi"].sel(statistic=s))
+                lo, hi = (
+                    float(ds["boot_lo"].sel(statistic=s)),
+                    float(ds["boot_hi"].sel(statistic=s)),
+                )
                 if np.isfinite(lo):
                     lines.append(f"  {s:<20} [{lo:.3g}, {hi:.3g}]")
         tests = self.mixed_tests()

@@ -413,6 +413,7 @@ def decode_distribution(
     dopamine-based reinforcement learning. Nature 577:671-675.
     """
     from scipy.optimize import minimize
+    from threadpoolctl import threadpool_limits
 
     from dopafit.kernels.decode import expectile_loss_batch, expectile_loss_grad
 
@@ -460,26 +461,29 @@ def decode_distribution(
     best_x = None
     best_f = np.inf
     epoch_loss = np.empty(n_epochs)
-    for epoch in range(n_epochs):
-        cands = rng.uniform(lo, hi, size=(n_starts, n_samples))
-        if best_x is not None:
-            cands = np.vstack([best_x[None, :], cands])
-        losses = expectile_loss_batch(cands, t, e)
-        for k in np.argsort(losses, kind="stable")[:n_polish]:
-            res = minimize(
-                expectile_loss_grad,
-                cands[k],
-                args=(t, e),
-                jac=True,
-                method="L-BFGS-B",
-                bounds=box,
-                options=options,
-            )
-            x = np.clip(res.x, lo, hi)
-            f = float(expectile_loss_grad(x, t, e)[0])
-            if f < best_f:
-                best_f, best_x = f, x
-        epoch_loss[epoch] = best_f
+    # L-BFGS-B takes many tiny dense steps: BLAS threads only spin on them (and stall
+    # badly when the cores are busy), so run them single-threaded.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for epoch in range(n_epochs):
+            cands = rng.uniform(lo, hi, size=(n_starts, n_samples))
+            if best_x is not None:
+                cands = np.vstack([best_x[None, :], cands])
+            losses = expectile_loss_batch(cands, t, e)
+            for k in np.argsort(losses, kind="stable")[:n_polish]:
+                res = minimize(
+                    expectile_loss_grad,
+                    cands[k],
+                    args=(t, e),
+                    jac=True,
+                    method="L-BFGS-B",
+                    bounds=box,
+                    options=options,
+                )
+                x = np.clip(res.x, lo, hi)
+                f = float(expectile_loss_grad(x, t, e)[0])
+                if f < best_f:
+                    best_f, best_x = f, x
+            epoch_loss[epoch] = best_f
 
     settings = {
         "n_samples": n_samples,

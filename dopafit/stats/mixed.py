@@ -45,7 +45,7 @@ def _design(layout) -> pd.DataFrame:
     from dopafit.stats.accounts import fit_noise
 
     prep = layout.prep
-    n_unit, n_mag = prep.cnt.shape
+    n_mag = prep.cnt.shape[1]
     vals = prep.vals
     n = prep.cnt.sum(axis=0).astype(np.int64)
     pos = np.bincount(layout.mag_of, weights=(vals > 0).astype(float), minlength=n_mag)
@@ -140,13 +140,25 @@ def fit_mixed_models(layout) -> tuple[pd.DataFrame, pd.DataFrame]:
     fits = {}
     n_groups = int(data["unit"].nunique()) if len(data) else 0
     for name, (formula, re_formula) in specs.items():
-        res, messages = (None, ["fewer than 2 units"]) if n_groups < 2 else _fit(formula, re_formula, data)
+        res, messages = (
+            (None, ["fewer than 2 units"]) if n_groups < 2 else _fit(formula, re_formula, data)
+        )
         fits[name] = res
         if res is None:
             rows.append(
-                dict(model=name, formula=formula, re_formula=re_formula, llf=np.nan, aic=np.nan,
-                     bic=np.nan, n_params=np.nan, converged=False, warnings="; ".join(messages),
-                     n_obs=len(data), n_groups=n_groups)
+                dict(
+                    model=name,
+                    formula=formula,
+                    re_formula=re_formula,
+                    llf=np.nan,
+                    aic=np.nan,
+                    bic=np.nan,
+                    n_params=np.nan,
+                    converged=False,
+                    warnings="; ".join(messages),
+                    n_obs=len(data),
+                    n_groups=n_groups,
+                )
             )
             continue
         k_re = res.cov_re.shape[0]
@@ -177,7 +189,11 @@ def fit_mixed_models(layout) -> tuple[pd.DataFrame, pd.DataFrame]:
         if np.isfinite(lr) and np.isfinite(df) and df > 0:
             lr = max(lr, 0.0)
             p_naive = float(stats.chi2.sf(lr, df))
-            p_mix = float(0.5 * stats.chi2.sf(lr, df - 1) + 0.5 * stats.chi2.sf(lr, df)) if df > 1 else 0.5 * p_naive
+            p_mix = (
+                float(0.5 * stats.chi2.sf(lr, df - 1) + 0.5 * stats.chi2.sf(lr, df))
+                if df > 1
+                else 0.5 * p_naive
+            )
         else:
             p_naive = p_mix = np.nan
         trows.append(

@@ -48,6 +48,7 @@ __all__ = [
     "Layout",
     "build_layout",
     "run_pipeline",
+    "computability",
     "split_seeds_like_fitter",
     "p_from_r",
     "calibrated_p",
@@ -58,6 +59,10 @@ __all__ = [
 
 #: subject labels that mean "not known" (never treated as one animal)
 UNKNOWN_SUBJECTS = frozenset({"", "unknown", "nan", "none", "n/a", "na"})
+
+
+_MIN_UNITS = 3
+_MIN_MAGNITUDES = 3
 
 
 @dataclass(frozen=True)
@@ -155,8 +160,8 @@ class Layout:
     raw : ndarray of float64, shape (n_used,)
         Observed responses before pooling, grouped like ``prep.vals``.
     cued : ndarray of bool, shape (n_used,)
-    unit_of, mag_of : ndarray of int64, shape (n_used,)
-        Unit and magnitude index of every grouped trial.
+    unit_of, mag_of, trial_of : ndarray of int64, shape (n_used,)
+        Unit, magnitude and trial (column of the responses Dataset) of every grouped trial.
     pool, zscore : bool
         Whether the pipeline pools with the offset and z-scores per unit.
     axis_mode : int
@@ -181,6 +186,7 @@ class Layout:
     cued: np.ndarray
     unit_of: np.ndarray
     mag_of: np.ndarray
+    trial_of: np.ndarray
     pool: bool
     zscore: bool
     axis_mode: int
@@ -260,6 +266,8 @@ def build_layout(
     raw = resp[used][order].astype(np.float64)
     cued_flat = cued[used][order]
     unit_flat = unit_of[used][order].astype(np.int64)
+    trial_of = np.broadcast_to(np.arange(resp.shape[1])[None, :], resp.shape)
+    trial_flat = trial_of[used][order].astype(np.int64)
     mag_flat = midx[used][order].astype(np.int64)
 
     subj = responses[schema.SUBJECT].values.astype(str)
@@ -276,6 +284,7 @@ def build_layout(
         cued=cued_flat,
         unit_of=unit_flat,
         mag_of=mag_flat,
+        trial_of=trial_flat,
         pool=prep.pool_mode == "offset",
         zscore=prep.axis_name == "zscore",
         axis_mode=ck.AXIS_UTILITY if prep.axis_name == "utility" else ck.AXIS_FIXED,
@@ -449,8 +458,8 @@ def run_pipeline(
         exclude = ~fit_ok
         if layout.fold_exclude_edge:
             exclude = exclude | (edge != 0)
-        masked = tau_fold.copy()
-        masked[np.broadcast_to(exclude[:, None, None, :], masked.shape)] = np.nan
+        masked = tau_fold  # masked in place (a temporary of this function)
+        np.copyto(masked, np.nan, where=exclude[:, None, None, :])
         f_rows, k_rows = fs.anova_rows(masked.reshape(rows, layout.n_folds, n_unit))
     stats["anova_f"] = _nanmedian_rows(f_rows.reshape(shape))
     stats["sign_prediction"] = _nanmedian_rows(sign_gain)
@@ -486,9 +495,7 @@ def run_pipeline(
     with np.errstate(invalid="ignore"):
         finite = np.isfinite(loao).sum(axis=1) >= 2
         lo = np.where(finite, np.nanmin(np.where(np.isfinite(loao), loao, np.inf), axis=1), np.nan)
-        hi = np.where(
-            finite, np.nanmax(np.where(np.isfinite(loao), loao, -np.inf), axis=1), np.nan
-        )
+        hi = np.where(finite, np.nanmax(np.where(np.isfinite(loao), loao, -np.inf), axis=1), np.nan)
     stats["loao_range"] = hi - lo
     stats["loao_min"] = lo
 
@@ -535,6 +542,53 @@ def run_pipeline(
         "n_units_ok": fit_ok.sum(axis=1),
     }
     return PipelineResult(stats=stats, nominal=nom, splits=splits, extra=extra)
+
+
+# --------------------------------------------------------------------------------------------
+# computability of each statistic
+
+
+def computability(layout, obs) -> dict[str, str]:
+    """Reason why each statistic cannot be computed ("" when it can)."""
+    n_ok = int(obs.extra["n_units_ok"][0])
+    n_mag = int((layout.cnt.sum(axis=0) > 0).sum())
+    reasons = {}
+    few_units = f"needs {_MIN_UNITS} or more fittable units, found {n_ok}"
+    few_mags = f"needs {_MIN_MAGNITUDES} or more reward magnitudes, found {n_mag}"
+    for name in ("reliability", "r_tau_reversal", "rho_tau_reversal", "sign_prediction"):
+        reasons[name] = (
+            few_units if n_ok < _MIN_UNITS else few_mags if n_mag < _MIN_MAGNITUDES else ""
+        )
+    reasons["asymmetry_llr"] = (
+        few_mags if n_mag < _MIN_MAGNITUDES else ("no fittable unit" if n_ok < 1 else "")
+    )
+    reasons["expectile_misfit"] = reasons["reliability"]
+    if layout.n_folds < 2:
+        reasons["anova_f"] = "folds switched off (n_folds < 2)"
+    else:
+        reasons["anova_f"] = reasons["reliability"]
+    known = layout.unit_ok & (layout.subject_idx >= 0)
+    per_subject = np.bincount(layout.subject_idx[known], minlength=len(layout.subjects))
+    reasons["opposite_sign_pairs"] = (
+        "" if (per_subject >= 2).any() else "needs a known subject with 2 or more fittable units"
+    )
+    n_base = int((np.isfinite(layout.baseline) & layout.unit_ok).sum())
+    reasons["tau_baseline_r"] = (
+        "" if n_base >= 3 else f"needs 3 or more units with a baseline rate, found {n_base}"
+    )
+    n_subj = int((per_subject > 0).sum())
+    loao_ok = int(np.isfinite(obs.extra["loao"][0]).sum())
+    if n_subj < 2:
+        reason = f"needs 2 or more known subjects, found {n_subj}"
+    elif loao_ok < 2:
+        reason = "fewer than 2 subjects leave 3 or more units when left out"
+    else:
+        reason = reasons["r_tau_reversal"]
+    reasons["loao_range"] = reasons["loao_min"] = reason
+    for name, value in obs.stats.items():
+        if not reasons.get(name) and not np.isfinite(value[0]):
+            reasons[name] = "observed value undefined (no finite split statistic)"
+    return reasons
 
 
 # --------------------------------------------------------------------------------------------
