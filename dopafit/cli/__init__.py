@@ -23,7 +23,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "simulate": ("dopafit.cli.simulate", "simulate", "Simulate sessions and write them as NWB."),
     "inspect": ("dopafit.cli.inspect", "inspect", "Show what an NWB file holds and how it loads."),
     "convert": ("dopafit.cli.convert", "convert", "Convert lab formats (Uchida MAT) to NWB."),
-    "report": ("dopafit.cli.report", "report", "Write an HTML report (and PNG/SVG figures) from fit outputs."),
+    "report": (
+        "dopafit.cli.report",
+        "report",
+        "Write an HTML report (and PNG/SVG figures) from fit outputs.",
+    ),
 }
 
 
