@@ -19,7 +19,7 @@ Usage::
 
     python benchmarks/bench_compare.py [--n-sim 1000] [--n-splits 100] [--no-write]
     python benchmarks/bench_compare.py --calibration [--n-datasets 200] [--n-sim 500]
-        [--n-splits 100] [--source simulator|real]
+        [--n-splits 100] [--source simulator|real] [--plan nulls|alternatives]
 """
 
 from __future__ import annotations
@@ -355,9 +355,20 @@ def write_section(text: str) -> None:
 # ------------------------------------------------------------------------------------------
 # calibration study
 
+#: truth -> accounts tested. "nulls": level under classical and bias, power on distributional
+#: data; "alternatives": level of the two-sided tests of the accounts that produce the signature
+PLANS = {
+    "nulls": {
+        "classical": ("classical",),
+        "bias": ("bias",),
+        "distributional": ("classical", "bias"),
+    },
+    "alternatives": {"distributional": ("distributional",), "sigmoid": ("sigmoid",)},
+}
+
 
 def calibration(args) -> None:
-    plan = {"classical": ("classical",), "bias": ("bias",), "distributional": ("classical", "bias")}
+    plan = PLANS[args.plan]
     if args.source == "real":
         from dopafit.stats.compare import simulate_account
 
@@ -390,7 +401,10 @@ def calibration(args) -> None:
         print(f"{kind}: {args.n_datasets} datasets, {time.perf_counter() - t0:.0f} s", flush=True)
     out = pd.concat(rows, ignore_index=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"compare_calibration_{args.source}_{args.n_datasets}x{args.n_sim}x{args.n_splits}.csv"
+    name = (
+        f"compare_calibration_{args.plan}_{args.source}_"
+        f"{args.n_datasets}x{args.n_sim}x{args.n_splits}.csv"
+    )
     out.to_csv(RESULTS / name, index=False)
     print(summarise(out, args.alpha))
 
@@ -419,6 +433,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calibration", action="store_true")
     parser.add_argument("--source", choices=("simulator", "real"), default="simulator")
+    parser.add_argument("--plan", choices=tuple(PLANS), default="nulls")
     parser.add_argument("--n-datasets", type=int, default=200)
     parser.add_argument("--n-sim", type=int, default=None)
     parser.add_argument("--n-splits", type=int, default=100)

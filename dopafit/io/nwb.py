@@ -207,7 +207,7 @@ def _table(h5, path: str, *, skip: Sequence[str] = ()) -> pd.DataFrame:
 def _tables_listing(h5) -> str:
     paths = _typed(h5, _TABLE_TYPES)
     items = [f"{p} ({_attr(h5[p], 'neurodata_type')})" for p in paths]
-    return ", ".join(items) if items else "no tables at all"
+    return "tables " + ", ".join(items) if items else "no tables at all"
 
 
 def _trials_path(h5, name: str) -> str | None:
@@ -238,7 +238,7 @@ def _read_trials(h5, name: str, path) -> pd.DataFrame:
     if where is None:
         raise MissingTableError(
             f"a trials table {name!r} (TimeIntervals)",
-            found=_tables_listing(h5),
+            found=f"only {_tables_listing(h5)}",
             remedy="pass trials_table='<name>' for another table, or trials=<pandas.DataFrame> "
             "with reward and event-time columns",
             file=path,
@@ -516,7 +516,7 @@ def _load_one(path, opts, units, unit_ids, photometry, trials_table, trials_df):
                         "a Units table with spike times or a photometry series",
                         found="time series "
                         + (", ".join(timeseries_paths(h5)) or "none")
-                        + "; tables "
+                        + "; "
                         + _tables_listing(h5),
                         remedy="pass photometry='<TimeSeries path>' for a dF/F series",
                         file=path,
@@ -690,7 +690,7 @@ def _mapping(h5, path, trials_table, info, mapping) -> dict:
     out["trials_table"] = where
     if where is None:
         out["missing"].append(
-            f"trials table {trials_table!r} (tables: {_tables_listing(h5)}); pass "
+            f"trials table {trials_table!r} ({_tables_listing(h5)}); pass "
             "trials_table= or trials=<DataFrame>"
         )
         return out

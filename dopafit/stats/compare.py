@@ -521,15 +521,15 @@ def _pick(ds, account: str, stats: Sequence[str]) -> tuple[float, str, float, fl
     return np.nan, "", np.nan, np.nan
 
 
-def _alt_account(ds, account: str, alpha: float, label: str) -> str:
-    """Sentence about an account that produces the signature (two-sided, Bonferroni x2)."""
+def _alt_account(ds, account: str, alpha: float, label: str) -> tuple[str, bool | None]:
+    """Sentence about an account that produces the signature (two-sided, Bonferroni over the
+    combined statistics) and whether it is consistent with the data (None: not run)."""
     found = [_pick(ds, account, (s,)) for s in COMBINED]
     found = [f for f in found if np.isfinite(f[0])]
     if not found:
-        found = [_pick(ds, account, ("r_tau_reversal",))]
-        found = [f for f in found if np.isfinite(f[0])]
+        found = [f for f in [_pick(ds, account, ("r_tau_reversal",))] if np.isfinite(f[0])]
         if not found:
-            return ""
+            return "", None
     m = len(found)
     p, name, pg, pl = min(found, key=lambda f: f[0])
     p_adj = min(1.0, m * p)
@@ -538,9 +538,10 @@ def _alt_account(ds, account: str, alpha: float, label: str) -> str:
         side = "more" if pg < pl else "less"
         return (
             f"{label} is contradicted: the data show {side} of the distributional signature "
-            f"than it predicts ({what})"
+            f"than it predicts ({what})",
+            False,
         )
-    return f"{label} is consistent with the data ({what})"
+    return f"{label} is consistent with the data ({what})", True
 
 
 def _verdict(ds) -> str:
@@ -553,14 +554,13 @@ def _verdict(ds) -> str:
     sentences = []
     cl = f"calibrated p = {_fmt_p(p_cl)}, {s_cl}"
     bi = f"p = {_fmt_p(p_bi)}, {s_bi}"
-    rej_cl = np.isfinite(p_cl) and p_cl < alpha
-    rej_bi = np.isfinite(p_bi) and p_bi < alpha
+    rej_cl = bool(np.isfinite(p_cl) and p_cl < alpha)
+    rej_bi = bool(np.isfinite(p_bi) and p_bi < alpha)
     if np.isfinite(p_cl) and np.isfinite(p_bi):
         if rej_cl and rej_bi:
             sentences.append(
                 f"The data {_strength(p_cl, alpha)} reject classical TD ({cl}) and "
-                f"{_strength(p_bi, alpha)} reject diverse symmetric biases ({bi}): they "
-                "distinguish distributional TD from both"
+                f"{_strength(p_bi, alpha)} reject diverse symmetric biases ({bi})"
             )
         elif rej_cl:
             sentences.append(
@@ -583,13 +583,28 @@ def _verdict(ds) -> str:
     elif np.isfinite(p_bi):
         verb = f"{_strength(p_bi, alpha)} reject" if rej_bi else "do not reject"
         sentences.append(f"The data {verb} diverse symmetric biases ({bi})")
-    for account, label in (
-        ("distributional", "Distributional TD (as fitted)"),
-        ("sigmoid", "An efficient-coding sigmoid population (as fitted)"),
-    ):
-        text = _alt_account(ds, account, alpha, label)
-        if text:
-            sentences.append(text)
+    di_text, di_ok = _alt_account(ds, "distributional", alpha, "Distributional TD (as fitted)")
+    si_text, si_ok = _alt_account(
+        ds, "sigmoid", alpha, "An efficient-coding sigmoid population (as fitted)"
+    )
+    sentences += [t for t in (di_text, si_text) if t]
+    if rej_cl and rej_bi and di_ok is not None:
+        if di_ok and si_ok:
+            sentences.append(
+                "The evidence favours distributional TD over classical TD and symmetric "
+                "biases, but does not distinguish it from an efficient-coding sigmoid population"
+            )
+        elif di_ok:
+            sentences.append(
+                "The evidence favours distributional TD over the other accounts tested"
+            )
+        elif si_ok:
+            sentences.append(
+                "Of the accounts tested, only the efficient-coding sigmoid population is "
+                "consistent with every combined statistic"
+            )
+        else:
+            sentences.append("None of the accounts tested reproduces every combined statistic")
     out = ". ".join(" ".join(t.split()) for t in sentences)
     out = (out + ". ") if out else ""
     out += (
