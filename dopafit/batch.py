@@ -312,8 +312,8 @@ def fit_session(
         )
     except DopafitError as exc:
         reason = str(exc)
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        reason = f"{path}: {exc.__class__.__name__}: {exc}"
+    except Exception as exc:  # one bad session must never stop a batch
+        reason = f"{path}: unexpected {exc.__class__.__name__}: {exc}"
     return SessionResult(
         str(path), None, "failed", " ".join(reason.split()), time.perf_counter() - start
     )
@@ -406,7 +406,12 @@ def _run_dask(jobs, settings, workers, scheduler, overwrite, notify) -> dict[int
         results = {}
         for future in as_completed(futures):
             i = futures[future]
-            results[i] = future.result()
+            try:
+                results[i] = future.result()
+            except Exception as exc:  # a worker died (memory, signal): report, go on
+                src = jobs[i][0]
+                reason = f"{src}: worker failed: {exc.__class__.__name__}: {exc}"
+                results[i] = SessionResult(str(src), None, "failed", " ".join(reason.split()))
             notify(results[i])
         return results
     finally:

@@ -100,9 +100,9 @@ def window_counts(spikes, offsets, edges, order, win_lo, win_hi):
 
     Notes
     -----
-    The sorted edges are merged with each unit's spikes by galloping search from the
-    previous edge's position (:math:`O(E \\log(S/E))` per unit) instead of an independent
-    binary search per edge; units run in parallel.
+    The sorted edges are merged with each unit's sorted spikes in one forward pass
+    (:math:`O(S + E)` per unit, sequential memory access and predictable branches, which
+    beats per-edge binary or galloping search on dense spike trains); units run in parallel.
     """
     n_unit = offsets.shape[0] - 1
     n_edge = edges.shape[0]
@@ -112,20 +112,13 @@ def window_counts(spikes, offsets, edges, order, win_lo, win_hi):
         sorted_edges[e] = edges[order[e]]
     out = np.empty((n_unit, n_win))
     for u in prange(n_unit):
-        start = offsets[u]
         stop = offsets[u + 1]
         pos = np.empty(n_edge, dtype=np.int64)
-        i = start
+        i = offsets[u]
         for e in range(n_edge):
             value = sorted_edges[e]
-            # gallop from the previous edge's position, then binary search the bracket
-            step = 1
-            j = i
-            while j < stop and spikes[j] < value:
-                i = j + 1
-                j = i + step
-                step <<= 1
-            i = _lower_bound(spikes, i, j if j < stop else stop, value)
+            while i < stop and spikes[i] < value:
+                i += 1
             pos[order[e]] = i
         for w in range(n_win):
             out[u, w] = pos[win_hi[w]] - pos[win_lo[w]]
