@@ -230,6 +230,20 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
+def _local_writes():
+    """Write netCDF without cluster-wide locks (inside a dask worker xarray would otherwise
+    take a distributed lock per variable: a round trip to the scheduler each time; the data
+    are in memory and each output file belongs to one task)."""
+    import sys
+    from contextlib import nullcontext
+
+    if "dask" not in sys.modules:
+        return nullcontext()
+    import dask
+
+    return dask.config.set(scheduler="synchronous")
+
+
 class numba_threads_set:
     """Context manager running numba kernels with ``n`` threads (None: leave as is)."""
 
@@ -303,7 +317,7 @@ def fit_session(
         }
         responses = responses.assign_attrs(stamp)
         fit = fit.assign_attrs(stamp)
-        with atomic_path(output) as tmp:
+        with atomic_path(output) as tmp, _local_writes():
             schema.to_netcdf(responses, tmp, group="responses")
             schema.to_netcdf(fit, tmp, group="fit", mode="a")
         n_units = int(responses.sizes["unit"])

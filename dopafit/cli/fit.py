@@ -54,11 +54,19 @@ from dopafit.cli._common import parse_pair, print_failures, progress_printer
 @click.option("--n-splits", type=click.IntRange(min=1), help="Random split halves.")
 @click.option("--n-boot", type=click.IntRange(min=0), help="Bootstrap resamples.")
 @click.option("--seed", type=int, help="Random seed (results are identical for any --workers).")
+@click.option(
+    "--population/--no-population",
+    default=True,
+    show_default=True,
+    help="Pool all units into population.nc and units.csv after the sessions.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary and failures.")
 @click.option(
     "-v", "--verbose", is_flag=True, help="Print one line per session even on a terminal."
 )
-def fit(paths, outdir, config, workers, scheduler, overwrite, quiet, verbose, **options):
+def fit(
+    paths, outdir, config, workers, scheduler, overwrite, population, quiet, verbose, **options
+):
     """Fit reversal points, asymmetric scaling and tau for every session in PATHS.
 
     PATHS are NWB files, folders (searched recursively for *.nwb) or glob patterns.
@@ -113,15 +121,15 @@ def fit(paths, outdir, config, workers, scheduler, overwrite, quiet, verbose, **
         on_result=show,
     )
     show.close()
-    population = combine(outdir, settings)
+    pooled = combine(outdir, settings) if population else None
     done = sum(r.status == "done" for r in results)
     skipped = sum(r.status == "skipped" for r in results)
     failed = [r for r in results if r.status == "failed"]
     click.echo(
         f"dopafit fit: {done} fitted, {skipped} up to date, {len(failed)} failed -> {Path(outdir)}"
     )
-    if population is not None:
-        click.echo(f"population: {population}")
+    if pooled is not None:
+        click.echo(f"population: {pooled}")
     if failed:
         print_failures(failed, Path(outdir))
         sys.exit(1)

@@ -251,11 +251,15 @@ def compare(
         obs.splits, int(n_boot), np.random.SeedSequence(entropy, spawn_key=(8,)), level
     )
     mixed_tables = None
+    mixed_error = ""
     if mixed:
         from dopafit.stats.mixed import fit_mixed_models
 
         t1 = time.perf_counter()
-        mixed_tables = fit_mixed_models(layout)
+        try:
+            mixed_tables = fit_mixed_models(layout)
+        except (ValueError, np.linalg.LinAlgError) as exc:  # reported, the rest stands
+            mixed_error = f"{exc.__class__.__name__}: {exc}"
         timing["mixed"] = time.perf_counter() - t1
     ds = _assemble(
         responses,
@@ -280,7 +284,8 @@ def compare(
             "n_splits": int(n_splits),
             "n_folds": int(n_folds),
             "n_boot": int(n_boot),
-            "seed": int(entropy) if np.ndim(entropy) == 0 else list(entropy),
+            "seed": int(entropy) if np.ndim(entropy) == 0 and entropy < 2**63 else str(entropy),
+            "mixed_error": mixed_error,
             "seed_derivation": "observed splits: SeedSequence(seed).spawn(2)[0] as in "
             "fit_expectiles; account a: SeedSequence(seed, spawn_key=(7, index of a)) -> "
             "simulation seeds (first spawned child) and split seeds (spawn_key + (1,)); "
