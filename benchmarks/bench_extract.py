@@ -243,8 +243,8 @@ def main() -> None:
         *[line + "\n" for line in lines],
         "\n",
         "The numpy reference runs `np.searchsorted` on each unit's spike train for the four "
-        "edge arrays; the kernel merges the sorted edges with each unit's spikes by galloping "
-        "search, units in parallel (`prange`), and gives identical counts.\n",
+        "edge arrays; the kernel merges the sorted edges with each unit's spikes in one forward "
+        "pass, units in parallel (`prange`), and gives identical counts.\n",
         "\n",
         "NWB loading, page cache warm: raw h5py = reading the spike-time arrays "
         "(`spike_times`, `spike_times_index`) and splitting them per unit; `load_nwb` = open, "
