@@ -236,7 +236,7 @@ CAL = dict(n_sim=59, n_splits=20, n_boot=0, mixed=False)
 DABNEY_TRIALS = [150, 162, 135, 198, 198, 198, 188, 193, 193, 168, 213, 213, 207, 187, 187, 250, 250, 221, 139, 164, 146, 285, 284, 289, 281, 281, 281, 228, 228, 303, 303, 291, 291, 294, 205, 148, 212, 179, 270, 264]  # fmt: skip
 
 
-def _rejections(kind, accounts, statistics):
+def _rejections(kind, accounts, statistics, n_splits=20):
     """Calibrated rejections at 0.05 over Dabney-like datasets: {(account, statistic): k}."""
     rej = {(a, s): 0 for a in accounts for s in statistics}
     for i in range(N_DATASETS):
@@ -250,7 +250,8 @@ def _rejections(kind, accounts, statistics):
             response_range=13.0,
             noise=(2.2, 6.4),
         )
-        df = dopafit.compare(ds, accounts=accounts, seed=i, **CAL).to_dataframe()
+        df = dopafit.compare(ds, accounts=accounts, seed=i, **{**CAL, "n_splits": n_splits})
+        df = df.to_dataframe()
         df = df.set_index(["account", "statistic"])
         for key in rej:
             rej[key] += int(df.loc[key, "p_calibrated"] < 0.05)

@@ -421,78 +421,74 @@ def _assemble(
         if name in responses.variables:
             coords[name] = (schema.UNIT, responses[name].values)
     AS = ("account", "statistic")
-    ds = xr.Dataset(
-        {
-            "observed": (AS, observed),
-            "simulated": (("account", "sim", "statistic"), simulated),
-            "p_calibrated": (AS, p_cal),
-            "p_greater": (AS, p_gt),
-            "p_less": (AS, p_lt),
-            "alternative": (AS, alt.astype(str)),
-            "quantile": (AS, quant),
-            "sim_median": (AS, sim_med),
-            "sim_lo": (AS, sim_lo),
-            "sim_hi": (AS, sim_hi),
-            "p_nominal": ("statistic", p_nom),
-            "computable": ("statistic", computable),
-            "reason": ("statistic", reason.astype(str)),
-            "direction": ("statistic", direction),
-            "boot_lo": ("statistic", boot_lo),
-            "boot_hi": ("statistic", boot_hi),
-            "axis_value": ("magnitude", layout.prep.axis),
-            "noise_sd": ((schema.UNIT, "magnitude"), noise_model.sd),
-            "cue_diff": (schema.UNIT, noise_model.cue_diff),
-        },
-        coords=coords,
-    )
-    param_names = sorted({k for f in fits.values() for k in f.params})
-    for k in param_names:
+    data = {
+        "observed": (AS, observed),
+        "simulated": (("account", "sim", "statistic"), simulated),
+        "p_calibrated": (AS, p_cal),
+        "p_greater": (AS, p_gt),
+        "p_less": (AS, p_lt),
+        "alternative": (AS, alt.astype(str)),
+        "quantile": (AS, quant),
+        "sim_median": (AS, sim_med),
+        "sim_lo": (AS, sim_lo),
+        "sim_hi": (AS, sim_hi),
+        "p_nominal": ("statistic", p_nom),
+        "computable": ("statistic", computable),
+        "reason": ("statistic", reason.astype(str)),
+        "direction": ("statistic", direction),
+        "boot_lo": ("statistic", boot_lo),
+        "boot_hi": ("statistic", boot_hi),
+        "statistic_description": (
+            "statistic",
+            np.array(
+                [
+                    STATISTICS[s].description
+                    if s in STATISTICS
+                    else "Fisher combination of " + ", ".join(COMBINED[s]) + " (T = -2 sum log p)"
+                    for s in all_stats
+                ]
+            ),
+        ),
+        "axis_value": ("magnitude", layout.prep.axis),
+        "noise_sd": ((schema.UNIT, "magnitude"), noise_model.sd),
+        "cue_diff": (schema.UNIT, noise_model.cue_diff),
+    }
+    for k in sorted({k for f in fits.values() for k in f.params}):
         arr = np.full((n_acc, unit.size), np.nan)
         for a, name in enumerate(accounts):
             if k in fits[name].params:
                 arr[a] = fits[name].params[k]
-        ds[f"account_{k}"] = (("account", schema.UNIT), arr)
-    ds["account_misfit"] = (
+        data[f"account_{k}"] = (("account", schema.UNIT), arr)
+    data["account_misfit"] = (
         ("account", schema.UNIT),
         np.stack([fits[name].misfit for name in accounts]),
     )
-    ds["account_mean"] = (
+    data["account_mean"] = (
         ("account", schema.UNIT, "magnitude"),
         np.stack([fits[name].mean for name in accounts]),
     )
-    ds["account_notes"] = ("account", np.array(["; ".join(fits[n].notes) for n in accounts]))
+    data["account_notes"] = ("account", np.array(["; ".join(fits[n].notes) for n in accounts]))
     for s in ("r_tau_reversal", "rho_tau_reversal", "r_reliability", "anova_f"):
-        ds[f"observed_split_{s}"] = ("split", obs.splits[s])
-    ds["observed_loao"] = ("subject_left_out", obs.extra["loao"][0])
-    ds = ds.assign_coords(subject_left_out=np.array(layout.subjects, dtype=object))
+        data[f"observed_split_{s}"] = ("split", obs.splits[s])
+    data["observed_loao"] = ("subject_left_out", obs.extra["loao"][0])
+    coords["subject_left_out"] = np.array(layout.subjects, dtype=object)
+    attrs = {}
     if mixed_tables is not None:
         models, tests = mixed_tables
-        ds = ds.assign_coords(model=models["model"].to_numpy().astype(str))
+        coords["model"] = models["model"].to_numpy().astype(str)
         for col in ("llf", "aic", "bic", "n_params"):
-            ds[f"mixed_{col}"] = ("model", models[col].to_numpy(dtype=float))
-        ds["mixed_converged"] = ("model", models["converged"].to_numpy(dtype=bool))
-        ds["mixed_warnings"] = ("model", models["warnings"].to_numpy().astype(str))
-        ds["mixed_formula"] = ("model", models["formula"].to_numpy().astype(str))
-        ds = ds.assign_coords(
-            mixed_test=[f"{m} vs {n}" for m, n in zip(tests["model"], tests["null"])]
-        )
+            data[f"mixed_{col}"] = ("model", models[col].to_numpy(dtype=float))
+        data["mixed_converged"] = ("model", models["converged"].to_numpy(dtype=bool))
+        data["mixed_warnings"] = ("model", models["warnings"].to_numpy().astype(str))
+        data["mixed_formula"] = ("model", models["formula"].to_numpy().astype(str))
+        coords["mixed_test"] = [f"{m} vs {n}" for m, n in zip(tests["model"], tests["null"])]
         for col in ("lr", "df", "p_naive", "p_mixture"):
-            ds[f"mixed_{col}"] = ("mixed_test", tests[col].to_numpy(dtype=float))
-        ds.attrs["mixed_note"] = str(tests["note"].iloc[0]) if len(tests) else ""
-        ds.attrs["mixed_shared_reversal_point"] = float(
+            data[f"mixed_{col}"] = ("mixed_test", tests[col].to_numpy(dtype=float))
+        attrs["mixed_note"] = str(tests["note"].iloc[0]) if len(tests) else ""
+        attrs["mixed_shared_reversal_point"] = float(
             models.attrs.get("shared_reversal_point", np.nan)
         )
-    ds["statistic_description"] = (
-        "statistic",
-        np.array(
-            [
-                STATISTICS[s].description
-                if s in STATISTICS
-                else "Fisher combination of " + ", ".join(COMBINED[s]) + " (T = -2 sum log p)"
-                for s in all_stats
-            ]
-        ),
-    )
+    ds = xr.Dataset(data, coords=coords, attrs=attrs)
     return ds
 
 
@@ -668,31 +664,34 @@ class Comparison:
             ``computable``, ``reason``.
         """
         ds = self.dataset
-        rows = []
-        for a in ds["account"].values:
-            for s in ds["statistic"].values:
-                sel = dict(account=a, statistic=s)
-                rows.append(
-                    {
-                        "account": str(a),
-                        "statistic": str(s),
-                        "observed": float(ds["observed"].sel(**sel)),
-                        "p_nominal": float(ds["p_nominal"].sel(statistic=s)),
-                        "p_calibrated": float(ds["p_calibrated"].sel(**sel)),
-                        "alternative": str(ds["alternative"].sel(**sel).values),
-                        "quantile": float(ds["quantile"].sel(**sel)),
-                        "sim_median": float(ds["sim_median"].sel(**sel)),
-                        "sim_lo": float(ds["sim_lo"].sel(**sel)),
-                        "sim_hi": float(ds["sim_hi"].sel(**sel)),
-                        "p_greater": float(ds["p_greater"].sel(**sel)),
-                        "p_less": float(ds["p_less"].sel(**sel)),
-                        "boot_lo": float(ds["boot_lo"].sel(statistic=s)),
-                        "boot_hi": float(ds["boot_hi"].sel(statistic=s)),
-                        "computable": bool(ds["computable"].sel(statistic=s)),
-                        "reason": str(ds["reason"].sel(statistic=s).values),
-                    }
-                )
-        return pd.DataFrame(rows)
+        n_acc, n_stat = ds.sizes["account"], ds.sizes["statistic"]
+
+        def per_pair(name, dtype=float):
+            return np.asarray(ds[name].transpose("account", "statistic").values, dtype).ravel()
+
+        def per_stat(name, dtype=float):
+            return np.tile(np.asarray(ds[name].values, dtype), n_acc)
+
+        return pd.DataFrame(
+            {
+                "account": np.repeat(ds["account"].values.astype(str), n_stat),
+                "statistic": np.tile(ds["statistic"].values.astype(str), n_acc),
+                "observed": per_pair("observed"),
+                "p_nominal": per_stat("p_nominal"),
+                "p_calibrated": per_pair("p_calibrated"),
+                "alternative": per_pair("alternative", str),
+                "quantile": per_pair("quantile"),
+                "sim_median": per_pair("sim_median"),
+                "sim_lo": per_pair("sim_lo"),
+                "sim_hi": per_pair("sim_hi"),
+                "p_greater": per_pair("p_greater"),
+                "p_less": per_pair("p_less"),
+                "boot_lo": per_stat("boot_lo"),
+                "boot_hi": per_stat("boot_hi"),
+                "computable": per_stat("computable", bool),
+                "reason": per_stat("reason", str),
+            }
+        )
 
     def accounts_table(self) -> pd.DataFrame:
         """Per-unit fitted parameters of every account (long format)."""

@@ -348,12 +348,13 @@ def p_from_r(r, n) -> np.ndarray:
 
 
 def _nanmedian_rows(x: np.ndarray) -> np.ndarray:
-    out = np.full(x.shape[0], np.nan)
-    for i in range(x.shape[0]):
-        v = x[i][np.isfinite(x[i])]
-        if v.size:
-            out[i] = np.median(v)
-    return out
+    """Median of the finite values of every row (NaN for a row without any)."""
+    import warnings
+
+    x = np.where(np.isfinite(x), x, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(x, axis=1)
 
 
 def _t_crit(max_n: int, alpha: float = 0.05) -> np.ndarray:
