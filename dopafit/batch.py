@@ -209,17 +209,14 @@ class atomic_path:
             self.tmp.unlink(missing_ok=True)
 
 
-def _read_stamp(path: Path) -> dict | None:
-    """The provenance attrs of an existing output, or None if unreadable."""
+def _read_stamp(path: Path, keys=("input_sha256", "settings_sha256")) -> dict | None:
+    """The provenance attrs ``keys`` of an existing output, or None if unreadable."""
     import h5py
 
     try:
         with h5py.File(path, "r") as handle:
             attrs = handle["fit"].attrs if "fit" in handle else handle.attrs
-            return {
-                "input_sha256": _text(attrs.get("input_sha256")),
-                "settings_sha256": _text(attrs.get("settings_sha256")),
-            }
+            return {key: _text(attrs.get(key)) for key in keys}
     except (OSError, KeyError):
         return None
 
@@ -451,7 +448,11 @@ def combine(outdir: str | os.PathLike, settings: BatchSettings | None = None) ->
     stamps = [(f.name, _read_stamp(f)) for f in files]
     key = hashlib.sha256(json.dumps([stamps, settings.sha256], sort_keys=True).encode()).hexdigest()
     target = outdir / POPULATION_FILE
-    if target.exists() and (outdir / UNITS_FILE).exists() and _read_population_key(target) == key:
+    if (
+        target.exists()
+        and (outdir / UNITS_FILE).exists()
+        and _read_stamp(target, ("population_sha256",)) == {"population_sha256": key}
+    ):
         return target
     parts = [schema.open_responses(f, group="responses") for f in files]
     responses = concat_responses(parts)
@@ -468,16 +469,6 @@ def combine(outdir: str | os.PathLike, settings: BatchSettings | None = None) ->
     with atomic_path(outdir / UNITS_FILE) as tmp:
         table.to_csv(tmp, index=False)
     return target
-
-
-def _read_population_key(path: Path) -> str | None:
-    import h5py
-
-    try:
-        with h5py.File(path, "r") as handle:
-            return _text(handle["fit"].attrs.get("population_sha256"))
-    except (OSError, KeyError):
-        return None
 
 
 def concat_responses(parts: Sequence) -> object:
