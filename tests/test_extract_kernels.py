@@ -42,8 +42,43 @@ def test_window_counts_matches_searchsorted(seed):
     edges = np.concatenate([starts, stops])
     order = np.argsort(edges, kind="stable").astype(np.int64)
     idx = np.arange(n_win, dtype=np.int64)
-    got = K.window_counts(spikes, offsets, edges, order, idx, idx + n_win)
-    np.testing.assert_array_equal(got, _ref_counts(trains, starts, stops))
+    half = n_win // 2  # two kinds of window, as the extraction uses them
+    lo = np.stack([idx[:half], idx[half:]])
+    hi = lo + n_win
+    got, n_bad = K.window_counts(spikes, offsets, edges, order, lo, hi)
+    ref = _ref_counts(trains, starts, stops)
+    np.testing.assert_array_equal(got[0], ref[:, :half])
+    np.testing.assert_array_equal(got[1], ref[:, half:])
+    assert not n_bad.any()
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_window_counts_dense_trains_and_tails(seed):
+    # rates high enough that many edges are more than one compared block apart, windows at
+    # the very start and end of each train, and trains shorter than one block
+    rng = np.random.default_rng(seed)
+    trains, spikes, offsets = _ragged(rng, 6, 20.0, (0.1, 400.0))
+    trains.append(np.array([3.0, 4.0, 5.0]))
+    spikes = np.concatenate([spikes, trains[-1]])
+    offsets = np.append(offsets, offsets[-1] + 3)
+    n_win = 401
+    starts = np.concatenate([[-1.0, 19.9], rng.uniform(-1, 21, n_win - 2)])
+    stops = starts + rng.exponential(1.0, n_win)
+    edges = np.concatenate([starts, stops])
+    order = np.argsort(edges, kind="stable").astype(np.int64)
+    idx = np.arange(n_win, dtype=np.int64)[None, :]
+    got, n_bad = K.window_counts(spikes, offsets, edges, order, idx, idx + n_win)
+    np.testing.assert_array_equal(got[0], _ref_counts(trains, starts, stops))
+    assert not n_bad.any()
+
+
+def test_window_counts_flags_nan_and_unsorted_units():
+    spikes = np.array([1.0, 2.0, np.nan, 3.0, 5.0, 4.0, 6.0, 0.5, np.nan, 1.0, 2.0, 3.0])
+    offsets = np.array([0, 4, 8, 9, 12], dtype=np.int64)
+    edges = np.array([0.0, 10.0])
+    idx = np.array([[0]], dtype=np.int64)
+    _, n_bad = K.window_counts(spikes, offsets, edges, np.array([0, 1]), idx, idx + 1)
+    assert (n_bad > 0).tolist() == [True, True, True, False]
 
 
 def _ref_faithful(train, anchor, win_start, win_len, base_start, base_len, lo, hi, k):

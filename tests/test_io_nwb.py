@@ -130,6 +130,40 @@ def test_round_trip_hand_built_session(tmp_path):
     assert ds.attrs["files"] == [str(path)] and ds.attrs["trials_table"] == "trials"
 
 
+def test_spike_time_storage_layouts_load_alike(tmp_path):
+    # write_nwb compresses spike times, plain pynwb writes them chunked, other writers
+    # contiguous (which load_nwb maps from the file): all three give the same responses
+    import shutil
+
+    from pynwb.misc import Units
+
+    from dopafit.io.nwb import _read_floats
+
+    sess = _session(seed=4)
+    files = {"gzip": write_nwb(sess, tmp_path / "gzip.nwb")}
+    nwb = _nwbfile()
+    nwb.units = Units(name="units")
+    for s in sess.spike_times:
+        nwb.units.add_unit(spike_times=s)
+    files["chunked"] = _write(nwb, tmp_path / "chunked.nwb")
+    with h5py.File(files["chunked"], "a") as h, h5py.File(files["gzip"], "r") as src:
+        h.copy(src["intervals/trials"], "intervals/trials")
+    files["contiguous"] = shutil.copy(files["chunked"], tmp_path / "contiguous.nwb")
+    with h5py.File(files["contiguous"], "a") as h:
+        data = h["units/spike_times"][()]
+        del h["units/spike_times"]
+        h["units/spike_times"] = data
+    for kind, path in files.items():
+        with h5py.File(path, "r") as h:
+            got = _read_floats(h["units/spike_times"])
+            assert isinstance(got.base, np.memmap) == (kind == "contiguous"), kind
+            np.testing.assert_array_equal(got, np.concatenate(sess.spike_times))
+    loaded = {kind: load_nwb(path) for kind, path in files.items()}
+    for kind in ("chunked", "contiguous"):
+        for name in ("response", "window_count", "baseline_count"):
+            np.testing.assert_array_equal(loaded[kind][name].values, loaded["gzip"][name].values)
+
+
 def test_round_trip_simulated_session_recovers_responses(tmp_path):
     from dopafit.simulate import simulate_session
 

@@ -271,8 +271,35 @@ def _units_path(h5, units: str | None, path) -> str | None:
     return found[0] if found else None
 
 
-def _read_units(h5, where: str, path, unit_ids, sort_spikes: bool):
-    """Spike times of a Units table in CSR layout, with ids and per-unit extras."""
+def _read_floats(dataset) -> np.ndarray:
+    """A 1-D float dataset as float64, mapped from the file when it is stored plainly.
+
+    A contiguous, unfiltered dataset (how many writers store spike times) is memory-mapped
+    at its offset in the file, so that the kernels read it straight from the page cache in
+    their first pass instead of after a full copy; anything else (chunked, compressed,
+    external, integer) is read by h5py.
+    """
+    dtype = dataset.dtype
+    plain = (
+        dataset.ndim == 1
+        and dataset.size > 0
+        and dataset.chunks is None
+        and dataset.compression is None
+        and not dataset.external
+        and dtype.kind == "f"
+        and dataset.file.driver == "sec2"
+    )
+    offset = dataset.id.get_offset() if plain else None
+    if offset is None:
+        return np.asarray(dataset[()], dtype=np.float64)
+    mapped = np.memmap(
+        dataset.file.filename, dtype=dtype, mode="r", offset=offset, shape=(dataset.size,)
+    )
+    return np.asarray(mapped, dtype=np.float64)
+
+
+def _read_units(h5, where: str, path, unit_ids):
+    """Spike times of a Units table in CSR layout (unchecked), with ids and per-unit extras."""
     group = h5[where]
     ids = group["id"][()] if "id" in group else np.arange(group["spike_times_index"].shape[0])
     labels = [str(i) for i in ids]
@@ -282,7 +309,7 @@ def _read_units(h5, where: str, path, unit_ids, sort_spikes: bool):
             break
     index = np.asarray(group["spike_times_index"][()], dtype=np.int64)
     bounds = np.concatenate([[0], index])
-    data = group["spike_times"]
+    data = _read_floats(group["spike_times"])
     rows = np.arange(len(labels))
     if unit_ids is not None:
         wanted = [str(u) for u in unit_ids]
@@ -296,21 +323,15 @@ def _read_units(h5, where: str, path, unit_ids, sort_spikes: bool):
                 file=path,
             )
         rows = np.array([labels.index(u) for u in wanted], dtype=np.int64)
-        parts = [data[bounds[r] : bounds[r + 1]] for r in rows]
-        offsets = np.concatenate([[0], np.cumsum([p.size for p in parts])]).astype(np.int64)
-        spikes = np.concatenate(parts).astype(np.float64) if parts else np.zeros(0)
+        spikes, offsets = T.pack([data[bounds[r] : bounds[r + 1]] for r in rows])
     else:
-        spikes = np.asarray(data[()], dtype=np.float64)
-        offsets = bounds
+        spikes, offsets = data, bounds
     labels = [labels[r] for r in rows]
-    spikes, offsets, fixed = T.check_ragged(
-        spikes, offsets, sort=sort_spikes, file=path, unit_ids=labels
-    )
     extras = {}
     for name in schema.TRUTH_VARS:
         if name in group and group[name].ndim == 1:
             extras[name] = np.asarray(group[name][()])[rows]
-    return spikes, offsets, labels, extras, fixed
+    return spikes, offsets, labels, extras
 
 
 # ----------------------------------------------------------------------------- loading
@@ -502,11 +523,9 @@ def _load_one(path, opts, units, unit_ids, photometry, trials_table, trials_df):
             }
             plan = T.plan_trials(trials_df, opts, file=path)
             if upath is not None:
-                spikes, offsets, labels, extras, fixed = _read_units(
-                    h5, upath, path, unit_ids, opts.sort_spikes
-                )
+                spikes, offsets, labels, extras = _read_units(h5, upath, path, unit_ids)
                 series = []
-                info.update(units_table=upath, spike_fixes=fixed)
+                info.update(units_table=upath)
             else:
                 series = [
                     (p, *read_series(h5, p, path)) for p in photometry_paths(h5, photometry, path)
@@ -533,14 +552,16 @@ def _load_one(path, opts, units, unit_ids, photometry, trials_table, trials_df):
     info["n_trials_dropped"] = plan.dropped
     info["n_trials"] = int(plan.align.size)
     if upath is not None:
-        out = T.extract_spikes(spikes, offsets, plan, opts)
+        out = T.extract_spikes(spikes, offsets, plan, opts, file=path, unit_ids=labels)
+        del spikes  # may map the file
+        info["spike_fixes"] = out["spike_fixes"]
         block = T.Block(
             out=out,
             plan=plan,
             unit_id=labels,
             session=meta["session"],
             subject=meta["subject"],
-            n_spikes=np.diff(offsets),
+            n_spikes=out["n_spikes"],
             unit_vars=extras,
         )
         info["n_units"] = len(labels)

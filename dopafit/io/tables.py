@@ -377,25 +377,36 @@ def plan_trials(trials: pd.DataFrame, opts: ExtractionOptions, *, file=None) -> 
     )
 
 
-def ragged(spike_times, *, sort: bool = False, file=None, unit_ids=None):
-    """Pack per-unit spike-time arrays into the kernels' CSR layout, checking them.
+def pack(spike_times) -> tuple[np.ndarray, np.ndarray]:
+    """Pack per-unit spike-time arrays into the kernels' CSR layout (unchecked).
 
     Returns
     -------
     spikes : ndarray of float64, shape (n_spikes,)
     offsets : ndarray of int64, shape (n_unit + 1,)
-    fixed : dict
-        Numbers of NaN spikes removed and of units sorted (only with ``sort=True``).
     """
     arrays = [np.asarray(s, dtype=np.float64).ravel() for s in spike_times]
     offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([a.size for a in arrays])
     spikes = np.concatenate(arrays) if arrays else np.zeros(0)
-    return check_ragged(spikes, offsets, sort=sort, file=file, unit_ids=unit_ids)
+    return spikes, offsets
 
 
 def check_ragged(spikes, offsets, *, sort: bool = False, file=None, unit_ids=None):
-    """Check (and with ``sort=True`` repair) CSR spike trains; see :func:`ragged`."""
+    """Check CSR spike trains and, with ``sort=True``, repair them.
+
+    Returns
+    -------
+    spikes, offsets : ndarray
+        The trains, unchanged when sorted and finite; else each unit's finite spikes, sorted.
+    fixed : dict
+        Numbers of NaN spikes removed and of units sorted (only with ``sort=True``).
+
+    Raises
+    ------
+    SpikeTimesError
+        NaN or unsorted spike times and ``sort=False``.
+    """
     from dopafit.kernels.extract import check_spikes
 
     n_nan, n_unsorted = check_spikes(spikes, offsets)
@@ -426,8 +437,22 @@ def check_ragged(spikes, offsets, *, sort: bool = False, file=None, unit_ids=Non
     return np.concatenate(parts) if parts else np.zeros(0), offsets, fixed
 
 
-def extract_spikes(spikes, offsets, plan: TrialPlan, opts: ExtractionOptions) -> dict:
-    """Run the kernels for one session: responses, baselines, counts and optional PSTH."""
+def extract_spikes(
+    spikes, offsets, plan: TrialPlan, opts: ExtractionOptions, *, file=None, unit_ids=None
+) -> dict:
+    """Run the kernels for one session: responses, baselines, counts and optional PSTH.
+
+    The spike trains are checked in the same pass as the window counts. NaN or unsorted
+    spike times raise :class:`~dopafit.errors.SpikeTimesError`, or with
+    ``opts.sort_spikes`` are repaired (see :func:`check_ragged`) before extracting again.
+
+    Returns
+    -------
+    dict
+        ``window_count``, ``baseline_count``, ``response``, ``baseline`` (unit, trial),
+        ``n_spikes`` (unit), ``spike_fixes`` and, with the options that ask for them,
+        ``faithful_grid_ms``, ``psth`` and ``time``.
+    """
     from dopafit.kernels import extract as K
 
     w0, w1 = opts.window
@@ -438,20 +463,26 @@ def extract_spikes(spikes, offsets, plan: TrialPlan, opts: ExtractionOptions) ->
     ).astype(np.float64)
     order = np.argsort(edges, kind="stable").astype(np.int64)
     idx = np.arange(n_t, dtype=np.int64)
-    counts = K.window_counts(
-        spikes,
-        offsets,
-        edges,
-        order,
-        np.concatenate([idx, idx + 2 * n_t]),
-        np.concatenate([idx + n_t, idx + 3 * n_t]),
-    )
-    window_count = counts[:, :n_t]
-    baseline_count = counts[:, n_t:]
-    out = {"window_count": window_count, "baseline_count": baseline_count}
+    win_lo = np.stack([idx, idx + 2 * n_t])
+    win_hi = np.stack([idx + n_t, idx + 3 * n_t])
+    counts, n_bad = K.window_counts(spikes, offsets, edges, order, win_lo, win_hi)
+    fixed = {"nan_spikes_removed": 0, "units_sorted": 0}
+    if n_bad.any():
+        spikes, offsets, fixed = check_ragged(
+            spikes, offsets, sort=opts.sort_spikes, file=file, unit_ids=unit_ids
+        )
+        counts, n_bad = K.window_counts(spikes, offsets, edges, order, win_lo, win_hi)
+    window_count, baseline_count = counts[0], counts[1]
+    out = {
+        "window_count": window_count,
+        "baseline_count": baseline_count,
+        "n_spikes": np.diff(offsets),
+        "spike_fixes": fixed,
+    }
     if not opts.faithful:
-        out["baseline"] = baseline_count / (b1 - b0)
-        out["response"] = window_count / (w1 - w0) - out["baseline"]
+        out["baseline"] = np.divide(baseline_count, b1 - b0)
+        response = np.divide(window_count, w1 - w0)
+        out["response"] = np.subtract(response, out["baseline"], out=response)
     else:
         grid = _faithful_grid(plan, opts)
         lo = grid["lo"]
@@ -531,16 +562,16 @@ def unit_flags(
     """Per-unit flags: ``no_spikes``, ``no_trial_spikes``, ``missing_magnitudes=...``."""
     present = np.unique(reward[np.isfinite(reward)])
     missing = [m for m in np.unique(all_magnitudes) if not np.isclose(present, m).any()]
+    missing_flag = ["missing_magnitudes=" + "/".join(f"{m:g}" for m in missing)] if missing else []
+    in_trials = window_count.sum(axis=1) + baseline_count.sum(axis=1)
     flags = []
     for u in range(n_spikes.size):
         f = []
         if n_spikes[u] == 0:
             f.append("no_spikes")
-        elif window_count[u].sum() + baseline_count[u].sum() == 0:
+        elif in_trials[u] == 0:
             f.append("no_trial_spikes")
-        if missing:
-            f.append("missing_magnitudes=" + "/".join(f"{m:g}" for m in missing))
-        flags.append(",".join(f))
+        flags.append(",".join(f + missing_flag))
     return flags
 
 
@@ -580,7 +611,8 @@ def assemble(blocks: Sequence[Block], opts: ExtractionOptions, attrs: dict) -> x
 
     response = pad2(lambda b: b.out["response"], np.nan, np.float64)
     reward = pad2(lambda b: b.plan.reward, np.nan, np.float64)
-    all_magnitudes = np.unique(reward[np.isfinite(reward)])
+    all_magnitudes = np.unique(np.concatenate([b.plan.reward for b in blocks]))
+    all_magnitudes = all_magnitudes[np.isfinite(all_magnitudes)]
     flags, unit_ids, sessions, subjects, base_rate, n_spk = [], [], [], [], [], []
     for b in blocks:
         unit_ids += [str(x) for x in b.unit_id]
@@ -815,21 +847,23 @@ def responses_from_spikes(
             "one or more units with one unit id each",
             found=f"{len(spike_times)} spike trains and {len(unit_ids)} ids",
         )
-    spikes, offsets, fixed = ragged(spike_times, sort=sort_spikes, unit_ids=unit_ids)
-    plan = plan_trials(trials, opts, file=None if source == "in-memory" else source)
+    spikes, offsets = pack(spike_times)
+    file = None if source == "in-memory" else source
+    plan = plan_trials(trials, opts, file=file)
+    out = extract_spikes(spikes, offsets, plan, opts, file=file, unit_ids=unit_ids)
     block = Block(
-        out=extract_spikes(spikes, offsets, plan, opts),
+        out=out,
         plan=plan,
         unit_id=list(unit_ids),
         session=str(session),
         subject=str(subject),
-        n_spikes=np.diff(offsets),
+        n_spikes=out["n_spikes"],
         unit_vars=dict(unit_vars or {}),
     )
     attrs = {
         "source": source,
         "columns": {k: v for k, v in plan.columns.items() if v is not None},
         "n_trials_dropped": plan.dropped,
-        "spike_fixes": fixed,
+        "spike_fixes": out["spike_fixes"],
     }
     return assemble([block], opts, attrs)
