@@ -276,3 +276,21 @@ def test_signal_responses():
         responses_from_signal(t, y, trials, faithful=True)
     with pytest.raises(EventTimesError):
         responses_from_signal(t[::-1], y, trials)
+
+
+def test_loaders_take_every_extraction_option_as_a_keyword():
+    import dataclasses
+    import inspect
+
+    from dopafit.io.nwb import load_nwb
+    from dopafit.io.tables import ExtractionOptions
+
+    names = {f.name for f in dataclasses.fields(ExtractionOptions)} - {"extra"}
+    defaults = ExtractionOptions()
+    for loader in (load_nwb, responses_from_spikes):
+        params = inspect.signature(loader).parameters
+        assert names <= set(params), (loader.__name__, names - set(params))
+        for name in names:  # the loaders' defaults are the options' defaults
+            assert params[name].default == getattr(defaults, name), (loader.__name__, name)
+    picked = ExtractionOptions.pick({"window": (0.1, 0.5), "faithful": True, "paths": "x"})
+    assert picked.window == (0.1, 0.5) and picked.faithful and picked.baseline == (-1.0, 0.0)

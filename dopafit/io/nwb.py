@@ -412,28 +412,7 @@ max_trials_per_type, psth, psth_bin, psth_range, sort_spikes
     DopafitWarning
         Trials dropped for NaN event times; units without spikes or missing a magnitude.
     """
-    opts = T.ExtractionOptions(
-        reward=reward,
-        reward_map=reward_map,
-        reward_units=reward_units,
-        align=align,
-        offset=offset,
-        cue_time=cue_time,
-        cued=cued,
-        cue_id=cue_id,
-        trial_type=trial_type,
-        select=select,
-        times_relative_to=times_relative_to,
-        baseline_event=baseline_event,
-        window=window,
-        baseline=baseline,
-        faithful=faithful,
-        max_trials_per_type=max_trials_per_type,
-        psth=psth,
-        psth_bin=psth_bin,
-        psth_range=psth_range,
-        sort_spikes=sort_spikes,
-    )
+    opts = T.ExtractionOptions.pick(locals())
     files = nwb_files(paths)
     if isinstance(trials, pd.DataFrame) and len(files) > 1:
         raise ConfigError(

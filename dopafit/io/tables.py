@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -124,6 +124,16 @@ class ExtractionOptions:
         if self.max_trials_per_type == "auto":
             return FAITHFUL_MAX_TRIALS if self.faithful else None
         return self.max_trials_per_type
+
+    @classmethod
+    def pick(cls, arguments: Mapping) -> ExtractionOptions:
+        """The options among a loader's arguments (e.g. its ``locals()``), other names ignored.
+
+        The loaders repeat these options as explicit keywords (for signatures and docs) and
+        build the options object with ``ExtractionOptions.pick(locals())``.
+        """
+        names = [f.name for f in fields(cls) if f.name != "extra"]
+        return cls(**{name: arguments[name] for name in names if name in arguments})
 
     def record(self) -> dict:
         """JSON-able summary for ``attrs``."""
@@ -710,10 +720,6 @@ def _warn_flags(ds: xr.Dataset) -> None:
             )
 
 
-def _options(**kwargs) -> ExtractionOptions:
-    return ExtractionOptions(**kwargs)
-
-
 def responses_from_spikes(
     spike_times: Sequence[np.ndarray] | Mapping[str, np.ndarray],
     trials: pd.DataFrame,
@@ -814,28 +820,7 @@ def responses_from_spikes(
     >>> ds["response"].values.round(2).tolist()  # 2 spikes / 0.4 s - 1 spike / 1 s, ...
     [[4.0, 2.5]]
     """
-    opts = _options(
-        reward=reward,
-        reward_map=reward_map,
-        reward_units=reward_units,
-        align=align,
-        offset=offset,
-        cue_time=cue_time,
-        cued=cued,
-        cue_id=cue_id,
-        trial_type=trial_type,
-        select=select,
-        times_relative_to=times_relative_to,
-        baseline_event=baseline_event,
-        window=window,
-        baseline=baseline,
-        faithful=faithful,
-        max_trials_per_type=max_trials_per_type,
-        psth=psth,
-        psth_bin=psth_bin,
-        psth_range=psth_range,
-        sort_spikes=sort_spikes,
-    )
+    opts = ExtractionOptions.pick(locals())
     if isinstance(spike_times, Mapping):
         unit_ids = list(spike_times) if unit_ids is None else list(unit_ids)
         spike_times = list(spike_times.values())

@@ -31,10 +31,10 @@ from dopafit.kernels.expectile import (
     STATUS_OK,
     count_reversal,
     fit_sample,
-    origin_slopes,
-    partial_shuffle,
+    fold_tau,
     random_below,
     sample_stats,
+    split_unit_sums,
     stream_state,
 )
 
@@ -480,52 +480,24 @@ def _split_one(
     pv /= pt
     for u in range(n_unit):
         state = stream_state(seed, u)
-        na[:] = 0
-        sa[:] = 0.0
-        pa[:] = 0
-        ga[:] = 0
-        nf[:, :] = 0
-        sf[:, :] = 0.0
-        for m in range(n_mag):
-            n = cnt[u, m]
-            if n == 0:
-                continue
-            h = n // 2
-            q = n // n_folds if n_folds > 0 else 0
-            need = max(2 * h, q * n_folds)
-            partial_shuffle(buf, n, need, state)
-            base = start[u, m]
-            # branch-free sign counts: the signs of noisy responses are unpredictable
-            c_s = 0.0
-            c_p = 0
-            c_g = 0
-            for j in range(h):
-                v = row[base + buf[j]]
-                c_s += v
-                c_p += v > 0
-                c_g += v < 0
-            na[m] = h
-            sa[m] = c_s
-            pa[m] = c_p
-            ga[m] = c_g
-            c_s = 0.0
-            c_p = 0
-            c_g = 0
-            for j in range(h, 2 * h):
-                v = row[base + buf[j]]
-                c_s += v
-                c_p += v > 0
-                c_g += v < 0
-            nb[u, m] = h
-            sb[u, m] = c_s
-            pb[u, m] = c_p
-            gb[u, m] = c_g
-            for f in range(n_folds):
-                c_s = 0.0
-                for j in range(f * q, (f + 1) * q):
-                    c_s += row[base + buf[j]]
-                nf[f, m] = q
-                sf[f, m] = c_s
+        split_unit_sums(
+            row,
+            start[u],
+            cnt[u],
+            n_folds,
+            buf,
+            state,
+            na,
+            sa,
+            pa,
+            ga,
+            nb[u],
+            sb[u],
+            pb[u],
+            gb[u],
+            nf,
+            sf,
+        )
         ra = fit_sample(na, sa, pa, ga, axis, order, method, cap_lo, cap_hi)
         za = ra[0]
         z_a[u] = za
@@ -533,12 +505,7 @@ def _split_one(
         z_b[u] = rb[0]
         tau_b[u] = rb[4]
         for f in range(n_folds):
-            t = np.nan
-            if not np.isnan(zf[u]):
-                an, ap = origin_slopes(nf[f], sf[f], axis, zf[u])
-                if an + ap != 0.0:
-                    t = ap / (ap + an)
-            tau_fold[f, u] = t
+            tau_fold[f, u] = fold_tau(nf[f], sf[f], axis, zf[u])
         if np.isnan(za):
             continue
         for m in range(n_mag):

@@ -49,6 +49,8 @@ __all__ = [
     "kink_reversal",
     "fit_sample",
     "fit_units",
+    "split_unit_sums",
+    "fold_tau",
     "split_half",
     "bootstrap_units",
     "pearson_rows",
@@ -527,6 +529,86 @@ def fit_units(vals, start, cnt, axis, order, method, cap_lo, cap_hi):
 # splits, folds, bootstrap
 
 
+@njit(cache=True)
+def split_unit_sums(
+    row, start_u, cnt_u, n_folds, buf, state, na, sa, pa, ga, nb, sb, pb, gb, nf, sf
+):
+    """One unit's half-A, half-B and fold sums for one split (the draw :func:`split_half` uses).
+
+    For every magnitude ``m`` the unit's ``n = cnt_u[m]`` trials (``row[start_u[m]:][:n]``)
+    are drawn in random order from ``state`` (advanced in place): positions ``[0, h)`` form
+    half A, ``[h, 2h)`` half B (``h = n // 2``) and ``[f q, (f + 1) q)`` fold ``f``
+    (``q = n // n_folds``).
+
+    Parameters
+    ----------
+    row : ndarray of float64, shape (n_used,)
+        Responses grouped by unit and magnitude.
+    start_u, cnt_u : ndarray of int64, shape (n_mag,)
+        The unit's first index in ``row`` and number of trials at each magnitude.
+    n_folds : int
+        0 skips the folds.
+    buf : ndarray of int64, shape (>= max(cnt_u),)
+        Scratch space.
+    state : ndarray of uint64, shape (1,)
+        The unit's stream (:func:`stream_state` of the split's seed and the unit).
+    na, sa, pa, ga, nb, sb, pb, gb : ndarray, shape (n_mag,)
+        Filled with the halves' trial counts, sums and numbers of positive and negative
+        responses (int64 counts, float64 sums).
+    nf, sf : ndarray, shape (>= n_folds, n_mag)
+        Filled with the folds' trial counts and sums.
+    """
+    for m in range(cnt_u.shape[0]):
+        n = cnt_u[m]
+        h = n // 2
+        q = n // n_folds if n_folds > 0 else 0
+        if n > 0:
+            partial_shuffle(buf, n, _n_drawn(n, n_folds), state)
+        base = start_u[m]
+        # branch-free sign counts: the signs of noisy responses are unpredictable
+        c_s = 0.0
+        c_p = 0
+        c_g = 0
+        for j in range(h):
+            v = row[base + buf[j]]
+            c_s += v
+            c_p += v > 0
+            c_g += v < 0
+        na[m] = h
+        sa[m] = c_s
+        pa[m] = c_p
+        ga[m] = c_g
+        c_s = 0.0
+        c_p = 0
+        c_g = 0
+        for j in range(h, 2 * h):
+            v = row[base + buf[j]]
+            c_s += v
+            c_p += v > 0
+            c_g += v < 0
+        nb[m] = h
+        sb[m] = c_s
+        pb[m] = c_p
+        gb[m] = c_g
+        for f in range(n_folds):
+            c_s = 0.0
+            for j in range(f * q, (f + 1) * q):
+                c_s += row[base + buf[j]]
+            nf[f, m] = q
+            sf[f, m] = c_s
+
+
+@njit(cache=True)
+def fold_tau(nf_f, sf_f, axis, z):
+    """Tau of one fold from slopes centred on ``z`` (NaN when ``z`` is NaN or undefined)."""
+    if np.isnan(z):
+        return np.nan
+    an, ap = origin_slopes(nf_f, sf_f, axis, z)
+    if an + ap == 0.0:
+        return np.nan
+    return ap / (ap + an)
+
+
 @njit(cache=True, parallel=True)
 def split_half(vals, start, cnt, axis, order, method, cap_lo, cap_hi, z_full, seeds, n_folds):
     """Split-half and fold estimates for every split (parallel over splits).
@@ -581,32 +663,9 @@ def split_half(vals, start, cnt, axis, order, method, cap_lo, cap_hi, z_full, se
         sf = np.zeros((max(n_folds, 1), n_mag))
         for u in range(n_unit):
             state = stream_state(seeds[i], u)
-            na[:] = 0
-            sa[:] = 0.0
-            pa[:] = 0
-            ga[:] = 0
-            nb[:] = 0
-            sb[:] = 0.0
-            pb[:] = 0
-            gb[:] = 0
-            nf[:, :] = 0
-            sf[:, :] = 0.0
-            for m in range(n_mag):
-                n = cnt[u, m]
-                if n == 0:
-                    continue
-                h = n // 2
-                q = n // n_folds if n_folds > 0 else 0
-                partial_shuffle(buf, n, _n_drawn(n, n_folds), state)
-                base = start[u, m]
-                for j in range(h):
-                    _add(vals[base + buf[j]], m, na, sa, pa, ga)
-                for j in range(h, 2 * h):
-                    _add(vals[base + buf[j]], m, nb, sb, pb, gb)
-                for f in range(n_folds):
-                    for j in range(f * q, (f + 1) * q):
-                        nf[f, m] += 1
-                        sf[f, m] += vals[base + buf[j]]
+            split_unit_sums(
+                vals, start[u], cnt[u], n_folds, buf, state, na, sa, pa, ga, nb, sb, pb, gb, nf, sf
+            )
             ra = fit_sample(na, sa, pa, ga, axis, order, method, cap_lo, cap_hi)
             z_a[i, u] = ra[0]
             edge_a[i, u] = ra[1]
@@ -617,12 +676,7 @@ def split_half(vals, start, cnt, axis, order, method, cap_lo, cap_hi, z_full, se
             a_pos_b[i, u] = rb[3]
             tau_b[i, u] = rb[4]
             for f in range(n_folds):
-                t = np.nan
-                if not np.isnan(z_full[u]):
-                    an, ap = origin_slopes(nf[f], sf[f], axis, z_full[u])
-                    if an + ap != 0.0:
-                        t = ap / (ap + an)
-                tau_fold[i, f, u] = t
+                tau_fold[i, f, u] = fold_tau(nf[f], sf[f], axis, z_full[u])
     return z_a, z_b, a_neg_b, a_pos_b, tau_b, edge_a, edge_b, tau_fold
 
 
