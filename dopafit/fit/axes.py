@@ -49,6 +49,7 @@ __all__ = [
     "uncued_offset",
     "axis_values",
     "prepare",
+    "response_arrays",
 ]
 
 AXES = ("utility", "reward", "zscore")
@@ -194,6 +195,34 @@ def axis_values(axis, magnitudes: np.ndarray, mean_response: np.ndarray) -> tupl
     return values, name
 
 
+def response_arrays(responses: xr.Dataset, pool_cued: str = "auto"):
+    """The (unit, trial) arrays the fitters use and the cells they keep.
+
+    Parameters
+    ----------
+    responses : xarray.Dataset
+        A responses Dataset.
+    pool_cued : str, default "auto"
+        ``"cued"`` / ``"uncued"`` keep one kind of trial; other modes keep both.
+
+    Returns
+    -------
+    resp, reward : ndarray of float64, shape (n_unit, n_trial)
+    cued : ndarray of bool, shape (n_unit, n_trial)
+    used : ndarray of bool, shape (n_unit, n_trial)
+        Finite response and reward, and the kind of trial ``pool_cued`` keeps.
+    """
+    resp = responses[schema.RESPONSE].transpose(schema.UNIT, schema.TRIAL).values.astype(float)
+    reward = responses[schema.REWARD].transpose(schema.UNIT, schema.TRIAL).values.astype(float)
+    cued = responses[schema.CUED].transpose(schema.UNIT, schema.TRIAL).values.astype(bool)
+    used = np.isfinite(resp) & np.isfinite(reward)
+    if pool_cued == "cued":
+        used &= cued
+    elif pool_cued == "uncued":
+        used &= ~cued
+    return resp, reward, cued, used
+
+
 def prepare(
     responses: xr.Dataset,
     *,
@@ -232,14 +261,7 @@ def prepare(
     if pool_cued not in POOL_MODES:
         raise ConfigError(f"pool_cued one of {', '.join(POOL_MODES)}", found=repr(pool_cued))
     source = responses.attrs.get("source")
-    resp = responses[schema.RESPONSE].transpose(schema.UNIT, schema.TRIAL).values.astype(float)
-    reward = responses[schema.REWARD].transpose(schema.UNIT, schema.TRIAL).values.astype(float)
-    cued = responses[schema.CUED].transpose(schema.UNIT, schema.TRIAL).values.astype(bool)
-    used = np.isfinite(resp) & np.isfinite(reward)
-    if pool_cued == "cued":
-        used &= cued
-    elif pool_cued == "uncued":
-        used &= ~cued
+    resp, reward, cued, used = response_arrays(responses, pool_cued)
     magnitudes, midx = magnitude_grid(reward, used)
     if magnitudes.size < 2:
         raise FitError(

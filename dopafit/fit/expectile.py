@@ -60,8 +60,8 @@ _STATUS_TEXT = {
 }
 
 
-def _p_from_r(r: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Two-sided p of a correlation ``r`` over ``n`` pairs (t with n - 2 df)."""
+def p_from_r(r, n) -> np.ndarray:
+    """Two-sided p of correlations ``r`` over ``n`` pairs (t with ``n - 2`` df)."""
     from scipy import stats
 
     r = np.asarray(r, dtype=float)
@@ -316,9 +316,9 @@ def _add_splits(ds, kern, out, n_folds, fit_ok, edge, fold_exclude_edge):
     r, n = kern.pearson_rows(tau_b, z_a)
     rho, n_rho = kern.spearman_rows(tau_b, z_a)
     rel, n_rel = kern.pearson_rows(z_a, z_b)
-    p = _p_from_r(r, n)
-    p_rho = _p_from_r(rho, n_rho)
-    p_rel = _p_from_r(rel, n_rel)
+    p = p_from_r(r, n)
+    p_rho = p_from_r(rho, n_rho)
+    p_rel = p_from_r(rel, n_rel)
     ds["r_tau_reversal"] = (SPLIT, r, _summary_attrs(r, p))
     ds["p_tau_reversal"] = (SPLIT, p)
     ds["rho_tau_reversal"] = (SPLIT, rho, _summary_attrs(rho, p_rho))

@@ -529,6 +529,21 @@ def fit_units(vals, start, cnt, axis, order, method, cap_lo, cap_hi):
 # splits, folds, bootstrap
 
 
+@njit(cache=True, inline="always")
+def _drawn_sums(row, base, buf, lo, hi):
+    """Sum and numbers of positive and negative values of ``row[base + buf[lo:hi]]``."""
+    # branch-free sign counts: the signs of noisy responses are unpredictable
+    c_s = 0.0
+    c_p = 0
+    c_g = 0
+    for j in range(lo, hi):
+        v = row[base + buf[j]]
+        c_s += v
+        c_p += v > 0
+        c_g += v < 0
+    return c_s, c_p, c_g
+
+
 @njit(cache=True)
 def split_unit_sums(
     row, start_u, cnt_u, n_folds, buf, state, na, sa, pa, ga, nb, sb, pb, gb, nf, sf
@@ -565,31 +580,10 @@ def split_unit_sums(
         if n > 0:
             partial_shuffle(buf, n, _n_drawn(n, n_folds), state)
         base = start_u[m]
-        # branch-free sign counts: the signs of noisy responses are unpredictable
-        c_s = 0.0
-        c_p = 0
-        c_g = 0
-        for j in range(h):
-            v = row[base + buf[j]]
-            c_s += v
-            c_p += v > 0
-            c_g += v < 0
         na[m] = h
-        sa[m] = c_s
-        pa[m] = c_p
-        ga[m] = c_g
-        c_s = 0.0
-        c_p = 0
-        c_g = 0
-        for j in range(h, 2 * h):
-            v = row[base + buf[j]]
-            c_s += v
-            c_p += v > 0
-            c_g += v < 0
+        sa[m], pa[m], ga[m] = _drawn_sums(row, base, buf, 0, h)
         nb[m] = h
-        sb[m] = c_s
-        pb[m] = c_p
-        gb[m] = c_g
+        sb[m], pb[m], gb[m] = _drawn_sums(row, base, buf, h, 2 * h)
         for f in range(n_folds):
             c_s = 0.0
             for j in range(f * q, (f + 1) * q):

@@ -198,6 +198,14 @@ def _faithful_grid(spikes, start, stop, anchor, lo_ms, hi_ms, kernel, x):
     return n_in
 
 
+@njit(cache=True, inline="always")
+def _mean(x, start, length):
+    acc = 0.0
+    for q in range(start, start + length):
+        acc += x[q]
+    return acc / length
+
+
 @njit(cache=True)
 def _same_conv_at(x, b, kernel, t):
     """Centred ('same') convolution of ``x - b`` with ``kernel`` at bin ``t`` (zero-padded)."""
@@ -253,10 +261,7 @@ def faithful_responses(
         csum = np.empty(n_bin + 1)
         for t in range(n_trial):
             _faithful_grid(spikes, offsets[u], offsets[u + 1], anchor[t], lo_ms, hi_ms, kernel, x)
-            b = 0.0
-            for q in range(base_start, base_start + base_len):
-                b += x[q]
-            b /= base_len
+            b = _mean(x, base_start, base_len)
             # window mean of the centred convolution = sum_j k_j * (window sum of x - b,
             # shifted by half - j), each shifted window sum from prefix sums (zero off-grid)
             csum[0] = 0.0
@@ -304,10 +309,7 @@ def faithful_traces(
         x = np.empty(n_bin)
         for t in range(n_trial):
             _faithful_grid(spikes, offsets[u], offsets[u + 1], anchor[t], lo_ms, hi_ms, kernel, x)
-            b = 0.0
-            for q in range(base_start, base_start + base_len):
-                b += x[q]
-            b /= base_len
+            b = _mean(x, base_start, base_len)
             for o in range(n_out):
                 q0 = trace_start[t] + o * bin_ms
                 if q0 < 0 or q0 + bin_ms > n_bin:

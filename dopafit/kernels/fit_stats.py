@@ -107,6 +107,14 @@ def spearman_rows(x, y):
     return r, n
 
 
+@njit(cache=True, inline="always")
+def _all_folds_finite(tau_fold, i, u):
+    for f in range(tau_fold.shape[1]):
+        if not np.isfinite(tau_fold[i, f, u]):
+            return False
+    return True
+
+
 @njit(cache=True)
 def anova_rows(tau_fold):
     """One-way ANOVA of fold taus across units, per split.
@@ -132,12 +140,7 @@ def anova_rows(tau_fold):
         grand = 0.0
         k = 0
         for u in range(n_unit):
-            ok = True
-            for f in range(n_folds):
-                if not np.isfinite(tau_fold[i, f, u]):
-                    ok = False
-                    break
-            if ok:
+            if _all_folds_finite(tau_fold, i, u):
                 k += 1
                 for f in range(n_folds):
                     grand += tau_fold[i, f, u]
@@ -149,12 +152,7 @@ def anova_rows(tau_fold):
         ssb = 0.0
         ssw = 0.0
         for u in range(n_unit):
-            ok = True
-            for f in range(n_folds):
-                if not np.isfinite(tau_fold[i, f, u]):
-                    ok = False
-                    break
-            if not ok:
+            if not _all_folds_finite(tau_fold, i, u):
                 continue
             mu = 0.0
             for f in range(n_folds):

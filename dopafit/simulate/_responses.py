@@ -156,6 +156,35 @@ def base_attrs(task: Task, util: Utility, kind: str, seed, cued_fraction, pop) -
     }
 
 
+def _trial_grid(task, n, n_trials, trials, rng, cued_fraction):
+    """Each unit's trials as padded (unit, trial) arrays: reward, cued, cue id, reward time."""
+    tables = unit_trials(task, n, n_trials, trials, rng, cued_fraction)
+    reward = padded(tables, "reward", np.nan, np.float64)
+    cued = padded(tables, "cued", False, bool)
+    ctx = padded(tables, "cue_id", 0, np.int64)
+    check_cue_ids(task, ctx)
+    event = padded(tables, "reward_time", np.nan, np.float64)
+    return reward, cued, ctx, event
+
+
+def _dataset(resp, reward, cued, event, pop, attrs, unit_vars, session, subject) -> xr.Dataset:
+    """The simulated responses as a responses Dataset (Gaussian noise, rates aligned on reward)."""
+    n = len(pop)
+    attrs = {**attrs, "noise_model": "gaussian", "response_units": "spikes/s", "align": "reward"}
+    return schema.make_responses(
+        resp,
+        reward,
+        cued=cued,
+        event_time=event,
+        unit_id=pop["unit_id"].astype(str).tolist(),
+        session=[session] * n,
+        subject=[subject] * n,
+        baseline_rate=pop["baseline_rate"].to_numpy(),
+        attrs=attrs,
+        unit_vars=unit_vars,
+    )
+
+
 def simulate_responses(
     task: str | Task = "dabney",
     population: str | pd.DataFrame = "distributional",
@@ -227,12 +256,7 @@ def simulate_responses(
         task, population, n_units, rng, utility, population_options
     )
     n = len(pop)
-    tables = unit_trials(task, n, n_trials, trials, rng, cued_fraction)
-    reward = padded(tables, "reward", np.nan, np.float64)
-    cued = padded(tables, "cued", False, bool)
-    ctx = padded(tables, "cue_id", 0, np.int64)
-    check_cue_ids(task, ctx)
-    event = padded(tables, "reward_time", np.nan, np.float64)
+    reward, cued, ctx, event = _trial_grid(task, n, n_trials, trials, rng, cued_fraction)
     z_ctx = context_table(pop, task, util)
     z = np.take_along_axis(z_ctx, ctx, axis=1)
     eps = rng.standard_normal(reward.shape)
@@ -246,25 +270,11 @@ def simulate_responses(
         {
             "source": "dopafit.simulate.simulate_responses",
             "mode": "static",
-            "noise_model": "gaussian",
             "uncued_offset": float(uncued_offset),
-            "response_units": "spikes/s",
-            "align": "reward",
         }
     )
-    ds = schema.make_responses(
-        resp,
-        reward,
-        cued=cued,
-        event_time=event,
-        unit_id=pop["unit_id"].astype(str).tolist(),
-        session=[session] * n,
-        subject=[subject] * n,
-        baseline_rate=pop["baseline_rate"].to_numpy(),
-        attrs=attrs,
-        unit_vars={**truth_vars(pop), **cue_truth(task, z_ctx)},
-    )
-    return ds
+    unit_vars = {**truth_vars(pop), **cue_truth(task, z_ctx)}
+    return _dataset(resp, reward, cued, event, pop, attrs, unit_vars, session, subject)
 
 
 def simulate_learning(
@@ -388,12 +398,7 @@ def simulate_learning(
     learn["tau"] = tau  # the learning-rate asymmetry (slopes may be symmetric)
     z_ctx = context_table(learn, task, util)
 
-    tables = unit_trials(task, n, n_trials, trials, rng, cued_fraction)
-    reward = padded(tables, "reward", np.nan, np.float64)
-    cued = padded(tables, "cued", False, bool)
-    ctx = padded(tables, "cue_id", 0, np.int64)
-    check_cue_ids(task, ctx)
-    event = padded(tables, "reward_time", np.nan, np.float64)
+    reward, cued, ctx, event = _trial_grid(task, n, n_trials, trials, rng, cued_fraction)
     eps = rng.standard_normal(reward.shape)
     if isinstance(v0, str) and v0 == "zero":
         init = np.full(z_ctx.shape, util.zero)
@@ -412,29 +417,15 @@ def simulate_learning(
         {
             "source": "dopafit.simulate.simulate_learning",
             "mode": "learning",
-            "noise_model": "gaussian",
             "scaling": scaling,
             "learning_rate": jsonable(learning_rate),
             "v0": jsonable(v0),
-            "response_units": "spikes/s",
-            "align": "reward",
         }
     )
     unit_vars = truth_vars(learn)
     unit_vars["true_learning_rate_pos"] = lp
     unit_vars["true_learning_rate_neg"] = ln
     unit_vars.update(cue_truth(task, z_ctx))
-    ds = schema.make_responses(
-        resp,
-        reward,
-        cued=cued,
-        event_time=event,
-        unit_id=pop["unit_id"].astype(str).tolist(),
-        session=[session] * n,
-        subject=[subject] * n,
-        baseline_rate=pop["baseline_rate"].to_numpy(),
-        attrs=attrs,
-        unit_vars=unit_vars,
-    )
+    ds = _dataset(resp, reward, cued, event, pop, attrs, unit_vars, session, subject)
     ds["true_value"] = ((schema.UNIT, schema.TRIAL), values)
     return ds

@@ -41,6 +41,7 @@ import xarray as xr
 
 from dopafit import schema
 from dopafit.errors import FitError
+from dopafit.fit.expectile import p_from_r
 
 __all__ = [
     "STATISTICS",
@@ -241,19 +242,12 @@ def build_layout(
         The pipeline's own preparation of the raw trials does not reproduce the fitter's
         (an internal consistency check).
     """
-    from dopafit.fit.axes import magnitude_grid, prepare
+    from dopafit.fit.axes import magnitude_grid, prepare, response_arrays
     from dopafit.kernels import compare as ck
     from dopafit.kernels import expectile as kern
 
     prep = prepare(responses, axis=axis, pool_cued=pool_cued)
-    resp = responses[schema.RESPONSE].transpose(schema.UNIT, schema.TRIAL).values.astype(float)
-    reward = responses[schema.REWARD].transpose(schema.UNIT, schema.TRIAL).values.astype(float)
-    cued = responses[schema.CUED].transpose(schema.UNIT, schema.TRIAL).values.astype(bool)
-    used = np.isfinite(resp) & np.isfinite(reward)
-    if pool_cued == "cued":
-        used &= cued
-    elif pool_cued == "uncued":
-        used &= ~cued
+    resp, reward, cued, used = response_arrays(responses, pool_cued)
     n_unit = resp.shape[0]
     if prep.axis_name == "zscore":
         bad = np.array([r.startswith("z-score undefined") for r in prep.unit_reason])
@@ -332,19 +326,6 @@ def split_seeds_like_fitter(seed, n_splits: int) -> np.ndarray:
     """The split seeds :func:`dopafit.fit.fit_expectiles` draws for ``seed`` (uint64)."""
     split_ss, _ = np.random.SeedSequence(seed).spawn(2)
     return split_ss.generate_state(n_splits, dtype=np.uint64)
-
-
-def p_from_r(r, n) -> np.ndarray:
-    """Two-sided p of correlations ``r`` over ``n`` pairs (t with ``n - 2`` df)."""
-    from scipy import stats
-
-    r = np.asarray(r, dtype=float)
-    df = np.asarray(n, dtype=float) - 2.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = r * np.sqrt(df / np.clip(1.0 - r * r, 0.0, None))
-        p = 2.0 * stats.t.sf(np.abs(t), df)
-    p = np.where(np.abs(r) >= 1.0, 0.0, p)
-    return np.where(np.isfinite(r) & (df > 0), p, np.nan)
 
 
 def _nanmedian_rows(x: np.ndarray) -> np.ndarray:
