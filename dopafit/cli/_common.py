@@ -1,4 +1,9 @@
-"""Small helpers shared by the CLI commands: option parsing, progress, failure tables."""
+"""Helpers shared by the CLI commands: option decorators, progress, failure tables.
+
+Each option that more than one command takes is defined here once (flags, type, default and
+help text), so the commands stay in step; a command passes its own help text only where the
+option means something more specific there.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,228 @@ import sys
 from pathlib import Path
 
 import click
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+"""Click context settings of every command: ``-h`` is a synonym of ``--help``."""
+
+AXES = ("utility", "reward", "zscore")
+"""Axes on which reversal points can be reported (``--axis``)."""
+
+
+def command(name: str | None = None, **attrs):
+    """A :func:`click.command` decorator that also accepts ``-h`` for help.
+
+    Parameters
+    ----------
+    name : str, optional
+        Command name (default: the function name, underscores as dashes).
+    **attrs
+        Passed to :func:`click.command`.
+
+    Returns
+    -------
+    callable
+        The decorator.
+
+    Examples
+    --------
+    >>> from click.testing import CliRunner
+    >>> @command()
+    ... def hello():
+    ...     "Say hello."
+    >>> "Say hello." in CliRunner().invoke(hello, ["-h"]).output
+    True
+    """
+    return click.command(name, context_settings=CONTEXT_SETTINGS, **attrs)
+
+
+def group(name: str | None = None, **attrs):
+    """A :func:`click.group` decorator that also accepts ``-h`` for help (see :func:`command`)."""
+    return click.group(name, context_settings=CONTEXT_SETTINGS, **attrs)
+
+
+def option(*param_decls: str, **attrs):
+    """A :func:`click.option` whose default, when it has one, is shown in ``--help``.
+
+    Parameters
+    ----------
+    *param_decls : str
+        Flags and optionally the parameter name, as for :func:`click.option`.
+    **attrs
+        Passed to :func:`click.option`; ``show_default`` defaults to True when a
+        ``default`` other than None is given.
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
+    if attrs.get("default") is not None:
+        attrs.setdefault("show_default", True)
+    return click.option(*param_decls, **attrs)
+
+
+def count_option(flag: str, help: str, *, default: int | None = None, min: int = 1):
+    """An option taking a whole number of at least ``min`` (e.g. ``--n-sim 1000``).
+
+    Parameters
+    ----------
+    flag : str
+        The long flag, e.g. ``"--n-sim"``; the parameter is named after it.
+    help : str
+        Help text.
+    default : int, optional
+        Default value, shown in ``--help``; None leaves the option unset when not given.
+    min : int
+        Smallest value accepted; smaller ones are a usage error (exit code 2).
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
+    return option(flag, type=click.IntRange(min=min), default=default, help=help)
+
+
+def choice_option(flag: str, choices, help: str, *, default: str | None = None):
+    """An option taking one of a fixed set of words (shown as ``[a|b|c]`` in ``--help``).
+
+    Parameters
+    ----------
+    flag : str
+        The long flag, e.g. ``"--embed"``; the parameter is named after it.
+    choices : sequence of str
+        The accepted values; any other is a usage error (exit code 2).
+    help : str
+        Help text.
+    default : str, optional
+        Default value, shown in ``--help``.
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
+    return option(flag, type=click.Choice(choices), default=default, help=help)
+
+
+def input_paths_argument(name: str = "paths"):
+    """A required argument taking one or more input paths (shown as ``NAME...`` in usage).
+
+    Parameters
+    ----------
+    name : str
+        Parameter name; its upper-case form is the metavar, e.g. ``PATHS...``.
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
+    return click.argument(name, nargs=-1, required=True)
+
+
+def output_dir_option(help: str = "Output folder (created if needed)."):
+    """The required ``-o/--output`` folder option, passed to the command as ``outdir``.
+
+    Parameters
+    ----------
+    help : str
+        Help text, for commands that say what the folder holds.
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
+    return option(
+        "-o", "--output", "outdir", required=True, type=click.Path(file_okay=False), help=help
+    )
+
+
+def output_file_option(help: str):
+    """The optional ``-o/--output`` file option, passed to the command as ``output``.
+
+    Parameters
+    ----------
+    help : str
+        Help text naming the file and its default location.
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
+    return option("-o", "--output", type=click.Path(dir_okay=False), help=help)
+
+
+def overwrite_option(help: str):
+    """The ``--overwrite`` flag.
+
+    Parameters
+    ----------
+    help : str
+        What the command does with existing outputs when the flag is given.
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
+    return option("--overwrite", is_flag=True, help=help)
+
+
+def seed_option(default: int | None = 0, help: str = "Random seed."):
+    """The ``--seed`` option (an integer).
+
+    Parameters
+    ----------
+    default : int or None
+        Default seed, shown in ``--help``; None leaves it to the settings.
+    help : str
+        Help text, for commands that say how the seed is used.
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
+    return option("--seed", type=int, default=default, help=help)
+
+
+def axis_option(default: str = "utility"):
+    """The ``--axis`` option choosing the axis of reversal points (one of :data:`AXES`).
+
+    Parameters
+    ----------
+    default : str
+        How the default is described in ``--help``; the option itself defaults to None
+        so the command can fall back on its own choice.
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
+    return choice_option("--axis", AXES, f"Axis of reversal points (default: {default}).")
+
+
+def n_splits_option(default: int | None = None, help: str = "Random split halves."):
+    """The ``--n-splits`` option: number of random split halves (at least 1).
+
+    Parameters
+    ----------
+    default : int or None
+        Default, shown in ``--help``; None leaves it to the settings.
+    help : str
+        Help text.
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
+    return count_option("--n-splits", help, default=default)
 
 
 def parse_pair(text: str, name: str) -> list[float]:

@@ -6,43 +6,27 @@ from pathlib import Path
 
 import click
 
+from dopafit.cli._common import (
+    axis_option,
+    command,
+    count_option,
+    n_splits_option,
+    option,
+    output_file_option,
+    seed_option,
+)
+
 ACCOUNTS = ("classical", "bias", "distributional", "sigmoid")
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@command()
 @click.argument("source", type=click.Path(exists=True))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Comparison netCDF (default: comparison.nc beside the population file).",
-)
-@click.option(
-    "--n-sim",
-    type=click.IntRange(min=10),
-    default=1000,
-    show_default=True,
-    help="Simulated datasets per account.",
-)
-@click.option(
-    "--n-splits",
-    type=click.IntRange(min=1),
-    default=100,
-    show_default=True,
-    help="Random split halves per dataset (observed and simulated alike).",
-)
-@click.option(
-    "--accounts",
-    default=",".join(ACCOUNTS),
-    show_default=True,
-    help="Comma-separated accounts to simulate.",
-)
-@click.option(
-    "--axis",
-    type=click.Choice(["utility", "reward", "zscore"]),
-    help="Axis of reversal points (default: the fit's, else utility).",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@output_file_option("Comparison netCDF (default: comparison.nc beside the population file).")
+@count_option("--n-sim", "Simulated datasets per account.", default=1000, min=10)
+@n_splits_option(100, "Random split halves per dataset (observed and simulated alike).")
+@option("--accounts", default=",".join(ACCOUNTS), help="Comma-separated accounts to simulate.")
+@axis_option("the fit's, else utility")
+@seed_option()
 def compare(source, output, n_sim, n_splits, accounts, axis, seed):
     """Test classical TD, biased and distributional accounts on SOURCE.
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from dopafit.cli._common import group, input_paths_argument, output_dir_option, overwrite_option
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@group()
 def convert():
     """Convert lab-specific recordings to NWB.
 
@@ -16,16 +18,9 @@ def convert():
 
 
 @convert.command("uchida-mat")
-@click.argument("files", nargs=-1, required=True)
-@click.option(
-    "-o",
-    "--output",
-    "outdir",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Output folder for the NWB files (one per session).",
-)
-@click.option("--overwrite", is_flag=True, help="Replace existing NWB files.")
+@input_paths_argument("files")
+@output_dir_option("Output folder for the NWB files (one per session).")
+@overwrite_option("Replace existing NWB files.")
 def uchida_mat(files, outdir, overwrite):
     """Convert Uchida-lab CommonFormat per-neuron MAT FILES (or folders of them) to NWB.
 

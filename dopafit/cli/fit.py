@@ -7,63 +7,57 @@ from pathlib import Path
 
 import click
 
-from dopafit.cli._common import parse_pair, print_failures, progress_printer
-
-
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, required=True)
-@click.option(
-    "-o",
-    "--output",
-    "outdir",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Output folder.",
+from dopafit.cli._common import (
+    axis_option,
+    choice_option,
+    command,
+    count_option,
+    input_paths_argument,
+    n_splits_option,
+    option,
+    output_dir_option,
+    overwrite_option,
+    parse_pair,
+    print_failures,
+    progress_printer,
+    seed_option,
 )
-@click.option(
+
+
+@command()
+@input_paths_argument()
+@output_dir_option()
+@option(
     "--config",
     type=click.Path(dir_okay=False),
     help="TOML file with [load] and [fit] tables; flags given here override it.",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Parallel worker processes (a dask LocalCluster when > 1).",
-)
-@click.option("--scheduler", help="Address of a running dask scheduler, e.g. tcp://host:8786.")
-@click.option("--overwrite", is_flag=True, help="Redo sessions whose output is up to date.")
-@click.option("--window", help="Response window after the event, seconds: START,STOP.")
-@click.option("--baseline", help="Baseline window before the trial's first event: START,STOP.")
-@click.option("--trials-table", help="Name of the intervals table holding the trials.")
-@click.option("--reward-column", help="Trials column holding the reward magnitude.")
-@click.option("--align", help="Trials column holding the alignment event time.")
-@click.option(
+@count_option("--workers", "Parallel worker processes (a dask LocalCluster when > 1).", default=1)
+@option("--scheduler", help="Address of a running dask scheduler, e.g. tcp://host:8786.")
+@overwrite_option("Redo sessions whose output is up to date.")
+@option("--window", help="Response window after the event, seconds: START,STOP.")
+@option("--baseline", help="Baseline window before the trial's first event: START,STOP.")
+@option("--trials-table", help="Name of the intervals table holding the trials.")
+@option("--reward-column", help="Trials column holding the reward magnitude.")
+@option("--align", help="Trials column holding the alignment event time.")
+@option(
     "--faithful",
     is_flag=True,
     default=None,
     help="Original smoothed-PSTH responses instead of spike counts.",
 )
-@click.option(
-    "--axis",
-    type=click.Choice(["utility", "reward", "zscore"]),
-    help="Axis of reversal points (default: utility).",
-)
-@click.option("--method", type=click.Choice(["count", "kink"]), help="Reversal-point method.")
-@click.option("--n-splits", type=click.IntRange(min=1), help="Random split halves.")
-@click.option("--n-boot", type=click.IntRange(min=0), help="Bootstrap resamples.")
-@click.option("--seed", type=int, help="Random seed (results are identical for any --workers).")
-@click.option(
+@axis_option()
+@choice_option("--method", ["count", "kink"], "Reversal-point method.")
+@n_splits_option()
+@count_option("--n-boot", "Bootstrap resamples.", min=0)
+@seed_option(None, "Random seed (results are identical for any --workers).")
+@option(
     "--population/--no-population",
     default=True,
-    show_default=True,
     help="Pool all units into population.nc and units.csv after the sessions.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print only the summary and failures.")
-@click.option(
-    "-v", "--verbose", is_flag=True, help="Print one line per session even on a terminal."
-)
+@option("-q", "--quiet", is_flag=True, help="Print only the summary and failures.")
+@option("-v", "--verbose", is_flag=True, help="Print one line per session even on a terminal.")
 def fit(
     paths, outdir, config, workers, scheduler, overwrite, population, quiet, verbose, **options
 ):

@@ -6,19 +6,20 @@ import json
 
 import click
 
+from dopafit.cli._common import command, option
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+
+@command()
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option(
+@option(
     "--trials-table",
     default="trials",
-    show_default=True,
     help="Intervals table to check the column mapping against.",
 )
-@click.option("--reward", "reward", help="Reward column to check (default: reward and aliases).")
-@click.option("--align", help="Alignment-event column to check (default: reward_time and aliases).")
-@click.option("--units", help="HDF5 path of the Units table (default: auto-detect).")
-@click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
+@option("--reward", "reward", help="Reward column to check (default: reward and aliases).")
+@option("--align", help="Alignment-event column to check (default: reward_time and aliases).")
+@option("--units", help="HDF5 path of the Units table (default: auto-detect).")
+@option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
 def inspect(path, trials_table, reward, align, units, as_json):
     """Print the units tables, intervals tables (columns, dtypes, first values) and time series
     of the NWB file PATH, then the mapping `load_nwb` would use and what is missing.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from dopafit.cli._common import choice_option, command, count_option, option, output_file_option
+
 
 def _formats(ctx, param, value: str) -> tuple[str, ...]:
     formats = tuple(f.strip().lower().lstrip(".") for f in str(value).split(",") if f.strip())
@@ -16,48 +18,30 @@ def _formats(ctx, param, value: str) -> tuple[str, ...]:
     return formats
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@command()
 @click.argument("outdir", type=click.Path())
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="HTML file to write (default: OUTDIR/report.html).",
-)
-@click.option(
+@output_file_option("HTML file to write (default: OUTDIR/report.html).")
+@option(
     "--figures",
     "figures_dir",
     type=click.Path(file_okay=False),
     help="Also write every figure to this folder (for papers).",
 )
-@click.option(
+@option(
     "--formats",
     default="png,svg",
-    show_default=True,
     callback=_formats,
     help="Formats of the figure files: png (300 dpi), svg, pdf.",
 )
-@click.option(
-    "--embed",
-    type=click.Choice(["png", "svg"]),
-    default="png",
-    show_default=True,
-    help="How figures are embedded in the page.",
-)
-@click.option(
+@choice_option("--embed", ["png", "svg"], "How figures are embedded in the page.", default="png")
+@option(
     "--comparison",
     type=click.Path(dir_okay=False),
     help="Comparison netCDF (default: OUTDIR/comparison.nc when it exists).",
 )
-@click.option("--title", help="Page title.")
-@click.option("--no-decode", is_flag=True, help="Skip decoding the reward distribution.")
-@click.option(
-    "--max-units",
-    type=click.IntRange(min=1),
-    default=48,
-    show_default=True,
-    help="Most units in the per-unit panel grid.",
-)
+@option("--title", help="Page title.")
+@option("--no-decode", is_flag=True, help="Skip decoding the reward distribution.")
+@count_option("--max-units", "Most units in the per-unit panel grid.", default=48)
 def report(outdir, output, figures_dir, formats, embed, comparison, title, no_decode, max_units):
     """Write an HTML report of the fit outputs in OUTDIR.
 

@@ -10,62 +10,45 @@ from pathlib import Path
 
 import click
 
+from dopafit.cli._common import (
+    choice_option,
+    command,
+    count_option,
+    option,
+    output_dir_option,
+    overwrite_option,
+    seed_option,
+)
+
 _KINDS = ["classical", "distributional", "bias", "sigmoid"]
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "-o",
-    "--output",
-    "outdir",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Output folder (created if needed).",
-)
-@click.option(
+@command()
+@output_dir_option()
+@choice_option(
     "--preset",
-    type=click.Choice(["samples"]),
-    help="A named set of sessions; 'samples' regenerates data_samples/ exactly "
+    ["samples"],
+    "A named set of sessions; 'samples' regenerates data_samples/ exactly "
     "(other simulation options are then not allowed).",
 )
-@click.option(
+@choice_option(
     "--task",
-    type=click.Choice(["dabney", "variable_probability"]),
+    ["dabney", "variable_probability"],
+    "Task: reward distribution(s) and cue structure.",
     default="dabney",
-    show_default=True,
-    help="Task: reward distribution(s) and cue structure.",
 )
-@click.option(
-    "--population",
-    type=click.Choice(_KINDS),
-    default="distributional",
-    show_default=True,
-    help="Population kind.",
-)
-@click.option(
-    "--n-units", type=click.IntRange(min=1), default=30, show_default=True, help="Units/session."
-)
-@click.option(
-    "--n-trials", type=click.IntRange(min=1), default=250, show_default=True, help="Trials/session."
-)
-@click.option(
-    "--n-sessions", type=click.IntRange(min=1), default=1, show_default=True, help="Sessions."
-)
-@click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Random seed; session k (0, 1, ...) uses SEED + k.",
-)
-@click.option(
+@choice_option("--population", _KINDS, "Population kind.", default="distributional")
+@count_option("--n-units", "Units/session.", default=30)
+@count_option("--n-trials", "Trials/session.", default=250)
+@count_option("--n-sessions", "Sessions.", default=1)
+@seed_option(help="Random seed; session k (0, 1, ...) uses SEED + k.")
+@option(
     "--cued-fraction",
     type=click.FloatRange(0.0, 1.0),
     default=0.5,
-    show_default=True,
     help="Probability that a trial is cued.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace existing files that differ.")
+@overwrite_option("Replace existing files that differ.")
 def simulate(
     outdir,
     preset,
