@@ -1,6 +1,8 @@
 """Batch fitting: `dopafit fit --workers 2` vs `--workers 1` on many simulated sessions.
 
-Usage: ``python benchmarks/bench_batch.py [--sessions 200] [--units 40]``.
+Usage: ``python benchmarks/bench_batch.py [--sessions 200] [--units 40] [--no-write]``.
+Prints the section and replaces the "Batch fitting" section of docs/performance.md (not with
+``--no-write``); ``--sessions 8`` is a quick check.
 
 Simulated NWB sessions are written once to ``benchmarks/results/batch_inputs`` (reused on later
 runs). Each configuration runs the real command line in a fresh process, as a user would, with
@@ -21,8 +23,12 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
+try:
+    from benchmarks import _common as common
+except ImportError:  # run as a script: its folder is first on sys.path
+    import _common as common
+
+RESULTS = common.RESULTS
 
 
 def make_inputs(folder: Path, n_sessions: int, n_units: int) -> list[Path]:
@@ -76,6 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--units", type=int, default=40)
+    parser.add_argument("--no-write", action="store_true", help="do not update the docs")
     args = parser.parse_args()
     inputs = RESULTS / f"batch_inputs_{args.sessions}x{args.units}"
     t0 = time.perf_counter()
@@ -87,15 +94,11 @@ def main() -> None:
     s2 = run_cli(inputs, RESULTS / "batch_w2", 2, population=False)
     w1 = run_cli(inputs, RESULTS / "batch_w1", 1)
     w2 = run_cli(inputs, RESULTS / "batch_w2", 2)
-    cpu = next(
-        (ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if "model name" in ln),
-        platform.processor(),
-    )
     lines = [
         "## Batch fitting",
         "",
         f"`python benchmarks/bench_batch.py --sessions {args.sessions} --units {args.units}`"
-        f" on {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}.",
+        f" on {common.cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
         f"{args.sessions} simulated sessions of {args.units} units and 250 trials, default fit"
         " settings (1,000 splits, 1,000 bootstrap resamples), the real command line in a fresh"
         " process.",
@@ -121,21 +124,8 @@ def main() -> None:
         "",
     ]
     print("\n".join(lines))
-    update_performance_doc("## Batch fitting", lines)
-
-
-def update_performance_doc(heading: str, lines: list[str]) -> None:
-    """Replace (or append) this benchmark's section in docs/performance.md."""
-    doc = HERE.parent / "docs" / "performance.md"
-    text = doc.read_text() if doc.exists() else "# Performance\n\n"
-    block = "\n".join(lines).rstrip() + "\n"
-    start = text.find(heading)
-    if start == -1:
-        text = text.rstrip() + "\n\n" + block
-    else:
-        end = text.find("\n## ", start + len(heading))
-        text = text[:start] + block + ("" if end == -1 else text[end:])
-    doc.write_text(text)
+    if not args.no_write:
+        common.write_section("Batch fitting", "\n".join(lines))
 
 
 if __name__ == "__main__":

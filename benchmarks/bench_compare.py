@@ -11,7 +11,8 @@ statistics with scipy), timed on a few simulated datasets and extrapolated. Repl
 Calibration (``--calibration``): rejection rates at alpha = 0.05 of the calibrated tests on
 datasets simulated with Dabney-like trial counts, gains and noise -- classical datasets
 tested against the classical account, bias datasets against the bias account, distributional
-datasets against both (power) -- written to ``benchmarks/results/compare_calibration_*.csv``.
+datasets against both (power) -- written to ``benchmarks/results/compare_calibration_*.csv``
+(``--no-write`` to only print).
 ``--source real`` simulates the datasets instead from the accounts fitted to the 40 public
 neurons (their own trials, gains and per-neuron, per-magnitude noise).
 
@@ -19,21 +20,14 @@ Usage::
 
     python benchmarks/bench_compare.py [--n-sim 1000] [--n-splits 100] [--no-write]
     python benchmarks/bench_compare.py --calibration [--n-datasets 200] [--n-sim 500]
-        [--n-splits 100] [--source simulator|real] [--plan nulls|alternatives]
+        [--n-splits 100] [--source simulator|real] [--plan nulls|alternatives] [--no-write]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import re
-import subprocess
-import sys
-import tempfile
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -41,13 +35,13 @@ from scipy import stats
 
 import dopafit
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
+try:
+    from benchmarks import _common as common
+except ImportError:  # run as a script: its folder is first on sys.path
+    import _common as common
 
-#: trials per neuron of the public recordings (reward trials, types 1-14)
-DABNEY_TRIALS = [150, 162, 135, 198, 198, 198, 188, 193, 193, 168, 213, 213, 207, 187, 187, 250, 250, 221, 139, 164, 146, 285, 284, 289, 281, 281, 281, 228, 228, 303, 303, 291, 291, 294, 205, 148, 212, 179, 270, 264]  # fmt: skip
-#: subjects of the public recordings (16 D, 3 L, 3 O, 18 unknown)
-DABNEY_SUBJECTS = ["unknown"] * 18 + ["D"] * 16 + ["L"] * 3 + ["O"] * 3
+#: library versions in the machine line
+LIBRARIES = ("numpy", "numba", "statsmodels", "dopafit")
 #: Dabney-like settings of dopafit.simulate.simulate_responses (utility span ~ 12 Hz)
 DABNEY_LIKE = dict(cued_fraction=0.51, uncued_offset=-1.5, response_range=13.0, noise=(2.2, 6.4))
 
@@ -61,61 +55,13 @@ def dabney_like(kind: str, seed: int):
     from dopafit.simulate import simulate_responses
 
     ds = simulate_responses(
-        population=kind, n_units=40, n_trials=DABNEY_TRIALS, seed=seed, **DABNEY_LIKE
+        population=kind, n_units=40, n_trials=common.DABNEY_TRIALS, seed=seed, **DABNEY_LIKE
     )
-    return ds.assign_coords(subject=("unit", np.array(DABNEY_SUBJECTS, dtype=object)))
-
-
-def real_responses():
-    """The 40 public neurons through the MAT converter and NWB loader, or None."""
-    data = os.environ.get("DOPAFIT_SHARED_DATA") or str(ROOT.parent / "shared" / "data")
-    files = sorted((Path(data) / "dabney2020" / "cells").glob("*.mat"))
-    if len(files) != 40:
-        return None, f"shared recordings not found in {data}"
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = dopafit.convert_uchida_mat(files, tmp)
-        return dopafit.load_nwb(paths, faithful=True), "40 public neurons (faithful responses)"
+    return ds.assign_coords(subject=("unit", np.array(common.DABNEY_SUBJECTS, dtype=object)))
 
 
 # ------------------------------------------------------------------------------------------
 # the same per-simulation loop in plain numpy
-
-
-def np_count_reversal(n, pos, neg, axis, cap_lo=0.01, cap_hi=0.1):
-    """Counting rule from per-magnitude counts (same tie rule and caps as dopafit)."""
-    present = n > 0
-    a = axis[present]
-    if a.size < 2:
-        return np.nan
-    c = pos[present].sum() + np.concatenate([[0.0], np.cumsum(neg[present] - pos[present])])
-    tied = np.flatnonzero(c == c.max())
-    if tied[0] == 0:
-        return a[0] + cap_lo
-    if tied[-1] == a.size:
-        return a[-1] - cap_hi
-    k = tied[(tied.size - 1) // 2]
-    d_lo, d_hi = c[k] - c[k - 1], c[k] - c[k + 1]
-    if d_lo + d_hi == 0:
-        return 0.5 * (a[k - 1] + a[k])
-    return (d_hi * a[k - 1] + d_lo * a[k]) / (d_lo + d_hi)
-
-
-def np_slopes(r, m, axis, z):
-    x = axis[m] - z
-    below, above = x <= 0, x >= 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a_neg = np.sum(x[below] * r[below]) / np.sum(x[below] ** 2)
-        a_pos = np.sum(x[above] * r[above]) / np.sum(x[above] ** 2)
-    return a_neg, a_pos
-
-
-def np_stats(r, m, n_mag):
-    n = np.bincount(m, minlength=n_mag)
-    return (
-        n,
-        np.bincount(m, weights=r > 0, minlength=n_mag),
-        np.bincount(m, weights=r < 0, minlength=n_mag),
-    )
 
 
 def np_expectile(axis, probs, tau):
@@ -146,7 +92,9 @@ def numpy_one_dataset(raw, layout, n_splits, rng, n_folds=7):
     axis = np.nanmean(means.reshape(n_unit, n_mag), axis=0)
     probs = layout.probs
     per_unit = [(y[unit_of == u], mag_of[unit_of == u]) for u in range(n_unit)]
-    z_full = np.array([np_count_reversal(*np_stats(r, m, n_mag), axis) for r, m in per_unit])
+    z_full = np.array(
+        [common.np_count_reversal(*common.np_counts(r, m, n_mag), axis) for r, m in per_unit]
+    )
     # units with an edge (capped) all-trial reversal point are left out of the fold ANOVA
     inner = (z_full != axis.min() + 0.01) & (z_full != axis.max() - 0.1)
     var = np.array(
@@ -179,15 +127,15 @@ def numpy_one_dataset(raw, layout, n_splits, rng, n_folds=7):
                     f_idx[f].append(perm[f * q : (f + 1) * q])
             a_idx, b_idx = np.concatenate(a_idx), np.concatenate(b_idx)
             ra, ma, rb, mb = r[a_idx], m[a_idx], r[b_idx], m[b_idx]
-            z_a[u] = np_count_reversal(*np_stats(ra, ma, n_mag), axis)
-            z_b[u] = np_count_reversal(*np_stats(rb, mb, n_mag), axis)
-            an, ap = np_slopes(rb, mb, axis, z_b[u])
+            z_a[u] = common.np_count_reversal(*common.np_counts(ra, ma, n_mag), axis)
+            z_b[u] = common.np_count_reversal(*common.np_counts(rb, mb, n_mag), axis)
+            an, ap = common.np_slopes(rb, mb, axis, z_b[u])
             tau_b[u] = ap / (ap + an)
             for f in range(n_folds):
                 fi = np.concatenate(f_idx[f])
-                an, ap = np_slopes(r[fi], m[fi], axis, z_full[u])
+                an, ap = common.np_slopes(r[fi], m[fi], axis, z_full[u])
                 tau_fold[f, u] = ap / (ap + an)
-            an, ap = np_slopes(ra, ma, axis, z_a[u])
+            an, ap = common.np_slopes(ra, ma, axis, z_a[u])
             xa = axis[ma] - z_a[u]
             g = np.sum(xa * ra) / np.sum(xa**2)
             xb = axis[mb] - z_a[u]
@@ -198,7 +146,7 @@ def numpy_one_dataset(raw, layout, n_splits, rng, n_folds=7):
             halves_b.append((rb, mb))
         ra = np.concatenate([p[0] for p in pool_a])
         ma = np.concatenate([p[1] for p in pool_a])
-        z_sh = np_count_reversal(*np_stats(ra, ma, n_mag), axis)
+        z_sh = common.np_count_reversal(*common.np_counts(ra, ma, n_mag), axis)
         for u, (rb, mb) in enumerate(halves_b):
             xb = axis[mb]
             hits_div += np.sum(((xb > z_a[u]) & (rb > 0)) | ((xb < z_a[u]) & (rb < 0)))
@@ -248,45 +196,11 @@ print(time.perf_counter() - t)
 """
 
 
-def compile_seconds() -> float:
-    """First call of compare in a fresh process with an empty numba cache."""
-    with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        out = subprocess.run(
-            [sys.executable, "-c", COMPILE_SCRIPT],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-def machine() -> str:
-    import numba
-
-    cpu = platform.processor() or "unknown cpu"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return (
-        f"cpu {cpu}, cores {os.cpu_count()}, numba threads {numba.get_num_threads()}, python "
-        f"{platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
-        f"statsmodels {__import__('statsmodels').__version__}, dopafit {dopafit.__version__}, "
-        f"load average (1 min) at the end {os.getloadavg()[0]:.2f}"
-    )
-
-
 def performance(args) -> str:
-    ds, label = real_responses()
+    ds, label = common.real_responses()
     if ds is None:
         ds, label = dabney_like("distributional", 0), f"Dabney-like simulated population ({label})"
-    compile_s = compile_seconds()
+    compile_s = common.compile_seconds(COMPILE_SCRIPT)
     dopafit.compare(ds, n_sim=4, n_splits=4, n_boot=10)  # load the numba cache
     c0, t0 = time.process_time(), time.perf_counter()
     cmp = dopafit.compare(ds, n_sim=args.n_sim, n_splits=args.n_splits)
@@ -346,20 +260,8 @@ def performance(args) -> str:
             f"{res_nb[name][i]:.3f} / {res_np[i][key]:.3f}" for i in range(len(res_np))
         )
         lines.append(f"| {name} | {cells} |")
-    lines += ["", f"Machine: {machine()}.", ""]
+    lines += ["", f"Machine: {common.machine(LIBRARIES)}.", ""]
     return "\n".join(lines)
-
-
-def write_section(text: str) -> None:
-    path = ROOT / "docs" / "performance.md"
-    doc = path.read_text() if path.exists() else "# Performance\n"
-    pattern = re.compile(r"^## Comparison\n.*?(?=^## |\Z)", re.S | re.M)
-    doc = (
-        pattern.sub(lambda _m: text, doc)
-        if pattern.search(doc)
-        else doc.rstrip("\n") + "\n\n" + text
-    )
-    path.write_text(doc)
 
 
 # ------------------------------------------------------------------------------------------
@@ -382,7 +284,7 @@ def calibration(args) -> None:
     if args.source == "real":
         from dopafit.stats.compare import simulate_account
 
-        real, label = real_responses()
+        real, label = common.real_responses()
         if real is None:
             raise SystemExit(label)
         make = {
@@ -410,12 +312,13 @@ def calibration(args) -> None:
             rows.append(df)
         print(f"{kind}: {args.n_datasets} datasets, {time.perf_counter() - t0:.0f} s", flush=True)
     out = pd.concat(rows, ignore_index=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    name = (
-        f"compare_calibration_{args.plan}_{args.source}_"
-        f"{args.n_datasets}x{args.n_sim}x{args.n_splits}.csv"
-    )
-    out.to_csv(RESULTS / name, index=False)
+    if not args.no_write:
+        common.RESULTS.mkdir(parents=True, exist_ok=True)
+        name = (
+            f"compare_calibration_{args.plan}_{args.source}_"
+            f"{args.n_datasets}x{args.n_sim}x{args.n_splits}.csv"
+        )
+        out.to_csv(common.RESULTS / name, index=False)
     print(summarise(out, args.alpha))
 
 
@@ -449,7 +352,9 @@ def main() -> None:
     parser.add_argument("--n-splits", type=int, default=100)
     parser.add_argument("--numpy-datasets", type=int, default=2)
     parser.add_argument("--alpha", type=float, default=0.05)
-    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--no-write", action="store_true", help="only print (no docs section, no CSV)"
+    )
     args = parser.parse_args()
     if args.calibration:
         args.n_sim = args.n_sim or 500
@@ -459,7 +364,7 @@ def main() -> None:
     text = performance(args)
     print(text)
     if not args.no_write:
-        write_section(text)
+        common.write_section("Comparison", text)
 
 
 if __name__ == "__main__":

@@ -6,19 +6,21 @@ versions, the kernel compile time (first call), and per-call times as ratios aga
 
 from __future__ import annotations
 
-import platform
 import time
 
-import numba
 import numpy as np
-import scipy
 from scipy.optimize import minimize
 
 from dopafit.kernels.decode import expectile_loss_batch, expectile_loss_grad
 from dopafit.stats.decode import decode_distribution, exact_expectiles
 
-VALUES = np.array([0.1, 0.3, 1.2, 2.5, 5.0, 10.0, 20.0])
-PROBS = np.array([0.066, 0.091, 0.148, 0.155, 0.312, 0.151, 0.077])
+try:
+    from benchmarks import _common as common
+except ImportError:  # run as a script: its folder is first on sys.path
+    import _common as common
+
+VALUES = common.MAGNITUDES
+PROBS = common.PROBABILITIES
 TAUS = np.linspace(0.02, 0.98, 40)
 
 
@@ -35,29 +37,12 @@ def np_loss_batch(zs, tau, e):
 
 
 def best_time(fn, repeat=5, number=1):
-    times = []
-    for _ in range(repeat):
-        t0 = time.process_time()
-        for _ in range(number):
-            fn()
-        times.append((time.process_time() - t0) / number)
-    return min(times)
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    """Best CPU time per call of ``number`` calls, over ``repeat`` runs."""
+    return common.best_of(fn, repeat, number=number, clock=time.process_time)[0]
 
 
 def main() -> None:
-    print(f"cpu: {cpu_name()}; python {platform.python_version()}")
-    print(f"numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}")
+    print(f"machine: {common.machine(('numpy', 'scipy', 'numba'), load=False)}")
     e = exact_expectiles(VALUES, PROBS, TAUS)
     rng = np.random.default_rng(0)
     z = rng.uniform(0.1, 20.0, 100)

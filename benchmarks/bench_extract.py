@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,8 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-MAGS = np.array([0.1, 0.3, 1.2, 2.5, 5.0, 10.0, 20.0])
+try:
+    from benchmarks import _common as common
+except ImportError:  # run as a script: its folder is first on sys.path
+    import _common as common
 
 
 def simulate(n_unit: int, n_trial: int, rate: float = 5.0, gap: float = 5.0, seed: int = 0):
@@ -38,7 +38,7 @@ def simulate(n_unit: int, n_trial: int, rate: float = 5.0, gap: float = 5.0, see
     rng = np.random.default_rng(seed)
     onset = 2.0 + gap * np.arange(n_trial) + rng.uniform(0, 0.5, n_trial)
     cued = rng.random(n_trial) < 0.5
-    reward = MAGS[rng.integers(0, 7, n_trial)]
+    reward = common.MAGNITUDES[rng.integers(0, 7, n_trial)]
     trials = pd.DataFrame(
         {
             "start_time": onset - 1.0,
@@ -71,6 +71,8 @@ def numpy_reference(spikes, offsets, trials, window=(0.2, 0.6), baseline=(-1.0, 
     return out
 
 
+#: library versions in the machine line
+LIBRARIES = ("numpy", "numba", "h5py", "xarray", "pandas")
 STORAGE = {
     "contiguous": {},
     "chunked": {"chunks": True, "maxshape": (None,)},
@@ -118,53 +120,6 @@ def raw_h5py_read(path: Path):
     return np.split(spikes, index[:-1])
 
 
-def best_of(fn, repeat: int):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
-
-
-def machine() -> str:
-    import numba
-    import xarray
-
-    cpu = platform.processor() or "unknown"
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        cpu = next(
-            line.split(":", 1)[1].strip()
-            for line in out.splitlines()
-            if line.startswith("Model name")
-        )
-    except (OSError, StopIteration):
-        pass
-    import h5py
-
-    return (
-        f"{cpu}, {os.cpu_count()} cores (numba threads {numba.get_num_threads()}); Python "
-        f"{platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
-        f"h5py {h5py.__version__}, xarray {xarray.__version__}, pandas {pd.__version__}"
-    )
-
-
-def write_section(text: str, path: Path) -> None:
-    old = path.read_text() if path.exists() else "# Performance\n"
-    lines = old.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == "## Loading"), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        tail = "".join(lines[end:])
-        new = "".join(lines[:start]) + text + ("\n" + tail if tail else "")
-    path.write_text(new)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="100 units x 500 trials")
@@ -195,10 +150,10 @@ def main() -> None:
     T.extract_spikes(spikes[: offsets[2]], offsets[small], plan, faithful_opts)
     compile_s = time.perf_counter() - t0
 
-    t_np, ref = best_of(lambda: numpy_reference(spikes, offsets, trials), repeat)
-    t_nb, out = best_of(lambda: T.extract_spikes(spikes, offsets, plan, count_opts), repeat)
+    t_np, ref = common.best_of(lambda: numpy_reference(spikes, offsets, trials), repeat)
+    t_nb, out = common.best_of(lambda: T.extract_spikes(spikes, offsets, plan, count_opts), repeat)
     np.testing.assert_allclose(out["response"], ref, rtol=0, atol=1e-9)
-    t_ff, _ = best_of(lambda: T.extract_spikes(spikes, offsets, plan, faithful_opts), 1)
+    t_ff, _ = common.best_of(lambda: T.extract_spikes(spikes, offsets, plan, faithful_opts), 1)
 
     loads = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -207,8 +162,8 @@ def main() -> None:
             write_nwb_layout(path, spikes, offsets, trials, storage)
             size_mb = path.stat().st_size / 1e6
             raw_h5py_read(path)  # warm the page cache for both readers alike
-            t_raw, _ = best_of(lambda p=path: raw_h5py_read(p), repeat)
-            t_load, ds = best_of(lambda p=path: load_nwb(p), repeat)
+            t_raw, _ = common.best_of(lambda p=path: raw_h5py_read(p), repeat)
+            t_load, ds = common.best_of(lambda p=path: load_nwb(p), repeat)
             np.testing.assert_allclose(ds["response"].values, ref, rtol=0, atol=1e-9)
             loads[storage] = (size_mb, t_raw, t_load)
             del ds
@@ -239,7 +194,7 @@ def main() -> None:
         f"{n_spikes:,} Poisson spikes (5 Hz, one trial every 5 s, half of them cued); "
         "responses = spike count 0.2–0.6 s after reward minus the count in the 1 s before "
         "the trial's first event. Best of 3 runs (faithful: 1 run); kernel compile or cache "
-        f"load ({compile_s:.2f} s) excluded. Machine: {machine()}.\n",
+        f"load ({compile_s:.2f} s) excluded. Machine: {common.machine(LIBRARIES, load=False)}.\n",
         "\n",
         "| extraction | seconds | spikes/s | vs numpy |\n",
         "|---|---|---|---|\n",
@@ -267,8 +222,7 @@ def main() -> None:
         "h5py, and with gzip (what `dopafit.write_nwb` writes) decompression dominates both "
         "sides.\n",
     ]
-    write_section("".join(text), ROOT / "docs" / "performance.md")
-    print("updated docs/performance.md (section Loading)")
+    common.write_section("Loading", "".join(text))
 
 
 if __name__ == "__main__":

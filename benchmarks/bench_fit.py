@@ -14,13 +14,7 @@ replaces the "Fitting" section of docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 from scipy import stats
@@ -28,40 +22,23 @@ from scipy import stats
 import dopafit
 from dopafit.fit.axes import prepare
 
-ROOT = Path(__file__).resolve().parents[1]
+try:
+    from benchmarks import _common as common
+except ImportError:  # run as a script: its folder is first on sys.path
+    import _common as common
 
-MAGS = np.array([0.1, 0.3, 1.2, 2.5, 5.0, 10.0, 20.0])
-PROBS = np.array([0.066, 0.091, 0.148, 0.155, 0.312, 0.151, 0.077])
-# trials per neuron and magnitude in the public recordings (cued, uncued)
-CUED = [[7, 8, 12, 13, 25, 12, 6], [6, 9, 14, 14, 26, 14, 7], [5, 8, 11, 11, 24, 11, 5], [8, 10, 17, 16, 31, 16, 8], [8, 10, 17, 16, 31, 16, 8], [8, 10, 17, 16, 31, 16, 8], [8, 11, 17, 16, 34, 16, 7], [6, 11, 16, 18, 32, 17, 8], [6, 11, 16, 18, 32, 17, 8], [6, 9, 13, 14, 28, 15, 8], [8, 12, 18, 18, 36, 17, 9], [8, 12, 18, 18, 36, 17, 9], [9, 11, 16, 17, 35, 18, 9], [8, 11, 15, 16, 32, 14, 8], [8, 11, 15, 16, 32, 14, 8], [10, 13, 19, 22, 44, 20, 10], [10, 13, 19, 22, 44, 20, 10], [9, 12, 19, 19, 37, 19, 10], [5, 7, 11, 10, 19, 9, 6], [6, 8, 12, 11, 22, 13, 6], [6, 7, 9, 9, 21, 13, 7], [10, 14, 22, 20, 41, 23, 11], [11, 14, 19, 20, 46, 20, 10], [10, 14, 23, 20, 43, 24, 10], [11, 13, 18, 20, 39, 19, 9], [9, 14, 20, 19, 41, 22, 11], [9, 14, 20, 19, 41, 22, 11], [7, 11, 18, 17, 31, 17, 8], [7, 11, 18, 17, 31, 17, 8], [11, 16, 21, 23, 43, 21, 12], [11, 16, 21, 23, 43, 21, 12], [10, 15, 20, 20, 41, 19, 11], [10, 15, 20, 20, 41, 19, 11], [11, 14, 20, 22, 43, 21, 11], [7, 11, 15, 17, 33, 15, 9], [6, 8, 12, 13, 25, 13, 7], [9, 11, 17, 15, 32, 13, 8], [6, 10, 13, 12, 25, 12, 6], [11, 13, 19, 20, 39, 18, 9], [9, 13, 20, 19, 40, 18, 9]]  # fmt: skip
-UNCUED = [[3, 8, 12, 10, 20, 10, 4], [5, 10, 9, 9, 22, 11, 6], [5, 8, 6, 9, 19, 9, 4], [7, 8, 13, 16, 29, 13, 6], [7, 8, 13, 16, 29, 13, 6], [7, 8, 13, 16, 29, 13, 6], [5, 10, 14, 11, 23, 11, 5], [7, 7, 11, 16, 27, 13, 4], [7, 7, 11, 16, 27, 13, 4], [8, 5, 12, 11, 24, 9, 6], [6, 10, 16, 14, 29, 12, 8], [6, 10, 16, 14, 29, 12, 8], [7, 10, 16, 15, 24, 13, 7], [7, 8, 12, 13, 27, 12, 4], [7, 8, 12, 13, 27, 12, 4], [7, 14, 19, 19, 30, 15, 8], [7, 14, 19, 19, 30, 15, 8], [7, 9, 14, 15, 32, 12, 7], [2, 2, 14, 11, 25, 12, 6], [4, 8, 11, 14, 32, 11, 6], [1, 8, 7, 11, 20, 13, 14], [8, 12, 23, 24, 47, 20, 10], [5, 11, 23, 20, 42, 34, 9], [6, 11, 23, 21, 47, 26, 11], [7, 10, 20, 37, 44, 22, 12], [7, 9, 22, 24, 51, 21, 11], [7, 9, 22, 24, 51, 21, 11], [4, 6, 19, 19, 43, 18, 10], [4, 6, 19, 19, 43, 18, 10], [10, 11, 20, 26, 53, 24, 12], [10, 11, 20, 26, 53, 24, 12], [15, 11, 20, 20, 53, 22, 14], [15, 11, 20, 20, 53, 22, 14], [8, 10, 23, 25, 45, 27, 14], [2, 2, 10, 15, 39, 22, 8], [4, 7, 9, 10, 18, 12, 4], [5, 7, 16, 16, 37, 15, 11], [4, 5, 18, 13, 31, 16, 8], [9, 8, 25, 20, 44, 24, 11], [5, 9, 19, 22, 48, 20, 13]]  # fmt: skip
+#: library versions in the machine line
+LIBRARIES = ("numpy", "numba", "dopafit")
 
 
 # ------------------------------------------------------------------------------------------
 # data
 
 
-def real_responses():
-    """The 40 public neurons through the MAT converter and NWB loader, or None."""
-    data = os.environ.get("DOPAFIT_SHARED_DATA") or str(ROOT.parent / "shared" / "data")
-    files = sorted((Path(data) / "dabney2020" / "cells").glob("*.mat"))
-    if len(files) != 40:
-        return None, f"shared recordings not found in {data}"
-    try:
-        from dopafit.io.nwb import load_nwb
-        from dopafit.io.uchida import convert_uchida_mat
-    except ImportError as exc:
-        return None, f"loader not available ({exc})"
-    with tempfile.TemporaryDirectory() as tmp:
-        written = convert_uchida_mat(files, tmp)
-        paths = sorted(str(p) for p in (written or Path(tmp).rglob("*.nwb")))
-        return load_nwb(paths, faithful=True), "40 public neurons (faithful responses)"
-
-
 def simulated_responses(seed: int = 0):
     """A distributional population with the public data's trial counts per cell."""
     rng = np.random.default_rng(seed)
-    cued, uncued = np.array(CUED), np.array(UNCUED)
+    cued, uncued = np.array(common.DABNEY_CUED), np.array(common.DABNEY_UNCUED)
     n_unit = cued.shape[0]
     width = int((cued + uncued).sum(axis=1).max())
     response = np.full((n_unit, width), np.nan)
@@ -78,7 +55,7 @@ def simulated_responses(seed: int = 0):
         x = utility[m] - z
         r = np.where(x > 0, 2 * tau, 2 * (1 - tau)) * x + rng.normal(0, rng.uniform(2.5, 7), m.size)
         response[u, : m.size] = np.where(c, r, r - 1.5)
-        reward[u, : m.size] = MAGS[m]
+        reward[u, : m.size] = common.MAGNITUDES[m]
         is_cued[u, : m.size] = c
     ds = dopafit.make_responses(response, reward, cued=is_cued)
     return ds, "simulated population with the public data's trial counts"
@@ -88,35 +65,15 @@ def simulated_responses(seed: int = 0):
 # the same analysis in plain numpy
 
 
-def np_count_reversal(resp, midx, axis, cap_lo=0.01, cap_hi=0.1):
-    """Counting rule (same tie rule and caps as dopafit)."""
-    m = axis.size
-    n = np.bincount(midx, minlength=m)
-    pos = np.bincount(midx, weights=resp > 0, minlength=m)[n > 0]
-    neg = np.bincount(midx, weights=resp < 0, minlength=m)[n > 0]
-    a = axis[n > 0]
-    if a.size < 2:
-        return np.nan
-    c = pos.sum() + np.concatenate([[0.0], np.cumsum(neg - pos)])
-    tied = np.flatnonzero(c == c.max())
-    if tied[0] == 0:
-        return a[0] + cap_lo
-    if tied[-1] == a.size:
-        return a[-1] - cap_hi
-    k = tied[(tied.size - 1) // 2]
-    d_lo, d_hi = c[k] - c[k - 1], c[k] - c[k + 1]
-    if d_lo + d_hi == 0:
-        return 0.5 * (a[k - 1] + a[k])
-    return (d_hi * a[k - 1] + d_lo * a[k]) / (d_lo + d_hi)
+def np_count_reversal(resp, midx, axis):
+    """Counting rule (same tie rule and caps as dopafit) from the responses."""
+    return common.np_count_reversal(*common.np_counts(resp, midx, axis.size), axis)
 
 
 def np_tau(resp, midx, axis, z):
     """tau from least-squares slopes through the origin below and above z."""
-    x = axis[midx] - z
-    below, above = x <= 0, x >= 0
+    a_neg, a_pos = common.np_slopes(resp, midx, axis, z)
     with np.errstate(invalid="ignore", divide="ignore"):
-        a_neg = np.sum(x[below] * resp[below]) / np.sum(x[below] ** 2)
-        a_pos = np.sum(x[above] * resp[above]) / np.sum(x[above] ** 2)
         return a_pos / (a_pos + a_neg)
 
 
@@ -164,7 +121,7 @@ def numpy_split_half(groups, axis, z_full, fold_ok, n_splits, n_folds=7, seed=0)
 
 
 def numba_split_half(prep, z_full, fold_ok, n_splits, n_folds=7, seed=0):
-    from dopafit.fit.expectile import _p_from_r
+    from dopafit.fit.expectile import p_from_r
     from dopafit.kernels import expectile as kern
 
     seeds = np.random.SeedSequence(seed).generate_state(n_splits, dtype=np.uint64)
@@ -177,7 +134,7 @@ def numba_split_half(prep, z_full, fold_ok, n_splits, n_folds=7, seed=0):
     rel, _ = kern.pearson_rows(z_a, z_b)
     tau_fold[:, :, ~fold_ok] = np.nan
     f_stat, _ = kern.anova_rows(tau_fold)
-    return {"r": r, "p": _p_from_r(r, n), "rho": rho, "rel": rel, "f": f_stat}
+    return {"r": r, "p": p_from_r(r, n), "rho": rho, "rel": rel, "f": f_stat}
 
 
 COMPILE_SCRIPT = """
@@ -191,70 +148,13 @@ print(time.perf_counter() - t)
 """
 
 
-def compile_seconds() -> float:
-    """First call of fit_expectiles in a fresh process with an empty numba cache."""
-    with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        out = subprocess.run(
-            [sys.executable, "-c", COMPILE_SCRIPT], env=env, capture_output=True, text=True
-        )
-    return float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else float("nan")
-
-
-def machine() -> dict:
-    import numba
-
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "numba threads": numba.get_num_threads(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "dopafit": dopafit.__version__,
-        "load average (1 min) at the end": round(os.getloadavg()[0], 2),
-    }
-
-
-def best_of(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
-
-
-def write_section(text: str, path: Path) -> None:
-    old = path.read_text() if path.exists() else "# Performance\n"
-    lines = old.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == "## Fitting"), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        tail = "".join(lines[end:])
-        new = "".join(lines[:start]) + text + ("\n" + tail if tail else "")
-    path.write_text(new)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--splits", type=int, default=1000)
     parser.add_argument("--no-write", action="store_true", help="do not update the docs")
     opts = parser.parse_args()
 
-    responses, source = real_responses()
+    responses, source = common.real_responses()
     if responses is None:
         reason = source
         responses, source = simulated_responses()
@@ -262,7 +162,7 @@ def main() -> None:
     prep = prepare(responses, axis="utility", pool_cued="auto")
     from dopafit.kernels import expectile as kern
 
-    compile_s = compile_seconds()
+    compile_s = common.compile_seconds(COMPILE_SCRIPT)
     t0 = time.perf_counter()
     z_full, _, _, _, edge, status = kern.fit_units(
         prep.vals, prep.start, prep.cnt, prep.axis, prep.order, kern.METHOD_COUNT, 0.01, 0.1
@@ -275,7 +175,7 @@ def main() -> None:
     ]
     numba_split_half(prep, z_full, fold_ok, 2)  # load compiled kernels
     # best of many: the machine is shared, and a 2-thread job suffers most from other load
-    t_numba, res_numba = best_of(
+    t_numba, res_numba = common.best_of(
         lambda: numba_split_half(prep, z_full, fold_ok, opts.splits), repeat=20
     )
     import numba
@@ -283,17 +183,17 @@ def main() -> None:
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        t_numba_1, _ = best_of(
+        t_numba_1, _ = common.best_of(
             lambda: numba_split_half(prep, z_full, fold_ok, opts.splits), repeat=10
         )
     finally:
         numba.set_num_threads(threads)
-    t_numpy, res_numpy = best_of(
+    t_numpy, res_numpy = common.best_of(
         lambda: numpy_split_half(groups, prep.axis, z_full, fold_ok, opts.splits), repeat=1
     )
     dopafit.fit_expectiles(responses, n_splits=5, n_boot=5)
-    t_full, _ = best_of(lambda: dopafit.fit_expectiles(responses, seed=0), repeat=5)
-    info = machine()
+    t_full, _ = common.best_of(lambda: dopafit.fit_expectiles(responses, seed=0), repeat=5)
+    info = common.machine_info(LIBRARIES)
 
     def med(res, key):
         return float(np.nanmedian(res[key]))
@@ -365,8 +265,7 @@ def main() -> None:
     ]
     text += [f"| {k} | {a:.3f} | {b:.3f} |\n" for k, a, b in stats_rows]
     text += ["\n", "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()) + ".\n"]
-    write_section("".join(text), ROOT / "docs" / "performance.md")
-    print("updated docs/performance.md (section Fitting)")
+    common.write_section("Fitting", "".join(text))
 
 
 if __name__ == "__main__":
