@@ -544,7 +544,7 @@ def _drawn_sums(row, base, buf, lo, hi):
     return c_s, c_p, c_g
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def split_unit_sums(
     row, start_u, cnt_u, n_folds, buf, state, na, sa, pa, ga, nb, sb, pb, gb, nf, sf
 ):
@@ -592,7 +592,7 @@ def split_unit_sums(
             sf[f, m] = c_s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def fold_tau(nf_f, sf_f, axis, z):
     """Tau of one fold from slopes centred on ``z`` (NaN when ``z`` is NaN or undefined)."""
     if np.isnan(z):
