@@ -28,6 +28,20 @@ from numba import njit
 __all__ = ["expectile_loss", "expectile_loss_grad", "expectile_loss_batch"]
 
 
+@njit(cache=True, inline="always")
+def _violation(z, t, ei):
+    """``g_i(z)`` of the module docstring for one neuron (asymmetry ``t``, expectile ``ei``)."""
+    n = z.shape[0]
+    g = 0.0
+    for j in range(n):
+        d = z[j] - ei
+        if d <= 0.0:
+            g += (1.0 - t) * d
+        else:
+            g += t * d
+    return g / n
+
+
 @njit(cache=True)
 def expectile_loss(z, tau, e):
     """Imputation loss of one sample vector.
@@ -44,20 +58,10 @@ def expectile_loss(z, tau, e):
     float
         ``L(z)`` (see module docstring).
     """
-    n = z.shape[0]
     m = tau.shape[0]
     total = 0.0
     for i in range(m):
-        t = tau[i]
-        ei = e[i]
-        g = 0.0
-        for j in range(n):
-            d = z[j] - ei
-            if d <= 0.0:
-                g += (1.0 - t) * d
-            else:
-                g += t * d
-        g /= n
+        g = _violation(z, tau[i], e[i])
         total += g * g
     return total / m
 
@@ -85,16 +89,7 @@ def expectile_loss_grad(z, tau, e):
     g = np.empty(m)
     total = 0.0
     for i in range(m):
-        t = tau[i]
-        ei = e[i]
-        acc = 0.0
-        for j in range(n):
-            d = z[j] - ei
-            if d <= 0.0:
-                acc += (1.0 - t) * d
-            else:
-                acc += t * d
-        acc /= n
+        acc = _violation(z, tau[i], e[i])
         g[i] = acc
         total += acc * acc
     grad = np.zeros(n)
