@@ -202,6 +202,22 @@ def test_noise_model_matches_generating_noise():
         assert np.median(np.abs(sd / truth - 1)) < 0.15
 
 
+def test_simulations_find_the_recordings_offset_when_the_cue_effect_varies_with_magnitude():
+    # uncued responses larger than cued ones by an amount that grows with the magnitude
+    ds = simulate_responses(population="bias", n_units=30, seed=8, uncued_offset=1.0)
+    extra = np.where(~ds["cued"].values, 0.4 * np.log(ds["reward"].values / 0.1), 0.0)
+    ds["response"] = ds["response"] + extra
+    layout = st.build_layout(ds, axis="reward")
+    noise = acc.fit_noise(layout)
+    both = noise.cue_effect != 0
+    assert abs(noise.cue_effect[both].mean()) < 1e-9  # centred as the offset is
+    spread = noise.cue_effect.mean(axis=0)  # the magnitude effect is recovered
+    assert spread[-1] - spread[0] > 0.4 * np.log(200) * 0.7
+    sims = simulate_account(ds, "bias", 20, seed=3, axis="reward")
+    offsets = [st.build_layout(s, axis="reward").prep.offset for s in sims]
+    assert abs(np.mean(offsets) - layout.prep.offset) < 0.07  # 0.14 with one effect per unit
+
+
 def test_simulate_account_gives_responses_datasets():
     ds = _population("classical", 8, n_units=6)
     sims = simulate_account(ds, "bias", 2, seed=1)

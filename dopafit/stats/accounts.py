@@ -25,20 +25,21 @@ The reward distribution is the recording's pooled trial proportions per magnitud
 
 Noise and cue structure are fitted once, whatever the account (:func:`fit_noise`): per unit
 and magnitude the residual SD around the cued and uncued means (units' pooled SD where a
-magnitude has fewer than 2 residual degrees of freedom), and per unit the mean difference
-``d_u`` between uncued and cued responses. A simulated raw response of trial ``j`` (unit
-``u``, magnitude ``m``) is
+magnitude has fewer than 2 residual degrees of freedom), and the uncued-minus-cued
+difference as a unit effect plus a magnitude effect, ``d_{u,m} = a_u + b_m`` (weighted
+least squares), centred so that its mean over cells is 0 as the pooling offset defines it.
+A simulated raw response of trial ``j`` (unit ``u``, magnitude ``m``) is
 
 .. math::
 
-    y_j = \\mu_{u,m} + d_u (\\mathbb{1}[\\text{uncued}_j] - f_{u,m})
+    y_j = \\mu_{u,m} + d_{u,m} (\\mathbb{1}[\\text{uncued}_j] - f_{u,m})
           - O \\, \\mathbb{1}[\\text{uncued}_j] + \\sigma_{u,m} \\epsilon_j
 
 with ``f`` the fraction of uncued trials of the cell and ``O`` the recording's pooling
-offset (so that the pipeline, which re-estimates and adds the offset, sees the recording's
-cue structure). ``epsilon`` is standard normal (``noise="gaussian"``) or a standardised
-residual of the same unit drawn with replacement (``noise="residual"``, which keeps the
-skew and discreteness of real responses).
+offset, so that the pipeline, which re-estimates and adds the offset, finds the recording's
+offset again and sees its cue structure. ``epsilon`` is standard normal
+(``noise="gaussian"``) or a standardised residual of the same unit drawn with replacement
+(``noise="residual"``, which keeps the skew and discreteness of real responses).
 """
 
 from __future__ import annotations
@@ -110,7 +111,12 @@ class NoiseModel:
     sd : ndarray of float64, shape (n_unit, n_mag)
         Residual SD around the cued/uncued means.
     cue_diff : ndarray of float64, shape (n_unit,)
-        Mean uncued minus cued response (after pooling), over magnitudes with both.
+        Mean uncued minus cued response (after pooling), over magnitudes with both
+        (inverse-variance weights).
+    cue_effect : ndarray of float64, shape (n_unit, n_mag)
+        The uncued-minus-cued difference the simulations use: a unit effect plus a
+        magnitude effect (weighted least squares), centred so that its mean over the cells
+        with both kinds of trial is 0, as the pooling offset defines it.
     uncued_frac : ndarray of float64, shape (n_unit, n_mag)
     offset : float
         Pooling offset subtracted from simulated uncued responses (0 when not pooled or on
@@ -121,6 +127,7 @@ class NoiseModel:
 
     sd: np.ndarray
     cue_diff: np.ndarray
+    cue_effect: np.ndarray
     uncued_frac: np.ndarray
     offset: float
     pool: np.ndarray
@@ -172,6 +179,41 @@ def expectile_grid(values: np.ndarray, probs: np.ndarray, taus: np.ndarray) -> n
 
 # --------------------------------------------------------------------------------------------
 # noise and cue structure
+
+
+def _additive_cue_effect(diff, w, both, n_iter: int = 200) -> np.ndarray:
+    """Unit + magnitude fit of the cells' uncued-minus-cued differences, centred.
+
+    Parameters
+    ----------
+    diff, w : ndarray of float64, shape (n_unit, n_mag)
+        Per cell: difference of the uncued and cued means and its weight
+        ``1 / (1/n_uncued + 1/n_cued)`` (0 where a kind is absent).
+    both : ndarray of bool, shape (n_unit, n_mag)
+        Cells with both kinds of trial.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_unit, n_mag)
+        ``a_u + b_m`` minimising ``sum w (diff - a_u - b_m)^2`` (alternating weighted means),
+        minus its mean over the cells in ``both``; zeros when no cell has both.
+    """
+    n_unit, n_mag = diff.shape
+    if not both.any():
+        return np.zeros((n_unit, n_mag))
+    w_u, w_m = w.sum(axis=1), w.sum(axis=0)
+    a, b = np.zeros(n_unit), np.zeros(n_mag)
+    for _ in range(n_iter):
+        a_new = np.where(w_u > 0, (w * (diff - b)).sum(axis=1) / np.where(w_u > 0, w_u, 1), 0.0)
+        b_new = np.where(
+            w_m > 0, (w * (diff - a_new[:, None])).sum(axis=0) / np.where(w_m > 0, w_m, 1), 0.0
+        )
+        done = np.allclose(a_new, a, atol=1e-12) and np.allclose(b_new, b, atol=1e-12)
+        a, b = a_new, b_new
+        if done:
+            break
+    effect = a[:, None] + b[None, :]
+    return effect - effect[both].mean()
 
 
 def fit_noise(layout) -> NoiseModel:
@@ -236,10 +278,12 @@ def fit_noise(layout) -> NoiseModel:
         uncued_frac = np.where(
             n_cell.reshape(n_unit, n_mag) > 0, nc[..., 0] / n_cell.reshape(n_unit, n_mag), 0.0
         )
+    cue_effect = _additive_cue_effect(diff, w, both)
     offset = float(prep.offset) if (layout.pool and not layout.zscore) else 0.0
     return NoiseModel(
         sd=sd,
         cue_diff=cue_diff,
+        cue_effect=cue_effect,
         uncued_frac=uncued_frac,
         offset=offset,
         pool=np.ascontiguousarray(pool, dtype=np.float64),
@@ -421,7 +465,7 @@ def simulation_means(layout, account: AccountFit, noise: NoiseModel) -> np.ndarr
     """
     u, m = layout.unit_of, layout.mag_of
     uncued = (~layout.cued).astype(float)
-    mu = account.mean[u, m] + noise.cue_diff[u] * (uncued - noise.uncued_frac[u, m])
+    mu = account.mean[u, m] + noise.cue_effect[u, m] * (uncued - noise.uncued_frac[u, m])
     return np.ascontiguousarray(mu - noise.offset * uncued, dtype=np.float64)
 
 

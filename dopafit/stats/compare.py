@@ -452,6 +452,7 @@ def _assemble(
         "axis_value": ("magnitude", layout.prep.axis),
         "noise_sd": ((schema.UNIT, "magnitude"), noise_model.sd),
         "cue_diff": (schema.UNIT, noise_model.cue_diff),
+        "cue_effect": ((schema.UNIT, "magnitude"), noise_model.cue_effect),
     }
     for k in sorted({k for f in fits.values() for k in f.params}):
         arr = np.full((n_acc, unit.size), np.nan)
