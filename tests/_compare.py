@@ -6,6 +6,9 @@ import math
 
 import numpy as np
 
+# the plain-numpy counting rule, shared with the benchmarks' numpy references
+from benchmarks._common import np_count_reversal
+
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
 
@@ -47,27 +50,6 @@ def ref_simulate(mean, scale, pool, pool_start, pool_len, residual: bool, seeds)
                 eps = s.normal()
             out[d, j] = mean[j] + scale[j] * eps
     return out
-
-
-def np_count_reversal(n, pos, neg, axis, cap_lo=0.01, cap_hi=0.1):
-    """Counting rule from per-magnitude counts (tie rule and caps of dopafit)."""
-    present = np.asarray(n) > 0
-    a = np.asarray(axis)[present]
-    if a.size < 2:
-        return np.nan
-    pos = np.asarray(pos, float)[present]
-    neg = np.asarray(neg, float)[present]
-    c = pos.sum() + np.concatenate([[0.0], np.cumsum(neg - pos)])
-    tied = np.flatnonzero(c == c.max())
-    if tied[0] == 0:
-        return a[0] + cap_lo
-    if tied[-1] == a.size:
-        return a[-1] - cap_hi
-    k = tied[(tied.size - 1) // 2]
-    d_lo, d_hi = c[k] - c[k - 1], c[k] - c[k + 1]
-    if d_lo + d_hi == 0:
-        return 0.5 * (a[k - 1] + a[k])
-    return (d_hi * a[k - 1] + d_lo * a[k]) / (d_lo + d_hi)
 
 
 def np_expectile(values, probs, tau):
