@@ -1,4 +1,5 @@
-"""Shared fixtures: the location of the shared real recordings, and a temp output folder."""
+"""Shared fixtures: the location of the shared real recordings, and a temp output folder;
+the hypothesis profile."""
 
 from __future__ import annotations
 
@@ -6,8 +7,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Property tests draw the same examples on every run (derandomized), so that the suite's result
+# does not depend on the run; HYPOTHESIS_PROFILE=explore draws new random examples each time.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 def shared_data_dir() -> Path | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -253,6 +253,7 @@ def test_balanced_magnitude_gives_its_axis_value():
     n_mag=st.integers(2, 9),
     max_n=st.integers(1, 15),
 )
+@example(seed=41335097, n_mag=7, max_n=9)  # a slope of 0 against -3e-12 (rounding)
 def test_fit_sample_matches_reference(seed, n_mag, max_n):
     rng = np.random.default_rng(seed)
     vals, start, cnt = random_layout(rng, 1, n_mag, max_n=max_n, p_zero=0.3, integer=True)
@@ -270,7 +271,7 @@ def test_fit_sample_matches_reference(seed, n_mag, max_n):
         # 0/0: both slopes vanish (integer responses cancel); the reference's tau is noise
         assert status == K.STATUS_TAU_UNDEFINED or abs(a_pos + a_neg) < 1e-9
     else:
-        np.testing.assert_allclose(tau, rtau, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(tau, rtau, rtol=1e-9, atol=1e-9)  # tau is O(1): rounding
     if np.unique(midx).size < 2:
         assert status in (K.STATUS_NO_TRIALS, K.STATUS_ONE_MAGNITUDE)
     elif abs(ra_pos + ra_neg) < 1e-9:
