@@ -607,7 +607,7 @@ def describe_nwb(path, *, trials_table: str = "trials", **mapping) -> dict:
                 "columns": [_text(c) for c in g.attrs.get("colnames", [])],
             }
             if "spike_times" in g:
-                s = np.asarray(g["spike_times"][()], dtype=np.float64)
+                s = _read_floats(g["spike_times"])
                 off = np.concatenate([[0], g["spike_times_index"][()]]).astype(np.int64)
                 n_nan, n_uns = check_spikes(s, off)
                 entry.update(
