@@ -183,3 +183,12 @@ def test_kernels_identical_whatever_the_thread_count():
     finally:
         numba.set_num_threads(before)
     np.testing.assert_array_equal(one[0], many[0])
+
+
+def test_count_rates_match_numpy():
+    rng = np.random.default_rng(6)
+    win = rng.poisson(3.0, (5, 40)).astype(float)
+    base = rng.poisson(5.0, (5, 40)).astype(float)
+    resp, rate = K.count_rates(win, base, 0.4, 1.0)
+    np.testing.assert_array_equal(rate, base / 1.0)
+    np.testing.assert_array_equal(resp, win / 0.4 - base / 1.0)

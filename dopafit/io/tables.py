@@ -490,9 +490,9 @@ def extract_spikes(
         "spike_fixes": fixed,
     }
     if not opts.faithful:
-        out["baseline"] = np.divide(baseline_count, b1 - b0)
-        response = np.divide(window_count, w1 - w0)
-        out["response"] = np.subtract(response, out["baseline"], out=response)
+        out["response"], out["baseline"] = K.count_rates(
+            window_count, baseline_count, float(w1 - w0), float(b1 - b0)
+        )
     else:
         grid = _faithful_grid(plan, opts)
         lo = grid["lo"]
