@@ -38,3 +38,26 @@ def test_cli_version():
         [sys.executable, "-m", "dopafit", "--version"], capture_output=True, text=True, check=True
     )
     assert dopafit.__version__ in out.stdout
+
+
+def test_cli_prints_dopafit_warnings_once_on_one_line(capsys):
+    import warnings
+
+    from dopafit.cli import _print_warnings_on_one_line
+    from dopafit.errors import DopafitWarning
+
+    saved = warnings.showwarning
+    passed_on = []
+    warnings.showwarning = lambda message, category, *args, **kw: passed_on.append(category)
+    try:
+        _print_warnings_on_one_line()
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            for _ in range(3):  # e.g. one per session of a batch
+                warnings.warn("only 1 fittable\n   unit(s)", DopafitWarning, stacklevel=1)
+            warnings.warn("something else", UserWarning, stacklevel=1)
+    finally:
+        warnings.showwarning = saved
+    err = capsys.readouterr().err
+    assert err == "dopafit: warning: only 1 fittable unit(s)\n"
+    assert passed_on == [UserWarning]  # other warnings are shown as before

@@ -62,8 +62,30 @@ def cli():
     """
 
 
+def _print_warnings_on_one_line() -> None:
+    """Show dopafit's warnings as ``dopafit: warning: ...`` lines, each text once per run."""
+    import warnings
+
+    from dopafit.errors import DopafitWarning
+
+    seen: set[str] = set()
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, DopafitWarning):
+            default(message, category, filename, lineno, file, line)
+            return
+        text = " ".join(str(message).split())
+        if text not in seen:
+            seen.add(text)
+            click.echo(f"dopafit: warning: {text}", err=True)
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``dopafit`` console script and ``python -m dopafit``."""
+    _print_warnings_on_one_line()
     try:
         cli.main(args=argv, prog_name="dopafit", standalone_mode=False)
     except click.exceptions.Abort:
