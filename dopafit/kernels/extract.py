@@ -291,18 +291,17 @@ def faithful_responses(
     cum = np.cumsum(kernel)
     response = np.empty((n_unit, n_trial))
     baseline = np.empty((n_unit, n_trial))
+    # per trial, the window bins the centred convolution reads through tap j: [lo_j, hi_j)
+    lo_j = np.empty((n_trial, n_k), dtype=np.int64)
+    hi_j = np.empty((n_trial, n_k), dtype=np.int64)
+    ones = np.zeros(n_trial)
+    for t in range(n_trial):
+        for j in range(n_k):
+            lo_j[t, j] = min(max(win_start[t] + half - j, 0), n_bin)
+            hi_j[t, j] = min(max(win_start[t] + win_len + half - j, 0), n_bin)
+            ones[t] += kernel[j] * (hi_j[t, j] - lo_j[t, j])
     for u in prange(n_unit):
-        lo_j = np.empty(n_k, dtype=np.int64)
-        hi_j = np.empty(n_k, dtype=np.int64)
         for t in range(n_trial):
-            # the window bins the centred convolution reads through tap j: [lo_j, hi_j)
-            ones = 0.0
-            for j in range(n_k):
-                q0 = min(max(win_start[t] + half - j, 0), n_bin)
-                q1 = min(max(win_start[t] + win_len + half - j, 0), n_bin)
-                lo_j[j] = q0
-                hi_j[j] = q1
-                ones += kernel[j] * (q1 - q0)
             reach_lo = win_start[t] + half - 2 * (n_k - 1)
             reach_hi = win_start[t] + win_len + half
             b = 0.0
@@ -324,12 +323,12 @@ def faithful_responses(
                 b += _cum_at(cum, base_start + base_len - 1 - p) - _cum_at(cum, base_start - 1 - p)
                 if reach_lo <= p < reach_hi:
                     for j in range(n_k):
-                        if hi_j[j] > lo_j[j]:
-                            acc += kernel[j] * (
-                                _cum_at(cum, hi_j[j] - 1 - p) - _cum_at(cum, lo_j[j] - 1 - p)
-                            )
+                        q0 = lo_j[t, j]
+                        q1 = hi_j[t, j]
+                        if q1 > q0:
+                            acc += kernel[j] * (_cum_at(cum, q1 - 1 - p) - _cum_at(cum, q0 - 1 - p))
             b *= 1000.0 / base_len
-            response[u, t] = (1000.0 * acc - b * ones) / win_len
+            response[u, t] = (1000.0 * acc - b * ones[t]) / win_len
             baseline[u, t] = b
     return response, baseline
 
