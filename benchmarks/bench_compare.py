@@ -64,17 +64,6 @@ def dabney_like(kind: str, seed: int):
 # the same per-simulation loop in plain numpy
 
 
-def np_expectile(axis, probs, tau):
-    lo, hi = axis.min(), axis.max()
-    for _ in range(60):
-        e = 0.5 * (lo + hi)
-        g = tau * np.sum(probs * np.clip(axis - e, 0, None)) - (1 - tau) * np.sum(
-            probs * np.clip(e - axis, 0, None)
-        )
-        lo, hi = (e, hi) if g > 0 else (lo, e)
-    return 0.5 * (lo + hi)
-
-
 def numpy_one_dataset(raw, layout, n_splits, rng, n_folds=7):
     """Prepare, fit and split one simulated dataset with numpy; returns median statistics."""
     unit_of, mag_of, cued = layout.unit_of, layout.mag_of, layout.cued
@@ -141,7 +130,7 @@ def numpy_one_dataset(raw, layout, n_splits, rng, n_folds=7):
             xb = axis[mb] - z_a[u]
             p_sym, p_asy = g * xb, np.where(xb >= 0, ap * xb, an * xb)
             llr += (np.sum((rb - p_sym) ** 2) - np.sum((rb - p_asy) ** 2)) / (2 * var[u])
-            mis.append((z_a[u] - np_expectile(axis, probs, np.clip(tau_b[u], 0, 1))) ** 2)
+            mis.append((z_a[u] - common.np_expectile(axis, probs, np.clip(tau_b[u], 0, 1))) ** 2)
             pool_a.append((ra, ma))
             halves_b.append((rb, mb))
         ra = np.concatenate([p[0] for p in pool_a])

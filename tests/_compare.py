@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-# the plain-numpy counting rule, shared with the benchmarks' numpy references
-from benchmarks._common import np_count_reversal
+# the plain-numpy counting rule and expectile, shared with the benchmarks' numpy references
+from benchmarks._common import np_count_reversal, np_expectile
 
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
@@ -50,20 +50,6 @@ def ref_simulate(mean, scale, pool, pool_start, pool_len, residual: bool, seeds)
                 eps = s.normal()
             out[d, j] = mean[j] + scale[j] * eps
     return out
-
-
-def np_expectile(values, probs, tau):
-    """tau-expectile by bisection on the first-order condition."""
-    values = np.asarray(values, float)
-    probs = np.asarray(probs, float) / np.sum(probs)
-    lo, hi = values.min(), values.max()
-    for _ in range(200):
-        e = 0.5 * (lo + hi)
-        g = tau * np.sum(probs * np.clip(values - e, 0, None)) - (1 - tau) * np.sum(
-            probs * np.clip(e - values, 0, None)
-        )
-        lo, hi = (e, hi) if g > 0 else (lo, e)
-    return 0.5 * (lo + hi)
 
 
 def ref_split_extras(
