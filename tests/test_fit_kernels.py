@@ -15,31 +15,10 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from dopafit.kernels import expectile as K
-
-MASK64 = (1 << 64) - 1
-GOLDEN = 0x9E3779B97F4A7C15
-
+from tests._compare import Stream  # the splitmix64 stream in pure python
 
 # ------------------------------------------------------------------------------------------
 # references
-
-
-def py_mix(z: int) -> int:
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
-    return z ^ (z >> 31)
-
-
-class PyStream:
-    """splitmix64 stream, as documented in dopafit.kernels.expectile."""
-
-    def __init__(self, seed: int, key: int):
-        self.state = py_mix(int(seed) ^ py_mix((key * GOLDEN + 1) & MASK64))
-
-    def below(self, k: int) -> int:
-        self.state = (self.state + GOLDEN) & MASK64
-        u = (py_mix(self.state) >> 11) * 2.0**-53
-        return min(int(u * k), k - 1)
 
 
 def ref_count_reversal(resp, midx, axis, cap_lo=0.01, cap_hi=0.1):
@@ -150,7 +129,7 @@ def random_axis(rng, n_mag):
 def test_stream_matches_splitmix64_reference():
     for seed, key in [(0, 0), (12345, 7), (2**63 + 11, 39)]:
         state = K.stream_state(np.uint64(seed), key)
-        ref = PyStream(seed, key)
+        ref = Stream(seed, key)
         assert int(state[0]) == ref.state
         for k in (1, 2, 7, 1000, 2**31):
             assert K.random_below(state, k) == ref.below(k)
@@ -432,7 +411,7 @@ def test_bootstrap_matches_reference():
         vals, start, cnt, axis, np.argsort(axis), K.METHOD_COUNT, 0.01, 0.1, np.uint64(seed), n_boot
     )
     for u in range(4):
-        stream = PyStream(seed, u)
+        stream = Stream(seed, u)
         for b in range(n_boot):
             idx = [[stream.below(cnt[u, m]) for _ in range(cnt[u, m])] for m in range(5)]
             resp, midx = group(vals, start, cnt, u, idx)
