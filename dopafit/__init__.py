@@ -39,10 +39,13 @@ _LAZY = {
     "simulate_responses": "dopafit.simulate",
     "simulate_session": "dopafit.simulate",
     "simulate_learning": "dopafit.simulate",
+    "make_block_trials": "dopafit.simulate",
     "write_nwb": "dopafit.io.nwb_write",
     # fitting
     "fit_expectiles": "dopafit.fit.expectile",
     "split_summary": "dopafit.fit.expectile",
+    "fit_learning": "dopafit.fit.learning",
+    "learning_summary": "dopafit.fit.learning",
     # statistics: decoding and the variable-probability task
     "decode_distribution": "dopafit.stats.decode",
     "probability_task_stats": "dopafit.stats.probability",
@@ -50,6 +53,8 @@ _LAZY = {
     "compare": "dopafit.stats.compare",
     "open_comparison": "dopafit.stats.compare",
     "simulate_account": "dopafit.stats.compare",
+    # statistics: recovery of the learning models
+    "learning_recovery": "dopafit.stats.learning_recovery",
     # figures and the HTML report
     "write_report": "dopafit.report.html",
     "save_figures": "dopafit.report.figures",

@@ -67,6 +67,7 @@ __all__ = [
     "make_responses",
     "validate_responses",
     "trial_mask",
+    "provenance_attrs",
     "to_netcdf",
     "open_responses",
 ]
@@ -198,6 +199,23 @@ def make_responses(
 def trial_mask(ds: xr.Dataset) -> xr.DataArray:
     """Boolean ``(unit, trial)`` mask of the cells that hold a real trial (finite reward)."""
     return np.isfinite(ds[REWARD])
+
+
+def provenance_attrs(responses: xr.Dataset) -> dict:
+    """The attrs of a responses Dataset, renamed ``responses_<name>`` for a fit's attrs.
+
+    A fit records how its input was made; the prefix keeps those attrs apart from the fit's
+    own (``dopafit_version`` becomes ``responses_dopafit_version``; names that already start
+    with ``responses_`` are kept).
+    """
+    out = {}
+    for key, value in responses.attrs.items():
+        if key == "dopafit_version":
+            key = "responses_dopafit_version"
+        elif not key.startswith("responses_"):
+            key = f"responses_{key}"
+        out[key] = value
+    return out
 
 
 def _problems(ds: xr.Dataset) -> list[str]:

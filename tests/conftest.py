@@ -47,3 +47,11 @@ def dabney_cells(shared_data) -> list[Path]:
     if len(files) != 40:
         pytest.skip(f"expected 40 Dabney MAT files in {shared_data}, found {len(files)}")
     return files
+
+
+@pytest.fixture(scope="session")
+def dabney_nwb(dabney_cells, tmp_path_factory) -> list[Path]:
+    """The 40 public neurons converted to NWB once per test process (one file per session)."""
+    import dopafit
+
+    return sorted(dopafit.convert_uchida_mat(dabney_cells, tmp_path_factory.mktemp("dabney_nwb")))

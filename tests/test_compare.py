@@ -300,9 +300,8 @@ def test_calibrated_tests_have_power_on_distributional_data():
 
 
 @pytest.fixture(scope="module")
-def dabney(dabney_cells, tmp_path_factory):
-    paths = dopafit.convert_uchida_mat(dabney_cells, tmp_path_factory.mktemp("dabney_nwb"))
-    return dopafit.load_nwb(paths, faithful=True)
+def dabney(dabney_nwb):
+    return dopafit.load_nwb(dabney_nwb, faithful=True)
 
 
 @pytest.mark.realdata

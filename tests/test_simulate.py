@@ -332,31 +332,6 @@ def test_rescaled_to_times_matches_numpy_reference():
         assert np.all(rates[np.clip(np.searchsorted(edges, got, side="right") - 1, 0, k - 1)] > 0)
 
 
-def test_value_learning_kernel_matches_python_reference():
-    from dopafit.kernels.simulate import asymmetric_value_learning
-
-    rng = np.random.default_rng(32)
-    n_unit, n_trial, n_ctx = 4, 300, 3
-    util = rng.normal(2, 3, (n_unit, n_trial))
-    util[1, 250:] = np.nan  # padding
-    ctx = rng.integers(0, n_ctx, (n_unit, n_trial))
-    lp, ln = rng.uniform(0.01, 0.5, n_unit), rng.uniform(0.01, 0.5, n_unit)
-    v0 = rng.normal(0, 1, (n_unit, n_ctx))
-    values, deltas = asymmetric_value_learning(util, ctx, lp, ln, v0)
-    ref_v = np.full_like(util, np.nan)
-    state = v0.copy()
-    for i in range(n_unit):
-        for t in range(n_trial):
-            if np.isnan(util[i, t]):
-                continue
-            v = state[i, ctx[i, t]]
-            ref_v[i, t] = v
-            d = util[i, t] - v
-            state[i, ctx[i, t]] = v + (lp[i] if d > 0 else ln[i]) * d
-    np.testing.assert_allclose(values, ref_v, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(deltas, util - ref_v, rtol=0, atol=1e-12)
-
-
 # ---------------------------------------------------------------- spike trains
 def _window_counts(st, starts, stops):
     return np.searchsorted(st, stops) - np.searchsorted(st, starts)
@@ -437,7 +412,7 @@ def test_learning_converges_to_the_expectile():
         tau_range=(0.2, 0.8),
         noise=0.0,
     )
-    lp, ln = ds["true_learning_rate_pos"].values, ds["true_learning_rate_neg"].values
+    lp, ln = ds["true_eta_pos"].values, ds["true_eta_neg"].values
     target = expectile(MAGS, PROBS, lp / (lp + ln))
     np.testing.assert_allclose(ds["true_reversal_point"].values, target, atol=1e-12)
     late = ds["true_value"].values[:, burn:]
@@ -457,7 +432,7 @@ def test_learning_converges_to_the_expectile():
 
 def test_learning_kinds_and_errors():
     cl = simulate_learning(population="classical", n_units=4, n_trials=50, seed=1)
-    assert np.ptp(cl["true_learning_rate_pos"].values) == 0  # one shared learning rate
+    assert np.ptp(cl["true_eta_pos"].values) == 0  # one shared learning rate
     np.testing.assert_allclose(cl["true_tau"], 0.5)
     bias = simulate_learning(population="bias", n_units=4, n_trials=50, seed=1)
     np.testing.assert_allclose(bias["true_alpha_pos"], bias["true_alpha_neg"])

@@ -409,12 +409,7 @@ def _attrs(responses, prep: Prepared, method, n_splits, n_folds, n_boot, ss, lev
         "fold_rule": FOLD_RULE,
         "dopafit_version": __version__,
     }
-    for key, value in responses.attrs.items():
-        if key == "dopafit_version":
-            key = "responses_dopafit_version"
-        elif not key.startswith("responses_"):
-            key = f"responses_{key}"
-        attrs[key] = value
+    attrs.update(schema.provenance_attrs(responses))
     return attrs
 
 

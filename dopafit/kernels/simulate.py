@@ -1,6 +1,6 @@
-"""numba kernels of the simulator: Poisson spike times and trial-by-trial value learning.
+"""numba kernels of the simulator: Poisson spike times.
 
-Both kernels are deterministic: all randomness is drawn beforehand with numpy (the caller's
+The kernel is deterministic: all randomness is drawn beforehand with numpy (the caller's
 ``numpy.random.Generator``), so results do not depend on threads or compilation.
 
 Spike times by time rescaling
@@ -12,18 +12,6 @@ cumulative intensity :math:`\\Lambda(t) = \\int_{t_0}^t \\lambda` is piecewise l
 :math:`t_j = \\Lambda^{-1}(u_j)` is a Poisson process of rate :math:`\\lambda(t)`.
 :func:`rescaled_to_times` computes :math:`\\Lambda^{-1}` by one merged pass over the sorted
 points and the segments.
-
-Asymmetric value learning
--------------------------
-Each unit ``i`` keeps one value per context ``c`` (uncued, cue 1, ...). On trial ``t`` with
-utility :math:`u_t` and context :math:`c_t`:
-
-.. math::
-
-    \\delta_{i,t} = u_t - V_{i,c_t}, \\qquad
-    V_{i,c_t} \\leftarrow V_{i,c_t} + \\begin{cases}
-        \\alpha^+_i \\delta_{i,t} & \\delta_{i,t} > 0 \\\\
-        \\alpha^-_i \\delta_{i,t} & \\text{otherwise.}\\end{cases}
 """
 
 from __future__ import annotations
@@ -31,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["rescaled_to_times", "asymmetric_value_learning"]
+__all__ = ["rescaled_to_times"]
 
 
 @njit(cache=True)
@@ -75,47 +63,3 @@ def rescaled_to_times(points, edges, cum):
         else:
             out[j] = edges[k + 1]
     return out
-
-
-@njit(cache=True)
-def asymmetric_value_learning(utility, context, lr_pos, lr_neg, v0):
-    """Trial-by-trial asymmetric value learning, one independent learner per unit.
-
-    Parameters
-    ----------
-    utility : ndarray, shape (n_unit, n_trial)
-        Utility of each trial's reward in chronological order; NaN marks a padded trial
-        (skipped, value unchanged).
-    context : ndarray of int64, shape (n_unit, n_trial)
-        Context index of each trial (``0 <= context < n_context``).
-    lr_pos, lr_neg : ndarray, shape (n_unit,)
-        Learning rates for positive and non-positive prediction errors.
-    v0 : ndarray, shape (n_unit, n_context)
-        Initial values.
-
-    Returns
-    -------
-    values : ndarray, shape (n_unit, n_trial)
-        Value of the trial's context *before* the trial's update (NaN on padded trials).
-    deltas : ndarray, shape (n_unit, n_trial)
-        Prediction errors ``utility - values`` (NaN on padded trials).
-    """
-    n_unit, n_trial = utility.shape
-    values = np.full((n_unit, n_trial), np.nan)
-    deltas = np.full((n_unit, n_trial), np.nan)
-    state = v0.copy()
-    for i in range(n_unit):
-        for t in range(n_trial):
-            u = utility[i, t]
-            if np.isnan(u):
-                continue
-            c = context[i, t]
-            v = state[i, c]
-            d = u - v
-            values[i, t] = v
-            deltas[i, t] = d
-            if d > 0.0:
-                state[i, c] = v + lr_pos[i] * d
-            else:
-                state[i, c] = v + lr_neg[i] * d
-    return values, deltas

@@ -36,18 +36,22 @@ from dopafit.simulate._population import KINDS, POPULATION_COLUMNS, make_populat
 from dopafit.simulate._responses import simulate_learning, simulate_responses
 from dopafit.simulate._session import PRESETS, preset_sessions, simulate_session
 from dopafit.simulate._task import (
+    SCHEDULES,
     Task,
     Utility,
     expectile,
     expectile_level,
+    get_schedule,
     get_task,
     resolve_utility,
 )
-from dopafit.simulate._trials import make_trials, trial_type_codes
+from dopafit.simulate._trials import make_block_trials, make_trials, trial_type_codes
 
 __all__ = [
     "Task",
     "get_task",
+    "get_schedule",
+    "SCHEDULES",
     "expectile",
     "expectile_level",
     "Utility",
@@ -56,6 +60,7 @@ __all__ = [
     "POPULATION_COLUMNS",
     "make_population",
     "make_trials",
+    "make_block_trials",
     "trial_type_codes",
     "simulate_responses",
     "simulate_session",

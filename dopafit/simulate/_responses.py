@@ -17,8 +17,8 @@ from dopafit.simulate._population import (
     make_population,
     reward_response,
 )
-from dopafit.simulate._task import Task, Utility, get_task, resolve_utility
-from dopafit.simulate._trials import make_trials
+from dopafit.simulate._task import Task, Utility, get_schedule, get_task, resolve_utility
+from dopafit.simulate._trials import make_block_trials, make_trials
 
 __all__ = ["simulate_responses", "simulate_learning"]
 
@@ -82,8 +82,10 @@ def cue_truth(task: Task, z_ctx: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def unit_trials(task, n_units, n_trials, trials, rng, cued_fraction) -> list[pd.DataFrame]:
-    """One trials table per unit (drawn, or given)."""
+def unit_trials(
+    task, n_units, n_trials, trials, rng, cued_fraction, schedule=None, block_trials=100
+) -> list[pd.DataFrame]:
+    """One trials table per unit (drawn, or given); a schedule of several tasks draws blocks."""
     if trials is not None:
         tables = [trials] * n_units if isinstance(trials, pd.DataFrame) else list(trials)
         if len(tables) != n_units:
@@ -109,6 +111,13 @@ def unit_trials(task, n_units, n_trials, trials, rng, cued_fraction) -> list[pd.
             raise ConfigError(f"n_trials: one count per unit ({n_units})", found=f"{counts.size}")
     if np.any(counts < 1):
         raise ConfigError("n_trials >= 1 per unit", found=f"{counts.min()}")
+    if schedule is not None and len(schedule) > 1:
+        return [
+            make_block_trials(
+                schedule, int(c), block_trials=block_trials, cued_fraction=cued_fraction, seed=rng
+            )
+            for c in counts
+        ]
     return [make_trials(task, int(c), cued_fraction=cued_fraction, seed=rng) for c in counts]
 
 
@@ -156,15 +165,16 @@ def base_attrs(task: Task, util: Utility, kind: str, seed, cued_fraction, pop) -
     }
 
 
-def _trial_grid(task, n, n_trials, trials, rng, cued_fraction):
-    """Each unit's trials as padded (unit, trial) arrays: reward, cued, cue id, reward time."""
-    tables = unit_trials(task, n, n_trials, trials, rng, cued_fraction)
+def _trial_grid(task, n, n_trials, trials, rng, cued_fraction, schedule=None, block_trials=100):
+    """Each unit's trials as padded (unit, trial) arrays: reward, cued, cue id, reward time;
+    and the per-unit trials tables."""
+    tables = unit_trials(task, n, n_trials, trials, rng, cued_fraction, schedule, block_trials)
     reward = padded(tables, "reward", np.nan, np.float64)
     cued = padded(tables, "cued", False, bool)
     ctx = padded(tables, "cue_id", 0, np.int64)
     check_cue_ids(task, ctx)
     event = padded(tables, "reward_time", np.nan, np.float64)
-    return reward, cued, ctx, event
+    return reward, cued, ctx, event, tables
 
 
 def _dataset(resp, reward, cued, event, pop, attrs, unit_vars, session, subject) -> xr.Dataset:
@@ -256,7 +266,7 @@ def simulate_responses(
         task, population, n_units, rng, utility, population_options
     )
     n = len(pop)
-    reward, cued, ctx, event = _trial_grid(task, n, n_trials, trials, rng, cued_fraction)
+    reward, cued, ctx, event, _ = _trial_grid(task, n, n_trials, trials, rng, cued_fraction)
     z_ctx = context_table(pop, task, util)
     z = np.take_along_axis(z_ctx, ctx, axis=1)
     eps = rng.standard_normal(reward.shape)
@@ -278,7 +288,7 @@ def simulate_responses(
 
 
 def simulate_learning(
-    task: str | Task = "dabney",
+    task="dabney",
     population: str | pd.DataFrame = "distributional",
     n_units: int = 40,
     n_trials=None,
@@ -291,6 +301,7 @@ def simulate_learning(
     lr_neg=None,
     scaling: str | None = None,
     v0="zero",
+    block_trials: int = 100,
     trials=None,
     session: str = "sim",
     subject: str = "sim",
@@ -315,10 +326,15 @@ def simulate_learning(
 
     Parameters
     ----------
-    task, population, n_units, n_trials, seed, cued_fraction, utility, trials, session, subject
+    task : str, Task or sequence of them, default "dabney"
+        A task (stationary reward distribution) or a schedule of tasks alternating every
+        ``block_trials`` trials (see :func:`get_schedule`): ``"flip"`` alternates a rich and
+        a lean distribution, so that values move and learning rates can be estimated.
+    population, n_units, n_trials, seed, cued_fraction, utility, trials, session, subject
         As :func:`simulate_responses`; kinds ``classical`` (τ = 0.5 and one learning rate
         shared by all units), ``distributional`` (the unit's τ) or ``bias`` (τ = the
         expectile level of the unit's reversal point, symmetric response scaling).
+        Populations are drawn on the schedule's first task.
     learning_rate : float, (low, high) or per-unit array, default (0.02, 0.1)
         Overall rate η (drawn per unit; once for the whole classical population).
     lr_pos, lr_neg : array_like, optional
@@ -328,24 +344,37 @@ def simulate_learning(
         distributional), symmetric ``α± = g`` (default for classical and bias), with ``g``
         the unit's gain.
     v0 : "zero", "expectile" or float, default "zero"
-        Initial values: the utility of no reward, the converged values, or a number.
+        Initial values: the utility of no reward, the converged values (first task), or a
+        number.
+    block_trials : int, default 100
+        Trials per block of a schedule of several tasks.
     **population_options
         Passed to :func:`make_population`.
 
     Returns
     -------
     xarray.Dataset
-        A responses Dataset as :func:`simulate_responses`, plus ``true_value(unit, trial)``
-        (the value before each trial's update) and per unit ``true_learning_rate_pos``,
-        ``true_learning_rate_neg``. ``true_tau`` is the learning-rate asymmetry,
-        ``true_reversal_point`` the asymptotic value (τ-expectile, uncued context),
-        ``true_alpha_pos``/``true_alpha_neg`` the response slopes.
+        A responses Dataset as :func:`simulate_responses`, plus the coordinate
+        ``cue_id(unit, trial)`` (0 uncued), ``true_value(unit, trial)`` (the value before
+        each trial's update), ``block(unit, trial)`` for a schedule, and per unit
+        ``true_eta_pos``, ``true_eta_neg``, ``true_tau_learning`` (= ``true_tau``, the
+        learning-rate asymmetry), ``true_tau_scaling``, ``true_alpha_pos``/``true_alpha_neg``
+        (the response slopes) and ``true_reversal_point`` (the asymptotic value under the
+        first task, uncued context). The response is ``alpha * delta`` plus noise (no
+        offset: a fitted ``baseline`` should be 0).
+
+    Examples
+    --------
+    >>> ds = simulate_learning("flip", n_units=2, n_trials=300, seed=0)
+    >>> ds["block"].values[0, [0, 100, 200]].tolist()
+    [0, 1, 2]
     """
-    from dopafit.kernels.simulate import asymmetric_value_learning
+    from dopafit.kernels.learning import value_trace
 
     rng = _rng(seed)
+    schedule = get_schedule(task)
     task, util, pop, kind = setup_population(
-        task, population, n_units, rng, utility, population_options
+        schedule[0], population, n_units, rng, utility, population_options
     )
     n = len(pop)
     if (pop["kind"] == "sigmoid").any():
@@ -398,7 +427,9 @@ def simulate_learning(
     learn["tau"] = tau  # the learning-rate asymmetry (slopes may be symmetric)
     z_ctx = context_table(learn, task, util)
 
-    reward, cued, ctx, event = _trial_grid(task, n, n_trials, trials, rng, cued_fraction)
+    reward, cued, ctx, event, tables = _trial_grid(
+        task, n, n_trials, trials, rng, cued_fraction, schedule, block_trials
+    )
     eps = rng.standard_normal(reward.shape)
     if isinstance(v0, str) and v0 == "zero":
         init = np.full(z_ctx.shape, util.zero)
@@ -409,7 +440,9 @@ def simulate_learning(
     else:
         raise ConfigError('v0 "zero", "expectile" or a number', found=f"{v0!r}")
     u = util(reward)
-    values, deltas = asymmetric_value_learning(u, ctx, lp, ln, np.ascontiguousarray(init))
+    n_trial = np.full(n, u.shape[1], dtype=np.int64)
+    learn_all = np.ones(init.shape[1], dtype=np.int64)
+    values, deltas = value_trace(u, ctx, n_trial, lp, ln, np.ascontiguousarray(init), learn_all)
     resp = np.where(deltas > 0, a_pos[:, None] * deltas, a_neg[:, None] * deltas)
     resp = resp + pop["noise"].to_numpy()[:, None] * eps
     attrs = base_attrs(task, util, kind, seed, cued_fraction, pop)
@@ -420,12 +453,20 @@ def simulate_learning(
             "scaling": scaling,
             "learning_rate": jsonable(learning_rate),
             "v0": jsonable(v0),
+            "schedule": [t.name for t in schedule],
+            "block_trials": int(block_trials) if len(schedule) > 1 else None,
         }
     )
     unit_vars = truth_vars(learn)
-    unit_vars["true_learning_rate_pos"] = lp
-    unit_vars["true_learning_rate_neg"] = ln
+    unit_vars["true_eta_pos"] = lp
+    unit_vars["true_eta_neg"] = ln
+    unit_vars["true_tau_learning"] = tau
+    unit_vars["true_tau_scaling"] = a_pos / (a_pos + a_neg)
     unit_vars.update(cue_truth(task, z_ctx))
     ds = _dataset(resp, reward, cued, event, pop, attrs, unit_vars, session, subject)
-    ds["true_value"] = ((schema.UNIT, schema.TRIAL), values)
+    dims = (schema.UNIT, schema.TRIAL)
+    ds = ds.assign_coords(cue_id=(dims, np.where(np.isfinite(reward), ctx, 0)))
+    if len(schedule) > 1:
+        ds = ds.assign_coords(block=(dims, padded(tables, "block", -1, np.int64)))
+    ds["true_value"] = (dims, values)
     return ds

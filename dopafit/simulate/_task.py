@@ -9,13 +9,29 @@ import numpy as np
 
 from dopafit.errors import ConfigError
 
-__all__ = ["Task", "get_task", "expectile", "expectile_level", "Utility", "resolve_utility"]
+__all__ = [
+    "Task",
+    "get_task",
+    "get_schedule",
+    "SCHEDULES",
+    "expectile",
+    "expectile_level",
+    "Utility",
+    "resolve_utility",
+]
 
 #: Magnitudes (ul) and probabilities of the Dabney et al. (2020) variable-magnitude task.
 DABNEY_MAGNITUDES = (0.1, 0.3, 1.2, 2.5, 5.0, 10.0, 20.0)
 DABNEY_PROBABILITIES = (0.066, 0.091, 0.148, 0.155, 0.312, 0.151, 0.077)
 #: Reward (ul) of the variable-probability task; a choice of this package, not from a paper.
 VARIABLE_PROBABILITY_MAGNITUDE = 5.0
+#: The "rich" and "lean" tasks of the flip schedule: the Dabney magnitudes with probabilities
+#: weighted towards the large (rich, mean 10.3 ul) or the small ones (lean, mean 1.6 ul); a
+#: choice of this package for simulating learning tasks, not from a paper.
+RICH_PROBABILITIES = (0.02, 0.03, 0.05, 0.10, 0.20, 0.30, 0.30)
+LEAN_PROBABILITIES = RICH_PROBABILITIES[::-1]
+#: Named schedules of tasks that alternate in blocks of trials (learning tasks).
+SCHEDULES = {"flip": ("rich", "lean")}
 
 
 def _distribution(magnitudes, probabilities, what: str) -> tuple[tuple, tuple]:
@@ -182,14 +198,17 @@ def get_task(name: str | Task = "dabney", **options) -> Task:
 
     Parameters
     ----------
-    name : {"dabney", "variable_magnitude", "variable_probability"} or Task
+    name : {"dabney", "variable_magnitude", "variable_probability", "rich", "lean"} or Task
         ``"dabney"`` (alias ``"variable_magnitude"``): seven magnitudes 0.1, 0.3, 1.2, 2.5, 5,
         10, 20 ul with probabilities 0.066, 0.091, 0.148, 0.155, 0.312, 0.151, 0.077 (mean
         5.21 ul, SD 5.27 ul), one odour cue predicting the same distribution, reward 1.5 s
         after odour onset. ``"variable_probability"``: three cues (ids 1, 2, 3) predicting a
         fixed reward with probability 0.1, 0.5 and 0.9 (0 ul otherwise: an omission); uncued
         trials deliver the reward for sure. The reward is 5 ul (a choice of this package;
-        change it with ``magnitude=``). A Task is returned unchanged.
+        change it with ``magnitude=``). ``"rich"`` and ``"lean"``: the Dabney magnitudes with
+        probabilities 0.02, 0.03, 0.05, 0.10, 0.20, 0.30, 0.30 (rich, mean 10.3 ul) or the
+        same in reverse (lean, mean 1.6 ul): the two blocks of the ``"flip"`` schedule (see
+        :func:`get_schedule`). A Task is returned unchanged.
     **options
         ``magnitude`` (variable_probability), or any :class:`Task` field to override
         (e.g. ``cue_delay=2.0``).
@@ -211,6 +230,9 @@ def get_task(name: str | Task = "dabney", **options) -> Task:
     if key in ("dabney", "variable_magnitude"):
         base = {"magnitudes": DABNEY_MAGNITUDES, "probabilities": DABNEY_PROBABILITIES}
         base["name"] = "dabney"
+    elif key in ("rich", "lean"):
+        probs = RICH_PROBABILITIES if key == "rich" else LEAN_PROBABILITIES
+        base = {"magnitudes": DABNEY_MAGNITUDES, "probabilities": probs, "name": key}
     elif key == "variable_probability":
         mag = float(options.pop("magnitude", VARIABLE_PROBABILITY_MAGNITUDE))
         base = {
@@ -221,7 +243,7 @@ def get_task(name: str | Task = "dabney", **options) -> Task:
         }
     else:
         raise ConfigError(
-            "a task name: dabney, variable_magnitude or variable_probability",
+            "a task name: dabney, variable_magnitude, variable_probability, rich or lean",
             found=f"{name!r}",
             remedy="or build one with dopafit.simulate.Task(magnitudes, probabilities)",
         )
@@ -231,6 +253,52 @@ def get_task(name: str | Task = "dabney", **options) -> Task:
         raise ConfigError(f"options among {sorted(fields)}", found=f"{unknown}")
     base.update(options)
     return Task(**base)
+
+
+def get_schedule(tasks) -> tuple[Task, ...]:
+    """Tasks that alternate in blocks of trials (a learning task whose distribution changes).
+
+    Parameters
+    ----------
+    tasks : str, Task or sequence of them
+        A schedule name of :data:`SCHEDULES` (``"flip"``: rich and lean alternating), a task
+        name or Task (a schedule of one task: stationary), or several tasks.
+
+    Returns
+    -------
+    tuple of Task
+        Every task has the same magnitudes (support) and cue ids as the first.
+
+    Raises
+    ------
+    ConfigError
+        Tasks with different supports or cues.
+
+    Examples
+    --------
+    >>> [t.name for t in get_schedule("flip")]
+    ['rich', 'lean']
+    >>> round(get_schedule("flip")[0].mean, 2), round(get_schedule("flip")[1].mean, 2)
+    (10.32, 1.56)
+    """
+    if isinstance(tasks, str) and tasks.lower() in SCHEDULES:
+        tasks = SCHEDULES[tasks.lower()]
+    if isinstance(tasks, (str, Task)):
+        tasks = (tasks,)
+    out = tuple(get_task(t) for t in tasks)
+    if not out:
+        raise ConfigError("at least one task in a schedule", found="none")
+    first = out[0]
+    for t in out[1:]:
+        same = t.support.shape == first.support.shape and np.allclose(t.support, first.support)
+        if not same or t.cue_ids != first.cue_ids:
+            raise ConfigError(
+                "tasks of a schedule with the same magnitudes and cue ids",
+                found=f"{first.name} {first.support.tolist()} cues {first.cue_ids} and "
+                f"{t.name} {t.support.tolist()} cues {t.cue_ids}",
+                remedy="give every task the same magnitudes (probability 0 is allowed)",
+            )
+    return out
 
 
 def expectile(values, probabilities, tau) -> float | np.ndarray:

@@ -7,9 +7,9 @@ import pandas as pd
 
 from dopafit.errors import ConfigError
 from dopafit.session import TRIAL_COLUMNS
-from dopafit.simulate._task import Task, get_task
+from dopafit.simulate._task import Task, get_schedule, get_task
 
-__all__ = ["make_trials", "trial_type_codes"]
+__all__ = ["make_trials", "make_block_trials", "trial_type_codes"]
 
 
 def _rng(seed) -> np.random.Generator:
@@ -156,3 +156,75 @@ def make_trials(
         }
     )
     return out[list(TRIAL_COLUMNS)]
+
+
+def make_block_trials(
+    tasks,
+    n_trials: int,
+    *,
+    block_trials: int = 100,
+    cued_fraction: float = 0.5,
+    seed=None,
+    iti: tuple[float, float] = (5.0, 1.0),
+    **options,
+) -> pd.DataFrame:
+    """Draw a trial sequence whose reward distribution changes every ``block_trials`` trials.
+
+    Blocks cycle through the tasks of the schedule (``"flip"``: rich, lean, rich, ...); each
+    block is drawn by :func:`make_trials` with that block's task, and the next block starts one
+    mean inter-trial interval after the last trial of the previous one.
+
+    Parameters
+    ----------
+    tasks : str, Task or sequence
+        A schedule (see :func:`dopafit.simulate.get_schedule`).
+    n_trials : int
+        Trials in all.
+    block_trials : int, default 100
+        Trials per block.
+    cued_fraction, seed, iti
+        As :func:`make_trials`.
+    **options
+        Passed to :func:`make_trials` (``pre``, ``post``, ``start``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`make_trials` plus ``block`` (block index) and ``block_task``
+        (the block's task name).
+
+    Examples
+    --------
+    >>> trials = make_block_trials("flip", 250, block_trials=100, seed=0)
+    >>> trials.groupby("block")["block_task"].first().tolist()
+    ['rich', 'lean', 'rich']
+    """
+    schedule = get_schedule(tasks)
+    n = int(n_trials)
+    k = int(block_trials)
+    if n < 0 or k < 1:
+        raise ConfigError(
+            "n_trials >= 0 and block_trials >= 1", found=f"{n_trials!r}, {block_trials!r}"
+        )
+    rng = _rng(seed)
+    start = float(options.pop("start", 1.0))
+    parts = []
+    for b, first in enumerate(range(0, n, k)):
+        task = schedule[b % len(schedule)]
+        part = make_trials(
+            task,
+            min(k, n - first),
+            cued_fraction=cued_fraction,
+            seed=rng,
+            iti=iti,
+            start=start,
+            **options,
+        )
+        part["block"] = b
+        part["block_task"] = task.name
+        parts.append(part)
+        start = float(part["stop_time"].iloc[-1]) + float(iti[0])
+    if not parts:
+        empty = make_trials(schedule[0], 0)
+        return empty.assign(block=np.zeros(0, dtype=np.int64), block_task=np.zeros(0, dtype=object))
+    return pd.concat(parts, ignore_index=True)

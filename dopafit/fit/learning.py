@@ -1,0 +1,748 @@
+"""Trial-by-trial learning models: asymmetric learning versus asymmetric scaling, per unit.
+
+A unit keeps one value per context and learns it from every reward in chronological order;
+its response on each trial is a scaled prediction error. The four models of Muller et al.
+(2024) differ in which asymmetries they allow: learning rates after positive and negative
+errors (``eta_pos``/``eta_neg``, :math:`\\tau_{learning} = \\eta^+/(\\eta^+ + \\eta^-)`) and
+response slopes above and below zero error (``alpha_pos``/``alpha_neg``,
+:math:`\\tau_{scaling} = \\alpha^+/(\\alpha^+ + \\alpha^-)`, the quantity
+:func:`dopafit.fit_expectiles` calls ``tau``).
+
+Examples
+--------
+>>> import dopafit
+>>> ds = dopafit.simulate_learning(
+...     "flip", n_units=4, n_trials=400, seed=1, noise=1.0, learning_rate=(0.05, 0.15)
+... )
+>>> fit = dopafit.fit_learning(ds, "asymmetric_learning", cv_blocks=0, n_starts=2)
+>>> fit["eta_pos"].sizes["unit"], str(fit["fit_status"].values[0, 0])
+(4, 'ok')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from dopafit import schema
+from dopafit._version import __version__
+from dopafit.errors import FitError
+from dopafit.fit.learning_data import (
+    ETA_BOUNDS,
+    Layout,
+    Sequences,
+    parameter_layout,
+    sequences,
+)
+from dopafit.fit.learning_options import (
+    MODEL_CODES,
+    MODEL_LEARNING,
+    MODEL_SCALING,
+    MODELS,
+    LearningOptions,
+)
+from dopafit.kernels.learning import (
+    N_FIXED,
+    P_ALPHA_NEG,
+    P_ALPHA_POS,
+    P_BASELINE,
+    P_ETA_NEG,
+    P_ETA_POS,
+    P_LOG_SIGMA,
+)
+
+__all__ = [
+    "fit_learning",
+    "fit_with_options",
+    "learning_summary",
+    "MODELS",
+    "MODEL_CODES",
+    "IDENTIFIABILITY_RULE",
+    "MAX_SE_LOGIT",
+]
+
+MODEL = "model"
+CONTEXT = "context"
+VS_MODEL = "vs_model"
+
+#: Widest interval (logit scale) of a learning rate, or of tau_learning, that still counts as
+#: pinned by the data: that of a Wald interval with standard error 1 (a factor of about 7 in
+#: odds either side of the estimate at 95%).
+MAX_SE_LOGIT = 1.0
+IDENTIFIABILITY_RULE = (
+    "learning rates are identifiable when the fit converged, the Hessian of the negative "
+    "log-likelihood over the free parameters is positive definite, the interval of every "
+    "learning rate and (asymmetric learning) of tau_learning is bounded on both sides by the "
+    f"data (profile intervals: the likelihood falls within the bounds {list(ETA_BOUNDS)}; "
+    "Wald intervals: the estimate lies more than 1e-3 (logit scale) inside them), and each of "
+    f"these intervals is at most 2 z {MAX_SE_LOGIT} wide on the logit scale (z the normal "
+    "quantile of the level); tau_learning and its interval are NaN otherwise"
+)
+CV_RULE = (
+    "leave-future-out: the unit's trials are cut into cv_blocks contiguous blocks; for each "
+    "block k with max(1, cv_blocks // 2) <= k < cv_blocks the model is fitted on blocks "
+    "0..k-1 and scored on block k (the values run through the fitted trials); cv_loglik is "
+    "the sum of the held-out log-likelihoods"
+)
+OPTIMISER = (
+    "projected limited-memory BFGS with box bounds on the transformed parameters (logit "
+    "learning rates, log slopes and sigma), exact gradient through the recursion, backtracking "
+    "Armijo line search; gtol 1e-6, ftol 1e-12 relative; best of n_starts starts (start 0 at "
+    "eta 0.1, slopes from the response-utility regression, baseline the mean response, v0 the "
+    "mean utility of the first v0_trials trials of the context)"
+)
+_GTOL = 1e-6
+_FTOL = 1e-12
+_AT_BOUND = 1e-3  # (Wald intervals) a learning rate this close to a bound (logit) is "at" it
+
+_PARAMS = ("eta_pos", "eta_neg", "alpha_pos", "alpha_neg", "baseline", "sigma")
+_DESCRIPTIONS = {
+    "eta_pos": "learning rate after a positive prediction error",
+    "eta_neg": "learning rate after a zero or negative prediction error",
+    "alpha_pos": "response per unit of positive prediction error",
+    "alpha_neg": "response per unit of zero or negative prediction error",
+    "baseline": "response at zero prediction error",
+    "sigma": "SD of the Gaussian response noise (NaN for the Poisson model)",
+    "tau_learning": "eta_pos / (eta_pos + eta_neg); NaN where learning rates are not identifiable",
+    "tau_scaling": "alpha_pos / (alpha_pos + alpha_neg) (fit_expectiles' tau)",
+    "v0": "initial value of each context",
+    "loglik": "maximised log-likelihood (all trials with a response)",
+    "aic": "2 n_params - 2 loglik",
+    "bic": "n_params log(n_obs) - 2 loglik",
+    "cv_loglik": "leave-future-out held-out log-likelihood (see attrs cv_rule)",
+    "converged": "the best start met the gradient or decrease tolerance",
+    "identifiable": "the data pin the learning rates (see attrs identifiability_rule)",
+    "fit_status": "'ok' or why the fit or its learning rates cannot be trusted",
+    "n_starts_at_best": "starts that reached the best objective (1e-6 relative)",
+    "best_model": "model with the best selection criterion (attrs select)",
+    "value": "value of the trial's context before the trial's update",
+    "rpe": "prediction error utility - value",
+    "predicted": "expected response under the fitted model",
+    "utility": "utility of the trial's reward (the values learn it)",
+    "n_best": "units whose best model this is",
+    "cv_diff_mean": "mean over units of cv_loglik[model] - cv_loglik[vs_model]",
+    "cv_diff_median": "median over units of cv_loglik[model] - cv_loglik[vs_model]",
+    "cv_diff_p_wilcoxon": "two-sided Wilcoxon signed-rank p of the per-unit cv differences",
+    "cv_diff_p_t": "two-sided one-sample t-test p of the per-unit cv differences",
+}
+
+
+def fit_learning(
+    responses: xr.Dataset,
+    model="all",
+    *,
+    axis="reward",
+    noise: str = "gaussian",
+    uncued: str = "learned",
+    v0: str = "free",
+    v0_trials: int = 5,
+    n_starts: int = 10,
+    cv_blocks: int = 5,
+    select: str = "bic",
+    level: float = 0.95,
+    intervals: str = "profile",
+    min_trials: int = 20,
+    max_iter: int = 500,
+    seed: int = 0,
+) -> xr.Dataset:
+    """Fit trial-by-trial learning models to every unit by maximum likelihood.
+
+    Parameters
+    ----------
+    responses : xarray.Dataset
+        A responses Dataset (see :mod:`dopafit.schema`); each unit's trials in chronological
+        order along ``trial`` (``event_time`` must not decrease).
+    model : str or sequence of str, default "all"
+        ``"classical"`` (SLSS: one learning rate, one slope), ``"asymmetric_learning"``
+        (ALSS), ``"asymmetric_scaling"`` (SLAS), ``"asymmetric_both"`` (ALAS), or ``"all"``;
+        the codes of Muller et al. are accepted.
+    axis : {"reward", "utility", "zscore"}, callable or array-like, default "reward"
+        What the values learn: the reward, the empirical utility axis of
+        :func:`dopafit.fit_expectiles`, or the reward with responses z-scored per unit.
+    noise : {"gaussian", "poisson"}, default "gaussian"
+        Gaussian responses, or Poisson window counts (spike-count Datasets).
+    uncued : {"learned", "zero"}, default "learned"
+        Uncued trials have a learned value of their own, or a fixed value 0.
+    v0 : {"free", "first"}, default "free"
+        Initial context values estimated, or fixed at the mean utility of the first
+        ``v0_trials`` trials of the context.
+    v0_trials : int, default 5
+    n_starts : int, default 10
+        Optimiser starts per fit (start 0 deterministic, the others seeded draws; each
+        start's baseline, slopes and sigma are set by least squares along its value trace).
+    cv_blocks : int, default 5
+        Contiguous blocks of the leave-future-out cross-validation (0: none).
+    select : {"bic", "aic", "cv"}, default "bic"
+        Criterion of ``best_model`` (BIC recovers the generating model best on simulated
+        tasks; see docs/learning.md).
+    level : float, default 0.95
+        Level of the ``*_lo``/``*_hi`` intervals.
+    intervals : {"profile", "wald"}, default "profile"
+        Intervals of ``eta_pos``, ``eta_neg`` and ``tau_learning``: profile likelihood, or
+        Wald on the logit scale (faster; too narrow at low signal-to-noise). Other parameters
+        get Wald intervals.
+    min_trials : int, default 20
+        Units with fewer trials with a response are reported, not fitted.
+    max_iter : int, default 500
+    seed : int, default 0
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``model``, ``unit``, ``trial``, ``context``, ``vs_model``. Per model and unit:
+        ``eta_pos``, ``eta_neg``, ``alpha_pos``, ``alpha_neg``, ``baseline``, ``sigma``,
+        ``tau_learning``, ``tau_scaling`` (each with ``_se``, ``_lo``, ``_hi``), ``v0``
+        (+ ``context``), ``loglik``, ``aic``, ``bic``, ``cv_loglik``, ``n_params``,
+        ``converged``, ``identifiable``, ``fit_status``, ``n_starts_at_best``. Per unit:
+        ``best_model``, ``n_obs``, ``utility(unit, trial)``. Per model, unit and trial:
+        ``value``, ``rpe``, ``predicted``. Per model: ``n_best``; per pair of models the
+        paired tests ``cv_diff_mean``, ``cv_diff_median``, ``cv_diff_p_wilcoxon``,
+        ``cv_diff_p_t``. attrs record
+        every choice.
+
+    Raises
+    ------
+    ResponsesError
+        ``responses`` does not follow the data model.
+    EventTimesError
+        A unit's trials are out of chronological order.
+    ConfigError
+        An invalid option.
+    FitError
+        No unit can be fitted (each unit's reason is in the message).
+
+    Notes
+    -----
+    Per unit, context ``c``, trial ``t``: :math:`\\delta_t = u(r_t) - V_{c_t}`,
+    :math:`V_{c_t} \\leftarrow V_{c_t} + \\eta^\\pm \\delta_t`, response
+    :math:`b + \\alpha^\\pm \\delta_t` plus noise (``+`` when :math:`\\delta_t > 0`). Learning
+    rates are fitted on the logit scale, slopes and ``sigma`` on the log scale; standard
+    errors come from the Hessian (delta method on the natural scale), intervals are Wald
+    intervals on the transformed scale mapped back. A stationary reward distribution hardly
+    constrains the learning rates (values settle and stay); such units are flagged
+    (``identifiable`` False) and get no ``tau_learning``.
+
+    References
+    ----------
+    Muller T.H. et al. (2024) Distributional reinforcement learning in prefrontal cortex.
+    Nature Neuroscience 27:403-408.
+    Dabney W. et al. (2020) A distributional code for value in dopamine-based reinforcement
+    learning. Nature 577:671-675.
+    """
+    opts = LearningOptions(
+        model=model,
+        axis=axis,
+        noise=noise,
+        uncued=uncued,
+        v0=v0,
+        v0_trials=v0_trials,
+        n_starts=n_starts,
+        cv_blocks=cv_blocks,
+        select=select,
+        level=level,
+        intervals=intervals,
+        min_trials=min_trials,
+        max_iter=max_iter,
+        seed=seed,
+    )
+    return fit_with_options(responses, opts)
+
+
+def fit_with_options(responses: xr.Dataset, opts: LearningOptions) -> xr.Dataset:
+    """:func:`fit_learning` with the options as one validated :class:`LearningOptions`."""
+    seq = sequences(responses, opts)
+    unit_ok = np.array([r == "" for r in seq.unit_reason])
+    if not unit_ok.any():
+        reasons = sorted(set(seq.unit_reason))
+        source = responses.attrs.get("source")
+        raise FitError(
+            "at least one unit with enough trials at 2 or more reward values",
+            found=f"{unit_ok.size} unit(s), none fittable ({'; '.join(reasons)})",
+            remedy="check the response and reward variables of the Dataset",
+            file=source if isinstance(source, str) else None,
+        )
+    layout = parameter_layout(seq, opts, opts.model)
+    raw = run_kernel(seq, layout, opts, unit_ok)
+    return assemble(responses, seq, layout, opts, raw, unit_ok)
+
+
+def kernel_seed(seed: int) -> np.uint64:
+    """The kernel's uint64 seed derived from the user's seed."""
+    return np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)[0]
+
+
+def run_kernel(seq: Sequences, layout: Layout, opts: LearningOptions, unit_ok) -> tuple:
+    """Run :func:`dopafit.kernels.learning.fit_rows` on prepared sequences."""
+    from scipy import stats
+
+    from dopafit.kernels import learning as K
+
+    q = float(stats.chi2.ppf(opts.level, 1)) if opts.intervals == "profile" else 0.0
+    return K.fit_rows(
+        seq.util,
+        seq.ctx,
+        seq.resp,
+        seq.count,
+        seq.base,
+        seq.n_trial,
+        unit_ok,
+        layout.tie,
+        layout.n_free,
+        layout.fixed,
+        layout.start,
+        layout.lo,
+        layout.hi,
+        seq.learn,
+        K.NOISE_POISSON if opts.noise == "poisson" else K.NOISE_GAUSSIAN,
+        float(seq.window) if opts.noise == "poisson" else 1.0,
+        kernel_seed(opts.seed),
+        opts.n_starts,
+        opts.cv_blocks,
+        opts.max_iter,
+        _GTOL,
+        _FTOL,
+        q,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# from kernel output to estimates
+
+
+def _expit(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def covariance(hess: np.ndarray, tie: np.ndarray, n_free: np.ndarray):
+    """Covariance of the full transformed parameters from the free-parameter Hessians.
+
+    Parameters
+    ----------
+    hess : ndarray, shape (n_model, n_unit, F, F)
+    tie : ndarray of int64, shape (n_model, n_unit, P)
+    n_free : ndarray of int64, shape (n_model, n_unit)
+
+    Returns
+    -------
+    cov : ndarray, shape (n_model, n_unit, P, P)
+        ``cov[j, k]`` of full parameters ``j, k`` (0 where either is fixed; NaN where the
+        Hessian is not positive definite or missing).
+    pd : ndarray of bool, shape (n_model, n_unit)
+    """
+    n_model, n_unit, n_full = tie.shape
+    cov = np.full((n_model, n_unit, n_full, n_full), np.nan)
+    pd = np.zeros((n_model, n_unit), dtype=bool)
+    for k in np.unique(n_free):
+        sel = (n_free == k) & np.isfinite(hess[..., 0, 0])
+        if k == 0 or not sel.any():
+            continue
+        h = hess[sel][:, :k, :k]
+        h = 0.5 * (h + np.swapaxes(h, 1, 2))
+        ok = np.all(np.isfinite(h), axis=(1, 2))
+        w, v = np.linalg.eigh(np.where(ok[:, None, None], h, np.eye(k)))
+        good = ok & (w[:, 0] > 1e-10 * np.maximum(np.abs(w[:, -1]), 1e-300))
+        inv = np.einsum("nij,nj,nkj->nik", v, 1.0 / np.where(good[:, None], w, 1.0), v)
+        t = tie[sel]  # (n_sel, P)
+        idx = np.clip(t, 0, None)
+        free = t >= 0
+        full = np.take_along_axis(
+            np.take_along_axis(inv, idx[:, :, None].repeat(k, axis=2), axis=1),
+            idx[:, None, :].repeat(n_full, axis=1),
+            axis=2,
+        )
+        full = np.where(free[:, :, None] & free[:, None, :], full, 0.0)
+        full[~good] = np.nan
+        cov[sel] = full
+        pd[sel] = good
+    return cov, pd
+
+
+def estimates(theta, cov, models, level: float) -> dict:
+    """Natural-scale estimates, standard errors and intervals of every parameter.
+
+    Returns
+    -------
+    dict of name -> (value, se, lo, hi)
+        Arrays of shape (n_model, n_unit) (``v0``: (n_model, n_unit, n_ctx)).
+    """
+    from scipy import stats
+
+    z = stats.norm.ppf(0.5 + level / 2)
+    with np.errstate(over="ignore"):
+        return _estimates(theta, cov, models, z)
+
+
+def _estimates(theta, cov, models, z) -> dict:
+    var = np.diagonal(cov, axis1=2, axis2=3)
+    with np.errstate(invalid="ignore"):
+        se_t = np.sqrt(var)
+    fixed = var == 0
+    out = {}
+
+    def put(name, x, se, fixed_j, back, dback):
+        se_nat = np.where(fixed_j, np.nan, dback(x) * se)
+        lo = np.where(fixed_j, np.nan, back(x - z * se))
+        hi = np.where(fixed_j, np.nan, back(x + z * se))
+        out[name] = (back(x), se_nat, lo, hi)
+
+    ident = (lambda x: x, lambda x: np.ones_like(x))
+    logit = (_expit, lambda x: _expit(x) * (1 - _expit(x)))
+    log = (np.exp, np.exp)
+    for name, j, (back, dback) in (
+        ("eta_pos", P_ETA_POS, logit),
+        ("eta_neg", P_ETA_NEG, logit),
+        ("alpha_pos", P_ALPHA_POS, log),
+        ("alpha_neg", P_ALPHA_NEG, log),
+        ("baseline", P_BASELINE, ident),
+        ("sigma", P_LOG_SIGMA, log),
+    ):
+        put(name, theta[..., j], se_t[..., j], fixed[..., j], back, dback)
+    put("v0", theta[..., N_FIXED:], se_t[..., N_FIXED:], fixed[..., N_FIXED:], *ident)
+    out["sigma"] = tuple(np.where(fixed[..., P_LOG_SIGMA], np.nan, a) for a in out["sigma"])
+
+    eta_p, eta_n = out["eta_pos"][0], out["eta_neg"][0]
+    for name, flags, a, b, ga, gb in (
+        ("tau_learning", MODEL_LEARNING, P_ETA_POS, P_ETA_NEG, 1 - eta_p, -(1 - eta_n)),
+        ("tau_scaling", MODEL_SCALING, P_ALPHA_POS, P_ALPHA_NEG, 1.0, -1.0),
+    ):
+        asym = np.array([flags[m] for m in models])[:, None]
+        if name == "tau_learning":
+            logit_tau = np.log(eta_p) - np.log(eta_n)
+        else:
+            logit_tau = theta[..., a] - theta[..., b]
+        v = ga**2 * cov[..., a, a] + gb**2 * cov[..., b, b] + 2 * ga * gb * cov[..., a, b]
+        with np.errstate(invalid="ignore"):
+            se = np.sqrt(np.maximum(v, 0.0)) * np.where(np.isfinite(v), 1.0, np.nan)
+        tau = _expit(logit_tau)
+        vals = (
+            np.where(asym, tau, 0.5),
+            np.where(asym, tau * (1 - tau) * se, 0.0),
+            np.where(asym, _expit(logit_tau - z * se), 0.5),
+            np.where(asym, _expit(logit_tau + z * se), 0.5),
+        )
+        out[name] = tuple(np.where(np.isfinite(theta[..., a]), x, np.nan) for x in vals)
+        out[f"{name}_se_logit"] = np.where(asym, se, 0.0)
+    out["eta_se_logit"] = (se_t[..., P_ETA_POS], se_t[..., P_ETA_NEG])
+    return out
+
+
+def apply_profiles(est: dict, prof_end: np.ndarray, models) -> None:
+    """Replace the Wald intervals of eta_pos, eta_neg and tau_learning by profile ones."""
+    ends = _expit(prof_end)  # (n_model, n_unit, 3, 2)
+    asym = np.array([MODEL_LEARNING[m] for m in models])[:, None]
+    for row, name in enumerate(("eta_pos", "eta_neg", "tau_learning")):
+        value, se, lo, hi = est[name]
+        if name == "tau_learning":
+            lo = np.where(asym, ends[..., row, 0], lo)
+            hi = np.where(asym, ends[..., row, 1], hi)
+        else:
+            lo, hi = ends[..., row, 0], ends[..., row, 1]
+        est[name] = (value, se, lo, hi)
+
+
+def _width_and_open(m, u, est, raw, theta, profile: bool, z: float, asym: bool):
+    """Widest logit interval of the learning quantities, and the names the data leave open."""
+    from dopafit.kernels import learning as K
+
+    names = ("eta_pos", "eta_neg", "tau_learning")
+    rows = (0, 1, 2) if asym else (0,)
+    if profile:
+        prof_end, prof_limit = raw[7], raw[8]
+        opened = [names[r] for r in rows if prof_limit[m, u, r].any()]
+        width = max(prof_end[m, u, r, 1] - prof_end[m, u, r, 0] for r in rows)
+        return width, opened
+    lo_eta, hi_eta = (float(np.log(p) - np.log1p(-p)) for p in ETA_BOUNDS)
+    opened = [
+        name
+        for name, j in (("eta_pos", K.P_ETA_POS), ("eta_neg", K.P_ETA_NEG))
+        if min(theta[m, u, j] - lo_eta, hi_eta - theta[m, u, j]) < _AT_BOUND
+    ]
+    se_p, se_n = est["eta_se_logit"]
+    worst = max(se_p[m, u], se_n[m, u], est["tau_learning_se_logit"][m, u] if asym else 0.0)
+    return 2 * z * worst, opened
+
+
+def status(raw, est, pd, theta, seq: Sequences, opts: LearningOptions):
+    """Per (model, unit): the status text and whether the learning rates are identifiable."""
+    from scipy import stats
+
+    from dopafit.kernels import learning as K
+
+    nll, code = raw[1], raw[2]
+    z = float(stats.norm.ppf(0.5 + opts.level / 2))
+    limit = 2 * z * MAX_SE_LOGIT
+    profile = opts.intervals == "profile"
+    n_model, n_unit = nll.shape
+    text = np.empty((n_model, n_unit), dtype=object)
+    ok = np.zeros((n_model, n_unit), dtype=bool)
+    flat = "learning rates not identifiable from this reward sequence"
+    for m, model in enumerate(opts.model):
+        for u in range(n_unit):
+            if seq.unit_reason[u]:
+                text[m, u] = seq.unit_reason[u]
+                continue
+            if not np.isfinite(nll[m, u]):
+                text[m, u] = "no finite likelihood at any start"
+                continue
+            if code[m, u] == K.CODE_MAX_ITER:
+                text[m, u] = "not converged: iteration limit reached"
+                continue
+            if code[m, u] == K.CODE_LINE_SEARCH:
+                text[m, u] = "not converged: no decrease along the search direction"
+                continue
+            if not pd[m, u]:
+                text[m, u] = f"flat likelihood (Hessian not positive definite): {flat}"
+                continue
+            width, opened = _width_and_open(
+                m, u, est, raw, theta, profile, z, MODEL_LEARNING[model]
+            )
+            if opened:
+                where = "flat to a bound" if profile else "at a bound"
+                text[m, u] = f"{' and '.join(opened)} not bounded by the data ({where}): {flat}"
+                continue
+            if not width <= limit:
+                text[m, u] = (
+                    f"learning-rate interval {width:.2f} wide on the logit scale (identifiable "
+                    f"up to {limit:.2f}): {flat}"
+                )
+                continue
+            text[m, u] = "ok"
+            ok[m, u] = True
+    return text, ok
+
+
+# --------------------------------------------------------------------------------------------
+# assembling the output
+
+
+def latents(seq: Sequences, theta, est, opts: LearningOptions):
+    """Per-trial value, prediction error and expected response of every model (packed)."""
+    from dopafit.kernels import learning as K
+
+    n_model = theta.shape[0]
+    shape = (n_model, *seq.util.shape)
+    value, rpe, pred = (np.full(shape, np.nan) for _ in range(3))
+    for m in range(n_model):
+        eta_p = np.nan_to_num(est["eta_pos"][0][m])
+        eta_n = np.nan_to_num(est["eta_neg"][0][m])
+        v0 = np.nan_to_num(est["v0"][0][m])
+        value[m], rpe[m] = K.value_trace(
+            seq.util, seq.ctx, seq.n_trial, eta_p, eta_n, v0, seq.learn
+        )
+        a = np.where(rpe[m] > 0, est["alpha_pos"][0][m][:, None], est["alpha_neg"][0][m][:, None])
+        mean = est["baseline"][0][m][:, None] + a * rpe[m]
+        if opts.noise == "poisson":
+            sp = np.vectorize(K.softplus, otypes=[float])
+            mean = np.maximum(sp(seq.base + mean), K.MIN_RATE) - seq.base
+        pred[m] = mean
+    return value, rpe, pred
+
+
+def unpack(packed: np.ndarray, seq: Sequences, n_trial: int) -> np.ndarray:
+    """Put packed per-trial arrays (..., n_unit, width) back on the Dataset's trial dim."""
+    out = np.full((*packed.shape[:-1], n_trial), np.nan)
+    for u in range(seq.n_trial.size):
+        k = seq.n_trial[u]
+        out[..., u, seq.position[u, :k]] = packed[..., u, :k]
+    return out
+
+
+def assemble(responses, seq: Sequences, layout: Layout, opts: LearningOptions, raw, unit_ok):
+    """The output Dataset of :func:`fit_learning`."""
+    theta, nll, code, _, n_at_best, hess, cv = raw[:7]
+    models = opts.model
+    cov, pd = covariance(hess, layout.tie, layout.n_free)
+    est = estimates(theta, cov, models, opts.level)
+    if opts.intervals == "profile":
+        apply_profiles(est, raw[7], models)
+    text, ident = status(raw, est, pd, theta, seq, opts)
+    tl = est["tau_learning"]
+    est["tau_learning"] = tuple(np.where(ident, x, np.nan) for x in tl)
+
+    n_trial_ds = responses.sizes[schema.TRIAL]
+    dims = (MODEL, schema.UNIT)
+    unit_coords = {
+        name: responses[name] for name in schema.UNIT_COORDS if name in responses.variables
+    }
+    ds = xr.Dataset(
+        coords={
+            MODEL: list(models),
+            schema.UNIT: responses[schema.UNIT].values,
+            schema.TRIAL: responses[schema.TRIAL].values,
+            CONTEXT: seq.contexts,
+            VS_MODEL: list(models),
+            **unit_coords,
+        }
+    )
+    for name in (*_PARAMS, "tau_learning", "tau_scaling"):
+        value, se, lo, hi = est[name]
+        ds[name] = (dims, value)
+        ds[f"{name}_se"] = (dims, se)
+        ds[f"{name}_lo"] = (dims, lo)
+        ds[f"{name}_hi"] = (dims, hi)
+    for suffix, arr in zip(("", "_se", "_lo", "_hi"), est["v0"]):
+        ds[f"v0{suffix}"] = ((*dims, CONTEXT), arr)
+    n_obs = seq.n_obs.astype(np.int64)
+    k = layout.n_free.astype(np.int64)
+    ds["loglik"] = (dims, -nll)
+    ds["n_params"] = (dims, np.where(unit_ok[None, :], k, 0))
+    ds["aic"] = (dims, 2 * k + 2 * nll)
+    with np.errstate(divide="ignore"):
+        ds["bic"] = (dims, k * np.log(np.maximum(n_obs, 1))[None, :] + 2 * nll)
+    if opts.cv_blocks >= 2:
+        first = max(1, opts.cv_blocks // 2)
+        ds["cv_loglik"] = (dims, cv[:, :, first:].sum(axis=2))
+    else:
+        ds["cv_loglik"] = (dims, np.full(nll.shape, np.nan))
+    ds["converged"] = (dims, np.isin(code, (0, 1)))
+    ds["identifiable"] = (dims, ident)
+    ds["fit_status"] = (dims, text)
+    ds["n_starts_at_best"] = (dims, n_at_best)
+    ds["n_obs"] = (schema.UNIT, n_obs)
+    ds["n_trials"] = (schema.UNIT, seq.n_trial.astype(np.int64))
+    ds["best_model"] = (schema.UNIT, best_models(ds, opts.select))
+    _population(ds, models)
+
+    value, rpe, pred = latents(seq, theta, est, opts)
+    trial_dims = (MODEL, schema.UNIT, schema.TRIAL)
+    ds["value"] = (trial_dims, unpack(value, seq, n_trial_ds))
+    ds["rpe"] = (trial_dims, unpack(rpe, seq, n_trial_ds))
+    ds["predicted"] = (trial_dims, unpack(pred, seq, n_trial_ds))
+    ds["utility"] = ((schema.UNIT, schema.TRIAL), unpack(seq.util, seq, n_trial_ds))
+    for name in ("value", "rpe", "predicted"):
+        ds[name] = ds[name].where(unit_ok[None, :, None])
+
+    ds.attrs = _attrs(responses, seq, opts)
+    for name, text_ in _DESCRIPTIONS.items():
+        if name in ds:
+            ds[name].attrs["description"] = text_
+    return ds
+
+
+def best_models(ds: xr.Dataset, select: str) -> np.ndarray:
+    """Per unit the model with the best criterion (ties: the simpler model), "" if none."""
+    if select == "cv":
+        score = ds["cv_loglik"].values
+    else:
+        score = -ds[select].values
+    score = np.where(np.isfinite(score), score, -np.inf)
+    best = np.argmax(score, axis=0)
+    names = np.asarray(ds[MODEL].values, dtype=object)[best]
+    return np.where(np.isfinite(score.max(axis=0)), names, "").astype(object)
+
+
+def _population(ds: xr.Dataset, models) -> None:
+    from scipy import stats
+
+    best = ds["best_model"].values
+    ds["n_best"] = (MODEL, np.array([int(np.sum(best == m)) for m in models], dtype=np.int64))
+    n = len(models)
+    mean, median, p_w, p_t = (np.full((n, n), np.nan) for _ in range(4))
+    cvl = ds["cv_loglik"].values
+    for a in range(n):
+        for b in range(n):
+            if a == b:
+                continue
+            d = cvl[a] - cvl[b]
+            d = d[np.isfinite(d)]
+            if d.size < 3:
+                continue
+            mean[a, b] = d.mean()
+            median[a, b] = np.median(d)
+            if np.any(d != 0):
+                p_w[a, b] = stats.wilcoxon(d).pvalue
+                p_t[a, b] = stats.ttest_1samp(d, 0.0).pvalue
+    ds["cv_diff_mean"] = ((MODEL, VS_MODEL), mean)
+    ds["cv_diff_median"] = ((MODEL, VS_MODEL), median)
+    ds["cv_diff_p_wilcoxon"] = ((MODEL, VS_MODEL), p_w)
+    ds["cv_diff_p_t"] = ((MODEL, VS_MODEL), p_t)
+
+
+def _attrs(responses, seq: Sequences, opts: LearningOptions) -> dict:
+    from dopafit.kernels.learning import SOFTPLUS_SCALE
+
+    attrs = {
+        "analysis": "learning",
+        "models": list(opts.model),
+        "options": opts.record(),
+        **{k: v for k, v in opts.record().items() if k != "model"},
+        "axis": seq.axis_name,
+        "axis_values": seq.axis_values.tolist(),
+        "magnitudes": seq.magnitudes.tolist(),
+        "contexts": list(seq.contexts),
+        "response_transform": "zscore per unit" if seq.axis_name == "zscore" else "none",
+        "poisson_link": f"rate = softplus(baseline_rate + response mean), scale {SOFTPLUS_SCALE}",
+        "window_seconds": float(seq.window) if opts.noise == "poisson" else float("nan"),
+        "eta_bounds": list(ETA_BOUNDS),
+        "identifiability_rule": IDENTIFIABILITY_RULE,
+        "cv_rule": CV_RULE,
+        "optimiser": OPTIMISER,
+        "interval_method": (
+            "eta_pos, eta_neg, tau_learning: "
+            + (
+                "profile likelihood (chi-square(1) quantile of the level)"
+                if opts.intervals == "profile"
+                else "Wald on the logit scale"
+            )
+            + "; other parameters: Wald on the transformed scale (log, identity), mapped back"
+        ),
+        "seed_derivation": "SeedSequence(seed).generate_state(1); splitmix64 stream per "
+        "(unit, model, cv fold, start)",
+        "dopafit_version": __version__,
+    }
+    attrs.update(schema.provenance_attrs(responses))
+    return attrs
+
+
+def learning_summary(fit: xr.Dataset):
+    """One row per model: units fitted, converged, identifiable, best, and the asymmetries.
+
+    Parameters
+    ----------
+    fit : xarray.Dataset
+        Output of :func:`fit_learning`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``model``; columns ``n_fitted``, ``n_converged``, ``n_identifiable``,
+        ``n_best``, ``median_tau_learning`` (identifiable units), ``median_tau_scaling``,
+        ``median_cv_loglik``, ``cv_vs_classical`` (median per-unit difference: one unit whose
+        fitted model forecasts a held-out block badly cannot swamp it) and the Wilcoxon
+        ``p_vs_classical`` of those differences.
+    """
+    import pandas as pd
+
+    if "eta_pos" not in fit or MODEL not in fit.dims:
+        raise FitError(
+            "a learning fit Dataset (output of fit_learning)",
+            found=f"variables {sorted(fit.data_vars)[:6]}",
+        )
+    rows = {}
+    for m in fit[MODEL].values:
+        sel = fit.sel({MODEL: m})
+        fitted = np.isfinite(sel["loglik"].values)
+        row = {
+            "n_fitted": int(fitted.sum()),
+            "n_converged": int(sel["converged"].values.sum()),
+            "n_identifiable": int(sel["identifiable"].values.sum()),
+            "n_best": int(fit["n_best"].sel({MODEL: m})),
+            "median_tau_learning": float(np.nanmedian(sel["tau_learning"].values))
+            if np.isfinite(sel["tau_learning"].values).any()
+            else np.nan,
+            "median_tau_scaling": float(np.nanmedian(sel["tau_scaling"].values))
+            if fitted.any()
+            else np.nan,
+            "median_cv_loglik": float(np.nanmedian(sel["cv_loglik"].values))
+            if np.isfinite(sel["cv_loglik"].values).any()
+            else np.nan,
+        }
+        if "classical" in fit[MODEL].values and m != "classical":
+            row["cv_vs_classical"] = float(
+                fit["cv_diff_median"].sel({MODEL: m, VS_MODEL: "classical"})
+            )
+            row["p_vs_classical"] = float(
+                fit["cv_diff_p_wilcoxon"].sel({MODEL: m, VS_MODEL: "classical"})
+            )
+        rows[str(m)] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(MODEL)
