@@ -38,7 +38,11 @@ __all__ = [
 ]
 
 SESSIONS_DIR = "sessions"
+LEARNING_GROUP = "learning"
+LEARNING_RECOVERY_GROUP = "learning_recovery"
 POPULATION_FILE = "population.nc"
+#: units of the model recovery written with a population's learning fit (default)
+LEARNING_RECOVERY_UNITS = 100
 UNITS_FILE = "units.csv"
 FAILURES_FILE = "failures.csv"
 
@@ -53,10 +57,35 @@ class BatchSettings:
         Keyword arguments of :func:`dopafit.load_nwb` (window, baseline, align, columns, ...).
     fit : dict
         Keyword arguments of :func:`dopafit.fit_expectiles` (axis, method, n_splits, seed, ...).
+    learning : dict
+        Options of :func:`dopafit.fit_learning` (:class:`~dopafit.fit.learning_options.
+        LearningOptions`; ``model`` among them); empty: no learning models. Checked when the
+        settings are made.
+    learning_recovery : int, default 100
+        With learning models, the population output also holds a model recovery
+        (:func:`dopafit.learning_recovery`) on at most this many units (evenly spaced over
+        the fitted ones; 0: none).
     """
 
     load: dict = field(default_factory=dict)
     fit: dict = field(default_factory=dict)
+    learning: dict = field(default_factory=dict)
+    learning_recovery: int = LEARNING_RECOVERY_UNITS
+
+    def __post_init__(self):
+        if self.learning:
+            self.learning_options()  # unknown keys and bad values fail here, before any work
+        n = self.learning_recovery
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ConfigError("learning_recovery as an integer >= 0", found=repr(n))
+
+    def learning_options(self, *, file=None):
+        """The validated :class:`~dopafit.fit.learning_options.LearningOptions`, or None."""
+        if not self.learning:
+            return None
+        from dopafit.fit.learning_options import LearningOptions
+
+        return LearningOptions.from_dict(self.learning, file=file)
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys), the basis of :attr:`sha256`."""
@@ -70,7 +99,11 @@ class BatchSettings:
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike) -> BatchSettings:
-        """Read ``[load]`` and ``[fit]`` tables from a TOML file."""
+        """Read ``[load]``, ``[fit]`` and ``[learning]`` tables from a TOML file.
+
+        ``[learning]`` holds options of :func:`dopafit.fit_learning` (``model = "all"``, ...)
+        and ``recovery_units`` (see :attr:`learning_recovery`).
+        """
         try:
             import tomllib
         except ModuleNotFoundError:  # Python < 3.11
@@ -86,15 +119,26 @@ class BatchSettings:
             raise ConfigError(
                 "a valid TOML file", found=str(exc), file=path, remedy="fix the syntax"
             ) from None
-        unknown = sorted(set(data) - {"load", "fit"})
+        unknown = sorted(set(data) - {"load", "fit", "learning"})
         if unknown:
             raise ConfigError(
-                "only the tables [load] and [fit]",
+                "only the tables [load], [fit] and [learning]",
                 found=f"table(s) {', '.join(unknown)}",
                 file=path,
-                remedy="move those options under [load] or [fit]",
+                remedy="move those options under [load], [fit] or [learning]",
             )
-        return cls(load=dict(data.get("load", {})), fit=dict(data.get("fit", {})))
+        learning = dict(data.get("learning", {}))
+        recovery = learning.pop("recovery_units", LEARNING_RECOVERY_UNITS)
+        if learning:
+            from dopafit.fit.learning_options import LearningOptions
+
+            LearningOptions.from_dict(learning, file=path)
+        return cls(
+            load=dict(data.get("load", {})),
+            fit=dict(data.get("fit", {})),
+            learning=learning,
+            learning_recovery=recovery,
+        )
 
 
 def _jsonable(value):
@@ -304,8 +348,10 @@ def fit_session(
         from dopafit.io.nwb import load_nwb
 
         responses = load_nwb(path, **settings.load)
+        learning_opts = settings.learning_options()
         with numba_threads_set(numba_threads):
             fit = fit_expectiles(responses, **settings.fit)
+            learning = fit_learning_or_reason(responses, learning_opts)
         stamp = {
             "input_file": str(path),
             "input_sha256": input_hash,
@@ -314,9 +360,13 @@ def fit_session(
         }
         responses = responses.assign_attrs(stamp)
         fit = fit.assign_attrs(stamp)
+        if isinstance(learning, str):  # no unit could be fitted: say why in the output
+            fit = fit.assign_attrs(learning_skipped=learning)
         with atomic_path(output) as tmp, _local_writes():
             schema.to_netcdf(responses, tmp, group="responses")
             schema.to_netcdf(fit, tmp, group="fit", mode="a")
+            if learning is not None and not isinstance(learning, str):
+                schema.to_netcdf(learning.assign_attrs(stamp), tmp, group=LEARNING_GROUP, mode="a")
         n_units = int(responses.sizes["unit"])
         return SessionResult(
             str(path), str(output), "done", seconds=time.perf_counter() - start, n_units=n_units
@@ -328,6 +378,20 @@ def fit_session(
     return SessionResult(
         str(path), None, "failed", " ".join(reason.split()), time.perf_counter() - start
     )
+
+
+def fit_learning_or_reason(responses, opts):
+    """The learning fit of one session; its reason (a string) when no unit can be fitted;
+    None when no learning models were asked for."""
+    if opts is None:
+        return None
+    from dopafit.errors import FitError
+    from dopafit.fit.learning import fit_with_options
+
+    try:
+        return fit_with_options(responses, opts)
+    except FitError as exc:
+        return " ".join(str(exc).split())
 
 
 def run_batch(
@@ -462,13 +526,71 @@ def combine(outdir: str | os.PathLike, settings: BatchSettings | None = None) ->
         settings=json.loads(settings.to_json()),
         population_sha256=key,
     )
+    learning, recovery = pool_learning(files, responses, settings)
     with atomic_path(target) as tmp:
         schema.to_netcdf(responses, tmp, group="responses")
         schema.to_netcdf(fit, tmp, group="fit", mode="a")
-    table = units_table(fit, responses)
+        if learning is not None:
+            schema.to_netcdf(
+                learning.assign_attrs(population_sha256=key), tmp, group=LEARNING_GROUP, mode="a"
+            )
+        if recovery is not None:
+            schema.to_netcdf(recovery, tmp, group=LEARNING_RECOVERY_GROUP, mode="a")
+    table = units_table(fit, responses, learning)
     with atomic_path(outdir / UNITS_FILE) as tmp:
         table.to_csv(tmp, index=False)
     return target
+
+
+def pool_learning(files, responses, settings: BatchSettings):
+    """The sessions' learning fits pooled, and a model recovery on a sample of their units.
+
+    Returns ``(None, None)`` without learning settings or when no session has a fit.
+    """
+    import h5py
+    import numpy as np
+
+    from dopafit import schema
+
+    opts = settings.learning_options()
+    if opts is None:
+        return None, None
+    from dopafit.fit.learning import concat_learning
+    from dopafit.stats.learning_recovery import learning_recovery
+
+    parts = []
+    for f in files:
+        with h5py.File(f, "r") as handle:
+            has = LEARNING_GROUP in handle
+        if has:
+            parts.append(schema.open_responses(f, group=LEARNING_GROUP, validate=False))
+    if not parts:
+        return None, None
+    learning = concat_learning(parts)
+    n = settings.learning_recovery
+    fitted = np.nonzero(np.isfinite(learning["loglik"].values).any(axis=0))[0]
+    if n == 0 or fitted.size == 0:
+        return learning, None
+    pick = fitted[
+        np.unique(np.linspace(0, fitted.size - 1, min(n, fitted.size)).round().astype(int))
+    ]
+    keys = list(zip(responses[schema.SESSION].values, responses[schema.UNIT_ID].values))
+    index = {k: i for i, k in enumerate(keys)}
+    rows = [
+        index[(s, u)]
+        for s, u in zip(
+            learning[schema.SESSION].values[pick], learning[schema.UNIT_ID].values[pick]
+        )
+    ]
+    sub = learning.isel({schema.UNIT: pick}).assign_coords(
+        {schema.UNIT: responses[schema.UNIT].values[rows]}
+    )
+    options = {k: v for k, v in opts.record().items() if k not in ("model", "seed")}
+    options["axis"] = opts.axis
+    recovery = learning_recovery(
+        responses.isel({schema.UNIT: rows}), sub, models=opts.model, seed=opts.seed, **options
+    )
+    return learning, recovery
 
 
 def concat_responses(parts: Sequence) -> object:
@@ -495,8 +617,13 @@ def concat_responses(parts: Sequence) -> object:
     return schema.validate_responses(out)
 
 
-def units_table(fit, responses):
-    """Tidy per-unit table: identifiers and every per-unit fit variable."""
+LEARNING_COLUMNS = ("eta_pos", "eta_neg", "tau_learning", "tau_scaling", "identifiable")
+
+
+def units_table(fit, responses, learning=None):
+    """Tidy per-unit table: identifiers and every per-unit fit variable; with a learning fit,
+    ``learning_best_model`` and ``<model>_<name>`` for the names of :data:`LEARNING_COLUMNS`
+    (matched on session and unit id)."""
     import pandas as pd
 
     from dopafit import schema
@@ -509,4 +636,15 @@ def units_table(fit, responses):
     for name, var in fit.data_vars.items():
         if var.dims == (schema.UNIT,):
             cols[name] = var.values
-    return pd.DataFrame(cols)
+    table = pd.DataFrame(cols)
+    if learning is None:
+        return table
+    extra = {
+        schema.SESSION: learning[schema.SESSION].values,
+        schema.UNIT_ID: learning[schema.UNIT_ID].values,
+        "learning_best_model": learning["best_model"].values,
+    }
+    for m in learning["model"].values:
+        for name in LEARNING_COLUMNS:
+            extra[f"{m}_{name}"] = learning[name].sel(model=m).values
+    return table.merge(pd.DataFrame(extra), on=[schema.SESSION, schema.UNIT_ID], how="left")

@@ -52,6 +52,18 @@ from dopafit.cli._common import (
 @count_option("--n-boot", "Bootstrap resamples.", min=0)
 @seed_option(None, "Random seed (results are identical for any --workers).")
 @option(
+    "--learning",
+    metavar="MODEL",
+    help="Also fit trial-by-trial learning models: all, or one of classical, "
+    "asymmetric_learning, asymmetric_scaling, asymmetric_both (or SLSS, ALSS, SLAS, ALAS); "
+    "other options in the [learning] table of --config.",
+)
+@count_option(
+    "--learning-recovery",
+    "Units of the model recovery written with the population's learning fit (0: none).",
+    min=0,
+)
+@option(
     "--population/--no-population",
     default=True,
     help="Pool all units into population.nc and units.csv after the sessions.",
@@ -66,16 +78,31 @@ def fit(
     PATHS are NWB files, folders (searched recursively for *.nwb) or glob patterns.
     Each session is written to OUTDIR/sessions/NAME.nc; then all units are pooled into
     OUTDIR/population.nc and OUTDIR/units.csv. A rerun skips up-to-date sessions.
+    With --learning, each output also holds a 'learning' group (fit_learning) and the
+    population output a 'learning_recovery' group.
     Exit code: 0 all succeeded, 1 some failed, 2 usage error.
 
     \b
     Example:
       dopafit fit data/ -o fits --workers 2 --n-splits 1000 --seed 1
       dopafit fit 'raw/**/*.nwb' -o fits --config lab.toml
+      dopafit fit data/ -o fits --learning all
     """
     from dopafit.batch import BatchSettings, combine, find_inputs, run_batch
+    from dopafit.errors import ConfigError
 
-    settings = BatchSettings.from_toml(config) if config else BatchSettings()
+    try:
+        settings = BatchSettings.from_toml(config) if config else BatchSettings()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    if options.get("learning") is not None:
+        settings.learning["model"] = options["learning"]
+    if options.get("learning_recovery") is not None:
+        settings.learning_recovery = options["learning_recovery"]
+    try:
+        settings.learning_options()  # checked once, before any work
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--learning / [learning]") from None
     load_keys = {
         "window": "window",
         "baseline": "baseline",

@@ -55,6 +55,7 @@ __all__ = [
     "fit_learning",
     "fit_with_options",
     "learning_summary",
+    "concat_learning",
     "MODELS",
     "MODEL_CODES",
     "IDENTIFIABILITY_RULE",
@@ -119,6 +120,7 @@ _DESCRIPTIONS = {
     "rpe": "prediction error utility - value",
     "predicted": "expected response under the fitted model",
     "utility": "utility of the trial's reward (the values learn it)",
+    "trial_context": "index on the context dim of the trial's context (-1: no trial)",
     "n_best": "units whose best model this is",
     "cv_diff_mean": "mean over units of cv_loglik[model] - cv_loglik[vs_model]",
     "cv_diff_median": "median over units of cv_loglik[model] - cv_loglik[vs_model]",
@@ -194,7 +196,8 @@ def fit_learning(
         ``tau_learning``, ``tau_scaling`` (each with ``_se``, ``_lo``, ``_hi``), ``v0``
         (+ ``context``), ``loglik``, ``aic``, ``bic``, ``cv_loglik``, ``n_params``,
         ``converged``, ``identifiable``, ``fit_status``, ``n_starts_at_best``. Per unit:
-        ``best_model``, ``n_obs``, ``utility(unit, trial)``. Per model, unit and trial:
+        ``best_model``, ``n_obs``; ``utility(unit, trial)`` and ``trial_context(unit, trial)``
+        (index on ``context``, -1 where no trial). Per model, unit and trial:
         ``value``, ``rpe``, ``predicted``. Per model: ``n_best``; per pair of models the
         paired tests ``cv_diff_mean``, ``cv_diff_median``, ``cv_diff_p_wilcoxon``,
         ``cv_diff_p_t``. attrs record
@@ -609,6 +612,8 @@ def assemble(responses, seq: Sequences, layout: Layout, opts: LearningOptions, r
     ds["rpe"] = (trial_dims, unpack(rpe, seq, n_trial_ds))
     ds["predicted"] = (trial_dims, unpack(pred, seq, n_trial_ds))
     ds["utility"] = ((schema.UNIT, schema.TRIAL), unpack(seq.util, seq, n_trial_ds))
+    ctx = unpack(seq.ctx.astype(np.float64), seq, n_trial_ds)
+    ds["trial_context"] = ((schema.UNIT, schema.TRIAL), np.nan_to_num(ctx, nan=-1).astype(np.int8))
     for name in ("value", "rpe", "predicted"):
         ds[name] = ds[name].where(unit_ok[None, :, None])
 
@@ -746,3 +751,57 @@ def learning_summary(fit: xr.Dataset):
             )
         rows[str(m)] = row
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(MODEL)
+
+
+def concat_learning(parts) -> xr.Dataset:
+    """Pool learning fits of several sessions (same options) along ``unit``.
+
+    Trials are padded at the end, contexts are aligned by name (``trial_context`` is
+    re-indexed), and the population statistics (``n_best`` and the paired tests of the CV
+    differences) are recomputed over the pooled units. Each unit's fit is its session's:
+    units are fitted independently (with ``axis="utility"`` each session used its own axis,
+    recorded per session in ``session_axis_values``).
+
+    Parameters
+    ----------
+    parts : sequence of xarray.Dataset
+        Outputs of :func:`fit_learning` with the same models.
+
+    Returns
+    -------
+    xarray.Dataset
+    """
+    parts = list(parts)
+    if not parts:
+        raise FitError("at least one learning fit to pool", found="none")
+    models = [tuple(p[MODEL].values) for p in parts]
+    if len(set(models)) != 1:
+        raise FitError("learning fits with the same models", found=f"{sorted(set(models))}")
+    labels = sorted({str(c) for p in parts for c in p[CONTEXT].values}, key=_context_order)
+    n_trial = max(p.sizes[schema.TRIAL] for p in parts)
+    population = [n for n, v in parts[0].data_vars.items() if VS_MODEL in v.dims or n == "n_best"]
+    padded = []
+    for p in parts:
+        remap = np.array([labels.index(str(c)) for c in p[CONTEXT].values] + [-1], dtype=np.int8)
+        q = p.drop_vars(population)
+        q["trial_context"] = (q["trial_context"].dims, remap[q["trial_context"].values])
+        q = q.reindex({schema.TRIAL: np.arange(n_trial), CONTEXT: labels})
+        q["trial_context"] = q["trial_context"].fillna(-1).astype(np.int8)
+        for name in ("converged", "identifiable"):
+            q[name] = q[name].astype(bool)
+        q = q.drop_vars(VS_MODEL)
+        padded.append(q.drop_vars(schema.UNIT))
+    out = xr.concat(padded, dim=schema.UNIT, combine_attrs="override", data_vars="all")
+    out = out.assign_coords(
+        {schema.UNIT: np.arange(out.sizes[schema.UNIT]), VS_MODEL: list(models[0])}
+    )
+    _population(out, models[0])
+    out.attrs["session_axis_values"] = [list(p.attrs.get("axis_values", [])) for p in parts]
+    for name, text in _DESCRIPTIONS.items():
+        if name in out:
+            out[name].attrs["description"] = text
+    return out
+
+
+def _context_order(label: str):
+    return (0, 0) if label == "uncued" else (1, int(label[3:]) if label[3:].isdigit() else 0)

@@ -49,6 +49,8 @@ SESSIONS_DIR = "sessions"
 UNITS_FILE = "units.csv"
 FAILURES_FILE = "failures.csv"
 COMPARISON_FILE = "comparison.nc"
+#: optional groups of a batch output read for the report
+LEARNING_GROUPS = ("learning", "learning_recovery")
 
 #: How reversal points on a non-reward axis are mapped back to reward for decoding.
 REWARD_MAPPING = (
@@ -77,6 +79,9 @@ class ReportInputs:
         The calibrated comparison of accounts, if any.
     failures : pandas.DataFrame or None
         Files a batch run could not fit (``failures.csv``: ``path``, ``reason``), if any.
+    learning, learning_recovery : xarray.Dataset or None
+        The learning-model fit (:func:`dopafit.fit_learning`) and its model recovery
+        (:func:`dopafit.learning_recovery`), if any (groups of a batch output).
     files : dict of str to str
         What was read from where (shown in the report).
     """
@@ -87,6 +92,8 @@ class ReportInputs:
     comparison: object | None = None
     failures: object | None = None
     files: dict = field(default_factory=dict)
+    learning: xr.Dataset | None = None
+    learning_recovery: xr.Dataset | None = None
 
 
 def check_fit(fit, *, file=None) -> xr.Dataset:
@@ -148,6 +155,18 @@ def _from_file(path: Path, files: dict) -> tuple[xr.Dataset, xr.Dataset]:
     return fit, responses
 
 
+def optional_groups(path: Path, names=LEARNING_GROUPS) -> dict:
+    """The groups among ``names`` that a dopafit output file holds, opened."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            present = [n for n in names if n in handle]
+    except OSError:
+        return {}
+    return {n: schema.open_responses(path, group=n, validate=False) for n in present}
+
+
 def _from_outdir(outdir: Path, files: dict) -> tuple[xr.Dataset, xr.Dataset]:
     population = outdir / POPULATION_FILE
     if population.is_file():
@@ -180,8 +199,12 @@ def load_outputs(source) -> ReportInputs:
         - a ``.nc`` file with groups ``responses`` and ``fit`` (a session or population
           output);
         - a mapping with keys among ``fit``, ``responses``, ``units``, ``comparison``,
-          ``failures`` (paths or objects) and ``outputs`` (a folder or ``.nc`` file read as
-          above, the other keys overriding what it gives).
+          ``failures``, ``learning``, ``learning_recovery`` (paths or objects) and
+          ``outputs`` (a folder or ``.nc`` file read as above, the other keys overriding
+          what it gives).
+
+        The groups ``learning`` and ``learning_recovery`` of an output file (``dopafit fit
+        --learning``) are read when present.
 
     Returns
     -------
@@ -207,14 +230,17 @@ def load_outputs(source) -> ReportInputs:
             "comparison",
             "failures",
             "outputs",
+            *LEARNING_GROUPS,
         }
         if unknown:
             raise ConfigError(
-                "keys among fit, responses, units, comparison, failures, outputs",
+                "keys among fit, responses, units, comparison, failures, outputs, learning, "
+                "learning_recovery",
                 found=", ".join(sorted(unknown)),
             )
         source = overrides.pop("outputs", None)
     fit = responses = units = comparison = failures = None
+    extra: dict = {}
     if source is not None:
         path = Path(os.fspath(source))
         if not path.exists():
@@ -226,6 +252,7 @@ def load_outputs(source) -> ReportInputs:
             )
         if path.is_dir():
             fit, responses = _from_outdir(path, files)
+            extra = optional_groups(Path(files["fit"]))
             if (path / UNITS_FILE).is_file():
                 units = _read_table(path / UNITS_FILE)
                 files["units"] = str(path / UNITS_FILE)
@@ -237,8 +264,17 @@ def load_outputs(source) -> ReportInputs:
                 files["comparison"] = str(path / COMPARISON_FILE)
         else:
             fit, responses = _from_file(path, files)
+            extra = optional_groups(path)
     for key, value in overrides.items():
         if value is None:
+            continue
+        if key in LEARNING_GROUPS:
+            if isinstance(value, (str, os.PathLike)):
+                files[key] = str(value)
+                value = _open_group(Path(os.fspath(value)), key, validate=False)
+            else:
+                files[key] = "(in memory)"
+            extra[key] = value
             continue
         if isinstance(value, (str, os.PathLike)):
             p = Path(os.fspath(value))
@@ -271,7 +307,21 @@ def load_outputs(source) -> ReportInputs:
             found="no 'fit' and no 'outputs'",
             remedy="pass an OUTDIR of dopafit fit, a .nc output, or {'fit': fit_dataset}",
         )
-    return ReportInputs(fit, responses, units, comparison, failures, files)
+    learning = extra.get("learning")
+    if learning is not None:
+        from dopafit.report._learning import check_learning
+
+        check_learning(learning)
+    return ReportInputs(
+        fit,
+        responses,
+        units,
+        comparison,
+        failures,
+        files,
+        learning=learning,
+        learning_recovery=extra.get("learning_recovery"),
+    )
 
 
 def _open_comparison(path: Path):

@@ -59,6 +59,9 @@ FIGURES = {
     "split_distributions": "r(tau, reversal), reliability and fold-ANOVA F over splits",
     "decoded_distribution": "reward distribution decoded from (tau, reversal point) pairs",
     "comparison": "observed statistics vs each account's simulated distribution",
+    "learning_curves": "example units trial by trial: responses, best-model fit and values",
+    "tau_learning_scaling": "tau_learning vs tau_scaling per unit (identifiable units)",
+    "learning_models": "best-model counts and the model-confusion matrix of a recovery run",
 }
 
 
@@ -76,6 +79,8 @@ def make_figures(
     reward_probabilities=None,
     decode_kwargs: dict | None = None,
     max_grid_units: int = 48,
+    learning=None,
+    learning_recovery=None,
 ) -> tuple[dict, dict]:
     """Build every figure the inputs allow.
 
@@ -83,6 +88,8 @@ def make_figures(
     ----------
     fit, responses, comparison
         See :func:`save_figures`.
+    learning, learning_recovery : xarray.Dataset, optional
+        A learning-model fit and its model recovery: adds the learning figures.
     decode : bool or DecodeResult, default True
         Decode the reward distribution (or use the given result); False skips the figure.
     reward_values, reward_probabilities, decode_kwargs, max_grid_units
@@ -133,6 +140,11 @@ def make_figures(
             notes["comparison"] = str(exc)
     else:
         notes["comparison"] = "no comparison of accounts was given (run dopafit compare)"
+    from dopafit.report._learning import learning_figures
+
+    more, why = learning_figures(learning, responses, learning_recovery)
+    figs.update(more)
+    notes.update(why)
     return figs, notes
 
 

@@ -37,6 +37,7 @@ from dopafit import schema
 from dopafit._version import __version__
 from dopafit.errors import ConfigError
 from dopafit.report import _style as sty
+from dopafit.report._learning import section_html
 from dopafit.report.data import REWARD_MAPPING, ReportInputs, axis_to_reward, load_outputs
 
 __all__ = ["SECTIONS", "render_report", "write_report", "embed_figure"]
@@ -50,6 +51,7 @@ SECTIONS = {
     "splits": "Distribution over random splits",
     "decoding": "Decoded reward distribution",
     "comparison": "Calibrated comparison of accounts",
+    "learning": "Learning models",
     "units": "Per-unit estimates",
     "failures": "Failures",
     "methods": "Methods and settings",
@@ -554,7 +556,13 @@ def render_report(
         raise ConfigError("embed 'png' or 'svg'", found=repr(embed))
     fit = inputs.fit
     if figures is None:
-        figures, notes = make_figures(fit, inputs.responses, inputs.comparison)
+        figures, notes = make_figures(
+            fit,
+            inputs.responses,
+            inputs.comparison,
+            learning=inputs.learning,
+            learning_recovery=inputs.learning_recovery,
+        )
     notes = notes or {}
     n_sessions = (
         len({str(s) for s in fit[schema.SESSION].values}) if schema.SESSION in fit.coords else 1
@@ -630,6 +638,9 @@ def render_report(
         + "</section>",
         f'<section id="comparison"><h2>{SECTIONS["comparison"]}</h2>'
         + _comparison(inputs.comparison, figures, notes, embed)
+        + "</section>",
+        f'<section id="learning"><h2>{SECTIONS["learning"]}</h2>'
+        + section_html(inputs.learning, inputs.learning_recovery, figures, notes, embed)
         + "</section>",
         f'<section id="units"><h2>{SECTIONS["units"]}</h2>{_unit_rows(inputs)}</section>',
         f'<section id="failures"><h2>{SECTIONS["failures"]}</h2>{_failures(inputs)}</section>',
@@ -732,6 +743,8 @@ def write_report(
         reward_probabilities=reward_probabilities,
         decode_kwargs=decode_kwargs,
         max_grid_units=max_grid_units,
+        learning=inputs.learning,
+        learning_recovery=inputs.learning_recovery,
     )
     page = render_report(inputs, figures=figs, notes=notes, embed=embed, title=title)
     if figures_dir is not None:

@@ -248,10 +248,10 @@ def learning_recovery(
         noise-free tuning curve, the largest absolute mean response over reward values on
         the recording's trials (overrides ``sigma``).
     seed : int, default 0
-        Seed of the simulations (the fits use ``options['seed']``, default 0).
+        Seed of the simulations and of the fits' random starts.
     **options
         Options of :func:`dopafit.fit_learning` (``axis``, ``noise``, ``n_starts``,
-        ``cv_blocks``, ``select``, ...); ``model`` is set by ``models``.
+        ``cv_blocks``, ``select``, ...); ``model`` is set by ``models``, ``seed`` by ``seed``.
 
     Returns
     -------
@@ -269,7 +269,9 @@ def learning_recovery(
         fixes). ``tau_learning`` is scored from the estimated learning rates of every unit;
         its coverage over the identifiable units, which alone have an interval.
     """
-    opts = LearningOptions.from_dict({**options, "model": models})
+    if "model" in options:
+        raise ConfigError("the models as models=", found="model= among the options")
+    opts = LearningOptions.from_dict({**options, "model": models, "seed": seed})
     models = resolve_models(opts.model)
     n_rep = int(n_rep)
     if n_rep < 1:
