@@ -1,4 +1,4 @@
-"""The README's Python example runs as written (from the project root)."""
+"""The README's Python examples run as written (from the project root)."""
 
 from __future__ import annotations
 
@@ -21,3 +21,13 @@ def test_readme_example_runs(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "reversal_point" in out and "Verdict" in out
     assert os.path.getsize(tmp_path / "fit.nc") > 0
+
+
+def test_readme_learning_example_runs(tmp_path, monkeypatch, capsys):
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    code = next(b for b in blocks if "fit_learning" in b)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "n_identifiable" in out and "asymmetric_both" in out

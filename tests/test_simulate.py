@@ -14,7 +14,9 @@ from dopafit.simulate import (
     Task,
     expectile,
     expectile_level,
+    get_schedule,
     get_task,
+    make_block_trials,
     make_population,
     make_trials,
     simulate_learning,
@@ -428,6 +430,42 @@ def test_learning_converges_to_the_expectile():
     np.testing.assert_allclose(
         ds["response"].values, np.where(delta > 0, a_pos * delta, a_neg * delta), atol=1e-12
     )
+
+
+def test_block_trials_alternate_the_schedule():
+    trials = make_block_trials("flip", 1000, block_trials=100, cued_fraction=0.5, seed=3)
+    assert len(trials) == 1000
+    np.testing.assert_array_equal(trials["block"], np.repeat(np.arange(10), 100))
+    assert trials.groupby("block")["block_task"].first().tolist() == ["rich", "lean"] * 5
+    assert np.all(np.diff(trials["start_time"]) > 0)  # one chronological session
+    assert np.all(trials["start_time"].to_numpy()[1:] >= trials["stop_time"].to_numpy()[:-1])
+    # each block's rewards follow its task: the rich blocks' mean is the rich mean
+    rich, lean = get_schedule("flip")
+    for task, sel in ((rich, trials.block % 2 == 0), (lean, trials.block % 2 == 1)):
+        r = trials.loc[sel, "reward"].to_numpy()
+        assert abs(r.mean() - task.mean) < 4 * task.sd / np.sqrt(r.size)
+    with pytest.raises(ConfigError, match="same magnitudes"):
+        get_schedule(["dabney", "variable_probability"])
+    with pytest.raises(ConfigError):
+        make_block_trials("flip", 10, block_trials=0)
+
+
+def test_learning_on_a_schedule_records_blocks_and_truth():
+    ds = simulate_learning("flip", n_units=3, n_trials=250, seed=2, scaling="asymmetric")
+    assert ds.attrs["schedule"] == ["rich", "lean"] and ds.attrs["block_trials"] == 100
+    np.testing.assert_array_equal(
+        ds["block"].values[:, :250], np.repeat([0, 1, 2], [100, 100, 50])[None].repeat(3, 0)
+    )
+    lp, ln = ds["true_eta_pos"].values, ds["true_eta_neg"].values
+    np.testing.assert_allclose(ds["true_tau_learning"], lp / (lp + ln))
+    ap, an = ds["true_alpha_pos"].values, ds["true_alpha_neg"].values
+    np.testing.assert_allclose(ds["true_tau_scaling"], ap / (ap + an))
+    cued = ds["cued"].values & np.isfinite(ds["reward"].values)
+    np.testing.assert_array_equal(ds["cue_id"].values[cued], 1)
+    np.testing.assert_array_equal(ds["cue_id"].values[~cued], 0)
+    # the values follow the block: high in rich blocks, low in lean ones (late in a block)
+    v = ds["true_value"].values
+    assert np.nanmean(v[:, 70:100]) > np.nanmean(v[:, 170:200]) + 2.0
 
 
 def test_learning_kinds_and_errors():

@@ -454,9 +454,11 @@ def split_summary(fit: xr.Dataset, alpha: float = 0.05):
     pandas.DataFrame
         One row per statistic (``r_tau_reversal``, ``rho_tau_reversal``, ``r_reliability``,
         ``anova_f``) with columns ``median``, ``q05``, ``q95``, ``mean``, ``frac_p_lt_alpha``
-        and ``n_splits``.
+        and ``n_splits``; printed whole whatever the pandas display options.
     """
     import pandas as pd
+
+    from dopafit._table import FullTable
 
     pairs = {
         "r_tau_reversal": "p_tau_reversal",
@@ -483,4 +485,4 @@ def split_summary(fit: xr.Dataset, alpha: float = 0.05):
             found="no r_tau_reversal / r_reliability / anova_f variables",
             remedy="call fit_expectiles with n_splits > 0",
         )
-    return pd.DataFrame.from_dict(rows, orient="index")
+    return FullTable(pd.DataFrame.from_dict(rows, orient="index"))

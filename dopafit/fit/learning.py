@@ -106,7 +106,7 @@ _DESCRIPTIONS = {
     "sigma": "SD of the Gaussian response noise (NaN for the Poisson model)",
     "tau_learning": "eta_pos / (eta_pos + eta_neg); NaN where learning rates are not identifiable",
     "tau_scaling": "alpha_pos / (alpha_pos + alpha_neg) (fit_expectiles' tau)",
-    "v0": "initial value of each context",
+    "v0": "initial value of each context (NaN for a context the unit never sees)",
     "loglik": "maximised log-likelihood (all trials with a response)",
     "aic": "2 n_params - 2 loglik",
     "bic": "n_params log(n_obs) - 2 loglik",
@@ -583,8 +583,12 @@ def assemble(responses, seq: Sequences, layout: Layout, opts: LearningOptions, r
         ds[f"{name}_se"] = (dims, se)
         ds[f"{name}_lo"] = (dims, lo)
         ds[f"{name}_hi"] = (dims, hi)
+    seen = np.stack(
+        [((seq.ctx == c) & ~np.isnan(seq.util)).any(axis=1) for c in range(len(seq.contexts))],
+        axis=1,
+    )
     for suffix, arr in zip(("", "_se", "_lo", "_hi"), est["v0"]):
-        ds[f"v0{suffix}"] = ((*dims, CONTEXT), arr)
+        ds[f"v0{suffix}"] = ((*dims, CONTEXT), np.where(seen[None], arr, np.nan))
     n_obs = seq.n_obs.astype(np.int64)
     k = layout.n_free.astype(np.int64)
     ds["loglik"] = (dims, -nll)
@@ -710,13 +714,15 @@ def learning_summary(fit: xr.Dataset):
     Returns
     -------
     pandas.DataFrame
-        Index ``model``; columns ``n_fitted``, ``n_converged``, ``n_identifiable``,
+        Printed whole (every column). Index ``model``; columns ``n_fitted``, ``n_converged``, ``n_identifiable``,
         ``n_best``, ``median_tau_learning`` (identifiable units), ``median_tau_scaling``,
         ``median_cv_loglik``, ``cv_vs_classical`` (median per-unit difference: one unit whose
         fitted model forecasts a held-out block badly cannot swamp it) and the Wilcoxon
         ``p_vs_classical`` of those differences.
     """
     import pandas as pd
+
+    from dopafit._table import FullTable
 
     if "eta_pos" not in fit or MODEL not in fit.dims:
         raise FitError(
@@ -750,7 +756,7 @@ def learning_summary(fit: xr.Dataset):
                 fit["cv_diff_p_wilcoxon"].sel({MODEL: m, VS_MODEL: "classical"})
             )
         rows[str(m)] = row
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(MODEL)
+    return FullTable(pd.DataFrame.from_dict(rows, orient="index").rename_axis(MODEL))
 
 
 def concat_learning(parts) -> xr.Dataset:

@@ -96,11 +96,14 @@ def _given_params(params: Mapping, models, n_unit: int, n_ctx: int) -> dict:
 
     base = {name: per_unit(name, 0.0 if name == "baseline" else np.nan) for name in _NATURAL}
     v0 = np.asarray(params.get("v0", 0.0), dtype=np.float64)
+    if v0.ndim == 1 and v0.size == n_unit:
+        v0 = v0[:, None]  # one per unit, every context
     try:
         v0 = np.broadcast_to(v0, (n_unit, n_ctx)).copy()
     except ValueError:
         raise ConfigError(
-            f"params['v0'] as a number, one per context ({n_ctx}) or (unit, context)",
+            f"params['v0'] as a number, one per unit ({n_unit}) or an array (unit, context) "
+            f"({n_unit}, {n_ctx})",
             found=f"shape {v0.shape}",
         ) from None
     out = {}
@@ -236,8 +239,8 @@ def learning_recovery(
     params : mapping, optional
         Given natural parameters instead of fitted ones: ``eta_pos``, ``eta_neg``,
         ``alpha_pos``, ``alpha_neg`` (required), ``baseline`` (default 0), ``sigma``, ``v0``
-        (default 0; a number, one per context or (unit, context)); each a number or one value
-        per unit. A model without asymmetric learning (scaling) uses the mean of the two
+        (initial values, default 0: a number, one per unit, or an array (unit, context));
+        each a number or one value per unit. A model without asymmetric learning (scaling) uses the mean of the two
         learning rates (slopes).
     models : str or sequence, default "all"
         Models simulated, and fitted to every simulated dataset.
