@@ -36,6 +36,7 @@ import dopafit
 from dopafit.fit import learning as L
 from dopafit.fit.learning_options import LearningOptions
 from dopafit.stats import learning_recovery as LR
+from tests._learning import population  # (the project root is on sys.path: bench_learning)
 
 DOC = common.ROOT / "docs" / "learning.md"
 NOISE = (0.15, 0.3, 0.5)
@@ -44,21 +45,6 @@ PARAMS = ("eta_pos", "eta_neg", "alpha_pos", "alpha_neg", "tau_learning")
 MODELS = ("classical", "asymmetric_learning", "asymmetric_scaling", "asymmetric_both")
 #: the fit of the parameter-recovery cells (learning_recovery's options)
 REC_FIT = {"model": "asymmetric_both", "cv_blocks": 0}
-
-
-def population(n: int, seed: int = 3) -> dict:
-    """The simulated population (see module docstring)."""
-    rng = np.random.default_rng(seed)
-    tl = rng.uniform(0.1, 0.9, n)
-    eta = rng.uniform(0.05, 0.2, n)
-    ts = rng.uniform(0.2, 0.8, n)
-    return {
-        "eta_pos": 2 * eta * tl,
-        "eta_neg": 2 * eta * (1 - tl),
-        "alpha_pos": 2 * ts,
-        "alpha_neg": 2 * (1 - ts),
-        "baseline": rng.normal(0, 0.5, n),
-    }
 
 
 _SHARED: dict = {}  # the cell's data, inherited by the forked scipy workers

@@ -230,3 +230,20 @@ def value_trace(util, ctx, v0, eta_pos, eta_neg, learn=None):
         if learn[c]:
             V[c] += (eta_pos if d > 0 else eta_neg) * d
     return value, np.asarray(util, dtype=float) - value
+
+
+def population(n: int, seed: int = 3) -> dict:
+    """A population of the asymmetric_both model for recovery studies: tau_learning uniform
+    in 0.1-0.9, overall learning rate (eta_pos + eta_neg) / 2 in 0.05-0.2, tau_scaling in
+    0.2-0.8 with mean slope 1, baseline N(0, 0.5)."""
+    rng = np.random.default_rng(seed)
+    tl = rng.uniform(0.1, 0.9, n)
+    eta = rng.uniform(0.05, 0.2, n)
+    ts = rng.uniform(0.2, 0.8, n)
+    return {
+        "eta_pos": 2 * eta * tl,
+        "eta_neg": 2 * eta * (1 - tl),
+        "alpha_pos": 2 * ts,
+        "alpha_neg": 2 * (1 - ts),
+        "baseline": rng.normal(0, 0.5, n),
+    }

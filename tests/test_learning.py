@@ -16,23 +16,9 @@ from scipy import stats
 
 import dopafit
 from dopafit.errors import ConfigError, EventTimesError, FitError
+from tests._learning import population
 
 MODELS = ("classical", "asymmetric_learning", "asymmetric_scaling", "asymmetric_both")
-
-
-def _population(n, seed=3):
-    """Asymmetric learning and scaling drawn independently (tau_learning in 0.1-0.9)."""
-    rng = np.random.default_rng(seed)
-    tl = rng.uniform(0.1, 0.9, n)
-    eta = rng.uniform(0.05, 0.2, n)
-    ts = rng.uniform(0.2, 0.8, n)
-    return {
-        "eta_pos": 2 * eta * tl,
-        "eta_neg": 2 * eta * (1 - tl),
-        "alpha_pos": 2 * ts,
-        "alpha_neg": 2 * (1 - ts),
-        "baseline": rng.normal(0, 0.5, n),
-    }
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +37,7 @@ def test_parameters_are_recovered_with_honest_intervals(flip_template):
     n = flip_template.sizes["unit"]
     rec = dopafit.learning_recovery(
         flip_template,
-        params=_population(n),
+        params=population(n),
         models="asymmetric_both",
         noise_fraction=0.15,
         cv_blocks=0,
@@ -84,7 +70,7 @@ def test_parameters_are_recovered_with_honest_intervals(flip_template):
 def test_models_are_told_apart(flip_template):
     sub = flip_template.isel(unit=slice(0, 60))
     rec = dopafit.learning_recovery(
-        sub, params=_population(60), noise_fraction=0.15, cv_blocks=0, n_starts=3, seed=2
+        sub, params=population(60), noise_fraction=0.15, cv_blocks=0, n_starts=3, seed=2
     )
     confusion = rec["confusion"].values
     np.testing.assert_allclose(confusion.sum(axis=1), 1.0)
@@ -240,7 +226,7 @@ def test_poisson_counts_recover_the_learning_rates():
     ds["baseline"] = (("unit", "trial"), base)
     ds["window_count"] = (("unit", "trial"), np.zeros(ds.response.shape))
     ds.attrs["window"] = [0.2, 0.6]
-    p = _population(n, seed=4)
+    p = population(n, seed=4)
     p["alpha_pos"] = p["alpha_pos"] * 1.5
     p["alpha_neg"] = p["alpha_neg"] * 1.5
     seq = sequences(ds, LearningOptions(noise="poisson"))

@@ -273,7 +273,7 @@ def test_profile_end_is_where_the_likelihood_ratio_reaches_the_quantile():
     frame, solver = (400, K.NOISE_GAUSSIAN, 1.0), (1000, 1e-8, 1e-14)
     for side, limit in ((0, lo[0]), (1, hi[0])):
         end, at = K.profile_side(
-            0, x[0], limit, f_hat, q, x, lo, hi, (0, 0), spec, data, frame, solver, work
+            0, x[0], limit, 0.5, f_hat, q, x, lo, hi, (0, 0), spec, data, frame, solver, work
         )
         assert not at
         assert (end < x[0]) if side == 0 else (end > x[0])
@@ -389,3 +389,15 @@ def test_fit_rows_do_not_depend_on_the_thread_count():
         numba.set_num_threads(before)
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
+
+
+def test_inverse_of_a_positive_definite_matrix():
+    rng = np.random.default_rng(12)
+    for n in (1, 3, 8):
+        a = rng.normal(size=(n, n))
+        h = a @ a.T + n * np.eye(n)
+        inv, ok = K.inverse_pd(h)
+        assert ok
+        np.testing.assert_allclose(inv, np.linalg.inv(h), rtol=1e-10, atol=1e-12)
+    inv, ok = K.inverse_pd(np.array([[1.0, 2.0], [2.0, 1.0]]))  # eigenvalues 3 and -1
+    assert not ok and np.isnan(inv).all()

@@ -82,6 +82,7 @@ __all__ = [
     "profile_objective",
     "profile_side",
     "profile_intervals",
+    "inverse_pd",
     "fit_rows",
     "value_trace",
     "simulate_responses",
@@ -142,6 +143,13 @@ def softplus(x):
     return SOFTPLUS_SCALE * math.log1p(math.exp(z))
 
 
+@njit(cache=True, inline="always")
+def _fill_full(x, tie, fixed, full):
+    """The full parameter vector from the free one: ``x[tie[j]]``, or ``fixed[j]``."""
+    for j in range(tie.shape[0]):
+        full[j] = x[tie[j]] if tie[j] >= 0 else fixed[j]
+
+
 @njit(cache=True)
 def unit_objective(x, spec, data, setting, signs, grad, work):
     """Negative log-likelihood of one unit and (optionally) its exact gradient.
@@ -191,8 +199,8 @@ def unit_objective(x, spec, data, setting, signs, grad, work):
     s_pos = work[2 * n_full + n_ctx : 2 * n_full + 2 * n_ctx]
     s_neg = work[2 * n_full + 2 * n_ctx : 2 * n_full + 3 * n_ctx]
     s_v0 = work[2 * n_full + 3 * n_ctx : 2 * n_full + 4 * n_ctx]
+    _fill_full(x, tie, fixed, full)
     for j in range(n_full):
-        full[j] = x[tie[j]] if tie[j] >= 0 else fixed[j]
         gfull[j] = 0.0
     eta_pos = _expit(full[P_ETA_POS])
     eta_neg = ratio * eta_pos if ratio > 0.0 else _expit(full[P_ETA_NEG])
@@ -464,8 +472,7 @@ def branches(x, spec, util, ctx, n):
     n_ctx = learn.shape[0]
     n_full = tie.shape[0]
     full = np.empty(n_full)
-    for j in range(n_full):
-        full[j] = x[tie[j]] if tie[j] >= 0 else fixed[j]
+    _fill_full(x, tie, fixed, full)
     eta_pos = _expit(full[P_ETA_POS])
     eta_neg = _expit(full[P_ETA_NEG])
     state = full[N_FIXED : N_FIXED + n_ctx].copy()
@@ -573,14 +580,16 @@ def profile_objective(mode, value, x, lo, hi, slots, spec, data, frame, solver, 
 
 @njit(cache=True)
 def profile_side(
-    mode, center, limit, f_hat, q, x_hat, lo, hi, slots, spec, data, frame, solver, work
+    mode, center, limit, step0, f_hat, q, x_hat, lo, hi, slots, spec, data, frame, solver, work
 ):
     """One end of a profile-likelihood interval.
 
-    Walks from ``center`` towards ``limit`` (steps 0.5, 1, 2, ... on the transformed scale)
-    until twice the rise of the profiled objective (:func:`profile_objective`) over ``f_hat``
-    exceeds ``q``, then solves for the crossing by the Illinois (modified regula falsi)
-    method to 1e-3 in the statistic or 1e-5 in the parameter.
+    Works on the signed root of the likelihood-ratio statistic, ``r(v) = sqrt(2 (f(v) -
+    f_hat))`` with ``f`` the profiled objective (:func:`profile_objective`), which is nearly
+    linear in the parameter: walks from ``center`` towards ``limit`` (first step ``step0``,
+    e.g. the Wald half-width; then doubling) until ``r`` exceeds ``sqrt(q)``, then solves
+    ``r = sqrt(q)`` by the Illinois (modified regula falsi) method to 2.5e-4 in ``r`` (about
+    1e-3 in the statistic) or 1e-5 in the parameter.
 
     Returns
     -------
@@ -590,19 +599,21 @@ def profile_side(
         The statistic stayed below ``q`` up to ``limit``: the data do not bound this side.
     """
     x = x_hat.copy()
+    root_q = math.sqrt(q)
     direction = 1.0 if limit > center else -1.0
     a = center
-    fa = -q
+    fa = -root_q
     c = center
-    fc = -q
-    step = 0.5
+    fc = -root_q
+    step = step0 if (math.isfinite(step0) and step0 > 0.0) else 0.5
+    step = min(max(step, 0.02), 4.0)
     found = False
     for _ in range(12):
         c = a + direction * step
         if direction * (c - limit) >= 0.0:
             c = limit
         f = profile_objective(mode, c, x, lo, hi, slots, spec, data, frame, solver, work)
-        fc = 2.0 * (f - f_hat) - q
+        fc = math.sqrt(max(2.0 * (f - f_hat), 0.0)) - root_q
         if fc >= 0.0:
             found = True
             break
@@ -618,8 +629,8 @@ def profile_side(
     for _ in range(40):
         m = (a * fc - c * fa) / (fc - fa)
         f = profile_objective(mode, m, x, lo, hi, slots, spec, data, frame, solver, work)
-        fm = 2.0 * (f - f_hat) - q
-        if abs(fm) < 1e-3 or abs(c - a) < 1e-5:
+        fm = math.sqrt(max(2.0 * (f - f_hat), 0.0)) - root_q
+        if abs(fm) < 2.5e-4 or abs(c - a) < 1e-5:
             break
         if fm > 0.0:
             c = m
@@ -634,6 +645,47 @@ def profile_side(
                 fc *= 0.5
             last = -1
     return m, False
+
+
+@njit(cache=True)
+def inverse_pd(h):
+    """Inverse of a symmetric positive-definite matrix by Cholesky; ``ok`` False (and NaN) when
+    it is not positive definite.
+
+    Returns
+    -------
+    inv : ndarray of float64, shape (n, n)
+    ok : bool
+    """
+    n = h.shape[0]
+    low = np.zeros((n, n))
+    inv = np.full((n, n), np.nan)
+    for i in range(n):
+        for j in range(i + 1):
+            acc = h[i, j]
+            for k in range(j):
+                acc -= low[i, k] * low[j, k]
+            if i == j:
+                if not acc > 0.0:
+                    return inv, False
+                low[i, i] = math.sqrt(acc)
+            else:
+                low[i, j] = acc / low[j, j]
+    li = np.zeros((n, n))  # the inverse of the lower factor; then inv = L^-T L^-1
+    for i in range(n):
+        li[i, i] = 1.0 / low[i, i]
+        for j in range(i):
+            acc = 0.0
+            for k in range(j, i):
+                acc -= low[i, k] * li[k, j]
+            li[i, j] = acc / low[i, i]
+    for i in range(n):
+        for j in range(n):
+            acc = 0.0
+            for k in range(max(i, j), n):
+                acc += li[k, i] * li[k, j]
+            inv[i, j] = acc
+    return inv, True
 
 
 @njit(cache=True)
@@ -694,8 +746,7 @@ def _linear_start(x, lo, hi, spec, data, n):
     n_ctx = learn.shape[0]
     n_full = tie.shape[0]
     full = np.empty(n_full)
-    for j in range(n_full):
-        full[j] = x[tie[j]] if tie[j] >= 0 else fixed[j]
+    _fill_full(x, tie, fixed, full)
     eta_pos = _expit(full[P_ETA_POS])
     eta_neg = _expit(full[P_ETA_NEG])
     shared = tie[P_ALPHA_POS] == tie[P_ALPHA_NEG]
@@ -750,30 +801,52 @@ def _linear_start(x, lo, hi, spec, data, n):
 
 
 @njit(cache=True)
-def profile_intervals(x, f_hat, q, lo, hi, spec, data, frame, solver, work, out_end, out_limit):
+def profile_intervals(
+    x, f_hat, q, hess, lo, hi, spec, data, frame, solver, work, out_end, out_limit
+):
     """Profile-likelihood intervals of logit eta_pos, logit eta_neg and logit tau_learning.
 
     Rows 0-2 of ``out_end`` / ``out_limit`` (shape (3, 2): lower, upper) receive the ends and
     whether each is the search limit (see :func:`profile_side`). A model with one learning
-    rate fills rows 0 and 1 alike and leaves row 2.
+    rate fills rows 0 and 1 alike and leaves row 2. The first step of each search is the
+    Wald half-width from ``hess`` (the Hessian at ``x``) when it is positive definite.
     """
     tie = spec[0]
     sp = tie[P_ETA_POS]
     sn = tie[P_ETA_NEG]
-    for r in range(1 if sp == sn else 2):
-        slot = sp if r == 0 else sn
+    cov, ok = inverse_pd(hess)
+    root_q = math.sqrt(q)
+    rows = 1 if sp == sn else 3
+    for r in range(rows):
+        if r < 2:
+            mode = 0
+            slot = sp if r == 0 else sn
+            center = x[slot]
+            limits = (lo[slot], hi[slot])
+            slots = (slot, slot)
+            var = cov[slot, slot]
+        else:  # logit tau_learning = log eta_pos - log eta_neg, profiled with eta_neg tied
+            mode = 1
+            center = math.log(_expit(x[sp])) - math.log(_expit(x[sn]))
+            span = math.log(_expit(hi[sp])) - math.log(_expit(lo[sn]))
+            limits = (-span, span)
+            slots = (sp, sn)
+            gp = 1.0 - _expit(x[sp])
+            gn = -(1.0 - _expit(x[sn]))
+            var = gp * gp * cov[sp, sp] + gn * gn * cov[sn, sn] + 2.0 * gp * gn * cov[sp, sn]
+        step0 = root_q * math.sqrt(max(var, 0.0)) if ok else 0.5
         for side in range(2):
-            limit = lo[slot] if side == 0 else hi[slot]
             end, at = profile_side(
-                0,
-                x[slot],
-                limit,
+                mode,
+                center,
+                limits[side],
+                step0,
                 f_hat,
                 q,
                 x,
                 lo,
                 hi,
-                (slot, slot),
+                slots,
                 spec,
                 data,
                 frame,
@@ -786,16 +859,6 @@ def profile_intervals(x, f_hat, q, lo, hi, spec, data, frame, solver, work, out_
         for side in range(2):
             out_end[1, side] = out_end[0, side]
             out_limit[1, side] = out_limit[0, side]
-        return
-    center = math.log(_expit(x[sp])) - math.log(_expit(x[sn]))
-    span = math.log(_expit(hi[sp])) - math.log(_expit(lo[sn]))
-    for side in range(2):
-        limit = -span if side == 0 else span
-        end, at = profile_side(
-            1, center, limit, f_hat, q, x, lo, hi, (sp, sn), spec, data, frame, solver, work
-        )
-        out_end[2, side] = end
-        out_limit[2, side] = at
 
 
 @njit(cache=True, parallel=True)
@@ -974,6 +1037,7 @@ def fit_rows(
                     best,
                     best_f,
                     profile_q,
+                    h,
                     lo_f,
                     hi_f,
                     spec,
