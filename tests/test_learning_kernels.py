@@ -16,6 +16,7 @@ import pytest
 from scipy import stats
 
 from dopafit.kernels import learning as K
+from dopafit.kernels import learning_fit as F
 from tests import _learning as R
 
 MODELS = tuple(R.MODEL_GROUPS)
@@ -176,7 +177,7 @@ def test_minimiser_reaches_the_scipy_optimum(model):
         )
         x = starts[0].copy()
         work = np.empty(4 * 2 + 2 * tie.size)
-        f, _, code = K.minimize_box(
+        f, _, code = F.minimize_box(
             x,
             lo,
             hi,
@@ -188,13 +189,13 @@ def test_minimiser_reaches_the_scipy_optimum(model):
             1e-12,
             work,
         )
-        assert code in (K.CODE_GRADIENT, K.CODE_DECREASE)
+        assert code in (F.CODE_GRADIENT, F.CODE_DECREASE)
         # the same start reaches the same optimum (or a better one, never a worse one)
         assert f <= f_ref + 1e-6 * abs(f_ref)
         worse += f < f_ref - 1e-3
         if abs(f - f_ref) < 1e-6 * abs(f_ref):
             # the same point, to a small fraction of the statistical uncertainty
-            h = K.unit_hessian(
+            h = F.unit_hessian(
                 x,
                 (tie, fixed, learn),
                 data,
@@ -215,7 +216,7 @@ def test_hessian_equals_the_reference_on_a_smooth_piece():
     x = np.array([-1.7, -3.0, 0.0, -0.5, 0.0, 0.0, 0.37, -0.41])
     work = np.empty(4 * 2 + 2 * tie.size)
     setting = (0, data[0].size, K.NOISE_GAUSSIAN, 1.0, 0.0)
-    h = K.unit_hessian(x, (tie, fixed, learn), data, setting, work)
+    h = F.unit_hessian(x, (tie, fixed, learn), data, setting, work)
     # reference: central differences of the reverse-mode gradient, no error near 0 here
     _value, delta = R.value_trace(
         data[0], data[1], x[6:], 1 / (1 + np.exp(1.7)), 1 / (1 + np.exp(3))
@@ -268,11 +269,11 @@ def test_profile_end_is_where_the_likelihood_ratio_reaches_the_quantile():
     work = np.empty(4 * 2 + 2 * tie.size)
     setting = (0, 400, K.NOISE_GAUSSIAN, 1.0, 0.0)
     spec = (tie, fixed, learn)
-    f_hat, _, _ = K.minimize_box(x, lo, hi, spec, data, setting, 1000, 1e-8, 1e-14, work)
+    f_hat, _, _ = F.minimize_box(x, lo, hi, spec, data, setting, 1000, 1e-8, 1e-14, work)
     q = stats.chi2.ppf(0.95, 1)
     frame, solver = (400, K.NOISE_GAUSSIAN, 1.0), (1000, 1e-8, 1e-14)
     for side, limit in ((0, lo[0]), (1, hi[0])):
-        end, at = K.profile_side(
+        end, at = F.profile_side(
             0, x[0], limit, 0.5, f_hat, q, x, lo, hi, (0, 0), spec, data, frame, solver, work
         )
         assert not at
@@ -396,8 +397,8 @@ def test_inverse_of_a_positive_definite_matrix():
     for n in (1, 3, 8):
         a = rng.normal(size=(n, n))
         h = a @ a.T + n * np.eye(n)
-        inv, ok = K.inverse_pd(h)
+        inv, ok = F.inverse_pd(h)
         assert ok
         np.testing.assert_allclose(inv, np.linalg.inv(h), rtol=1e-10, atol=1e-12)
-    inv, ok = K.inverse_pd(np.array([[1.0, 2.0], [2.0, 1.0]]))  # eigenvalues 3 and -1
+    inv, ok = F.inverse_pd(np.array([[1.0, 2.0], [2.0, 1.0]]))  # eigenvalues 3 and -1
     assert not ok and np.isnan(inv).all()
