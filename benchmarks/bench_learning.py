@@ -7,8 +7,9 @@ Work compared (the same for both): every unit fitted with the four models, 5 opt
 each, by maximum likelihood (bounded quasi-Newton on the logit/log parameters), then the
 Hessian at the optimum. dopafit: ``fit_learning(model="all", n_starts=5, cv_blocks=0,
 intervals="wald")``. Reference: ``scipy.optimize.minimize(method="L-BFGS-B")`` on the
-plain-numpy likelihood and reverse-mode gradient of ``tests/_learning.py`` from the same start
-points, and a finite-difference Hessian of that gradient. The reference fits a subset of the
+plain-numpy likelihood and reverse-mode gradient of ``tests/_learning.py`` from dopafit's
+deterministic start and learning rates drawn as dopafit draws them, and a finite-difference
+Hessian of that gradient. The reference fits a subset of the
 units (it is slow) and its time is scaled to all units: units are fitted independently, so the
 time per unit is the measured quantity; both are timed in this process. The default call
 (profile intervals, cross-validation, 10 starts) is timed too.
@@ -127,9 +128,10 @@ likelihood of each model from {N_STARTS} starts (bounded quasi-Newton on logit l
 and log slopes), then the Hessian. dopafit: `fit_learning(model="all", n_starts={N_STARTS},
 cv_blocks=0, intervals="wald")`, numba kernels in parallel over units. Reference:
 `scipy.optimize.minimize(method="L-BFGS-B")` on the plain-numpy likelihood and its
-reverse-mode gradient (`tests/_learning.py`) from the same start points, and a
-finite-difference Hessian; it fits {n_ref} units (all four models) and its time is scaled to
-{args.units:,} (units are independent, so the time per unit is what is measured).
+reverse-mode gradient (`tests/_learning.py`) from {N_STARTS} starts (dopafit's deterministic
+start, and learning rates drawn as dopafit draws them), and a finite-difference Hessian; it
+fits {n_ref} units (all four models) and its time is scaled to {args.units:,} (units are
+independent, so the time per unit is what is measured).
 
 | | time |
 |---|---|

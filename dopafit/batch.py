@@ -15,7 +15,6 @@ population (the utility axis and the split-half statistics are population quanti
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
@@ -73,11 +72,28 @@ class BatchSettings:
     learning_recovery: int = LEARNING_RECOVERY_UNITS
 
     def __post_init__(self):
+        self.check()
+
+    def check(self, *, file=None) -> BatchSettings:
+        """Raise :class:`ConfigError` for an unknown key (naming the closest valid one) or a
+        bad value of any table, before any work; returns the settings."""
+        from dopafit.fit.expectile import check_fit_options, fit_expectiles
+        from dopafit.io.nwb import load_nwb
+
+        _check_keys("load", self.load, load_nwb, ("paths",), file)
+        _check_keys("fit", self.fit, fit_expectiles, ("responses",), file)
+        try:
+            check_fit_options(**self.fit)
+        except ConfigError as exc:
+            raise ConfigError(
+                f"[fit] {exc.expected}", found=exc.found, remedy=exc.remedy, file=file
+            ) from None
         if self.learning:
-            self.learning_options()  # unknown keys and bad values fail here, before any work
+            self.learning_options(file=file)
         n = self.learning_recovery
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ConfigError("learning_recovery as an integer >= 0", found=repr(n))
+            raise ConfigError("learning_recovery as an integer >= 0", found=repr(n), file=file)
+        return self
 
     def learning_options(self, *, file=None):
         """The validated :class:`~dopafit.fit.learning_options.LearningOptions`, or None."""
@@ -129,16 +145,29 @@ class BatchSettings:
             )
         learning = dict(data.get("learning", {}))
         recovery = learning.pop("recovery_units", LEARNING_RECOVERY_UNITS)
-        if learning:
-            from dopafit.fit.learning_options import LearningOptions
+        settings = cls.__new__(cls)
+        settings.load = dict(data.get("load", {}))
+        settings.fit = dict(data.get("fit", {}))
+        settings.learning = learning
+        settings.learning_recovery = recovery
+        return settings.check(file=path)
 
-            LearningOptions.from_dict(learning, file=path)
-        return cls(
-            load=dict(data.get("load", {})),
-            fit=dict(data.get("fit", {})),
-            learning=learning,
-            learning_recovery=recovery,
-        )
+
+def _check_keys(table: str, values: dict, function, positional, file) -> None:
+    """Every key of a settings table must be a keyword of ``function``."""
+    import difflib
+    import inspect
+
+    valid = sorted(n for n in inspect.signature(function).parameters if n not in positional)
+    for key in values:
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=1)
+            raise ConfigError(
+                f"[{table}] options among {', '.join(valid)}",
+                found=f"unknown key {key!r}",
+                remedy=f"did you mean {close[0]!r}?" if close else "remove it",
+                file=file,
+            )
 
 
 def _jsonable(value):
@@ -151,7 +180,9 @@ def _jsonable(value):
 
 @dataclass
 class SessionResult:
-    """Outcome of one session: ``status`` is ``"done"``, ``"skipped"`` or ``"failed"``."""
+    """Outcome of one session: ``status`` is ``"done"``, ``"skipped"`` or ``"failed"``;
+    ``warnings``: the distinct texts of the :class:`~dopafit.errors.DopafitWarning` raised
+    while it was fitted (in whichever process), for the caller to show."""
 
     path: str
     output: str | None
@@ -159,10 +190,14 @@ class SessionResult:
     reason: str = ""
     seconds: float = 0.0
     n_units: int = 0
+    warnings: list = field(default_factory=list)
 
 
 def find_inputs(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """Expand files, directories (recursively ``*.nwb``) and glob patterns.
+
+    The rule of :func:`dopafit.io.nwb.nwb_files` (the same folder gives the same sessions to
+    ``load_nwb`` and ``dopafit fit``); an empty folder is not an error here.
 
     Parameters
     ----------
@@ -178,30 +213,11 @@ def find_inputs(paths: Iterable[str | os.PathLike]) -> list[Path]:
     FileNotFoundError_
         For a path or pattern that matches nothing.
     """
-    found: list[Path] = []
-    for raw in paths:
-        text = str(raw)
-        path = Path(text)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*.nwb") if p.is_file()))
-        elif path.is_file():
-            found.append(path)
-        elif glob.has_magic(text):
-            matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
-            if not matches:
-                raise FileNotFoundError_(
-                    "files matching the pattern", found="no match", file=text, remedy="check it"
-                )
-            found.extend(m for m in matches if m.is_file())
-        else:
-            raise FileNotFoundError_(
-                "an existing file, directory or glob pattern",
-                found="no such path",
-                file=text,
-                remedy="check the path",
-            )
-    unique = sorted({p.resolve(): p for p in found}.values(), key=lambda p: str(p.resolve()))
-    return unique
+    from dopafit.io.nwb import nwb_files
+
+    found = nwb_files(list(paths), empty_ok=True)
+    unique = {p.resolve(): p for p in found}
+    return sorted(unique.values(), key=lambda p: str(p.resolve()))
 
 
 def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -333,7 +349,26 @@ def fit_session(
     Returns
     -------
     SessionResult
+        dopafit's warnings are collected in ``warnings`` (not printed, so that a worker
+        process shows none); other warnings are shown as usual.
     """
+    import warnings
+
+    from dopafit.errors import DopafitWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        result = _fit_session(path, output, settings, overwrite, numba_threads)
+    for w in caught:
+        if issubclass(w.category, DopafitWarning):
+            text = " ".join(str(w.message).split())
+            if text not in result.warnings:
+                result.warnings.append(text)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return result
+
+
+def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads):
     from dopafit import schema
 
     start = time.perf_counter()

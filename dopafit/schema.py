@@ -18,8 +18,8 @@ coordinates
     event, NaN for padding); per unit ``unit_id`` (str), ``session`` (str), ``subject``
     (str) and ``baseline_rate`` (float64, mean baseline rate of the unit).
 optional per-unit ground truth (simulated data)
-    ``true_reversal_point``, ``true_tau``, ``true_alpha_pos``, ``true_alpha_neg``,
-    ``true_baseline``, ``true_gain``, ``true_noise``.
+    the names of :data:`TRUTH_VARS` (``true_reversal_point``, ``true_tau``, ...) and
+    ``true_reversal_point_cue<c>``.
 attrs
     ``response_units``, ``reward_units``, ``align``, ``window``, ``baseline``, ``source``,
     ``dopafit_version`` (required); anything else that records how the data were made.
@@ -63,6 +63,8 @@ __all__ = [
     "SUBJECT",
     "BASELINE_RATE",
     "TRUTH_VARS",
+    "TRUTH_DESCRIPTIONS",
+    "is_truth",
     "REQUIRED_ATTRS",
     "make_responses",
     "validate_responses",
@@ -85,15 +87,36 @@ SESSION = "session"
 SUBJECT = "subject"
 BASELINE_RATE = "baseline_rate"
 
-TRUTH_VARS = (
-    "true_reversal_point",
-    "true_tau",
-    "true_alpha_pos",
-    "true_alpha_neg",
-    "true_baseline",
-    "true_gain",
-    "true_noise",
-)
+#: Per-unit ground truth of simulated data: name -> description (the one list of these names:
+#: the simulator writes them, write_nwb stores them as unit columns, load_nwb reads them back).
+TRUTH_DESCRIPTIONS = {
+    "true_reversal_point": "ground truth: reversal point (utility units), uncued context",
+    "true_tau": "ground truth: asymmetry tau = alpha_pos / (alpha_pos + alpha_neg)",
+    "true_alpha_pos": "ground truth: response slope above the reversal point (Hz / utility unit)",
+    "true_alpha_neg": "ground truth: response slope below the reversal point (Hz / utility unit)",
+    "true_baseline": "ground truth: baseline firing rate (Hz)",
+    "true_gain": "ground truth: mean slope (alpha_pos + alpha_neg) / 2 (Hz / utility unit)",
+    "true_noise": "ground truth: SD of added trial-to-trial rate noise (Hz); Poisson noise on top",
+    "true_reversal_tau": "ground truth: expectile level of the reversal point",
+    "true_sigmoid_threshold": "ground truth: sigmoid midpoint (utility units)",
+    "true_sigmoid_slope": "ground truth: sigmoid slope (1 / utility unit)",
+    "true_sigmoid_amplitude": "ground truth: sigmoid response amplitude (Hz)",
+    "true_eta_pos": "ground truth: learning rate after a positive prediction error",
+    "true_eta_neg": "ground truth: learning rate after a zero or negative prediction error",
+    "true_tau_learning": "ground truth: eta_pos / (eta_pos + eta_neg)",
+    "true_tau_scaling": "ground truth: alpha_pos / (alpha_pos + alpha_neg)",
+}
+TRUTH_VARS = tuple(TRUTH_DESCRIPTIONS)
+#: Names of per-cue ground truth: ``true_reversal_point_cue<c>`` for cue ``c``.
+TRUTH_CUE_PREFIX = "true_reversal_point_cue"
+
+
+def is_truth(name: str) -> bool:
+    """Whether ``name`` is a per-unit ground-truth variable (:data:`TRUTH_VARS` or per cue)."""
+    return name in TRUTH_DESCRIPTIONS or (
+        name.startswith(TRUTH_CUE_PREFIX) and name[len(TRUTH_CUE_PREFIX) :].isdigit()
+    )
+
 
 UNIT_TRIAL_COORDS = (REWARD, CUED, EVENT_TIME)
 UNIT_COORDS = (UNIT_ID, SESSION, SUBJECT, BASELINE_RATE)

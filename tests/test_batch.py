@@ -196,3 +196,60 @@ def test_killed_batch_resumes_without_corrupt_files(tmp_path):
     assert len(list((out / "sessions").glob("*.nc"))) == len(SAMPLES)
     assert f"{len(partial)} up to date" in result.stdout
     assert not list(out.rglob(".*.tmp-*"))
+
+
+def test_a_folder_gives_the_same_sessions_to_load_nwb_and_the_batch(tmp_path):
+    """Regression: load_nwb(folder) once read only the top level, dopafit fit searched it
+    recursively."""
+    from dopafit.io.nwb import load_nwb, nwb_files
+
+    (tmp_path / "day2").mkdir()
+    shutil.copy(SAMPLES[0], tmp_path / SAMPLES[0].name)
+    shutil.copy(SAMPLES[1], tmp_path / "day2" / SAMPLES[1].name)
+    batch = find_inputs([tmp_path])
+    assert [p.name for p in nwb_files(tmp_path)] == [p.name for p in batch]
+    assert len(batch) == 2
+    ds = load_nwb(tmp_path)
+    assert set(ds["session"].values) == {str(s) for s in load_nwb(SAMPLES[:2])["session"].values}
+
+
+def test_a_misspelt_config_key_is_one_usage_error_before_any_work(tmp_path, capsys):
+    """Regression: `[fit] n_split = 100` once failed every session separately."""
+    config = tmp_path / "lab.toml"
+    out = tmp_path / "fits"
+    for table, text, key, close in (
+        ("fit", "n_split = 100", "n_split", "n_splits"),
+        ("load", "faithfull = true", "faithfull", "faithful"),
+    ):
+        config.write_text(f"[{table}]\n{text}\n")
+        code, _, err = _run(
+            ["fit", *map(str, SAMPLES[:2]), "-o", str(out), "--config", str(config)], capsys
+        )
+        assert code == 2
+        assert f"unknown key '{key}'" in err and f"did you mean '{close}'" in err
+        assert str(config) in err
+        assert not out.exists()  # no session was attempted
+    config.write_text("[fit]\nmethod = 'kinky'\n")
+    code, _, err = _run(["fit", str(SAMPLES[0]), "-o", str(out), "--config", str(config)], capsys)
+    assert code == 2 and "method one of count, kink" in err
+    with pytest.raises(ConfigError, match="did you mean 'n_boot'"):
+        BatchSettings(fit={"n_boots": 10})
+
+
+def test_worker_warnings_print_as_one_line_each(tmp_path):
+    """Regression: with --workers 2 the workers' warnings printed as Python warning records
+    (file path and source line), once per session."""
+    config = tmp_path / "two_units.toml"
+    config.write_text('[load]\nunit_ids = ["u00", "u01"]\n')
+    cmd = [
+        sys.executable, "-m", "dopafit", "fit", *map(str, SAMPLES[:2]), "-o", str(tmp_path / "o"),
+        *FAST, "--config", str(config), "--workers", "2", "--no-population", "-q",
+    ]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stderr.splitlines() if "fittable unit" in line]
+    assert lines == [
+        "dopafit: warning: only 2 fittable unit(s): population correlations need 3 or more "
+        "and will be NaN"
+    ]
+    assert "DopafitWarning" not in out.stderr and ".py:" not in out.stderr

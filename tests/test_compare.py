@@ -125,6 +125,19 @@ def test_not_computable_statistics_are_reported_and_the_rest_runs():
     assert "not computable" in cmp.summary()
 
 
+def test_sessions_of_unknown_subjects_compare_without_leave_one_out():
+    """Regression: every unit of subject "unknown" (the date-named public cells) once made
+    the leave-one-subject-out statistic raise a raw numpy error."""
+    ds = _population("bias", 6, n_units=8)
+    ds = ds.assign_coords(subject=("unit", ["unknown"] * ds.sizes["unit"]))
+    cmp = dopafit.compare(ds, accounts=("classical",), n_sim=10, n_splits=5, n_boot=10)
+    df = cmp.to_dataframe().set_index("statistic")
+    for name in ("loao_range", "loao_min"):
+        assert not df.loc[name, "computable"]
+        assert "known subject" in df.loc[name, "reason"]
+    assert df.loc["r_tau_reversal", "computable"]
+
+
 def test_too_few_magnitudes():
     ds = _population("bias", 4, n_units=10)
     keep = ds["reward"].isin([5.0, 20.0])
@@ -154,6 +167,17 @@ def test_bad_options():
         dict(alpha=1.5),
     ):
         with pytest.raises(ConfigError):
+            dopafit.compare(ds, **kw)
+    # regression: these were once accepted (an unknown method ran the counting rule)
+    for kw, message in (
+        (dict(method="kinky"), "method one of count, kink"),
+        (dict(cap_low=-1.0), "cap_low and cap_high finite and >= 0"),
+        (dict(cap_high=float("nan")), "cap_low and cap_high finite and >= 0"),
+        (dict(seed=-3), "seed as an integer >= 0 or None"),
+        (dict(pool_cued="both"), "pool_cued one of"),
+        (dict(axis="log"), "axis one of utility, reward, zscore"),
+    ):
+        with pytest.raises(ConfigError, match=message):
             dopafit.compare(ds, **kw)
 
 

@@ -241,7 +241,7 @@ def test_distances_without_truth_and_dataset_output():
     d = res.distances()
     assert list(d.index) == ["uniform", "gaussian"]
     ds = res.to_dataset()
-    assert ds.sizes == {"sample": 100, "neuron": 40, "epoch": 2}
+    assert ds.sizes == {"sample": 100, "unit": 40, "epoch": 2}  # "unit", as everywhere
     assert ds.attrs["n_starts"] == 100 and ds.attrs["seed"] == 0
     assert ds.attrs["mean"] == pytest.approx(res.mean)
     assert "SD" in res.summary() and "DecodeResult" in repr(res)

@@ -104,3 +104,21 @@ def test_bad_spike_times_are_refused(session, tmp_path):
     with pytest.raises(SpikeTimesError):
         write_nwb(bad, tmp_path / "bad.nwb")
     assert not (tmp_path / "bad.nwb").exists()
+
+
+@pytest.mark.parametrize("population", ["sigmoid", "bias"])
+def test_every_ground_truth_column_is_read_back(population, tmp_path):
+    """Regression: load_nwb once read back only seven of the true_* columns write_nwb wrote."""
+    from dopafit import schema
+    from dopafit.io.nwb import load_nwb
+
+    session = simulate_session(population=population, n_units=4, n_trials=30, seed=5)
+    path = write_nwb(session, tmp_path / f"sub-sim_ses-{population}.nwb")
+    written = [c for c in session.units.columns if schema.is_truth(c)]
+    assert "true_reversal_tau" in written
+    if population == "sigmoid":
+        assert {"true_sigmoid_threshold", "true_sigmoid_slope"} <= set(written)
+    ds = load_nwb(path)
+    for name in written:
+        assert name in ds, name
+        np.testing.assert_allclose(ds[name].values, session.units[name].to_numpy())

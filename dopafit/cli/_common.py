@@ -250,7 +250,8 @@ def parse_pair(text: str, name: str) -> list[float]:
 
 
 class progress_printer:
-    """Report each finished session: a tqdm bar on a terminal, log lines otherwise."""
+    """Report each finished session: a tqdm bar on a terminal, log lines otherwise; dopafit's
+    warnings of the sessions as one line each, each text once."""
 
     def __init__(self, total: int, *, quiet: bool = False, verbose: bool = False):
         self.total = total
@@ -268,6 +269,14 @@ class progress_printer:
     def __call__(self, result) -> None:
         self.count += 1
         self.failed += result.status == "failed"
+        for text in getattr(result, "warnings", ()):
+            # re-raised here, in the command's process, so that they print as every dopafit
+            # warning does: one line each, each text once per run (dopafit.cli.main)
+            import warnings
+
+            from dopafit.errors import DopafitWarning
+
+            warnings.warn(text, DopafitWarning, stacklevel=1)
         if self.bar is not None:
             self.bar.set_postfix(failed=self.failed, refresh=False)
             self.bar.update(1)

@@ -99,10 +99,6 @@ def fit(
         settings.learning["model"] = options["learning"]
     if options.get("learning_recovery") is not None:
         settings.learning_recovery = options["learning_recovery"]
-    try:
-        settings.learning_options()  # checked once, before any work
-    except ConfigError as exc:
-        raise click.BadParameter(str(exc), param_hint="--learning / [learning]") from None
     load_keys = {
         "window": "window",
         "baseline": "baseline",
@@ -127,6 +123,10 @@ def fit(
     for flag, key in fit_keys.items():
         if options.get(flag) is not None:
             settings.fit[key] = options[flag]
+    try:
+        settings.check(file=config)  # every table, once, before any work
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
 
     inputs = find_inputs(paths)
     if not inputs:

@@ -31,7 +31,14 @@ from dopafit._version import __version__
 from dopafit.errors import ConfigError, DopafitWarning, FitError
 from dopafit.fit.axes import POOL_MODES, Prepared, prepare
 
-__all__ = ["fit_expectiles", "split_summary", "METHODS", "TIE_RULE", "FOLD_RULE"]
+__all__ = [
+    "fit_expectiles",
+    "check_fit_options",
+    "split_summary",
+    "METHODS",
+    "TIE_RULE",
+    "FOLD_RULE",
+]
 
 METHODS = ("count", "kink")
 SPLIT = "split"
@@ -107,6 +114,37 @@ def _check_options(method, n_splits, n_folds, n_boot, level, cap_low, cap_high, 
         raise ConfigError(f"pool_cued one of {', '.join(POOL_MODES)}", found=repr(pool_cued))
     if seed is not None and not (isinstance(seed, (int, np.integer)) and seed >= 0):
         raise ConfigError("seed as an integer >= 0 or None", found=repr(seed))
+
+
+def check_fit_options(**options) -> None:
+    """Check options of :func:`fit_expectiles` without data (the batch checks its settings
+    before any work); unknown names are left to the caller.
+
+    Raises
+    ------
+    ConfigError
+        An invalid value.
+    """
+    import inspect
+
+    from dopafit.fit.axes import AXES
+
+    params = inspect.signature(fit_expectiles).parameters
+    values = {n: options.get(n, p.default) for n, p in params.items() if n != "responses"}
+    axis = values["axis"]
+    if isinstance(axis, str) and axis not in AXES:
+        raise ConfigError(f"axis one of {', '.join(AXES)}", found=repr(axis))
+    _check_options(
+        values["method"],
+        values["n_splits"],
+        values["n_folds"],
+        values["n_boot"],
+        values["level"],
+        values["cap_low"],
+        values["cap_high"],
+        values["pool_cued"],
+        values["seed"],
+    )
 
 
 def fit_expectiles(

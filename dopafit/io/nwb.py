@@ -53,30 +53,64 @@ _TABLE_TYPES = ("TimeIntervals", "DynamicTable", "Units")
 
 
 # ----------------------------------------------------------------------------- files
-def nwb_files(paths) -> list[Path]:
-    """Expand ``paths`` (a file, a directory of ``*.nwb`` or a list of both) to NWB files."""
+def nwb_files(paths, *, empty_ok: bool = False) -> list[Path]:
+    """Expand ``paths`` to NWB files: the one rule of ``load_nwb`` and ``dopafit fit``.
+
+    Parameters
+    ----------
+    paths : str, path-like or sequence of them
+        Files (kept as given), folders (searched recursively for ``*.nwb``, sorted) and glob
+        patterns (``"raw/**/*.nwb"``, sorted matches).
+    empty_ok : bool, default False
+        Allow folders and the whole list to hold no NWB file (the batch reports that itself).
+
+    Returns
+    -------
+    list of pathlib.Path
+        In the order given (a file given twice is there twice: ``load_nwb`` then reports
+        the duplicate units).
+
+    Raises
+    ------
+    FileNotFoundError_
+        A path that does not exist, a pattern that matches nothing, or (unless ``empty_ok``)
+        a folder without NWB files or no file at all.
+    """
+    import glob
+
     if isinstance(paths, (str, PathLike)):
         paths = [paths]
     out: list[Path] = []
-    for p in paths:
-        p = Path(p)
+    for raw in paths:
+        text = str(raw)
+        p = Path(text)
         if p.is_dir():
-            found = sorted(p.glob("*.nwb"))
-            if not found:
+            found = sorted(f for f in p.rglob("*.nwb") if f.is_file())
+            if not found and not empty_ok:
                 raise FileNotFoundError_(
-                    "a directory holding *.nwb files",
+                    "a directory holding *.nwb files (searched recursively)",
                     found="none",
                     file=p,
                     remedy="pass the .nwb files themselves or convert the data first",
                 )
             out.extend(found)
-        elif not p.exists():
-            raise FileNotFoundError_(
-                "an existing NWB file", found="no such path", file=p, remedy="check the path"
-            )
-        else:
+        elif p.is_file():
             out.append(p)
-    if not out:
+        elif glob.has_magic(text):
+            matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
+            if not matches:
+                raise FileNotFoundError_(
+                    "files matching the pattern", found="no match", file=text, remedy="check it"
+                )
+            out.extend(m for m in matches if m.is_file())
+        else:
+            raise FileNotFoundError_(
+                "an existing NWB file, directory or glob pattern",
+                found="no such path",
+                file=p,
+                remedy="check the path",
+            )
+    if not out and not empty_ok:
         raise FileNotFoundError_("at least one NWB file", found="an empty list of paths")
     return out
 
@@ -328,8 +362,8 @@ def _read_units(h5, where: str, path, unit_ids):
         spikes, offsets = data, bounds
     labels = [labels[r] for r in rows]
     extras = {}
-    for name in schema.TRUTH_VARS:
-        if name in group and group[name].ndim == 1:
+    for name in group:
+        if schema.is_truth(name) and group[name].ndim == 1:
             extras[name] = np.asarray(group[name][()])[rows]
     return spikes, offsets, labels, extras
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dopafit import schema
 from dopafit.errors import ConfigError, OutputExistsError, SpikeTimesError
 from dopafit.session import TRIAL_COLUMNS, Session
 
@@ -37,17 +38,7 @@ __all__ = ["write_nwb", "session_identifier", "library_versions"]
 UNIT_COLUMN_DESCRIPTIONS = {
     "unit_id": "unit name",
     "kind": "simulated population kind (classical, distributional, bias, sigmoid)",
-    "true_reversal_point": "ground truth: reversal point (utility units), uncued context",
-    "true_tau": "ground truth: asymmetry tau = alpha_pos / (alpha_pos + alpha_neg)",
-    "true_alpha_pos": "ground truth: response slope above the reversal point (Hz / utility unit)",
-    "true_alpha_neg": "ground truth: response slope below the reversal point (Hz / utility unit)",
-    "true_baseline": "ground truth: baseline firing rate (Hz)",
-    "true_gain": "ground truth: mean slope (alpha_pos + alpha_neg) / 2 (Hz / utility unit)",
-    "true_noise": "ground truth: SD of added trial-to-trial rate noise (Hz); Poisson noise on top",
-    "true_reversal_tau": "ground truth: expectile level of the reversal point",
-    "true_sigmoid_threshold": "ground truth: sigmoid midpoint (utility units)",
-    "true_sigmoid_slope": "ground truth: sigmoid slope (1 / utility unit)",
-    "true_sigmoid_amplitude": "ground truth: sigmoid response amplitude (Hz)",
+    **schema.TRUTH_DESCRIPTIONS,
     "rate_clip_fraction": "fraction of reward windows whose simulated rate was clipped at 0",
 }
 

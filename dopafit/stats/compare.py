@@ -50,6 +50,7 @@ import xarray as xr
 from dopafit import schema
 from dopafit._version import __version__
 from dopafit.errors import ConfigError
+from dopafit.fit.expectile import check_fit_options
 from dopafit.stats.accounts import ACCOUNTS, NOISE_MODES, simulate_account
 from dopafit.stats.statistics import STATISTICS, computability
 
@@ -197,6 +198,18 @@ def compare(
     from dopafit.stats import statistics as st
 
     accounts = _check(accounts, n_sim, n_splits, noise, n_folds, n_boot, level, alpha)
+    check_fit_options(  # the fitting pipeline's options, checked as fit_expectiles checks them
+        axis=axis,
+        method=method,
+        n_splits=n_splits,
+        n_folds=n_folds,
+        n_boot=n_boot,
+        seed=seed,
+        pool_cued=pool_cued,
+        level=level,
+        cap_low=cap_low,
+        cap_high=cap_high,
+    )
     t0 = time.perf_counter()
     layout = st.build_layout(
         responses,

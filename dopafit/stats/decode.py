@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dopafit import schema
 from dopafit.errors import ConfigError, DopafitWarning, FitError
 
 __all__ = [
@@ -276,7 +277,7 @@ class DecodeResult:
         return pd.Series(out, name="wasserstein1")
 
     def to_dataset(self):
-        """The result as an ``xarray.Dataset`` (dims ``sample``, ``neuron``), settings in attrs."""
+        """The result as an ``xarray.Dataset`` (dims ``sample``, ``unit``), settings in attrs."""
         import xarray as xr
 
         attrs = {
@@ -291,9 +292,9 @@ class DecodeResult:
         return xr.Dataset(
             {
                 "samples": ("sample", self.samples),
-                "tau": ("neuron", self.tau),
-                "reversal_point": ("neuron", self.reversal_point),
-                "residual": ("neuron", self.residuals()),
+                "tau": (schema.UNIT, self.tau),
+                "reversal_point": (schema.UNIT, self.reversal_point),
+                "residual": (schema.UNIT, self.residuals()),
                 "epoch_loss": ("epoch", self.epoch_loss),
             },
             attrs=attrs,

@@ -474,10 +474,12 @@ def run_pipeline(
             tb_g[:, drop] = np.nan
             r_g, _ = fs.pearson_rows(tb_g, za)
             loao[:, g] = _nanmedian_rows(r_g.reshape(shape))
-    with np.errstate(invalid="ignore"):
+    lo = np.full(n_data, np.nan)  # no known subject: nothing to leave out (reported as such)
+    hi = np.full(n_data, np.nan)
+    if loao.shape[1]:
         finite = np.isfinite(loao).sum(axis=1) >= 2
-        lo = np.where(finite, np.nanmin(np.where(np.isfinite(loao), loao, np.inf), axis=1), np.nan)
-        hi = np.where(finite, np.nanmax(np.where(np.isfinite(loao), loao, -np.inf), axis=1), np.nan)
+        lo = np.where(finite, np.min(np.where(np.isfinite(loao), loao, np.inf), axis=1), np.nan)
+        hi = np.where(finite, np.max(np.where(np.isfinite(loao), loao, -np.inf), axis=1), np.nan)
     stats["loao_range"] = hi - lo
     stats["loao_min"] = lo
 
