@@ -299,3 +299,24 @@ def test_recovery_from_a_fit_uses_each_models_estimates():
     assert int(rec.n_confusion.sum()) == 4 * 2 * 6
     with pytest.raises(ConfigError, match="params among"):
         dopafit.learning_recovery(ds, params={"eta": 0.1})
+
+
+def test_poisson_on_a_loaded_spike_count_session():
+    from pathlib import Path
+
+    sample = sorted((Path(__file__).resolve().parents[1] / "data_samples").glob("*.nwb"))[0]
+    ds = dopafit.load_nwb(sample)
+    fit = dopafit.fit_learning(ds, "classical", noise="poisson", n_starts=2, cv_blocks=0)
+    assert np.isfinite(fit.loglik).all() and np.isnan(fit.sigma).all()
+    assert fit.attrs["window_seconds"] == pytest.approx(0.4)
+    # the expected response is the softplus rate minus the trial's baseline
+    m = fit.isel(model=0, unit=0)
+    ok = np.isfinite(m.rpe.values)
+    rate = np.logaddexp(
+        0.0, ds.baseline.values[0] + float(m.baseline) + float(m.alpha_pos) * m.rpe.values
+    )
+    np.testing.assert_allclose(
+        m.predicted.values[ok], (rate - ds.baseline.values[0])[ok], rtol=1e-9
+    )
+    with pytest.raises(ConfigError, match="faithful"):
+        dopafit.fit_learning(dopafit.load_nwb(sample, faithful=True), noise="poisson")

@@ -334,7 +334,7 @@ def assemble(responses, seq: Sequences, layout: Layout, opts: LearningOptions, r
     theta, nll, code, _, n_at_best, hess, cv = raw[:7]
     models = opts.model
     cov, pd = covariance(hess, layout.tie, layout.n_free)
-    est = estimates(theta, cov, models, opts.level)
+    est = estimates(theta, cov, layout.tie, models, opts.level)
     if opts.intervals == "profile":
         apply_profiles(est, raw[7], models)
     text, ident = status(raw, est, pd, theta, seq, opts)

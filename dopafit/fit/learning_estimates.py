@@ -96,8 +96,11 @@ def covariance(hess: np.ndarray, tie: np.ndarray, n_free: np.ndarray):
     return cov, pd
 
 
-def estimates(theta, cov, models, level: float) -> dict:
+def estimates(theta, cov, tie, models, level: float) -> dict:
     """Natural-scale estimates, standard errors and intervals of every parameter.
+
+    ``tie`` (n_model, n_unit, P): parameters with ``tie < 0`` are fixed (no standard error
+    or interval; ``sigma`` of the Poisson model is NaN).
 
     Returns
     -------
@@ -108,14 +111,13 @@ def estimates(theta, cov, models, level: float) -> dict:
 
     z = stats.norm.ppf(0.5 + level / 2)
     with np.errstate(over="ignore"):
-        return _estimates(theta, cov, models, z)
+        return _estimates(theta, cov, tie < 0, models, z)
 
 
-def _estimates(theta, cov, models, z) -> dict:
+def _estimates(theta, cov, fixed, models, z) -> dict:
     var = np.diagonal(cov, axis1=2, axis2=3)
     with np.errstate(invalid="ignore"):
         se_t = np.sqrt(var)
-    fixed = var == 0
     out = {}
 
     def put(name, x, se, fixed_j, back, dback):
