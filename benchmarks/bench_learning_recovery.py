@@ -195,12 +195,23 @@ def recovery_text(rows, stationary, args, minutes) -> str:
         + " | ".join(cells)
         + " |"
     )
+    ident = rec["identifiable"].values[0]
+    split = []
+    for p in ("tau_learning", "alpha_pos"):
+        t, e = rec[f"true_{p}"].values, rec[f"estimate_{p}"].values[0]
+        for name, sel in (("identifiable", ident), ("not identifiable", ~ident)):
+            ok = sel & np.isfinite(e)
+            split.append(
+                f"{p} of the {int(ok.sum())} {name} units: r {_r(t[ok], e[ok]):.2f}, RMSE "
+                f"{np.sqrt(np.mean((e[ok] - t[ok]) ** 2)):.3f}"
+            )
     lines += [
         "",
         "The last row is the same population in the conditions of the public recordings of "
         "Dabney et al.: the stationary variable-magnitude task after training (values start "
         "at their asymptotes, the tau_learning-expectiles of the reward distribution), about "
-        "250 trials per unit, noise SD half the largest response.",
+        "250 trials per unit, noise SD half the largest response. The `identifiable` flag "
+        "separates the units the data pin from the others: " + "; ".join(split) + ".",
         "",
         f"Against a plain scipy MLE of the same model on the same simulated data "
         f"(`scipy.optimize.minimize`, L-BFGS-B, 5 starts, on the plain-numpy likelihood; "
@@ -245,6 +256,20 @@ def confusion_text(conf, args) -> str:
         "",
     ]
     short = ("SLSS", "ALSS", "SLAS", "ALAS")
+    lines += [
+        "Diagonal (fraction of units whose generating model is chosen), per criterion:",
+        "",
+        "| noise SD | trials | BIC (SLSS, ALSS, SLAS, ALAS) | AIC | CV |",
+        "|---|---|---|---|---|",
+    ]
+    for (noise, trials), rec in conf.items():
+        by = rec["confusion_by_criterion"]
+        diag = [
+            ", ".join(f"{v:.0%}" for v in np.diag(by.sel(criterion=c).values))
+            for c in ("bic", "aic", "cv")
+        ]
+        lines.append(f"| {noise} | {trials} | " + " | ".join(diag) + " |")
+    lines += ["", "The full matrices:", ""]
     for (noise, trials), rec in conf.items():
         lines.append(f"Noise SD {noise}, {trials} trials (rows: truth; BIC | AIC | CV):")
         lines.append("")

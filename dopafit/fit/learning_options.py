@@ -144,9 +144,9 @@ class LearningOptions:
         ``v0_trials`` trials of each context.
     v0_trials : int, default 5
     n_starts : int, default 10
-        Optimiser starts per fit (the first deterministic, the others seeded draws). The
+        Optimiser starts per fit (the first deterministic, the others seeded draws): the
         likelihood has local maxima (initial values against baseline, one learning rate
-        near 0); 10 starts found the best of 60 in 399 of 400 simulated low-SNR units.
+        near 0).
     cv_blocks : int, default 5
         Contiguous blocks of the leave-future-out cross-validation (0: none).
     select : {"bic", "aic", "cv"}, default "bic"

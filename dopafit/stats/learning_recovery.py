@@ -171,8 +171,9 @@ def largest_response(seq, delta, alpha_pos, alpha_neg) -> np.ndarray:
     return out
 
 
-def _simulate(responses, seq, p, opts: LearningOptions, noise_fraction, seeds) -> xr.Dataset:
-    """One simulated responses Dataset: model parameters ``p`` on the recording's trials."""
+def _simulate(responses, seq, p, opts: LearningOptions, noise_fraction, seeds) -> tuple:
+    """One simulated responses Dataset (model parameters ``p`` on the recording's trials) and
+    the truth it was simulated with (``sigma`` as used)."""
     from dopafit.fit.learning import unpack
     from dopafit.kernels import learning as K
 
