@@ -63,6 +63,7 @@ __all__ = [
     "SUBJECT",
     "BASELINE_RATE",
     "TRUTH_VARS",
+    "TRUTH_CORE",
     "TRUTH_DESCRIPTIONS",
     "is_truth",
     "REQUIRED_ATTRS",
@@ -107,6 +108,9 @@ TRUTH_DESCRIPTIONS = {
     "true_tau_scaling": "ground truth: alpha_pos / (alpha_pos + alpha_neg)",
 }
 TRUTH_VARS = tuple(TRUTH_DESCRIPTIONS)
+#: The ground truth every simulated population has (the others belong to a kind or a mode:
+#: sigmoid units, learning).
+TRUTH_CORE = TRUTH_VARS[:8]
 #: Names of per-cue ground truth: ``true_reversal_point_cue<c>`` for cue ``c``.
 TRUTH_CUE_PREFIX = "true_reversal_point_cue"
 

@@ -250,7 +250,7 @@ def test_responses_dataset_is_valid_ragged_and_round_trips(tmp_path):
     schema.validate_responses(ds)
     counts = schema.trial_mask(ds).sum("trial").values
     assert counts.min() >= 200 and counts.max() <= 300 and len(set(counts)) > 1
-    for name in schema.TRUTH_VARS:
+    for name in schema.TRUTH_CORE:
         assert ds[name].dims == ("unit",) and np.all(np.isfinite(ds[name]))
     assert ds.attrs["task"] == "dabney" and ds.attrs["population"] == "distributional"
     assert ds.attrs["seed"] == 1
@@ -392,7 +392,8 @@ def test_baseline_rate_is_the_configured_one():
 
 def test_session_records_truth_and_settings():
     session = simulate_session(population="sigmoid", n_units=4, n_trials=30, seed=1, clock=1000.0)
-    for name in schema.TRUTH_VARS:
+    sigmoid = [n for n in schema.TRUTH_VARS if n.startswith("true_sigmoid")]
+    for name in (*schema.TRUTH_CORE, *sigmoid):
         assert name in session.units
     assert session.attrs["population"] == "sigmoid" and session.attrs["window"] == [0.2, 0.6]
     for st in session.spike_times:
