@@ -255,7 +255,7 @@ def plot_model_counts(learning: xr.Dataset, recovery: xr.Dataset | None = None):
         ax.bar(x, wins_ident, color=sty.OKABE_ITO["blue"], label="… learning rates identifiable")
         ax.set_xticks(x, [SHORT.get(m, m) for m in models])
         ax.set_ylabel("Units")
-        ax.set_title(f"Best model ({learning.attrs.get('select', '?')})", loc="left")
+        ax.set_title(f"Best model ({str(learning.attrs.get('select', '?')).upper()})", loc="left")
         ax.legend(loc="upper left", fontsize=6)
         if recovery is not None:
             ax_b = axes[1]
@@ -310,7 +310,7 @@ def learning_figures(learning, responses=None, recovery=None) -> tuple[dict, dic
 CAPTIONS = {
     "learning_curves": (
         "Example units (identifiable learning rates first), trial by trial. Top: the response "
-        "on each trial (grey) and the response the unit's best model expects (line). Bottom: "
+        "on each trial (grey) and the response the unit's best model expects (orange). Bottom: "
         "the utility of each reward (grey) and the fitted value of each context before the "
         "trial's update (lines): the prediction error is their difference."
     ),
@@ -358,7 +358,7 @@ def section_html(learning, recovery, figs, notes, embed) -> str:
     out = [
         f"<p>{int(fitted.sum())} of {n_unit} units fitted with {len(summary)} model(s) "
         f"({', '.join(_e(SHORT.get(m, m)) for m in summary.index)}); best model by "
-        f"{_e(learning.attrs.get('select', '?'))}; {int(ident_any.sum())} units have "
+        f"{_e(str(learning.attrs.get('select', '?')).upper())}; {int(ident_any.sum())} units have "
         "identifiable learning rates under at least one model.</p>",
         flat,
     ]
@@ -367,9 +367,9 @@ def section_html(learning, recovery, figs, notes, embed) -> str:
         rows.append(
             [
                 _e(f"{m} ({SHORT.get(m, m)})"),
-                str(r["n_fitted"]),
-                str(r["n_identifiable"]),
-                str(r["n_best"]),
+                str(int(r["n_fitted"])),
+                str(int(r["n_identifiable"])),
+                str(int(r["n_best"])),
                 _num(r["median_tau_learning"]),
                 _num(r["median_tau_scaling"]),
                 _num(r.get("cv_vs_classical", np.nan)),
