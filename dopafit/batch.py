@@ -155,19 +155,14 @@ class BatchSettings:
 
 def _check_keys(table: str, values: dict, function, positional, file) -> None:
     """Every key of a settings table must be a keyword of ``function``."""
-    import difflib
     import inspect
 
-    valid = sorted(n for n in inspect.signature(function).parameters if n not in positional)
+    from dopafit.errors import unknown_name
+
+    valid = [n for n in inspect.signature(function).parameters if n not in positional]
     for key in values:
         if key not in valid:
-            close = difflib.get_close_matches(key, valid, n=1)
-            raise ConfigError(
-                f"[{table}] options among {', '.join(valid)}",
-                found=f"unknown key {key!r}",
-                remedy=f"did you mean {close[0]!r}?" if close else "remove it",
-                file=file,
-            )
+            raise unknown_name(key, valid, f"[{table}] options", file=file)
 
 
 def _jsonable(value):

@@ -36,6 +36,7 @@ __all__ = [
     "ConfigError",
     "OutputExistsError",
     "DopafitWarning",
+    "unknown_name",
 ]
 
 
@@ -155,3 +156,24 @@ class DopafitWarning(UserWarning):
 
 class OutputExistsError(DopafitError, FileExistsError):
     """An output file exists and overwriting was not asked for."""
+
+
+def unknown_name(name: str, valid, what: str, *, file: str | PathLike | None = None):
+    """The :class:`ConfigError` for a name that is not among ``valid`` (a misspelt option or
+    config key), naming the closest valid one.
+
+    Examples
+    --------
+    >>> print(unknown_name("n_split", ["n_boot", "n_splits"], "[fit] options"))
+    expected [fit] options among n_boot, n_splits; found unknown key 'n_split'. Fix: did you mean 'n_splits'?.
+    """
+    import difflib
+
+    valid = sorted(valid)
+    close = difflib.get_close_matches(name, valid, n=1)
+    return ConfigError(
+        f"{what} among {', '.join(valid)}",
+        found=f"unknown key {name!r}",
+        remedy=f"did you mean {close[0]!r}?" if close else "remove it",
+        file=file,
+    )

@@ -26,7 +26,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from dopafit.errors import ConfigError
+from dopafit.errors import ConfigError, unknown_name
 
 __all__ = [
     "MODELS",
@@ -227,16 +227,10 @@ class LearningOptions:
     def from_dict(cls, values: Mapping | None, *, file=None) -> LearningOptions:
         """Build from a mapping (a TOML table, CLI flags); unknown keys are named."""
         values = dict(values or {})
-        known = sorted(f.name for f in fields(cls))
+        known = [f.name for f in fields(cls)]
         for key in values:
             if key not in known:
-                close = difflib.get_close_matches(key, known, n=1)
-                raise ConfigError(
-                    f"learning options among {', '.join(known)}",
-                    found=f"unknown key {key!r}",
-                    remedy=f"did you mean {close[0]!r}?" if close else "remove it",
-                    file=file,
-                )
+                raise unknown_name(key, known, "learning options", file=file)
         return cls(**values)
 
     def record(self) -> dict:
