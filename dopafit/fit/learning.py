@@ -46,6 +46,7 @@ from dopafit.fit.learning_options import (
     MODEL_CODES,
     MODELS,
     LearningOptions,
+    first_scored_block,
 )
 from dopafit.kernels.learning_fit import CODE_DECREASE, CODE_GRADIENT
 
@@ -204,8 +205,9 @@ def fit_learning(
     :math:`V_{c_t} \\leftarrow V_{c_t} + \\eta^\\pm \\delta_t`, response
     :math:`b + \\alpha^\\pm \\delta_t` plus noise (``+`` when :math:`\\delta_t > 0`). Learning
     rates are fitted on the logit scale, slopes and ``sigma`` on the log scale; standard
-    errors come from the Hessian (delta method on the natural scale), intervals are Wald
-    intervals on the transformed scale mapped back. A stationary reward distribution hardly
+    errors come from the Hessian (delta method on the natural scale); intervals are profile
+    likelihood intervals for the learning rates and ``tau_learning`` (``intervals``), Wald
+    intervals on the transformed scale mapped back for the others. A stationary reward distribution hardly
     constrains the learning rates (values settle and stay); such units are flagged
     (``identifiable`` False) and get no ``tau_learning``.
 
@@ -286,6 +288,7 @@ def run_kernel(seq: Sequences, layout: Layout, opts: LearningOptions, unit_ok) -
         kernel_seed(opts.seed),
         opts.n_starts,
         opts.cv_blocks,
+        first_scored_block(opts.cv_blocks),
         opts.max_iter,
         _GTOL,
         _FTOL,
@@ -313,9 +316,10 @@ def latents(seq: Sequences, theta, est, opts: LearningOptions):
         )
         a = np.where(rpe[m] > 0, est["alpha_pos"][0][m][:, None], est["alpha_neg"][0][m][:, None])
         mean = est["baseline"][0][m][:, None] + a * rpe[m]
-        if opts.noise == "poisson":
-            sp = np.vectorize(K.softplus, otypes=[float])
-            mean = np.maximum(sp(seq.base + mean), K.MIN_RATE) - seq.base
+        if opts.noise == "poisson":  # the kernels' softplus rate, vectorised
+            scale = K.SOFTPLUS_SCALE
+            rate = scale * np.logaddexp(0.0, (seq.base + mean) / scale)
+            mean = np.maximum(rate, K.MIN_RATE) - seq.base
         pred[m] = mean
     return value, rpe, pred
 
@@ -362,10 +366,7 @@ def assemble(responses, seq: Sequences, layout: Layout, opts: LearningOptions, r
         ds[f"{name}_se"] = (dims, se)
         ds[f"{name}_lo"] = (dims, lo)
         ds[f"{name}_hi"] = (dims, hi)
-    seen = np.stack(
-        [((seq.ctx == c) & ~np.isnan(seq.util)).any(axis=1) for c in range(len(seq.contexts))],
-        axis=1,
-    )
+    seen = seq.seen()
     for suffix, arr in zip(("", "_se", "_lo", "_hi"), est["v0"]):
         ds[f"v0{suffix}"] = ((*dims, CONTEXT), np.where(seen[None], arr, np.nan))
     n_obs = seq.n_obs.astype(np.int64)
@@ -376,8 +377,7 @@ def assemble(responses, seq: Sequences, layout: Layout, opts: LearningOptions, r
     with np.errstate(divide="ignore"):
         ds["bic"] = (dims, k * np.log(np.maximum(n_obs, 1))[None, :] + 2 * nll)
     if opts.cv_blocks >= 2:
-        first = max(1, opts.cv_blocks // 2)
-        ds["cv_loglik"] = (dims, cv[:, :, first:].sum(axis=2))
+        ds["cv_loglik"] = (dims, cv[:, :, first_scored_block(opts.cv_blocks) :].sum(axis=2))
     else:
         ds["cv_loglik"] = (dims, np.full(nll.shape, np.nan))
     ds["converged"] = (dims, np.isin(code, (CODE_GRADIENT, CODE_DECREASE)))
@@ -401,10 +401,14 @@ def assemble(responses, seq: Sequences, layout: Layout, opts: LearningOptions, r
         ds[name] = ds[name].where(unit_ok[None, :, None])
 
     ds.attrs = _attrs(responses, seq, opts)
-    for name, text_ in _DESCRIPTIONS.items():
-        if name in ds:
-            ds[name].attrs["description"] = text_
+    _describe(ds)
     return ds
+
+
+def _describe(ds: xr.Dataset) -> None:
+    for name, text in _DESCRIPTIONS.items():
+        if name in ds:
+            ds[name].attrs["description"] = text
 
 
 def best_models(ds: xr.Dataset, select: str) -> np.ndarray:
@@ -493,8 +497,8 @@ def learning_summary(fit: xr.Dataset):
     Returns
     -------
     pandas.DataFrame
-        Printed whole (every column). Index ``model``; columns ``n_fitted``, ``n_converged``, ``n_identifiable``,
-        ``n_best``, ``median_tau_learning`` (identifiable units), ``median_tau_scaling``,
+        Printed whole (every column). Index ``model``; columns ``n_fitted``,
+        ``n_converged``, ``n_identifiable``, ``n_best``, ``median_tau_learning`` (identifiable units), ``median_tau_scaling``,
         ``median_cv_loglik``, ``cv_vs_classical`` (median per-unit difference: one unit whose
         fitted model forecasts a held-out block badly cannot swamp it) and the Wilcoxon
         ``p_vs_classical`` of those differences.
@@ -572,8 +576,6 @@ def concat_learning(parts) -> xr.Dataset:
         q["trial_context"] = (q["trial_context"].dims, remap[q["trial_context"].values])
         q = q.reindex({schema.TRIAL: np.arange(n_trial), CONTEXT: labels})
         q["trial_context"] = q["trial_context"].fillna(-1).astype(np.int8)
-        for name in ("converged", "identifiable"):
-            q[name] = q[name].astype(bool)
         q = q.drop_vars(VS_MODEL)
         padded.append(q.drop_vars(schema.UNIT))
     out = xr.concat(padded, dim=schema.UNIT, combine_attrs="override", data_vars="all")
@@ -582,9 +584,7 @@ def concat_learning(parts) -> xr.Dataset:
     )
     _population(out, models[0])
     out.attrs["session_axis_values"] = [list(p.attrs.get("axis_values", [])) for p in parts]
-    for name, text in _DESCRIPTIONS.items():
-        if name in out:
-            out[name].attrs["description"] = text
+    _describe(out)
     return out
 
 

@@ -95,6 +95,13 @@ class Sequences:
     axis_values: np.ndarray
     unit_reason: list[str] = field(default_factory=list)
 
+    def seen(self) -> np.ndarray:
+        """Whether each unit has trials of each context, shape (n_unit, n_ctx)."""
+        valid = np.arange(self.util.shape[1])[None, :] < self.n_trial[:, None]
+        return np.stack(
+            [((self.ctx == c) & valid).any(axis=1) for c in range(len(self.contexts))], axis=1
+        )
+
 
 def _array(responses: xr.Dataset, name: str, dtype) -> np.ndarray:
     return responses[name].transpose(schema.UNIT, schema.TRIAL).values.astype(dtype)
@@ -225,7 +232,7 @@ def sequences(responses: xr.Dataset, opts: LearningOptions) -> Sequences:
         packed["position"][u, :k] = pos
         for name, arr in source.items():
             packed[name][u, :k] = arr[u, pos]
-    n_obs = (valid & np.isfinite(resp)).sum(axis=1).astype(np.int64)
+    n_obs = observed.sum(axis=1).astype(np.int64)
     learn = np.ones(len(labels), dtype=np.int64)
     if opts.uncued == "zero":
         learn[0] = 0
@@ -379,9 +386,7 @@ def parameter_layout(seq: Sequences, opts: LearningOptions, models) -> Layout:
         fixed[:, N_FIXED] = 0.0
         start[:, N_FIXED] = 0.0
 
-    seen = np.zeros((n_unit, n_ctx), dtype=bool)
-    for c in range(n_ctx):
-        seen[:, c] = ((seq.ctx == c) & valid).any(axis=1)
+    seen = seq.seen()
     tie = np.full((len(models), n_unit, n_full), -1, dtype=np.int64)
     n_free = np.zeros((len(models), n_unit), dtype=np.int64)
     for m, name in enumerate(models):

@@ -35,6 +35,7 @@ __all__ = [
     "MODEL_SCALING",
     "LearningOptions",
     "resolve_models",
+    "first_scored_block",
 ]
 
 #: The four models (Muller et al. 2024), in order of increasing number of parameters.
@@ -109,6 +110,14 @@ def resolve_models(model) -> tuple[str, ...]:
             )
         chosen.add(name)
     return tuple(m for m in MODELS if m in chosen)
+
+
+def first_scored_block(cv_blocks: int) -> int:
+    """The first block the leave-future-out cross-validation scores: ``max(1, cv_blocks //
+    2)``, so that every fit sees at least about 40% of the trials (a shorter past leaves
+    parameters unconstrained, e.g. a slope for errors of a sign not yet seen, and one wild
+    forecast swamps the sum)."""
+    return max(1, int(cv_blocks) // 2)
 
 
 def _check_int(name: str, value, low: int) -> int:

@@ -644,6 +644,7 @@ def fit_rows(
     seed,
     n_starts,
     n_blocks,
+    first_scored,
     max_iter,
     gtol,
     ftol,
@@ -677,9 +678,9 @@ def fit_rows(
     n_blocks : int
         Contiguous blocks of the leave-future-out cross-validation (< 2: none). Fold ``k``
         fits trials ``t < b_k`` and scores ``b_k <= t < b_{k+1}``, ``b_k = (k * n) //
-        n_blocks``, for ``max(1, n_blocks // 2) <= k < n_blocks``: every fit sees at least
-        about 40% of the trials (a shorter past leaves parameters unconstrained, e.g. a slope
-        for errors of a sign not yet seen, and one wild forecast swamps the sum).
+        n_blocks``, for ``first_scored <= k < n_blocks``.
+    first_scored : int
+        First block scored (>= 1; see :func:`dopafit.fit.learning_options.first_scored_block`).
     max_iter : int
     gtol, ftol : float
         Passed to :func:`minimize_box`.
@@ -723,7 +724,6 @@ def fit_rows(
     prof_end = np.full((n_model, n_unit, 3, 2), np.nan)
     prof_limit = np.zeros((n_model, n_unit, 3, 2), dtype=np.bool_)
     n_folds = n_blocks if n_blocks >= 2 else 1
-    first_scored = max(1, n_blocks // 2)
     for task in prange(n_unit * n_model):
         u = task // n_model
         m = task % n_model

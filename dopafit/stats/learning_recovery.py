@@ -211,7 +211,7 @@ def _simulate(responses, seq, p, opts: LearningOptions, noise_fraction, seeds) -
             unpack(np.where(keep, count, np.nan), seq, n_trial),
         )
     truth = dict(p)
-    truth["sigma"] = sigma if opts.noise == "gaussian" else np.full(sigma.shape, np.nan)
+    truth["sigma"] = np.full(sigma.shape, np.nan) if poisson else sigma
     return sim, truth
 
 
@@ -241,8 +241,8 @@ def learning_recovery(
         Given natural parameters instead of fitted ones: ``eta_pos``, ``eta_neg``,
         ``alpha_pos``, ``alpha_neg`` (required), ``baseline`` (default 0), ``sigma``, ``v0``
         (initial values, default 0: a number, one per unit, or an array (unit, context));
-        each a number or one value per unit. A model without asymmetric learning (scaling) uses the mean of the two
-        learning rates (slopes).
+        each a number or one value per unit. A model without asymmetric learning (scaling)
+        uses the mean of the two learning rates (slopes).
     models : str or sequence, default "all"
         Models simulated, and fitted to every simulated dataset.
     n_rep : int, default 1
