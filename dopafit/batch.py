@@ -20,11 +20,24 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dopafit._version import __version__
 from dopafit.errors import ConfigError, DopafitError, FileNotFoundError_
+from dopafit.outputs import (
+    LEARNING_GROUP,
+    LEARNING_RECOVERY_GROUP,
+    POPULATION_FILE,
+    SESSION_GLOB,
+    SESSIONS_DIR,
+    UNITS_FILE,
+    session_file,
+)
+
+if TYPE_CHECKING:
+    from dopafit.fit.options import FitOptions
 
 __all__ = [
     "BatchSettings",
@@ -36,14 +49,8 @@ __all__ = [
     "atomic_path",
 ]
 
-SESSIONS_DIR = "sessions"
-LEARNING_GROUP = "learning"
-LEARNING_RECOVERY_GROUP = "learning_recovery"
-POPULATION_FILE = "population.nc"
 #: units of the model recovery written with a population's learning fit (default)
 LEARNING_RECOVERY_UNITS = 100
-UNITS_FILE = "units.csv"
-FAILURES_FILE = "failures.csv"
 
 
 @dataclass
@@ -54,8 +61,10 @@ class BatchSettings:
     ----------
     load : dict
         Keyword arguments of :func:`dopafit.load_nwb` (window, baseline, align, columns, ...).
-    fit : dict
-        Keyword arguments of :func:`dopafit.fit_expectiles` (axis, method, n_splits, seed, ...).
+    fit : FitOptions or dict
+        Options of :func:`dopafit.fit_expectiles` (axis, method, n_splits, seed, ...); a dict
+        is turned into the validated :class:`~dopafit.fit.options.FitOptions` when the
+        settings are made.
     learning : dict
         Options of :func:`dopafit.fit_learning` (:class:`~dopafit.fit.learning_options.
         LearningOptions`; ``model`` among them); empty: no learning models. Checked when the
@@ -64,10 +73,15 @@ class BatchSettings:
         With learning models, the population output also holds a model recovery
         (:func:`dopafit.learning_recovery`) on at most this many units (evenly spaced over
         the fitted ones; 0: none).
+
+    Raises
+    ------
+    ConfigError
+        An unknown key (naming the closest valid one) or an invalid value of any table.
     """
 
     load: dict = field(default_factory=dict)
-    fit: dict = field(default_factory=dict)
+    fit: FitOptions = field(default_factory=lambda: _fit_options({}))
     learning: dict = field(default_factory=dict)
     learning_recovery: int = LEARNING_RECOVERY_UNITS
 
@@ -76,18 +90,12 @@ class BatchSettings:
 
     def check(self, *, file=None) -> BatchSettings:
         """Raise :class:`ConfigError` for an unknown key (naming the closest valid one) or a
-        bad value of any table, before any work; returns the settings."""
-        from dopafit.fit.expectile import check_fit_options, fit_expectiles
+        bad value of any table, before any work; returns the settings (``fit`` given as a
+        mapping becomes a :class:`~dopafit.fit.options.FitOptions`)."""
         from dopafit.io.nwb import load_nwb
 
         _check_keys("load", self.load, load_nwb, ("paths",), file)
-        _check_keys("fit", self.fit, fit_expectiles, ("responses",), file)
-        try:
-            check_fit_options(**self.fit)
-        except ConfigError as exc:
-            raise ConfigError(
-                f"[fit] {exc.expected}", found=exc.found, remedy=exc.remedy, file=file
-            ) from None
+        self.fit = _fit_options(self.fit, file=file)
         if self.learning:
             self.learning_options(file=file)
         n = self.learning_recovery
@@ -104,8 +112,16 @@ class BatchSettings:
         return LearningOptions.from_dict(self.learning, file=file)
 
     def to_json(self) -> str:
-        """Canonical JSON (sorted keys), the basis of :attr:`sha256`."""
-        return json.dumps(asdict(self), sort_keys=True, default=_jsonable)
+        """Canonical JSON (sorted keys), the basis of :attr:`sha256`; ``fit`` holds the
+        options that differ from the defaults (:meth:`FitOptions.changed
+        <dopafit.fit.options.FitOptions.changed>`)."""
+        record = {
+            "load": self.load,
+            "fit": self.fit.changed(),
+            "learning": self.learning,
+            "learning_recovery": self.learning_recovery,
+        }
+        return json.dumps(record, sort_keys=True, default=_jsonable)
 
     @property
     def sha256(self) -> str:
@@ -117,8 +133,10 @@ class BatchSettings:
     def from_toml(cls, path: str | os.PathLike) -> BatchSettings:
         """Read ``[load]``, ``[fit]`` and ``[learning]`` tables from a TOML file.
 
-        ``[learning]`` holds options of :func:`dopafit.fit_learning` (``model = "all"``, ...)
-        and ``recovery_units`` (see :attr:`learning_recovery`).
+        ``[fit]`` holds options of :func:`dopafit.fit_expectiles`
+        (:class:`~dopafit.fit.options.FitOptions`); ``[learning]`` options of
+        :func:`dopafit.fit_learning` (``model = "all"``, ...) and ``recovery_units`` (see
+        :attr:`learning_recovery`).
         """
         try:
             import tomllib
@@ -151,6 +169,21 @@ class BatchSettings:
         settings.learning = learning
         settings.learning_recovery = recovery
         return settings.check(file=path)
+
+
+def _fit_options(values, *, file=None) -> FitOptions:
+    """The validated ``[fit]`` options from a mapping or a :class:`FitOptions`; errors name
+    the table."""
+    from dopafit.fit.options import FitOptions
+
+    if isinstance(values, FitOptions):
+        return values
+    try:
+        return FitOptions.from_dict(values)
+    except ConfigError as exc:
+        raise ConfigError(
+            f"[fit] {exc.expected}", found=exc.found, remedy=exc.remedy, file=file
+        ) from None
 
 
 def _check_keys(table: str, values: dict, function, positional, file) -> None:
@@ -233,7 +266,7 @@ def output_name(path: Path, taken: set[str] | None = None) -> str:
             k += 1
             name = f"{base}-{k}"
         taken.add(name)
-    return f"{name}.nc"
+    return session_file(name)
 
 
 class atomic_path:
@@ -536,7 +569,7 @@ def combine(outdir: str | os.PathLike, settings: BatchSettings | None = None) ->
 
     settings = settings or BatchSettings()
     outdir = Path(outdir)
-    files = sorted((outdir / SESSIONS_DIR).glob("*.nc"))
+    files = sorted((outdir / SESSIONS_DIR).glob(SESSION_GLOB))
     if not files:
         return None
     stamps = [(f.name, _read_stamp(f)) for f in files]

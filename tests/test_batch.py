@@ -16,6 +16,7 @@ from dopafit import schema
 from dopafit.batch import BatchSettings, atomic_path, find_inputs, run_batch
 from dopafit.cli import main
 from dopafit.errors import ConfigError, FileNotFoundError_
+from dopafit.fit.options import FitOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "data_samples").glob("*.nwb"))
@@ -154,7 +155,7 @@ def test_config_file(tmp_path):
     cfg.write_text('[load]\nwindow = [0.2, 0.5]\n[fit]\nn_splits = 10\naxis = "reward"\n')
     settings = BatchSettings.from_toml(cfg)
     assert settings.load == {"window": [0.2, 0.5]}
-    assert settings.fit == {"n_splits": 10, "axis": "reward"}
+    assert settings.fit == FitOptions(n_splits=10, axis="reward")
     assert settings.sha256 != BatchSettings().sha256
     cfg.write_text("[plot]\nx = 1\n")
     with pytest.raises(ConfigError, match="plot"):

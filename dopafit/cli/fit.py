@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -120,10 +121,9 @@ def fit(
             settings.load[key] = (
                 parse_pair(value, flag) if flag in ("window", "baseline") else value
             )
-    for flag, key in fit_keys.items():
-        if options.get(flag) is not None:
-            settings.fit[key] = options[flag]
+    flags = {key: options[flag] for flag, key in fit_keys.items() if options.get(flag) is not None}
     try:
+        settings.fit = dataclasses.replace(settings.fit, **flags)  # validated again
         settings.check(file=config)  # every table, once, before any work
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None

@@ -22,17 +22,21 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
-from dopafit import schema
+from dopafit import schema, seeds
 from dopafit._version import __version__
-from dopafit.errors import ConfigError, DopafitWarning, FitError
-from dopafit.fit.axes import POOL_MODES, Prepared, prepare
+from dopafit.errors import DopafitWarning, FitError
+from dopafit.fit.axes import Prepared, prepare
+from dopafit.fit.options import METHODS, FitOptions
 
 __all__ = [
     "fit_expectiles",
+    "fit_with_options",
+    "FitOptions",
     "check_fit_options",
     "split_summary",
     "METHODS",
@@ -40,7 +44,6 @@ __all__ = [
     "FOLD_RULE",
 ]
 
-METHODS = ("count", "kink")
 SPLIT = "split"
 FOLD = "fold"
 MAGNITUDE = "magnitude"
@@ -98,53 +101,16 @@ def _summary_attrs(values: np.ndarray, p: np.ndarray | None = None, alpha: float
     return out
 
 
-def _check_options(method, n_splits, n_folds, n_boot, level, cap_low, cap_high, pool_cued, seed):
-    if method not in METHODS:
-        raise ConfigError(f"method one of {', '.join(METHODS)}", found=repr(method))
-    for name, value in (("n_splits", n_splits), ("n_boot", n_boot), ("n_folds", n_folds)):
-        if not isinstance(value, (int, np.integer)) or value < 0:
-            raise ConfigError(f"{name} as an integer >= 0", found=repr(value))
-    if n_folds == 1:
-        raise ConfigError("n_folds = 0 (no folds) or >= 2", found="1")
-    if not 0.0 < float(level) < 1.0:
-        raise ConfigError("level in (0, 1)", found=repr(level))
-    if not (np.isfinite(cap_low) and np.isfinite(cap_high) and cap_low >= 0 and cap_high >= 0):
-        raise ConfigError("cap_low and cap_high finite and >= 0", found=f"{cap_low}, {cap_high}")
-    if pool_cued not in POOL_MODES:
-        raise ConfigError(f"pool_cued one of {', '.join(POOL_MODES)}", found=repr(pool_cued))
-    if seed is not None and not (isinstance(seed, (int, np.integer)) and seed >= 0):
-        raise ConfigError("seed as an integer >= 0 or None", found=repr(seed))
-
-
 def check_fit_options(**options) -> None:
-    """Check options of :func:`fit_expectiles` without data (the batch checks its settings
-    before any work); unknown names are left to the caller.
+    """Check options of :func:`fit_expectiles` without data (as :class:`FitOptions` does);
+    unknown names are left to the caller.
 
     Raises
     ------
     ConfigError
         An invalid value.
     """
-    import inspect
-
-    from dopafit.fit.axes import AXES
-
-    params = inspect.signature(fit_expectiles).parameters
-    values = {n: options.get(n, p.default) for n, p in params.items() if n != "responses"}
-    axis = values["axis"]
-    if isinstance(axis, str) and axis not in AXES:
-        raise ConfigError(f"axis one of {', '.join(AXES)}", found=repr(axis))
-    _check_options(
-        values["method"],
-        values["n_splits"],
-        values["n_folds"],
-        values["n_boot"],
-        values["level"],
-        values["cap_low"],
-        values["cap_high"],
-        values["pool_cued"],
-        values["seed"],
-    )
+    FitOptions(**{k: v for k, v in options.items() if k in FitOptions.names()})
 
 
 def fit_expectiles(
@@ -164,6 +130,10 @@ def fit_expectiles(
 ) -> xr.Dataset:
     """Fit reversal points, asymmetric slopes and tau per unit, with split-half controls.
 
+    The options are gathered into one validated :class:`~dopafit.fit.options.FitOptions`
+    (what the batch and the ``[fit]`` table of a config build);
+    :func:`fit_with_options` takes that object directly.
+
     Parameters
     ----------
     responses : xarray.Dataset
@@ -180,8 +150,8 @@ def fit_expectiles(
     n_boot : int, default 1000
         Trial-level bootstrap resamples within magnitude for the intervals (0 skips them).
     seed : int or None, default 0
-        Master seed; every random draw derives from it through
-        :class:`numpy.random.SeedSequence`. ``None`` draws fresh entropy (recorded).
+        Master seed; every random draw derives from it as :mod:`dopafit.seeds` describes
+        (:data:`dopafit.seeds.FIT_DERIVATION`). ``None`` draws fresh entropy (recorded).
     pool_cued : {"auto", "offset", "none", "cued", "uncued"}, default "auto"
         How cued and uncued trials are combined (see :func:`dopafit.fit.axes.prepare`).
     level : float, default 0.95
@@ -206,7 +176,9 @@ def fit_expectiles(
         ``r_reliability``, ``p_reliability``, ``n_units_split``, ``anova_f``, ``anova_p``,
         ``anova_df1``, ``anova_df2`` (each with its distribution summary in its attrs). Per
         magnitude: ``axis_value``, ``n_trials_magnitude(unit, magnitude)``,
-        ``mean_response(unit, magnitude)``.
+        ``mean_response(unit, magnitude)``. attrs record every option (see
+        :meth:`FitOptions.to_attrs <dopafit.fit.options.FitOptions.to_attrs>`), the axis and
+        pooling as resolved on the data, the seed and, with folds, ``fold_grand_mean_tau``.
 
     Raises
     ------
@@ -235,93 +207,149 @@ def fit_expectiles(
     Dabney W. et al. (2020) A distributional code for value in dopamine-based reinforcement
     learning. Nature 577:671-675.
     """
+    options = FitOptions(
+        axis=axis,
+        method=method,
+        n_splits=n_splits,
+        n_folds=n_folds,
+        n_boot=n_boot,
+        seed=seed,
+        pool_cued=pool_cued,
+        level=level,
+        cap_low=cap_low,
+        cap_high=cap_high,
+        fold_exclude_edge=fold_exclude_edge,
+    )
+    return fit_with_options(responses, options)
+
+
+def fit_with_options(responses: xr.Dataset, opts: FitOptions) -> xr.Dataset:
+    """:func:`fit_expectiles` with the options as one validated :class:`FitOptions`.
+
+    Reads as the steps of the analysis: prepare the data, fit every unit on all trials,
+    bootstrap the intervals, then the split halves and their folds, and record the attrs.
+    """
     from dopafit.kernels import expectile as kern
 
-    _check_options(method, n_splits, n_folds, n_boot, level, cap_low, cap_high, pool_cued, seed)
-    prep = prepare(responses, axis=axis, pool_cued=pool_cued)
-    increasing = bool(np.all(np.diff(prep.axis) > 0))
-    if not increasing and prep.axis_name != "utility":
+    prep = _prepare(responses, opts)
+    split_ss, boot_ss = seeds.fit_streams(opts.seed)
+    data = _KernelData.of(prep, opts, kern)
+    point = _point_fit(responses, prep, data, kern)
+    if point.fit_ok.sum() < 3 and opts.n_splits > 0:
+        warnings.warn(
+            f"only {int(point.fit_ok.sum())} fittable unit(s): population correlations need 3 "
+            "or more and will be NaN",
+            DopafitWarning,
+            stacklevel=3,
+        )
+    ds = _unit_dataset(responses, prep, point)
+    if opts.n_boot > 0:
+        _add_bootstrap(ds, kern, data, boot_ss, opts)
+    if opts.n_splits > 0:
+        _add_splits(ds, kern, data, split_ss, point, opts)
+    ds.attrs = {**_attrs(responses, prep, opts, split_ss), **ds.attrs}
+    _describe(ds)
+    return ds
+
+
+def _prepare(responses, opts: FitOptions) -> Prepared:
+    """The data grouped for the kernels on the chosen axis; warns when a non-utility axis
+    is not increasing in magnitude."""
+    prep = prepare(responses, axis=opts.axis, pool_cued=opts.pool_cued)
+    if not _increasing(prep) and prep.axis_name != "utility":
         # (the empirical utility curve is often flat and noisy between the two smallest
         # magnitudes: recorded in attrs['axis_increasing'], not warned about)
         warnings.warn(
             f"axis {prep.axis_name} is not increasing in magnitude ({np.round(prep.axis, 4)}): "
             "the counting rule follows magnitude order, the kink follows axis order",
             DopafitWarning,
-            stacklevel=2,
+            stacklevel=4,
         )
-    ss = np.random.SeedSequence(seed)
-    split_ss, boot_ss = ss.spawn(2)
-    method_code = kern.METHOD_KINK if method == "kink" else kern.METHOD_COUNT
-    n_unit = prep.cnt.shape[0]
-    args = (prep.vals, prep.start, prep.cnt, prep.axis, prep.order, method_code)
-    caps = (float(cap_low), float(cap_high))
+    return prep
 
-    z, a_neg, a_pos, tau, edge, status = kern.fit_units(*args, *caps)
+
+def _increasing(prep: Prepared) -> bool:
+    return bool(np.all(np.diff(prep.axis) > 0))
+
+
+@dataclass(frozen=True)
+class _KernelData:
+    """What every fitting kernel takes: the grouped trials, the axis, the method, the caps."""
+
+    args: tuple
+    caps: tuple[float, float]
+
+    @classmethod
+    def of(cls, prep: Prepared, opts: FitOptions, kern) -> _KernelData:
+        method_code = kern.METHOD_KINK if opts.method == "kink" else kern.METHOD_COUNT
+        args = (prep.vals, prep.start, prep.cnt, prep.axis, prep.order, method_code)
+        return cls(args, (float(opts.cap_low), float(opts.cap_high)))
+
+
+@dataclass(frozen=True)
+class _PointFit:
+    """The all-trial fit of every unit."""
+
+    reversal_point: np.ndarray
+    alpha_neg: np.ndarray
+    alpha_pos: np.ndarray
+    tau: np.ndarray
+    edge: np.ndarray
+    fit_ok: np.ndarray
+    reasons: list
+
+
+def _point_fit(responses, prep: Prepared, data: _KernelData, kern) -> _PointFit:
+    """Fit every unit on all its trials; a unit that cannot be fitted gets its reason."""
+    z, a_neg, a_pos, tau, edge, status = kern.fit_units(*data.args, *data.caps)
     reasons = list(prep.unit_reason)
-    for u in range(n_unit):
+    for u in range(len(reasons)):
         if not reasons[u] and status[u] != kern.STATUS_OK:
             reasons[u] = _STATUS_TEXT[int(status[u])]
     fit_ok = np.array([r == "" for r in reasons])
     if not fit_ok.any():
+        source = responses.attrs.get("source")
         raise FitError(
             "at least one unit with responses at 2 or more magnitudes",
-            found=f"{n_unit} unit(s), none fittable ({sorted(set(reasons))})",
+            found=f"{len(reasons)} unit(s), none fittable ({sorted(set(reasons))})",
             remedy="check the response and reward variables of the Dataset",
-            file=responses.attrs.get("source")
-            if isinstance(responses.attrs.get("source"), str)
-            else None,
+            file=source if isinstance(source, str) else None,
         )
-    if fit_ok.sum() < 3 and n_splits > 0:
-        warnings.warn(
-            f"only {int(fit_ok.sum())} fittable unit(s): population correlations need 3 or "
-            "more and will be NaN",
-            DopafitWarning,
-            stacklevel=2,
-        )
+    return _PointFit(z, a_neg, a_pos, tau, edge, fit_ok, reasons)
 
+
+def _unit_dataset(responses, prep: Prepared, point: _PointFit) -> xr.Dataset:
+    """The result Dataset with the per-unit and per-magnitude variables of the point fit."""
     unit_coords = {
         name: responses[name] for name in schema.UNIT_COORDS if name in responses.variables
     }
     ds = xr.Dataset(coords={schema.UNIT: responses[schema.UNIT].values, **unit_coords})
     ds = ds.assign_coords({MAGNITUDE: prep.magnitudes})
-    per_unit = {
-        "reversal_point": z,
-        "alpha_neg": a_neg,
-        "alpha_pos": a_pos,
-        "tau": tau,
-    }
-    for name, values in per_unit.items():
-        ds[name] = (schema.UNIT, values)
-    ds["edge_reversal"] = (schema.UNIT, edge.astype(np.int8))
+    tau = point.tau
+    ds["reversal_point"] = (schema.UNIT, point.reversal_point)
+    ds["alpha_neg"] = (schema.UNIT, point.alpha_neg)
+    ds["alpha_pos"] = (schema.UNIT, point.alpha_pos)
+    ds["tau"] = (schema.UNIT, tau)
+    ds["edge_reversal"] = (schema.UNIT, point.edge.astype(np.int8))
     ds["tau_out_of_range"] = (schema.UNIT, np.isfinite(tau) & ((tau < 0) | (tau > 1)))
-    ds["fit_ok"] = (schema.UNIT, fit_ok)
+    ds["fit_ok"] = (schema.UNIT, point.fit_ok)
     ds["fit_status"] = (
         schema.UNIT,
-        np.array(["ok" if ok else r for ok, r in zip(fit_ok, reasons)], dtype=object),
+        np.array(["ok" if ok else r for ok, r in zip(point.fit_ok, point.reasons)], dtype=object),
     )
     ds["n_trials"] = (schema.UNIT, prep.cnt.sum(axis=1).astype(np.int64))
     ds["n_magnitudes"] = (schema.UNIT, (prep.cnt > 0).sum(axis=1).astype(np.int64))
     ds["axis_value"] = (MAGNITUDE, prep.axis)
     ds["n_trials_magnitude"] = ((schema.UNIT, MAGNITUDE), prep.cnt.copy())
     ds["mean_response"] = ((schema.UNIT, MAGNITUDE), prep.mean_response)
-
-    if n_boot > 0:
-        _add_bootstrap(ds, kern, args, caps, boot_ss, n_boot, level)
-    if n_splits > 0:
-        seeds = split_ss.generate_state(n_splits, dtype=np.uint64)
-        out = kern.split_half(*args, *caps, z, seeds, int(n_folds))
-        _add_splits(ds, kern, out, n_folds, fit_ok, edge, fold_exclude_edge)
-
-    ds.attrs = _attrs(responses, prep, method, n_splits, n_folds, n_boot, ss, level, caps)
-    ds.attrs["fold_exclude_edge"] = bool(fold_exclude_edge)
-    ds.attrs["axis_increasing"] = increasing
-    _describe(ds)
     return ds
 
 
-def _add_bootstrap(ds, kern, args, caps, boot_ss, n_boot, level):
-    boot_seed = boot_ss.generate_state(1, dtype=np.uint64)[0]
-    zb, anb, apb, taub = kern.bootstrap_units(*args, *caps, boot_seed, int(n_boot))
+def _add_bootstrap(ds, kern, data: _KernelData, boot_ss, opts: FitOptions):
+    """Percentile intervals from trial-level resamples within magnitude."""
+    boot_seed = seeds.first_state(boot_ss)
+    zb, anb, apb, taub = kern.bootstrap_units(*data.args, *data.caps, boot_seed, int(opts.n_boot))
+    level = opts.level
     q = 100.0 * np.array([(1.0 - level) / 2.0, (1.0 + level) / 2.0])
     for name, values in (
         ("reversal_point", zb),
@@ -340,7 +368,12 @@ def _add_bootstrap(ds, kern, args, caps, boot_ss, n_boot, level):
     ds["n_boot_ok"] = (schema.UNIT, np.isfinite(taub).sum(axis=1).astype(np.int64))
 
 
-def _add_splits(ds, kern, out, n_folds, fit_ok, edge, fold_exclude_edge):
+def _add_splits(ds, kern, data: _KernelData, split_ss, point: _PointFit, opts: FitOptions):
+    """Split halves (and the folds drawn with them): per-split population statistics."""
+    split_seeds = split_ss.generate_state(int(opts.n_splits), dtype=np.uint64)
+    out = kern.split_half(
+        *data.args, *data.caps, point.reversal_point, split_seeds, int(opts.n_folds)
+    )
     z_a, z_b, a_neg_b, a_pos_b, tau_b, edge_a, edge_b, tau_fold = out
     dims = (SPLIT, schema.UNIT)
     ds["reversal_point_a"] = (dims, z_a)
@@ -365,13 +398,15 @@ def _add_splits(ds, kern, out, n_folds, fit_ok, edge, fold_exclude_edge):
     ds["p_reliability"] = (SPLIT, p_rel)
     ds["n_units_split"] = (SPLIT, n.astype(np.int64))
     ds.coords[SPLIT] = np.arange(z_a.shape[0])
-    if n_folds > 0:
-        _add_folds(ds, kern, tau_fold, fit_ok, edge, fold_exclude_edge)
+    if opts.n_folds > 0:
+        _add_folds(ds, kern, tau_fold, point, opts.fold_exclude_edge)
 
 
-def _add_folds(ds, kern, tau_fold, fit_ok, edge, fold_exclude_edge):
+def _add_folds(ds, kern, tau_fold, point: _PointFit, fold_exclude_edge):
+    """The fold ANOVA per split and the per-unit precision of tau from the first fold draw."""
     from scipy import stats
 
+    fit_ok, edge = point.fit_ok, point.edge
     n_folds = tau_fold.shape[1]
     exclude = ~fit_ok
     if fold_exclude_edge:
@@ -419,7 +454,9 @@ def _add_folds(ds, kern, tau_fold, fit_ok, edge, fold_exclude_edge):
     ds.attrs["fold_grand_mean_tau"] = float(grand)
 
 
-def _attrs(responses, prep: Prepared, method, n_splits, n_folds, n_boot, ss, level, caps):
+def _attrs(responses, prep: Prepared, opts: FitOptions, split_ss) -> dict:
+    """Every choice of the fit: the options, the axis and pooling as resolved on the data,
+    the seed, the rules, the provenance of the responses."""
     attrs = {
         "analysis": "expectile",
         "axis": prep.axis_name,
@@ -428,21 +465,14 @@ def _attrs(responses, prep: Prepared, method, n_splits, n_folds, n_boot, ss, lev
         "axis_units": responses.attrs.get("response_units", "")
         if prep.axis_name == "utility"
         else responses.attrs.get("reward_units", ""),
+        "axis_increasing": _increasing(prep),
         "response_transform": "zscore per unit" if prep.axis_name == "zscore" else "none",
-        "method": method,
         "pool_cued": prep.pool_mode,
         "uncued_offset": float(prep.offset),
-        # an int that fits netCDF's int64, else its decimal string (seed=None entropy)
-        "seed": int(ss.entropy) if 0 <= int(ss.entropy) < 2**63 else str(ss.entropy),
-        "seed_derivation": "SeedSequence(seed).spawn(2): [splits, bootstrap]; splitmix64 "
-        "stream per (split, unit) and per (bootstrap, unit)",
-        "n_splits": int(n_splits),
-        "n_folds": int(n_folds),
-        "n_boot": int(n_boot),
-        "ci_level": float(level),
+        "seed": seeds.recorded(split_ss),
+        "seed_derivation": seeds.FIT_DERIVATION,
+        **opts.to_attrs(),
         "ci_method": "percentile, trial-level bootstrap within magnitude",
-        "cap_low": caps[0],
-        "cap_high": caps[1],
         "tie_rule": TIE_RULE,
         "fold_rule": FOLD_RULE,
         "dopafit_version": __version__,
