@@ -20,9 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dopafit.outputs import COMPARISON_FILE, DEMO_DIR, REPORT_FILE
+
 __all__ = ["main", "recovery_table"]
 
-OUTDIR = Path("demo_output")
+OUTDIR = Path(DEMO_DIR)
 FIT = {"n_splits": 500, "n_boot": 200, "seed": 0}
 COMPARE = {"n_sim": 200, "n_splits": 50, "seed": 0}
 
@@ -115,13 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     keep = ~pd.Series(responses["session"].values).str.contains("classical").to_numpy()
     distributional = responses.isel(unit=np.flatnonzero(keep))
     result = compare(distributional, **COMPARE)
-    result.to_netcdf(outdir / "comparison.nc")
+    result.to_netcdf(outdir / COMPARISON_FILE)
     print(f"\nCalibrated comparison on the {distributional.sizes['unit']} distributional units:")
     print(result.summary())
 
     from dopafit.report.html import write_report
 
-    report = write_report(outdir, outdir / "report.html")
+    report = write_report(outdir, outdir / REPORT_FILE)
     print(f"\nReport: {report.resolve()}")
     print(f"Done in {time.perf_counter() - start:.1f} s.")
     return 0

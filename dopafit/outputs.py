@@ -38,6 +38,7 @@ __all__ = [
     "COMPARISON_SUFFIX",
     "REPORT_FILE",
     "DEMO_DIR",
+    "MANIFEST_FILE",
     "RESPONSES_GROUP",
     "FIT_GROUP",
     "LEARNING_GROUP",
@@ -66,6 +67,8 @@ COMPARISON_SUFFIX = ".comparison.nc"
 REPORT_FILE = "report.html"
 #: default output folder of ``python -m dopafit.demo``
 DEMO_DIR = "demo_output"
+#: checksums and library versions of the sessions ``dopafit simulate --preset`` writes
+MANIFEST_FILE = "MANIFEST.json"
 
 #: netCDF groups of a session or population output
 RESPONSES_GROUP = "responses"

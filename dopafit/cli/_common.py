@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from dopafit.outputs import FAILURES_FILE
+
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 """Click context settings of every command: ``-h`` is a synonym of ``--help``."""
 
@@ -292,7 +294,8 @@ class progress_printer:
 
 
 def print_failures(failed, outdir: Path) -> None:
-    """Print a table of failed files with one-line reasons and save it as failures.csv."""
+    """Print a table of failed files with one-line reasons and save it as
+    :data:`~dopafit.outputs.FAILURES_FILE` in ``outdir``."""
     import csv
 
     click.echo(f"{len(failed)} file(s) failed:", err=True)
@@ -300,7 +303,7 @@ def print_failures(failed, outdir: Path) -> None:
     for r in failed:
         click.echo(f"  {Path(r.path).name:<{width}}  {r.reason}", err=True)
     outdir.mkdir(parents=True, exist_ok=True)
-    with open(outdir / "failures.csv", "w", newline="") as handle:
+    with open(outdir / FAILURES_FILE, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["path", "reason"])
         writer.writerows([r.path, r.reason] for r in failed)

@@ -68,8 +68,8 @@ def compare(source, output, n_sim, n_splits, accounts, axis, seed):
 def _load(source: Path):
     """Responses, the default output path and the fit attrs (if any) from SOURCE."""
     from dopafit import schema
-    from dopafit.batch import POPULATION_FILE
     from dopafit.errors import NoDataError
+    from dopafit.outputs import COMPARISON_FILE, POPULATION_FILE, comparison_beside
 
     if source.is_dir():
         population = source / POPULATION_FILE
@@ -84,7 +84,7 @@ def _load(source: Path):
     if source.suffix == ".nwb":
         from dopafit.io.nwb import load_nwb
 
-        return load_nwb(source), source.with_suffix(".comparison.nc"), {}
+        return load_nwb(source), comparison_beside(source), {}
     import h5py
 
     with h5py.File(source, "r") as handle:
@@ -94,5 +94,5 @@ def _load(source: Path):
         fit_attrs = {}
         if "fit" in groups:
             fit_attrs = schema.open_responses(source, group="fit", validate=False).attrs
-        return responses, source.parent / "comparison.nc", fit_attrs
-    return schema.open_responses(source), source.with_suffix(".comparison.nc"), {}
+        return responses, source.parent / COMPARISON_FILE, fit_attrs
+    return schema.open_responses(source), comparison_beside(source), {}

@@ -23,6 +23,7 @@ from dopafit.cli._common import (
     progress_printer,
     seed_option,
 )
+from dopafit.outputs import POPULATION_FILE, UNITS_FILE
 
 
 @command()
@@ -67,7 +68,7 @@ from dopafit.cli._common import (
 @option(
     "--population/--no-population",
     default=True,
-    help="Pool all units into population.nc and units.csv after the sessions.",
+    help=f"Pool all units into {POPULATION_FILE} and {UNITS_FILE} after the sessions.",
 )
 @option("-q", "--quiet", is_flag=True, help="Print only the summary and failures.")
 @option("-v", "--verbose", is_flag=True, help="Print one line per session even on a terminal.")

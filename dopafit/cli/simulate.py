@@ -155,6 +155,7 @@ def _write_manifest(out: Path, files: list[str], preset: str) -> Path:
     (file layout); tests compare bytes only when these versions match.
     """
     from dopafit.io.nwb_write import library_versions
+    from dopafit.outputs import MANIFEST_FILE
 
     manifest = {
         "command": f"dopafit simulate --preset {preset} -o {out.name}",
@@ -167,6 +168,6 @@ def _write_manifest(out: Path, files: list[str], preset: str) -> Path:
         },
         "versions": library_versions(),
     }
-    path = out / "MANIFEST.json"
+    path = out / MANIFEST_FILE
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return path

@@ -29,6 +29,16 @@ import xarray as xr
 
 from dopafit import schema
 from dopafit.errors import ConfigError, DopafitError, FileNotFoundError_, NoDataError
+from dopafit.outputs import (
+    COMPARISON_FILE,
+    FAILURES_FILE,
+    LEARNING_GROUP,
+    LEARNING_RECOVERY_GROUP,
+    POPULATION_FILE,
+    SESSION_GLOB,
+    SESSIONS_DIR,
+    UNITS_FILE,
+)
 
 __all__ = [
     "ReportInputs",
@@ -44,13 +54,8 @@ __all__ = [
     "REWARD_MAPPING",
 ]
 
-POPULATION_FILE = "population.nc"
-SESSIONS_DIR = "sessions"
-UNITS_FILE = "units.csv"
-FAILURES_FILE = "failures.csv"
-COMPARISON_FILE = "comparison.nc"
 #: optional groups of a batch output read for the report
-LEARNING_GROUPS = ("learning", "learning_recovery")
+LEARNING_GROUPS = (LEARNING_GROUP, LEARNING_RECOVERY_GROUP)
 
 #: How reversal points on a non-reward axis are mapped back to reward for decoding.
 REWARD_MAPPING = (
@@ -171,16 +176,16 @@ def _from_outdir(outdir: Path, files: dict) -> tuple[xr.Dataset, xr.Dataset]:
     population = outdir / POPULATION_FILE
     if population.is_file():
         return _from_file(population, files)
-    sessions = sorted((outdir / SESSIONS_DIR).glob("*.nc"))
+    sessions = sorted((outdir / SESSIONS_DIR).glob(SESSION_GLOB))
     if len(sessions) == 1:
         return _from_file(sessions[0], files)
     found = (
         f"{len(sessions)} session outputs but no {POPULATION_FILE}"
         if sessions
-        else f"no {POPULATION_FILE} and no {SESSIONS_DIR}/*.nc"
+        else f"no {POPULATION_FILE} and no {SESSIONS_DIR}/{SESSION_GLOB}"
     )
     raise NoDataError(
-        f"a dopafit output folder ({POPULATION_FILE} or {SESSIONS_DIR}/*.nc)",
+        f"a dopafit output folder ({POPULATION_FILE} or {SESSIONS_DIR}/{SESSION_GLOB})",
         found=found,
         remedy=f"run 'dopafit fit DATA -o {outdir}' first",
         file=outdir,

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dopafit import schema
+from dopafit import outputs, schema
 from dopafit._version import __version__
 from dopafit.errors import ConfigError
 from dopafit.report import _style as sty
@@ -436,7 +436,7 @@ def _unit_rows(inputs: ReportInputs) -> str:
     fit = inputs.fit
     if inputs.units is not None and "reversal_point" in getattr(inputs.units, "columns", []):
         df = inputs.units.copy()
-        source = "units.csv"
+        source = outputs.UNITS_FILE
     else:
         cols = {
             c: fit[c].values
@@ -727,7 +727,7 @@ def write_report(
     inputs = load_outputs(source)
     if path is None:
         if isinstance(outdir_or_files, (str, os.PathLike)) and Path(outdir_or_files).is_dir():
-            path = Path(outdir_or_files) / "report.html"
+            path = Path(outdir_or_files) / outputs.REPORT_FILE
         else:
             raise ConfigError(
                 "an output path for the report",
