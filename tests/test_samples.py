@@ -118,7 +118,7 @@ def test_samples_recover_their_truth():
 
 
 def test_demo_runs_end_to_end(tmp_path, monkeypatch, capsys):
-    from dopafit import demo
+    from dopafit import demo, outputs
 
     monkeypatch.setattr(demo, "FIT", {"n_splits": 20, "n_boot": 10, "seed": 0})
     monkeypatch.setattr(demo, "COMPARE", {"n_sim": 20, "n_splits": 5, "seed": 0, "mixed": False})
@@ -126,6 +126,6 @@ def test_demo_runs_end_to_end(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "Fitted 4 sessions, 95 units, 1030 reward trials" in out
     assert "Verdict:" in out
-    assert (tmp_path / "out" / "report.html").stat().st_size > 10_000
-    assert (tmp_path / "out" / "comparison.nc").exists()
+    assert (tmp_path / "out" / outputs.REPORT_FILE).stat().st_size > 10_000
+    assert (tmp_path / "out" / outputs.COMPARISON_FILE).exists()
     assert demo.main([str(SAMPLES / "missing")]) == 1
