@@ -175,3 +175,16 @@ def test_config_fit_table_goes_through_fit_options(tmp_path):
     config.write_text("[fit]\nn_folds = 1\n")
     with pytest.raises(ConfigError, match=r"lab\.toml: expected \[fit\] n_folds = 0"):
         BatchSettings.from_toml(config)
+
+
+def test_cli_choices_are_the_options_choices():
+    """The CLI keeps its own copies of the choices (``dopafit --help`` imports no numpy);
+    they must stay those FitOptions accepts."""
+    from dopafit.cli import _common
+    from dopafit.cli.fit import fit
+    from dopafit.fit.axes import AXES
+    from dopafit.fit.options import METHODS
+
+    choices = {p.name: tuple(p.type.choices) for p in fit.params if hasattr(p.type, "choices")}
+    assert choices["method"] == METHODS
+    assert choices["axis"] == _common.AXES == AXES
