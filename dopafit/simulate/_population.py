@@ -56,7 +56,7 @@ def number(value, name: str) -> float:
         raise ConfigError(f"{name} as a number", found=f"{value!r}") from None
 
 
-def _floats(spec, name: str) -> np.ndarray:
+def floats_of(spec, name: str) -> np.ndarray:
     """``spec`` as a float64 array, or the :class:`ConfigError` naming the option ``name``."""
     try:
         return np.asarray(spec, dtype=np.float64)
@@ -64,9 +64,9 @@ def _floats(spec, name: str) -> np.ndarray:
         raise ConfigError(f"{name} as numbers", found=f"{spec!r}") from None
 
 
-def _pair(spec, name: str) -> tuple[float, float]:
+def number_pair(spec, name: str) -> tuple[float, float]:
     """A ``(low, high)`` pair of numbers, or the :class:`ConfigError` naming ``name``."""
-    values = _floats(spec, name).ravel()
+    values = floats_of(spec, name).ravel()
     if values.size != 2:
         raise ConfigError(f"{name} as a (low, high) pair", found=f"{spec!r}")
     return float(values[0]), float(values[1])
@@ -77,14 +77,14 @@ def _param(spec, n: int, u01: np.ndarray, name: str, *, positive: bool = True) -
     if isinstance(spec, tuple):
         if len(spec) != 2:
             raise ConfigError(f"{name} as a (low, high) range", found=f"{spec!r}")
-        lo, hi = _pair(spec, name)
+        lo, hi = number_pair(spec, name)
         if not lo <= hi:
             raise ConfigError(f"{name} as a (low, high) range", found=f"{spec!r}")
         out = lo + (hi - lo) * u01
     elif np.ndim(spec) == 0:
         out = np.full(n, number(spec, name))
     else:
-        out = _floats(spec, name).ravel()
+        out = floats_of(spec, name).ravel()
         if out.size != n:
             raise ConfigError(f"{name}: one value per unit ({n})", found=f"{out.size} values")
     if not np.all(np.isfinite(out)) or (positive and np.any(out < 0)):
@@ -103,7 +103,7 @@ def _stratified(rng_perm: np.ndarray, u01: np.ndarray, lo_hi, name: str) -> np.n
     """One value per unit in each of ``n`` equal strata of ``lo_hi``, strata shuffled."""
     if np.ndim(lo_hi) != 1 or len(lo_hi) != 2:
         raise ConfigError(f"{name} as (low, high) within [0, 1]", found=f"{lo_hi!r}")
-    lo, hi = _pair(lo_hi, name)
+    lo, hi = number_pair(lo_hi, name)
     if not 0 <= lo <= hi <= 1:
         raise ConfigError(f"{name} as (low, high) within [0, 1]", found=f"{lo_hi!r}")
     n = u01.size
