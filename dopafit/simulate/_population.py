@@ -443,38 +443,9 @@ def finalize_population(df: pd.DataFrame, task: Task, util: Utility) -> pd.DataF
     sig = (df["kind"] == "sigmoid").to_numpy()
     lin = ~sig
     if lin.any():
-        z = df.loc[lin, "reversal_point"].to_numpy(dtype=np.float64)
-        rt = df.loc[lin, "reversal_tau"].to_numpy(dtype=np.float64)
-        if np.any((rt < 0) | (rt > 1)):
-            raise ConfigError("reversal_tau in [0, 1]", found=f"{rt[(rt < 0) | (rt > 1)][:3]}")
-        from_rt = expectile(values, probs, np.nan_to_num(rt, nan=0.5))
-        # reversal_point wins when both are given and disagree (e.g. edited by hand)
-        scale = max(1.0, float(np.abs(values).max()))
-        stale = np.isfinite(z) & (np.isnan(rt) | (np.abs(from_rt - z) > 1e-9 * scale))
-        rt = np.where(stale, expectile_level(values, probs, z), rt)
-        z = np.where(np.isnan(z), from_rt, z)
-        rt = np.where(np.isnan(rt), 0.5, rt)
-        df.loc[lin, "reversal_point"] = z
-        df.loc[lin, "reversal_tau"] = rt
+        _linear_reversal_points(df, lin, values, probs)
     if sig.any():
-        for col in SIGMOID_COLUMNS:
-            if col not in df:
-                raise ConfigError(f"sigmoid rows with column {col!r}", found="no such column")
-        th, k, amp = (df.loc[sig, c].to_numpy(dtype=np.float64) for c in SIGMOID_COLUMNS)
-        z = _sigmoid_reversal(th, k, values, probs)
-        f = amp[:, None] * (
-            _sigmoid(values[None, :], th[:, None], k[:, None]) - _sigmoid(z, th, k)[:, None]
-        )
-        x = values[None, :] - z[:, None]
-        w = probs[None, :]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            up, lo = x > 0, x < 0
-            a_pos = (w * x * f * up).sum(1) / (w * x * x * up).sum(1)
-            a_neg = (w * x * f * lo).sum(1) / (w * x * x * lo).sum(1)
-        df.loc[sig, "reversal_point"] = z
-        df.loc[sig, "alpha_pos"] = a_pos
-        df.loc[sig, "alpha_neg"] = a_neg
-        df.loc[sig, "reversal_tau"] = expectile_level(values, probs, z)
+        _sigmoid_truth(df, sig, values, probs)
     a_pos = df["alpha_pos"].to_numpy(dtype=np.float64)
     a_neg = df["alpha_neg"].to_numpy(dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -487,6 +458,45 @@ def finalize_population(df: pd.DataFrame, task: Task, util: Utility) -> pd.DataF
     if len(set(df["unit_id"].astype(str))) != len(df):
         raise ConfigError("distinct unit_id values", found="duplicates")
     return df
+
+
+def _linear_reversal_points(df: pd.DataFrame, lin: np.ndarray, values, probs) -> None:
+    """Fill ``reversal_point`` and ``reversal_tau`` of the piecewise-linear rows in place."""
+    z = df.loc[lin, "reversal_point"].to_numpy(dtype=np.float64)
+    rt = df.loc[lin, "reversal_tau"].to_numpy(dtype=np.float64)
+    if np.any((rt < 0) | (rt > 1)):
+        raise ConfigError("reversal_tau in [0, 1]", found=f"{rt[(rt < 0) | (rt > 1)][:3]}")
+    from_rt = expectile(values, probs, np.nan_to_num(rt, nan=0.5))
+    # reversal_point wins when both are given and disagree (e.g. edited by hand)
+    scale = max(1.0, float(np.abs(values).max()))
+    stale = np.isfinite(z) & (np.isnan(rt) | (np.abs(from_rt - z) > 1e-9 * scale))
+    rt = np.where(stale, expectile_level(values, probs, z), rt)
+    z = np.where(np.isnan(z), from_rt, z)
+    rt = np.where(np.isnan(rt), 0.5, rt)
+    df.loc[lin, "reversal_point"] = z
+    df.loc[lin, "reversal_tau"] = rt
+
+
+def _sigmoid_truth(df: pd.DataFrame, sig: np.ndarray, values, probs) -> None:
+    """Fill the implied reversal point, least-squares slopes and level of sigmoid rows."""
+    for col in SIGMOID_COLUMNS:
+        if col not in df:
+            raise ConfigError(f"sigmoid rows with column {col!r}", found="no such column")
+    th, k, amp = (df.loc[sig, c].to_numpy(dtype=np.float64) for c in SIGMOID_COLUMNS)
+    z = _sigmoid_reversal(th, k, values, probs)
+    f = amp[:, None] * (
+        _sigmoid(values[None, :], th[:, None], k[:, None]) - _sigmoid(z, th, k)[:, None]
+    )
+    x = values[None, :] - z[:, None]
+    w = probs[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        up, lo = x > 0, x < 0
+        a_pos = (w * x * f * up).sum(1) / (w * x * x * up).sum(1)
+        a_neg = (w * x * f * lo).sum(1) / (w * x * x * lo).sum(1)
+    df.loc[sig, "reversal_point"] = z
+    df.loc[sig, "alpha_pos"] = a_pos
+    df.loc[sig, "alpha_neg"] = a_neg
+    df.loc[sig, "reversal_tau"] = expectile_level(values, probs, z)
 
 
 def _sigmoid_reversal(th, k, values, probs) -> np.ndarray:
