@@ -177,19 +177,22 @@ def simulate_session(
     w0, w1 = _check_window(window)
     scalars = {
         name: number(value, name)
-        for name, value in (("cue_scale", cue_scale), ("burst", burst), ("offset", uncued_offset))
+        for name, value in (
+            ("cue_scale", cue_scale),
+            ("burst", burst),
+            ("uncued_offset", uncued_offset),
+        )
     }
     trials = _session_trials(task, trials, n_trials, cued_fraction, rng, iti, w1)
     events = _Events.of(trials, task)
     eps = rng.standard_normal((len(pop), len(trials)))
     z_ctx = context_table(pop, task, util)
     noise = pop["noise"].to_numpy(np.float64) if trial_noise else None
-    amp_r = _reward_amplitudes(pop, events, z_ctx, util, task, scalars["offset"], noise, eps)
+    amp_r = _reward_amplitudes(pop, events, z_ctx, util, task, scalars["uncued_offset"], noise, eps)
     base = pop["baseline_rate"].to_numpy(np.float64)
     clipped = (base[:, None] + amp_r < 0) & events.has_r
     changes = _rate_changes(pop, events, z_ctx, util, amp_r, (w0, w1), scalars)
-    t_end = float(np.nanmax(trials["stop_time"].to_numpy(np.float64))) + 1.0 if len(trials) else 1.0
-    spikes = _spike_trains(changes, base, t_end, rng, clock)
+    spikes = _spike_trains(changes, base, _session_end(trials), rng, clock)
     units = _units_table(pop, task, z_ctx, noise, clipped, events.has_r)
     attrs = base_attrs(task, util, kind, seed, cued_fraction, pop)
     attrs.update(_session_attrs((w0, w1), scalars, trial_noise, iti, clock, clipped, events.has_r))
@@ -303,6 +306,13 @@ def _rate_changes(pop, events, z_ctx, util, amp_r, window, scalars) -> tuple:
     return np.concatenate(starts), np.concatenate(stops), np.concatenate(amps, axis=1)
 
 
+def _session_end(trials: pd.DataFrame) -> float:
+    """End of the session (s): 1 s after the last trial (1 s without trials)."""
+    if not len(trials):
+        return 1.0
+    return float(np.nanmax(trials["stop_time"].to_numpy(np.float64))) + 1.0
+
+
 def _spike_trains(changes, base, t_end, rng, clock) -> list:
     """Poisson spike times of every unit, rounded to the acquisition clock if given."""
     edges, rates = rate_segments(*changes, base, t_end)
@@ -337,7 +347,7 @@ def _session_attrs(window, scalars, trial_noise, iti, clock, clipped, has_r) -> 
         "cue_scale": scalars["cue_scale"],
         "burst": scalars["burst"],
         "trial_noise": bool(trial_noise),
-        "uncued_offset": scalars["offset"],
+        "uncued_offset": scalars["uncued_offset"],
         "iti": [float(v) for v in iti],
         "clock": None if not clock else float(clock),
         "rate_clip_fraction": float(clipped.sum() / (n_rew * clipped.shape[0])),
