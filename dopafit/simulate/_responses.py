@@ -401,12 +401,7 @@ def simulate_learning(
             "block_trials": int(block_trials) if len(schedule) > 1 else None,
         }
     )
-    unit_vars = truth_vars(learn)
-    unit_vars["true_eta_pos"] = lp
-    unit_vars["true_eta_neg"] = ln
-    unit_vars["true_tau_learning"] = tau
-    unit_vars["true_tau_scaling"] = a_pos / (a_pos + a_neg)
-    unit_vars.update(cue_truth(task, z_ctx))
+    unit_vars = _learning_unit_vars(learn, (lp, ln, tau), a_pos, a_neg, task, z_ctx)
     ds = _dataset(resp, reward, cued, event, pop, attrs, unit_vars, session, subject)
     dims = (schema.UNIT, schema.TRIAL)
     ds = ds.assign_coords(cue_id=(dims, np.where(np.isfinite(reward), ctx, 0)))
@@ -497,6 +492,18 @@ def _initial_values(v0, z_ctx: np.ndarray, util: Utility) -> np.ndarray:
     if np.ndim(v0) == 0 and not isinstance(v0, str):
         return np.full(z_ctx.shape, number(v0, "v0"))
     raise ConfigError('v0 "zero", "expectile" or a number', found=f"{v0!r}")
+
+
+def _learning_unit_vars(learn, rates, a_pos, a_neg, task, z_ctx) -> dict[str, np.ndarray]:
+    """Per-unit ground truth of a learning population: slopes, learning rates, asymmetries."""
+    lp, ln, tau = rates
+    unit_vars = truth_vars(learn)
+    unit_vars["true_eta_pos"] = lp
+    unit_vars["true_eta_neg"] = ln
+    unit_vars["true_tau_learning"] = tau
+    unit_vars["true_tau_scaling"] = a_pos / (a_pos + a_neg)
+    unit_vars.update(cue_truth(task, z_ctx))
+    return unit_vars
 
 
 def _learned_responses(u, ctx, lp, ln, init, a_pos, a_neg):

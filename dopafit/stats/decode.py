@@ -381,8 +381,8 @@ def decode_distribution(
     maxiter : int, default 5000
         Maximum L-BFGS-B iterations per polish.
     seed : int, default 0
-        Seed of the candidate draws; the result is a deterministic function of the inputs
-        and ``seed``.
+        Seed of the candidate draws (an integer >= 0); the result is a deterministic
+        function of the inputs and ``seed``.
     true_values, true_probabilities : ndarray, optional
         The true distribution, stored for :meth:`DecodeResult.distances`.
 
@@ -395,7 +395,8 @@ def decode_distribution(
     FitError
         If no usable pair remains.
     ConfigError
-        If bounds or counts are invalid.
+        If bounds, counts or ``seed`` are invalid, the pairs are not numbers or their
+        lengths differ.
 
     Notes
     -----
