@@ -540,3 +540,12 @@ def test_learning_rates_of_the_wrong_shape_or_type_raise_config_errors():
         simulate_learning(n_units=3, n_trials=10, learning_rate=[0.1, 0.2])
     with pytest.raises(ConfigError, match="learning_rate as numbers"):
         simulate_learning(n_units=3, n_trials=10, learning_rate="x")
+
+
+def test_trial_counts_that_are_not_numbers_raise_config_errors():
+    with pytest.raises(ConfigError, match="n_trials as a number"):
+        simulate_responses(n_units=2, n_trials="many")
+    with pytest.raises(ConfigError, match="n_trials as numbers"):
+        simulate_responses(n_units=2, n_trials=["a", "b"])
+    counts = simulate_responses(n_units=2, n_trials=[5, 7], seed=0)["response"].count("trial")
+    assert counts.values.tolist() == [5, 7]

@@ -107,9 +107,9 @@ def unit_trials(
     if n_trials is None:
         counts = rng.integers(TRIAL_COUNT_RANGE[0], TRIAL_COUNT_RANGE[1] + 1, n_units)
     elif np.ndim(n_trials) == 0:
-        counts = np.full(n_units, int(n_trials))
+        counts = np.full(n_units, int(number(n_trials, "n_trials")))
     else:
-        counts = np.asarray(n_trials, dtype=np.int64).ravel()
+        counts = floats_of(n_trials, "n_trials").astype(np.int64).ravel()
         if counts.size != n_units:
             raise ConfigError(f"n_trials: one count per unit ({n_units})", found=f"{counts.size}")
     if np.any(counts < 1):
