@@ -2,6 +2,8 @@
 
 The public API is re-exported here lazily: ``import dopafit`` imports no heavy dependency
 (pynwb, matplotlib, dask, numba) and compiles nothing; each name is imported on first use.
+The same names are imported under ``TYPE_CHECKING`` so that editors and type checkers see
+them (``tests/test_package.py`` keeps that block and ``_LAZY`` equal).
 
 Examples
 --------
@@ -13,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from dopafit._version import __version__
 from dopafit.errors import DopafitError
@@ -61,6 +64,39 @@ _LAZY = {
 }
 
 __all__ = ["DopafitError", "__version__", *_LAZY]
+
+if TYPE_CHECKING:  # the same names for type checkers and editors; `x as x` re-exports
+    from dopafit.fit.expectile import fit_expectiles as fit_expectiles
+    from dopafit.fit.expectile import split_summary as split_summary
+    from dopafit.fit.learning import fit_learning as fit_learning
+    from dopafit.fit.learning import learning_summary as learning_summary
+    from dopafit.io.nwb import describe_nwb as describe_nwb
+    from dopafit.io.nwb import load_nwb as load_nwb
+    from dopafit.io.nwb_write import write_nwb as write_nwb
+    from dopafit.io.photometry import responses_from_signal as responses_from_signal
+    from dopafit.io.tables import responses_from_spikes as responses_from_spikes
+    from dopafit.io.uchida import convert_uchida_mat as convert_uchida_mat
+    from dopafit.report.figures import save_figures as save_figures
+    from dopafit.report.html import write_report as write_report
+    from dopafit.schema import make_responses as make_responses
+    from dopafit.schema import open_responses as open_responses
+    from dopafit.schema import to_netcdf as to_netcdf
+    from dopafit.schema import validate_responses as validate_responses
+    from dopafit.simulate import Task as Task
+    from dopafit.simulate import expectile as expectile
+    from dopafit.simulate import get_task as get_task
+    from dopafit.simulate import make_block_trials as make_block_trials
+    from dopafit.simulate import make_population as make_population
+    from dopafit.simulate import make_trials as make_trials
+    from dopafit.simulate import simulate_learning as simulate_learning
+    from dopafit.simulate import simulate_responses as simulate_responses
+    from dopafit.simulate import simulate_session as simulate_session
+    from dopafit.stats.compare import compare as compare
+    from dopafit.stats.compare import open_comparison as open_comparison
+    from dopafit.stats.compare import simulate_account as simulate_account
+    from dopafit.stats.decode import decode_distribution as decode_distribution
+    from dopafit.stats.learning_recovery import learning_recovery as learning_recovery
+    from dopafit.stats.probability import probability_task_stats as probability_task_stats
 
 
 def __getattr__(name: str):

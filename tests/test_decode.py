@@ -271,3 +271,35 @@ def test_errors_are_named():
         warnings.simplefilter("ignore", DopafitWarning)
         with pytest.raises(FitError, match="at least one finite"):
             decode_distribution([np.nan], [1.0], BOUNDS)
+
+
+def test_malformed_counts_seeds_and_pairs_raise_config_errors():
+    for bad in ("a", None, 0, 2.5):
+        with pytest.raises(ConfigError, match="n_starts a positive integer"):
+            decode_distribution([0.5], [1.0], BOUNDS, n_starts=bad)
+    with pytest.raises(ConfigError, match="maxiter an integer >= 0"):
+        decode_distribution([0.5], [1.0], BOUNDS, maxiter=-1)
+    for bad in (-1, None, 1.5, "0"):
+        with pytest.raises(ConfigError, match="seed an integer >= 0"):
+            decode_distribution([0.5], [1.0], BOUNDS, seed=bad)
+    with pytest.raises(ConfigError, match="tau as numbers"):
+        decode_distribution(["a"], [1.0], BOUNDS)
+    with pytest.raises(ConfigError, match="reversal_point as numbers"):
+        decode_distribution([0.5], [object()], BOUNDS)
+
+
+def test_one_usable_pair_meets_its_expectile_condition():
+    # a single neuron pins one expectile: the decoded samples have it exactly
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DopafitWarning)
+        res = decode_distribution([0.3], [4.0], BOUNDS, n_samples=5, n_starts=20, n_polish=2)
+    assert res.tau.tolist() == [0.3] and res.samples.size == 5
+    assert res.loss < 1e-20
+    np.testing.assert_allclose(res.expectiles(), [4.0], atol=1e-8)
+
+
+def test_warnings_point_at_the_caller():
+    e = exact_expectiles(VALUES, PROBS, TAUS)
+    with pytest.warns(DopafitWarning, match="outside bounds") as record:
+        decode_distribution(TAUS, e + 30.0, BOUNDS, n_starts=10, n_polish=1, n_epochs=1)
+    assert {w.filename for w in record} == {__file__}

@@ -61,3 +61,43 @@ def test_cli_prints_dopafit_warnings_once_on_one_line(capsys):
     err = capsys.readouterr().err
     assert err == "dopafit: warning: only 1 fittable unit(s)\n"
     assert passed_on == [UserWarning]  # other warnings are shown as before
+
+
+def _type_checking_block():
+    """The body of ``if TYPE_CHECKING:`` in dopafit/__init__.py."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(dopafit.__file__).read_text())
+    blocks = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name)
+        and node.test.id == "TYPE_CHECKING"
+    ]
+    assert len(blocks) == 1, "one `if TYPE_CHECKING:` block"
+    return blocks[0].body
+
+
+def test_type_checking_imports_and_lazy_exports_agree():
+    imported = {}
+    for node in _type_checking_block():
+        assert type(node).__name__ == "ImportFrom", "only `from module import name as name`"
+        for alias in node.names:
+            assert alias.asname == alias.name, f"{alias.name}: re-export as `x as x`"
+            assert alias.name not in imported, f"{alias.name} imported twice"
+            imported[alias.name] = node.module
+    assert imported == dopafit._LAZY
+
+
+def test_type_checking_imports_give_the_lazy_objects():
+    import ast
+
+    namespace: dict = {}
+    exec(
+        compile(ast.Module(body=_type_checking_block(), type_ignores=[]), "<block>", "exec"),
+        namespace,
+    )
+    for name in dopafit._LAZY:
+        assert namespace[name] is getattr(dopafit, name), name

@@ -8,7 +8,7 @@ import xarray as xr
 from scipy import stats
 from scipy.optimize import brentq
 
-from dopafit.errors import ConfigError, FitError, MissingColumnError
+from dopafit.errors import ConfigError, FitError, MissingColumnError, ResponsesError
 from dopafit.schema import make_responses
 from dopafit.stats.probability import (
     bernoulli_expectile,
@@ -214,3 +214,35 @@ def test_errors_are_named():
         probability_task_stats(ds, np.zeros(3))
     with pytest.raises(ConfigError, match="increasing"):
         probability_task_stats(ds, levels=(0.5, 0.1, 0.9))
+
+
+def test_degenerate_inputs_raise_named_errors():
+    ds = simulate(np.full(3, 0.5), 8)
+    no_cue = ds.assign_coords(reward_probability=ds.reward_probability * np.nan)
+    with pytest.raises(FitError, match="no trial with a finite cue probability"):
+        probability_task_stats(no_cue)
+    one_level = ds.assign_coords(reward_probability=xr.full_like(ds.reward_probability, 0.5))
+    with pytest.raises(FitError, match="cue probability 0.1.*found probability values 0.5"):
+        probability_task_stats(one_level)
+    with pytest.raises(FitError, match="no trial with a finite cue probability"):
+        probability_task_stats(ds.isel(unit=slice(0, 0)))
+    with pytest.raises(ResponsesError, match=r"dims \(unit, trial\)"):
+        probability_task_stats(ds.isel(unit=0))
+    with pytest.raises(ConfigError, match="mapping from numbers"):
+        probability_task_stats(ds, mapping={"low": 0.1})
+    with pytest.raises(ConfigError, match="mapping from numbers"):
+        probability_task_stats(ds, mapping={0.1: "low"})
+    with pytest.raises(ConfigError, match="as numbers"):
+        probability_task_stats(ds, np.full((3, ds.sizes["trial"]), "a"))
+    for alpha in ("x", 0.0, 2.0, np.nan):
+        with pytest.raises(ConfigError, match=r"alpha a number in \(0, 1\)"):
+            probability_task_stats(ds, alpha=alpha)
+
+
+def test_a_single_unit_keeps_its_dimension():
+    ds = simulate(np.linspace(0.2, 0.8, 4), 9)
+    one = probability_task_stats(ds.isel(unit=[2]))
+    full = probability_task_stats(ds)
+    assert one.sizes["unit"] == 1 and one.dispersion_n.item() == 1
+    np.testing.assert_array_equal(one.t.values, full.t.values[[2]])
+    assert not one.dispersion_wider.item()

@@ -480,3 +480,72 @@ def test_learning_kinds_and_errors():
         simulate_learning(population="sigmoid", n_units=2, n_trials=10)
     with pytest.raises(ConfigError):
         simulate_learning(n_units=2, n_trials=10, learning_rate=0.9, taus=[0.9, 0.9])
+
+
+# ---------------------------------------------------------------- malformed inputs
+@pytest.mark.parametrize(
+    ("kind", "options", "match"),
+    [
+        ("classical", {"response_range": "x"}, "response_range as a number"),
+        ("classical", {"baseline": "abc"}, "baseline as a number"),
+        ("classical", {"baseline": ("a", "b")}, "baseline as numbers"),
+        ("distributional", {"tau_range": (0.5,)}, "tau_range as"),
+        ("distributional", {"tau_range": (0.1, 0.5, 0.9)}, "tau_range as"),
+        ("distributional", {"alpha_pos": "a", "alpha_neg": 1.0}, "alpha_pos as a number"),
+        ("sigmoid", {"level_range": (0.5,)}, "levels as"),
+        ("sigmoid", {"slope_scale": "x"}, "slope_scale as a number"),
+    ],
+)
+def test_population_options_that_are_not_numbers_raise_config_errors(kind, options, match):
+    with pytest.raises(ConfigError, match=match):
+        make_population(kind, 3, seed=0, **options)
+
+
+def test_population_size_must_be_an_integer():
+    for bad in ("a", None):
+        with pytest.raises(ConfigError, match="n_units an integer"):
+            make_population("classical", bad)
+
+
+def test_session_inputs_that_are_malformed_raise_config_errors():
+    with pytest.raises(ConfigError, match="window"):
+        simulate_session(n_units=2, n_trials=5, window=("a", 1.0))
+    with pytest.raises(ConfigError, match="window"):
+        simulate_session(n_units=2, n_trials=5, window=(0.1, 0.2, 0.3))
+    for name in ("burst", "cue_scale", "uncued_offset"):
+        with pytest.raises(ConfigError, match="as a number"):
+            simulate_session(n_units=2, n_trials=5, **{name: "x"})
+    with pytest.raises(ConfigError, match="DataFrame"):
+        simulate_session(n_units=2, trials={"reward": [1.0]})
+    trials = make_trials("dabney", 5, seed=0)
+    with pytest.raises(ConfigError, match="finite stop_time"):
+        simulate_session(n_units=2, trials=trials.assign(stop_time=np.nan))
+
+
+def test_session_with_no_trials_has_no_spikes_beyond_its_end():
+    trials = make_trials("dabney", 5, seed=0).iloc[:0]
+    session = simulate_session(n_units=2, trials=trials, seed=1)
+    assert session.n_trials == 0 and session.attrs["rate_clip_fraction"] == 0.0
+    assert all(np.all((s >= 0) & (s <= 1.0)) for s in session.spike_times)
+
+
+def test_learning_rates_of_the_wrong_shape_or_type_raise_config_errors():
+    with pytest.raises(ConfigError, match="lr_pos: a number or one value per unit"):
+        simulate_learning(n_units=3, n_trials=10, lr_pos=[0.1, 0.2], lr_neg=0.1)
+    with pytest.raises(ConfigError, match="lr_pos as numbers"):
+        simulate_learning(n_units=3, n_trials=10, lr_pos="a", lr_neg=0.1)
+    with pytest.raises(ConfigError, match="learning_rate as a"):
+        simulate_learning(n_units=3, n_trials=10, learning_rate=(0.1, 0.2, 0.3))
+    with pytest.raises(ConfigError, match="learning_rate: a number or one value per unit"):
+        simulate_learning(n_units=3, n_trials=10, learning_rate=[0.1, 0.2])
+    with pytest.raises(ConfigError, match="learning_rate as numbers"):
+        simulate_learning(n_units=3, n_trials=10, learning_rate="x")
+
+
+def test_trial_counts_that_are_not_numbers_raise_config_errors():
+    with pytest.raises(ConfigError, match="n_trials as a number"):
+        simulate_responses(n_units=2, n_trials="many")
+    with pytest.raises(ConfigError, match="n_trials as numbers"):
+        simulate_responses(n_units=2, n_trials=["a", "b"])
+    counts = simulate_responses(n_units=2, n_trials=[5, 7], seed=0)["response"].count("trial")
+    assert counts.values.tolist() == [5, 7]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -46,16 +48,43 @@ def _rng(seed) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
+def number(value, name: str) -> float:
+    """``value`` as a float, or the :class:`ConfigError` naming the option ``name``."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} as a number", found=f"{value!r}") from None
+
+
+def floats_of(spec, name: str) -> np.ndarray:
+    """``spec`` as a float64 array, or the :class:`ConfigError` naming the option ``name``."""
+    try:
+        return np.asarray(spec, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} as numbers", found=f"{spec!r}") from None
+
+
+def number_pair(spec, name: str) -> tuple[float, float]:
+    """A ``(low, high)`` pair of numbers, or the :class:`ConfigError` naming ``name``."""
+    values = floats_of(spec, name).ravel()
+    if values.size != 2:
+        raise ConfigError(f"{name} as a (low, high) pair", found=f"{spec!r}")
+    return float(values[0]), float(values[1])
+
+
 def _param(spec, n: int, u01: np.ndarray, name: str, *, positive: bool = True) -> np.ndarray:
     """A per-unit parameter: float (fixed), tuple (lo, hi) (uniform) or per-unit sequence."""
     if isinstance(spec, tuple):
-        if len(spec) != 2 or not float(spec[0]) <= float(spec[1]):
+        if len(spec) != 2:
             raise ConfigError(f"{name} as a (low, high) range", found=f"{spec!r}")
-        out = float(spec[0]) + (float(spec[1]) - float(spec[0])) * u01
+        lo, hi = number_pair(spec, name)
+        if not lo <= hi:
+            raise ConfigError(f"{name} as a (low, high) range", found=f"{spec!r}")
+        out = lo + (hi - lo) * u01
     elif np.ndim(spec) == 0:
-        out = np.full(n, float(spec))
+        out = np.full(n, number(spec, name))
     else:
-        out = np.asarray(spec, dtype=np.float64).ravel()
+        out = floats_of(spec, name).ravel()
         if out.size != n:
             raise ConfigError(f"{name}: one value per unit ({n})", found=f"{out.size} values")
     if not np.all(np.isfinite(out)) or (positive and np.any(out < 0)):
@@ -66,12 +95,15 @@ def _param(spec, n: int, u01: np.ndarray, name: str, *, positive: bool = True) -
 
 def _values(spec, n: int, name: str, *, positive: bool = True) -> np.ndarray:
     """Per-unit values given by the user: a scalar or one value per unit (never a range)."""
-    spec = float(spec) if np.ndim(spec) == 0 else list(np.ravel(spec))
+    spec = number(spec, name) if np.ndim(spec) == 0 else list(np.ravel(spec))
     return _param(spec, n, np.zeros(n), name, positive=positive)
 
 
 def _stratified(rng_perm: np.ndarray, u01: np.ndarray, lo_hi, name: str) -> np.ndarray:
-    lo, hi = (float(v) for v in lo_hi)
+    """One value per unit in each of ``n`` equal strata of ``lo_hi``, strata shuffled."""
+    if np.ndim(lo_hi) != 1 or len(lo_hi) != 2:
+        raise ConfigError(f"{name} as (low, high) within [0, 1]", found=f"{lo_hi!r}")
+    lo, hi = number_pair(lo_hi, name)
     if not 0 <= lo <= hi <= 1:
         raise ConfigError(f"{name} as (low, high) within [0, 1]", found=f"{lo_hi!r}")
     n = u01.size
@@ -178,110 +210,14 @@ def make_population(
     >>> bool(np.allclose(pop["reversal_point"], get_task("dabney").mean))
     True
     """
-    if kind not in KINDS:
-        raise ConfigError(f"a population kind among {KINDS}", found=f"{kind!r}")
-    unknown = sorted(set(options) - _OPTIONS[kind])
-    if unknown:
-        raise ConfigError(
-            f"options of the {kind} kind: {sorted(_OPTIONS[kind])}", found=f"{unknown}"
-        )
-    n = int(n_units)
-    if n < 1:
-        raise ConfigError("n_units >= 1", found=f"{n_units!r}")
+    n = _check_request(kind, n_units, options)
     task = get_task(task)
     util = _resolve_utility(utility, task)
-    rng = _rng(seed)
-    # one fixed block of draws whatever the kind and options: paired populations
-    perm = rng.permutation(n).astype(np.float64)
-    u = rng.random((6, n))
-    values = util(np.asarray(task.magnitudes))
-    probs = np.asarray(task.probabilities)
-    span = float(util.values.max() - util.values.min()) or 1.0
-    rr = float(options.get("response_range", 10.0))
-    if not rr > 0:
-        raise ConfigError("response_range > 0 (Hz)", found=f"{rr!r}")
-
-    baseline = _param(options.get("baseline", (3.0, 8.0)), n, u[1], "baseline")
-    noise = _param(options.get("noise", (2.5, 6.0)), n, u[3], "noise")
-    gain_spec = options.get("gain", (0.6 * rr / span, 1.4 * rr / span))
-    gain = _param(gain_spec, n, u[2], "gain")
-    tau_range = options.get("tau_range", (0.05, 0.95))
-    df = pd.DataFrame({"unit_id": _unit_ids(n), "kind": kind})
-    extra = {}
-    z = None  # reversal points when given directly
-
-    if kind == "classical":
-        tau = np.full(n, 0.5)
-        a_pos = a_neg = gain
-        rev_tau = np.full(n, 0.5)
-    elif kind == "distributional":
-        if ("alpha_pos" in options) != ("alpha_neg" in options):
-            raise ConfigError("alpha_pos and alpha_neg together", found="only one of them")
-        if "alpha_pos" in options:
-            if "taus" in options:
-                raise ConfigError("either taus or alpha_pos/alpha_neg", found="both")
-            a_pos = _values(options["alpha_pos"], n, "alpha_pos")
-            a_neg = _values(options["alpha_neg"], n, "alpha_neg")
-            if np.any(a_pos + a_neg <= 0):
-                raise ConfigError("alpha_pos + alpha_neg > 0 for every unit")
-            tau = a_pos / (a_pos + a_neg)
-        else:
-            if "taus" in options:
-                tau = _values(options["taus"], n, "taus")
-            else:
-                tau = _stratified(perm, u[0], tau_range, "tau_range")
-            if np.any((tau < 0) | (tau > 1)):
-                raise ConfigError("taus in [0, 1]", found=f"{tau[:5].tolist()}")
-            a_pos, a_neg = 2 * gain * tau, 2 * gain * (1 - tau)
-        rev_tau = tau
-    elif kind == "bias":
-        spread = options.get("spread", "expectile")
-        if "reversal_points" in options:
-            z = _values(options["reversal_points"], n, "reversal_points", positive=False)
-            rev_tau = expectile_level(values, probs, z)
-        elif spread == "expectile":
-            rev_tau = _stratified(perm, u[0], tau_range, "tau_range")
-        elif spread == "uniform":
-            lo, hi = values.min(), values.max()
-            rev_tau = expectile_level(values, probs, lo + (hi - lo) * u[5])
-        else:
-            raise ConfigError('spread "expectile" or "uniform"', found=f"{spread!r}")
-        tau = np.full(n, 0.5)
-        a_pos = a_neg = gain
-        if options.get("tie_baseline", False):
-            zz = expectile(values, probs, rev_tau) if z is None else z
-            baseline = np.sort(baseline)[np.argsort(np.argsort(zz, kind="stable"), kind="stable")]
-    else:  # sigmoid
-        x_knots, f_knots = _mid_cdf(values, probs)
-        if "thresholds" in options:
-            threshold = _values(options["thresholds"], n, "thresholds", positive=False)
-        else:
-            levels = _stratified(perm, u[0], options.get("level_range", (0.05, 0.95)), "levels")
-            threshold = np.interp(levels, f_knots, x_knots)
-        if "slopes" in options:
-            slope = _values(options["slopes"], n, "slopes")
-        else:
-            seg = np.clip(
-                np.searchsorted(x_knots, threshold, side="right") - 1, 0, x_knots.size - 2
-            )
-            density = (f_knots[seg + 1] - f_knots[seg]) / (x_knots[seg + 1] - x_knots[seg])
-            slope = 4.0 * float(options.get("slope_scale", 1.0)) * density
-        if np.any(slope <= 0):
-            raise ConfigError("sigmoid slopes > 0", found=f"{slope[:5].tolist()}")
-        amp = _param(options.get("amplitude", (0.8 * rr, 1.6 * rr)), n, u[4], "amplitude")
-        extra = {"sigmoid_threshold": threshold, "sigmoid_slope": slope, "sigmoid_amplitude": amp}
-        tau = a_pos = a_neg = rev_tau = np.full(n, np.nan)  # filled by finalize_population
-
-    df["reversal_point"] = np.nan if z is None else z
-    df["tau"] = tau
-    df["alpha_pos"] = a_pos
-    df["alpha_neg"] = a_neg
-    df["baseline_rate"] = baseline
-    df["gain"] = np.nan
-    df["noise"] = noise
-    df["reversal_tau"] = rev_tau
-    for name, col in extra.items():
-        df[name] = col
+    draws = _draws(_rng(seed), n)
+    dist = _Distribution(util(np.asarray(task.magnitudes)), np.asarray(task.probabilities))
+    common = _common_params(options, n, draws, util)
+    shape = _SHAPES[kind](options, n, draws, dist, common)
+    df = _population_table(kind, n, shape, common)
     df = finalize_population(df, task, util)
     df.attrs = {
         "kind": kind,
@@ -289,6 +225,189 @@ def make_population(
         "utility": util.to_dict(),
         "options": jsonable(options),
     }
+    return df
+
+
+class _Draws(NamedTuple):
+    """The fixed block of draws every population makes, whatever its kind and options."""
+
+    perm: np.ndarray  # a permutation of 0..n-1 (as floats): stratum of each unit
+    u: np.ndarray  # shape (6, n) uniforms: levels, baseline, gain, noise, amplitude, spread
+
+
+class _Distribution(NamedTuple):
+    """The uncued reward distribution in utility units."""
+
+    values: np.ndarray
+    probs: np.ndarray
+
+
+class _Common(NamedTuple):
+    """Per-unit parameters shared by every kind."""
+
+    response_range: float
+    baseline: np.ndarray
+    noise: np.ndarray
+    gain: np.ndarray
+
+
+def _check_request(kind: str, n_units, options: dict) -> int:
+    """Check the kind, its options and the number of units; return the number of units."""
+    if kind not in KINDS:
+        raise ConfigError(f"a population kind among {KINDS}", found=f"{kind!r}")
+    unknown = sorted(set(options) - _OPTIONS[kind])
+    if unknown:
+        raise ConfigError(
+            f"options of the {kind} kind: {sorted(_OPTIONS[kind])}", found=f"{unknown}"
+        )
+    try:
+        n = int(n_units)
+    except (TypeError, ValueError):
+        raise ConfigError("n_units an integer >= 1", found=f"{n_units!r}") from None
+    if n < 1:
+        raise ConfigError("n_units >= 1", found=f"{n_units!r}")
+    return n
+
+
+def _draws(rng: np.random.Generator, n: int) -> _Draws:
+    """Draw the stratum permutation and the six rows of uniforms (paired populations)."""
+    perm = rng.permutation(n).astype(np.float64)
+    return _Draws(perm, rng.random((6, n)))
+
+
+def _common_params(options: dict, n: int, draws: _Draws, util: Utility) -> _Common:
+    """Baselines, noise levels and gains (default gain from the response range)."""
+    span = float(util.values.max() - util.values.min()) or 1.0
+    rr = number(options.get("response_range", 10.0), "response_range")
+    if not rr > 0:
+        raise ConfigError("response_range > 0 (Hz)", found=f"{rr!r}")
+    baseline = _param(options.get("baseline", (3.0, 8.0)), n, draws.u[1], "baseline")
+    noise = _param(options.get("noise", (2.5, 6.0)), n, draws.u[3], "noise")
+    gain_spec = options.get("gain", (0.6 * rr / span, 1.4 * rr / span))
+    gain = _param(gain_spec, n, draws.u[2], "gain")
+    return _Common(rr, baseline, noise, gain)
+
+
+def _classical(options, n, draws, dist, common) -> dict:
+    """One shared reversal point (the mean): τ = 0.5, symmetric slopes."""
+    half = np.full(n, 0.5)
+    return {
+        "tau": half,
+        "alpha_pos": common.gain,
+        "alpha_neg": common.gain,
+        "reversal_tau": np.full(n, 0.5),
+    }
+
+
+def _distributional(options, n, draws, dist, common) -> dict:
+    """Per-unit τ (given, stratified or from given slopes); reversal point at the τ-expectile."""
+    if ("alpha_pos" in options) != ("alpha_neg" in options):
+        raise ConfigError("alpha_pos and alpha_neg together", found="only one of them")
+    if "alpha_pos" in options:
+        if "taus" in options:
+            raise ConfigError("either taus or alpha_pos/alpha_neg", found="both")
+        a_pos = _values(options["alpha_pos"], n, "alpha_pos")
+        a_neg = _values(options["alpha_neg"], n, "alpha_neg")
+        if np.any(a_pos + a_neg <= 0):
+            raise ConfigError("alpha_pos + alpha_neg > 0 for every unit")
+        tau = a_pos / (a_pos + a_neg)
+    else:
+        if "taus" in options:
+            tau = _values(options["taus"], n, "taus")
+        else:
+            tau_range = options.get("tau_range", (0.05, 0.95))
+            tau = _stratified(draws.perm, draws.u[0], tau_range, "tau_range")
+        if np.any((tau < 0) | (tau > 1)):
+            raise ConfigError("taus in [0, 1]", found=f"{tau[:5].tolist()}")
+        a_pos, a_neg = 2 * common.gain * tau, 2 * common.gain * (1 - tau)
+    return {"tau": tau, "alpha_pos": a_pos, "alpha_neg": a_neg, "reversal_tau": tau}
+
+
+def _bias(options, n, draws, dist, common) -> dict:
+    """Diverse reversal points (given, expectile-spread or uniform), symmetric slopes."""
+    values, probs = dist
+    spread = options.get("spread", "expectile")
+    z = None
+    if "reversal_points" in options:
+        z = _values(options["reversal_points"], n, "reversal_points", positive=False)
+        rev_tau = expectile_level(values, probs, z)
+    elif spread == "expectile":
+        tau_range = options.get("tau_range", (0.05, 0.95))
+        rev_tau = _stratified(draws.perm, draws.u[0], tau_range, "tau_range")
+    elif spread == "uniform":
+        lo, hi = values.min(), values.max()
+        rev_tau = expectile_level(values, probs, lo + (hi - lo) * draws.u[5])
+    else:
+        raise ConfigError('spread "expectile" or "uniform"', found=f"{spread!r}")
+    out = {
+        "tau": np.full(n, 0.5),
+        "alpha_pos": common.gain,
+        "alpha_neg": common.gain,
+        "reversal_tau": rev_tau,
+    }
+    if z is not None:
+        out["reversal_point"] = z
+    if options.get("tie_baseline", False):
+        zz = expectile(values, probs, rev_tau) if z is None else z
+        rank = np.argsort(np.argsort(zz, kind="stable"), kind="stable")
+        out["baseline_rate"] = np.sort(common.baseline)[rank]
+    return out
+
+
+def _sigmoid_kind(options, n, draws, dist, common) -> dict:
+    """Sigmoid curves: thresholds at reward quantiles, slopes from the density there."""
+    x_knots, f_knots = _mid_cdf(*dist)
+    if "thresholds" in options:
+        threshold = _values(options["thresholds"], n, "thresholds", positive=False)
+    else:
+        level_range = options.get("level_range", (0.05, 0.95))
+        levels = _stratified(draws.perm, draws.u[0], level_range, "levels")
+        threshold = np.interp(levels, f_knots, x_knots)
+    if "slopes" in options:
+        slope = _values(options["slopes"], n, "slopes")
+    else:
+        seg = np.clip(np.searchsorted(x_knots, threshold, side="right") - 1, 0, x_knots.size - 2)
+        density = (f_knots[seg + 1] - f_knots[seg]) / (x_knots[seg + 1] - x_knots[seg])
+        slope = 4.0 * number(options.get("slope_scale", 1.0), "slope_scale") * density
+    if np.any(slope <= 0):
+        raise ConfigError("sigmoid slopes > 0", found=f"{slope[:5].tolist()}")
+    rr = common.response_range
+    amp = _param(options.get("amplitude", (0.8 * rr, 1.6 * rr)), n, draws.u[4], "amplitude")
+    unknown = np.full(n, np.nan)  # filled by finalize_population
+    return {
+        "tau": unknown,
+        "alpha_pos": unknown,
+        "alpha_neg": unknown,
+        "reversal_tau": unknown,
+        "sigmoid_threshold": threshold,
+        "sigmoid_slope": slope,
+        "sigmoid_amplitude": amp,
+    }
+
+
+#: kind -> the step that sets its reversal points and slopes
+_SHAPES = {
+    "classical": _classical,
+    "distributional": _distributional,
+    "bias": _bias,
+    "sigmoid": _sigmoid_kind,
+}
+
+
+def _population_table(kind: str, n: int, shape: dict, common: _Common) -> pd.DataFrame:
+    """One row per unit in the column order of :data:`POPULATION_COLUMNS` (+ ``sigmoid_*``)."""
+    df = pd.DataFrame({"unit_id": _unit_ids(n), "kind": kind})
+    df["reversal_point"] = shape.get("reversal_point", np.nan)
+    df["tau"] = shape["tau"]
+    df["alpha_pos"] = shape["alpha_pos"]
+    df["alpha_neg"] = shape["alpha_neg"]
+    df["baseline_rate"] = shape.get("baseline_rate", common.baseline)
+    df["gain"] = np.nan
+    df["noise"] = common.noise
+    df["reversal_tau"] = shape["reversal_tau"]
+    for name in SIGMOID_COLUMNS:
+        if name in shape:
+            df[name] = shape[name]
     return df
 
 
@@ -324,38 +443,9 @@ def finalize_population(df: pd.DataFrame, task: Task, util: Utility) -> pd.DataF
     sig = (df["kind"] == "sigmoid").to_numpy()
     lin = ~sig
     if lin.any():
-        z = df.loc[lin, "reversal_point"].to_numpy(dtype=np.float64)
-        rt = df.loc[lin, "reversal_tau"].to_numpy(dtype=np.float64)
-        if np.any((rt < 0) | (rt > 1)):
-            raise ConfigError("reversal_tau in [0, 1]", found=f"{rt[(rt < 0) | (rt > 1)][:3]}")
-        from_rt = expectile(values, probs, np.nan_to_num(rt, nan=0.5))
-        # reversal_point wins when both are given and disagree (e.g. edited by hand)
-        scale = max(1.0, float(np.abs(values).max()))
-        stale = np.isfinite(z) & (np.isnan(rt) | (np.abs(from_rt - z) > 1e-9 * scale))
-        rt = np.where(stale, expectile_level(values, probs, z), rt)
-        z = np.where(np.isnan(z), from_rt, z)
-        rt = np.where(np.isnan(rt), 0.5, rt)
-        df.loc[lin, "reversal_point"] = z
-        df.loc[lin, "reversal_tau"] = rt
+        _linear_reversal_points(df, lin, values, probs)
     if sig.any():
-        for col in SIGMOID_COLUMNS:
-            if col not in df:
-                raise ConfigError(f"sigmoid rows with column {col!r}", found="no such column")
-        th, k, amp = (df.loc[sig, c].to_numpy(dtype=np.float64) for c in SIGMOID_COLUMNS)
-        z = _sigmoid_reversal(th, k, values, probs)
-        f = amp[:, None] * (
-            _sigmoid(values[None, :], th[:, None], k[:, None]) - _sigmoid(z, th, k)[:, None]
-        )
-        x = values[None, :] - z[:, None]
-        w = probs[None, :]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            up, lo = x > 0, x < 0
-            a_pos = (w * x * f * up).sum(1) / (w * x * x * up).sum(1)
-            a_neg = (w * x * f * lo).sum(1) / (w * x * x * lo).sum(1)
-        df.loc[sig, "reversal_point"] = z
-        df.loc[sig, "alpha_pos"] = a_pos
-        df.loc[sig, "alpha_neg"] = a_neg
-        df.loc[sig, "reversal_tau"] = expectile_level(values, probs, z)
+        _sigmoid_truth(df, sig, values, probs)
     a_pos = df["alpha_pos"].to_numpy(dtype=np.float64)
     a_neg = df["alpha_neg"].to_numpy(dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -368,6 +458,45 @@ def finalize_population(df: pd.DataFrame, task: Task, util: Utility) -> pd.DataF
     if len(set(df["unit_id"].astype(str))) != len(df):
         raise ConfigError("distinct unit_id values", found="duplicates")
     return df
+
+
+def _linear_reversal_points(df: pd.DataFrame, lin: np.ndarray, values, probs) -> None:
+    """Fill ``reversal_point`` and ``reversal_tau`` of the piecewise-linear rows in place."""
+    z = df.loc[lin, "reversal_point"].to_numpy(dtype=np.float64)
+    rt = df.loc[lin, "reversal_tau"].to_numpy(dtype=np.float64)
+    if np.any((rt < 0) | (rt > 1)):
+        raise ConfigError("reversal_tau in [0, 1]", found=f"{rt[(rt < 0) | (rt > 1)][:3]}")
+    from_rt = expectile(values, probs, np.nan_to_num(rt, nan=0.5))
+    # reversal_point wins when both are given and disagree (e.g. edited by hand)
+    scale = max(1.0, float(np.abs(values).max()))
+    stale = np.isfinite(z) & (np.isnan(rt) | (np.abs(from_rt - z) > 1e-9 * scale))
+    rt = np.where(stale, expectile_level(values, probs, z), rt)
+    z = np.where(np.isnan(z), from_rt, z)
+    rt = np.where(np.isnan(rt), 0.5, rt)
+    df.loc[lin, "reversal_point"] = z
+    df.loc[lin, "reversal_tau"] = rt
+
+
+def _sigmoid_truth(df: pd.DataFrame, sig: np.ndarray, values, probs) -> None:
+    """Fill the implied reversal point, least-squares slopes and level of sigmoid rows."""
+    for col in SIGMOID_COLUMNS:
+        if col not in df:
+            raise ConfigError(f"sigmoid rows with column {col!r}", found="no such column")
+    th, k, amp = (df.loc[sig, c].to_numpy(dtype=np.float64) for c in SIGMOID_COLUMNS)
+    z = _sigmoid_reversal(th, k, values, probs)
+    f = amp[:, None] * (
+        _sigmoid(values[None, :], th[:, None], k[:, None]) - _sigmoid(z, th, k)[:, None]
+    )
+    x = values[None, :] - z[:, None]
+    w = probs[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        up, lo = x > 0, x < 0
+        a_pos = (w * x * f * up).sum(1) / (w * x * x * up).sum(1)
+        a_neg = (w * x * f * lo).sum(1) / (w * x * x * lo).sum(1)
+    df.loc[sig, "reversal_point"] = z
+    df.loc[sig, "alpha_pos"] = a_pos
+    df.loc[sig, "alpha_neg"] = a_neg
+    df.loc[sig, "reversal_tau"] = expectile_level(values, probs, z)
 
 
 def _sigmoid_reversal(th, k, values, probs) -> np.ndarray:

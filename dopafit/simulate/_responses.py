@@ -13,8 +13,11 @@ from dopafit.errors import ConfigError
 from dopafit.simulate._population import (
     context_reversal_points,
     finalize_population,
+    floats_of,
     jsonable,
     make_population,
+    number,
+    number_pair,
     reward_response,
 )
 from dopafit.simulate._task import Task, Utility, get_schedule, get_task, resolve_utility
@@ -104,9 +107,9 @@ def unit_trials(
     if n_trials is None:
         counts = rng.integers(TRIAL_COUNT_RANGE[0], TRIAL_COUNT_RANGE[1] + 1, n_units)
     elif np.ndim(n_trials) == 0:
-        counts = np.full(n_units, int(n_trials))
+        counts = np.full(n_units, int(number(n_trials, "n_trials")))
     else:
-        counts = np.asarray(n_trials, dtype=np.int64).ravel()
+        counts = floats_of(n_trials, "n_trials").astype(np.int64).ravel()
         if counts.size != n_units:
             raise ConfigError(f"n_trials: one count per unit ({n_units})", found=f"{counts.size}")
     if np.any(counts < 1):
@@ -369,81 +372,22 @@ def simulate_learning(
     >>> ds["block"].values[0, [0, 100, 200]].tolist()
     [0, 1, 2]
     """
-    from dopafit.kernels.learning import value_trace
-
     rng = _rng(seed)
     schedule = get_schedule(task)
     task, util, pop, kind = setup_population(
         schedule[0], population, n_units, rng, utility, population_options
     )
-    n = len(pop)
-    if (pop["kind"] == "sigmoid").any():
-        raise ConfigError(
-            "a classical, distributional or bias population for learning",
-            found="sigmoid units",
-            remedy="simulate sigmoid populations with simulate_responses",
-        )
-    eta_draw = rng.random(n)
-    classical = (pop["kind"] == "classical").to_numpy()
-    if classical.all():
-        eta_draw[:] = eta_draw[0]
-    if (lr_pos is None) != (lr_neg is None):
-        raise ConfigError("lr_pos and lr_neg together", found="only one of them")
-    if lr_pos is not None:
-        lp = np.broadcast_to(np.asarray(lr_pos, dtype=np.float64), (n,)).copy()
-        ln = np.broadcast_to(np.asarray(lr_neg, dtype=np.float64), (n,)).copy()
-        tau = lp / (lp + ln)
-    else:
-        if isinstance(learning_rate, tuple):
-            lo, hi = (float(v) for v in learning_rate)
-            eta = lo + (hi - lo) * eta_draw
-        else:
-            eta = np.broadcast_to(np.asarray(learning_rate, dtype=np.float64), (n,)).copy()
-        tau = np.where(pop["kind"] == "distributional", pop["tau"], pop["reversal_tau"])
-        tau = np.where(classical, 0.5, tau)
-        lp, ln = 2 * eta * tau, 2 * eta * (1 - tau)
-    if np.any(~np.isfinite(lp) | ~np.isfinite(ln) | (lp <= 0) | (ln <= 0) | (lp > 1) | (ln > 1)):
-        raise ConfigError(
-            "learning rates in (0, 1]",
-            found=f"lr_pos {np.round(lp[:4], 4).tolist()}, lr_neg {np.round(ln[:4], 4).tolist()}",
-            remedy="lower learning_rate or use taus away from 0 and 1",
-        )
-    if scaling is None:
-        scaling = "asymmetric" if (pop["kind"] == "distributional").all() else "symmetric"
-    if scaling not in ("asymmetric", "symmetric"):
-        raise ConfigError('scaling "asymmetric" or "symmetric"', found=f"{scaling!r}")
-    gain = pop["gain"].to_numpy(np.float64)
-    if scaling == "asymmetric":
-        a_pos, a_neg = 2 * gain * tau, 2 * gain * (1 - tau)
-    else:
-        a_pos = a_neg = gain
-
-    learn = pop.copy()
-    learn["kind"] = "distributional"
-    learn["reversal_point"] = np.nan
-    learn["reversal_tau"] = tau
-    learn["alpha_pos"], learn["alpha_neg"] = a_pos, a_neg
-    learn = finalize_population(learn, task, util)
-    learn["tau"] = tau  # the learning-rate asymmetry (slopes may be symmetric)
+    _check_learning_kinds(pop)
+    lp, ln, tau = _learning_rates(pop, rng.random(len(pop)), learning_rate, lr_pos, lr_neg)
+    scaling, a_pos, a_neg = _response_slopes(pop, tau, scaling)
+    learn = _learning_truth(pop, tau, a_pos, a_neg, task, util)
     z_ctx = context_table(learn, task, util)
-
     reward, cued, ctx, event, tables = _trial_grid(
-        task, n, n_trials, trials, rng, cued_fraction, schedule, block_trials
+        task, len(pop), n_trials, trials, rng, cued_fraction, schedule, block_trials
     )
     eps = rng.standard_normal(reward.shape)
-    if isinstance(v0, str) and v0 == "zero":
-        init = np.full(z_ctx.shape, util.zero)
-    elif isinstance(v0, str) and v0 == "expectile":
-        init = np.nan_to_num(z_ctx, nan=util.zero)
-    elif np.ndim(v0) == 0 and not isinstance(v0, str):
-        init = np.full(z_ctx.shape, float(v0))
-    else:
-        raise ConfigError('v0 "zero", "expectile" or a number', found=f"{v0!r}")
-    u = util(reward)
-    n_trial = np.full(n, u.shape[1], dtype=np.int64)
-    learn_all = np.ones(init.shape[1], dtype=np.int64)
-    values, deltas = value_trace(u, ctx, n_trial, lp, ln, np.ascontiguousarray(init), learn_all)
-    resp = np.where(deltas > 0, a_pos[:, None] * deltas, a_neg[:, None] * deltas)
+    init = _initial_values(v0, z_ctx, util)
+    values, resp = _learned_responses(util(reward), ctx, lp, ln, init, a_pos, a_neg)
     resp = resp + pop["noise"].to_numpy()[:, None] * eps
     attrs = base_attrs(task, util, kind, seed, cued_fraction, pop)
     attrs.update(
@@ -457,12 +401,7 @@ def simulate_learning(
             "block_trials": int(block_trials) if len(schedule) > 1 else None,
         }
     )
-    unit_vars = truth_vars(learn)
-    unit_vars["true_eta_pos"] = lp
-    unit_vars["true_eta_neg"] = ln
-    unit_vars["true_tau_learning"] = tau
-    unit_vars["true_tau_scaling"] = a_pos / (a_pos + a_neg)
-    unit_vars.update(cue_truth(task, z_ctx))
+    unit_vars = _learning_unit_vars(learn, (lp, ln, tau), a_pos, a_neg, task, z_ctx)
     ds = _dataset(resp, reward, cued, event, pop, attrs, unit_vars, session, subject)
     dims = (schema.UNIT, schema.TRIAL)
     ds = ds.assign_coords(cue_id=(dims, np.where(np.isfinite(reward), ctx, 0)))
@@ -470,3 +409,109 @@ def simulate_learning(
         ds = ds.assign_coords(block=(dims, padded(tables, "block", -1, np.int64)))
     ds["true_value"] = (dims, values)
     return ds
+
+
+def _check_learning_kinds(pop: pd.DataFrame) -> None:
+    """Learning needs units with a reversal point and slopes: no sigmoid units."""
+    if (pop["kind"] == "sigmoid").any():
+        raise ConfigError(
+            "a classical, distributional or bias population for learning",
+            found="sigmoid units",
+            remedy="simulate sigmoid populations with simulate_responses",
+        )
+
+
+def _per_unit(value, n: int, name: str) -> np.ndarray:
+    """A number or one number per unit, as a float64 array of shape (n,)."""
+    arr = floats_of(value, name)
+    if arr.ndim > 1 or arr.size not in (1, n):
+        raise ConfigError(f"{name}: a number or one value per unit ({n})", found=f"{value!r}")
+    return np.broadcast_to(arr, (n,)).copy()
+
+
+def _learning_rates(pop, eta_draw, learning_rate, lr_pos, lr_neg):
+    """Per-unit learning rates ``(eta_pos, eta_neg, tau)`` (given, or from η and the unit's τ)."""
+    n = len(pop)
+    classical = (pop["kind"] == "classical").to_numpy()
+    if classical.all():
+        eta_draw[:] = eta_draw[0]
+    if (lr_pos is None) != (lr_neg is None):
+        raise ConfigError("lr_pos and lr_neg together", found="only one of them")
+    if lr_pos is not None:
+        lp = _per_unit(lr_pos, n, "lr_pos")
+        ln = _per_unit(lr_neg, n, "lr_neg")
+        tau = lp / (lp + ln)
+    else:
+        if isinstance(learning_rate, tuple):
+            lo, hi = number_pair(learning_rate, "learning_rate")
+            eta = lo + (hi - lo) * eta_draw
+        else:
+            eta = _per_unit(learning_rate, n, "learning_rate")
+        tau = np.where(pop["kind"] == "distributional", pop["tau"], pop["reversal_tau"])
+        tau = np.where(classical, 0.5, tau)
+        lp, ln = 2 * eta * tau, 2 * eta * (1 - tau)
+    if np.any(~np.isfinite(lp) | ~np.isfinite(ln) | (lp <= 0) | (ln <= 0) | (lp > 1) | (ln > 1)):
+        raise ConfigError(
+            "learning rates in (0, 1]",
+            found=f"lr_pos {np.round(lp[:4], 4).tolist()}, lr_neg {np.round(ln[:4], 4).tolist()}",
+            remedy="lower learning_rate or use taus away from 0 and 1",
+        )
+    return lp, ln, tau
+
+
+def _response_slopes(pop, tau, scaling):
+    """The scaling rule and the response slopes ``alpha_pos``, ``alpha_neg`` it gives."""
+    if scaling is None:
+        scaling = "asymmetric" if (pop["kind"] == "distributional").all() else "symmetric"
+    if scaling not in ("asymmetric", "symmetric"):
+        raise ConfigError('scaling "asymmetric" or "symmetric"', found=f"{scaling!r}")
+    gain = pop["gain"].to_numpy(np.float64)
+    if scaling == "asymmetric":
+        return scaling, 2 * gain * tau, 2 * gain * (1 - tau)
+    return scaling, gain, gain
+
+
+def _learning_truth(pop, tau, a_pos, a_neg, task, util) -> pd.DataFrame:
+    """The population as learners: reversal points at the learning-rate expectiles."""
+    learn = pop.copy()
+    learn["kind"] = "distributional"
+    learn["reversal_point"] = np.nan
+    learn["reversal_tau"] = tau
+    learn["alpha_pos"], learn["alpha_neg"] = a_pos, a_neg
+    learn = finalize_population(learn, task, util)
+    learn["tau"] = tau  # the learning-rate asymmetry (slopes may be symmetric)
+    return learn
+
+
+def _initial_values(v0, z_ctx: np.ndarray, util: Utility) -> np.ndarray:
+    """Initial value of each unit in each context, shape of ``z_ctx``."""
+    if isinstance(v0, str) and v0 == "zero":
+        return np.full(z_ctx.shape, util.zero)
+    if isinstance(v0, str) and v0 == "expectile":
+        return np.nan_to_num(z_ctx, nan=util.zero)
+    if np.ndim(v0) == 0 and not isinstance(v0, str):
+        return np.full(z_ctx.shape, number(v0, "v0"))
+    raise ConfigError('v0 "zero", "expectile" or a number', found=f"{v0!r}")
+
+
+def _learning_unit_vars(learn, rates, a_pos, a_neg, task, z_ctx) -> dict[str, np.ndarray]:
+    """Per-unit ground truth of a learning population: slopes, learning rates, asymmetries."""
+    lp, ln, tau = rates
+    unit_vars = truth_vars(learn)
+    unit_vars["true_eta_pos"] = lp
+    unit_vars["true_eta_neg"] = ln
+    unit_vars["true_tau_learning"] = tau
+    unit_vars["true_tau_scaling"] = a_pos / (a_pos + a_neg)
+    unit_vars.update(cue_truth(task, z_ctx))
+    return unit_vars
+
+
+def _learned_responses(u, ctx, lp, ln, init, a_pos, a_neg):
+    """Values before each trial and the noise-free responses ``alpha * delta``, (unit, trial)."""
+    from dopafit.kernels.learning import value_trace
+
+    n_trial = np.full(u.shape[0], u.shape[1], dtype=np.int64)
+    learn_all = np.ones(init.shape[1], dtype=np.int64)
+    values, deltas = value_trace(u, ctx, n_trial, lp, ln, np.ascontiguousarray(init), learn_all)
+    resp = np.where(deltas > 0, a_pos[:, None] * deltas, a_neg[:, None] * deltas)
+    return values, resp

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from dopafit.errors import ConfigError
 from dopafit.session import TRIAL_COLUMNS, Session
-from dopafit.simulate._population import reward_response
+from dopafit.simulate._population import number, reward_response
 from dopafit.simulate._responses import (
     _rng,
     base_attrs,
@@ -173,110 +174,191 @@ def simulate_session(
     task, util, pop, kind = setup_population(
         task, population, n_units, rng, utility, population_options
     )
-    n = len(pop)
-    w0, w1 = (float(v) for v in window)
+    w0, w1 = _check_window(window)
+    scalars = {
+        name: number(value, name)
+        for name, value in (
+            ("cue_scale", cue_scale),
+            ("burst", burst),
+            ("uncued_offset", uncued_offset),
+        )
+    }
+    trials = _session_trials(task, trials, n_trials, cued_fraction, rng, iti, w1)
+    events = _Events.of(trials, task)
+    eps = rng.standard_normal((len(pop), len(trials)))
+    z_ctx = context_table(pop, task, util)
+    noise = pop["noise"].to_numpy(np.float64) if trial_noise else None
+    amp_r = _reward_amplitudes(pop, events, z_ctx, util, task, scalars["uncued_offset"], noise, eps)
+    base = pop["baseline_rate"].to_numpy(np.float64)
+    clipped = (base[:, None] + amp_r < 0) & events.has_r
+    changes = _rate_changes(pop, events, z_ctx, util, amp_r, (w0, w1), scalars)
+    spikes = _spike_trains(changes, base, _session_end(trials), rng, clock)
+    units = _units_table(pop, task, z_ctx, noise, clipped, events.has_r)
+    attrs = base_attrs(task, util, kind, seed, cued_fraction, pop)
+    attrs.update(_session_attrs((w0, w1), scalars, trial_noise, iti, clock, clipped, events.has_r))
+    desc = description or (
+        f"Simulated {kind} population of {len(pop)} units in the {task.name} task "
+        f"({len(trials)} trials, seed {seed}), made by dopafit.simulate.simulate_session."
+    )
+    return Session(
+        spike_times=spikes,
+        trials=trials,
+        units=units,
+        session_id=session_id or f"{kind}-{task.name}-seed{seed}",
+        subject_id=str(subject_id),
+        description=desc,
+        attrs=attrs,
+    )
+
+
+def _check_window(window) -> tuple[float, float]:
+    """The response window ``(w0, w1)`` (s), checked: ``0 <= w0 < w1``."""
+    want = "window (start, stop) with 0 <= start < stop (s)"
+    try:
+        w0, w1 = (float(v) for v in window)
+    except (TypeError, ValueError):
+        raise ConfigError(want, found=f"{window!r}") from None
     if not 0.0 <= w0 < w1:
-        raise ConfigError("window (start, stop) with 0 <= start < stop (s)", found=f"{window!r}")
+        raise ConfigError(want, found=f"{window!r}")
+    return w0, w1
+
+
+def _session_trials(task, trials, n_trials, cued_fraction, rng, iti, w1) -> pd.DataFrame:
+    """The trials table: drawn from ``rng``, or the given one checked and put in column order."""
     if trials is None:
-        trials = make_trials(
+        return make_trials(
             task, n_trials, cued_fraction=cued_fraction, seed=rng, iti=iti, post=max(1.0, w1)
         )
-    else:
-        missing = sorted(set(TRIAL_COLUMNS) - set(trials.columns))
-        if missing:
-            raise ConfigError(
-                f"a trials table with columns {list(TRIAL_COLUMNS)}", found=f"missing {missing}"
-            )
-        trials = trials.reset_index(drop=True)[list(TRIAL_COLUMNS)]
-    n_tr = len(trials)
-    reward = trials["reward"].to_numpy(np.float64)
-    r_time = trials["reward_time"].to_numpy(np.float64)
-    cued = trials["cued"].to_numpy(bool)
-    ctx = trials["cue_id"].to_numpy(np.int64)
-    check_cue_ids(task, ctx)
-    eps = rng.standard_normal((n, n_tr))
-    z_ctx = context_table(pop, task, util)
-    z = z_ctx[:, ctx]
-    has_r = np.isfinite(reward) & np.isfinite(r_time)
-    u = np.where(has_r, util(np.where(has_r, reward, task.support[0])), 0.0)
-    amp_r = reward_response(pop, np.broadcast_to(u, (n, n_tr)), np.where(has_r, z, 0.0))
-    amp_r = amp_r + float(uncued_offset) * (~cued)
-    noise = pop["noise"].to_numpy(np.float64)
-    if trial_noise:
-        amp_r = amp_r + noise[:, None] * eps
-    base = pop["baseline_rate"].to_numpy(np.float64)
-    clipped = (base[:, None] + amp_r < 0) & has_r
+    if not isinstance(trials, pd.DataFrame):
+        raise ConfigError("trials as a pandas DataFrame", found=f"{type(trials).__name__}")
+    missing = sorted(set(TRIAL_COLUMNS) - set(trials.columns))
+    if missing:
+        raise ConfigError(
+            f"a trials table with columns {list(TRIAL_COLUMNS)}", found=f"missing {missing}"
+        )
+    stop = trials["stop_time"].to_numpy(np.float64)
+    if not np.all(np.isfinite(stop)):
+        raise ConfigError(
+            "a finite stop_time for every trial",
+            found=f"{int((~np.isfinite(stop)).sum())} trial(s) without one",
+            remedy="give each trial its end time (s); the session ends 1 s after the last",
+        )
+    return trials.reset_index(drop=True)[list(TRIAL_COLUMNS)]
 
+
+class _Events(NamedTuple):
+    """Per-trial event arrays of a trials table, shape (n_trial,)."""
+
+    reward: np.ndarray
+    r_time: np.ndarray
+    cued: np.ndarray
+    ctx: np.ndarray
+    c_time: np.ndarray
+    has_r: np.ndarray  # a reward and its time are known
+
+    @classmethod
+    def of(cls, trials: pd.DataFrame, task: Task) -> _Events:
+        """Read the events of ``trials`` and check their cue ids against ``task``."""
+        reward = trials["reward"].to_numpy(np.float64)
+        r_time = trials["reward_time"].to_numpy(np.float64)
+        ctx = trials["cue_id"].to_numpy(np.int64)
+        check_cue_ids(task, ctx)
+        return cls(
+            reward=reward,
+            r_time=r_time,
+            cued=trials["cued"].to_numpy(bool),
+            ctx=ctx,
+            c_time=trials["cue_time"].to_numpy(np.float64),
+            has_r=np.isfinite(reward) & np.isfinite(r_time),
+        )
+
+
+def _reward_amplitudes(pop, events, z_ctx, util, task, offset, noise, eps) -> np.ndarray:
+    """Rate change (Hz) of each unit in each trial's reward window, shape (n_unit, n_trial)."""
+    n, has_r = len(pop), events.has_r
+    z = z_ctx[:, events.ctx]
+    u = np.where(has_r, util(np.where(has_r, events.reward, task.support[0])), 0.0)
+    amp_r = reward_response(pop, np.broadcast_to(u, (n, u.size)), np.where(has_r, z, 0.0))
+    amp_r = amp_r + offset * (~events.cued)
+    if noise is not None:
+        amp_r = amp_r + noise[:, None] * eps
+    return amp_r
+
+
+def _rate_changes(pop, events, z_ctx, util, amp_r, window, scalars) -> tuple:
+    """Intervals and amplitudes of every rate change: reward windows, bursts, cue windows."""
+    (w0, w1), has_r, r_time = window, events.has_r, events.r_time
     starts = [r_time[has_r] + w0]
     stops = [r_time[has_r] + w1]
     amps = [amp_r[:, has_r]]
-    if burst:
-        got = has_r & (reward > 0)
+    if scalars["burst"]:
+        got = has_r & (events.reward > 0)
         starts.append(r_time[got])
         stops.append(r_time[got] + w0)
-        amps.append(np.full((n, int(got.sum())), float(burst)))
-    c_time = trials["cue_time"].to_numpy(np.float64)
-    has_c = cued & np.isfinite(c_time)
-    if cue_scale and has_c.any():
-        zc = z[:, has_c]
-        cue_amp = float(cue_scale) * reward_response(pop, zc, np.full(zc.shape, util.zero))
-        starts.append(c_time[has_c] + w0)
-        stops.append(c_time[has_c] + w1)
+        amps.append(np.full((len(pop), int(got.sum())), scalars["burst"]))
+    has_c = events.cued & np.isfinite(events.c_time)
+    if scalars["cue_scale"] and has_c.any():
+        zc = z_ctx[:, events.ctx][:, has_c]
+        cue_amp = scalars["cue_scale"] * reward_response(pop, zc, np.full(zc.shape, util.zero))
+        starts.append(events.c_time[has_c] + w0)
+        stops.append(events.c_time[has_c] + w1)
         amps.append(cue_amp)
-    t_end = float(np.nanmax(trials["stop_time"].to_numpy(np.float64))) + 1.0 if n_tr else 1.0
-    edges, rates = rate_segments(
-        np.concatenate(starts), np.concatenate(stops), np.concatenate(amps, axis=1), base, t_end
-    )
+    return np.concatenate(starts), np.concatenate(stops), np.concatenate(amps, axis=1)
+
+
+def _session_end(trials: pd.DataFrame) -> float:
+    """End of the session (s): 1 s after the last trial (1 s without trials)."""
+    if not len(trials):
+        return 1.0
+    return float(np.nanmax(trials["stop_time"].to_numpy(np.float64))) + 1.0
+
+
+def _spike_trains(changes, base, t_end, rng, clock) -> list:
+    """Poisson spike times of every unit, rounded to the acquisition clock if given."""
+    edges, rates = rate_segments(*changes, base, t_end)
     spikes = poisson_spikes(edges, rates, rng)
     if clock:
         spikes = [np.round(s * float(clock)) / float(clock) for s in spikes]
+    return spikes
 
+
+def _units_table(pop, task, z_ctx, noise, clipped, has_r) -> pd.DataFrame:
+    """The units table: ids, kinds, ground truth and the fraction of clipped reward windows."""
     units = pd.DataFrame({"unit_id": pop["unit_id"].astype(str), "kind": pop["kind"].astype(str)})
-    truth = truth_vars(pop, noise=noise if trial_noise else np.zeros(n))
+    truth = truth_vars(pop, noise=noise if noise is not None else np.zeros(len(pop)))
     for name, col in truth.items():
         units[name] = col
     for name, col in cue_truth(task, z_ctx).items():
         units[name] = col
     n_rew = max(int(has_r.sum()), 1)
     units["rate_clip_fraction"] = clipped.sum(axis=1) / n_rew
-    sid = session_id or f"{kind}-{task.name}-seed{seed}"
-    attrs = base_attrs(task, util, kind, seed, cued_fraction, pop)
-    attrs.update(
-        {
-            "source": "dopafit.simulate.simulate_session",
-            "mode": "spikes",
-            "spike_model": "inhomogeneous Poisson, piecewise-constant rate clipped at 0",
-            "window": [w0, w1],
-            "baseline": [-1.0, 0.0],
-            "cue_scale": float(cue_scale),
-            "burst": float(burst),
-            "trial_noise": bool(trial_noise),
-            "uncued_offset": float(uncued_offset),
-            "iti": [float(v) for v in iti],
-            "clock": None if not clock else float(clock),
-            "rate_clip_fraction": float(clipped.sum() / (n_rew * n)),
-            "response_units": "spikes/s",
-            "subject": dict(SIM_SUBJECT),
-            "keywords": ["dopamine", "simulation", "reward prediction error", "distributional TD"],
-            "experiment_description": (
-                "Simulated VTA dopamine units in a Pavlovian reward task; ground truth in the "
-                "units table (true_* columns), settings in notes."
-            ),
-        }
-    )
-    desc = description or (
-        f"Simulated {kind} population of {n} units in the {task.name} task "
-        f"({n_tr} trials, seed {seed}), made by dopafit.simulate.simulate_session."
-    )
-    return Session(
-        spike_times=spikes,
-        trials=trials,
-        units=units,
-        session_id=sid,
-        subject_id=str(subject_id),
-        description=desc,
-        attrs=attrs,
-    )
+    return units
+
+
+def _session_attrs(window, scalars, trial_noise, iti, clock, clipped, has_r) -> dict:
+    """The settings of the spike model recorded in the session's attrs."""
+    n_rew = max(int(has_r.sum()), 1)
+    return {
+        "source": "dopafit.simulate.simulate_session",
+        "mode": "spikes",
+        "spike_model": "inhomogeneous Poisson, piecewise-constant rate clipped at 0",
+        "window": list(window),
+        "baseline": [-1.0, 0.0],
+        "cue_scale": scalars["cue_scale"],
+        "burst": scalars["burst"],
+        "trial_noise": bool(trial_noise),
+        "uncued_offset": scalars["uncued_offset"],
+        "iti": [float(v) for v in iti],
+        "clock": None if not clock else float(clock),
+        "rate_clip_fraction": float(clipped.sum() / (n_rew * clipped.shape[0])),
+        "response_units": "spikes/s",
+        "subject": dict(SIM_SUBJECT),
+        "keywords": ["dopamine", "simulation", "reward prediction error", "distributional TD"],
+        "experiment_description": (
+            "Simulated VTA dopamine units in a Pavlovian reward task; ground truth in the "
+            "units table (true_* columns), settings in notes."
+        ),
+    }
 
 
 #: The empirical utility axis of the 40 public neurons (Dabney et al. 2020; faithful responses,

@@ -332,9 +332,15 @@ def _check_bounds(bounds) -> tuple[float, float]:
     return lo, hi
 
 
-def _positive_int(name: str, value) -> int:
-    if int(value) != value or int(value) < 1:
-        raise ConfigError(f"{name} a positive integer", found=repr(value))
+def _positive_int(name: str, value, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum``, or the :class:`ConfigError` naming it."""
+    want = f"{name} a positive integer" if minimum == 1 else f"{name} an integer >= {minimum}"
+    try:
+        ok = int(value) == value and int(value) >= minimum
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ConfigError(want, found=repr(value))
     return int(value)
 
 
@@ -375,8 +381,8 @@ def decode_distribution(
     maxiter : int, default 5000
         Maximum L-BFGS-B iterations per polish.
     seed : int, default 0
-        Seed of the candidate draws; the result is a deterministic function of the inputs
-        and ``seed``.
+        Seed of the candidate draws (an integer >= 0); the result is a deterministic
+        function of the inputs and ``seed``.
     true_values, true_probabilities : ndarray, optional
         The true distribution, stored for :meth:`DecodeResult.distances`.
 
@@ -389,7 +395,8 @@ def decode_distribution(
     FitError
         If no usable pair remains.
     ConfigError
-        If bounds or counts are invalid.
+        If bounds, counts or ``seed`` are invalid, the pairs are not numbers or their
+        lengths differ.
 
     Notes
     -----
@@ -413,18 +420,53 @@ def decode_distribution(
     Dabney W, Kurth-Nelson Z, Uchida N, et al. (2020) A distributional code for value in
     dopamine-based reinforcement learning. Nature 577:671-675.
     """
-    from scipy.optimize import minimize
-    from threadpoolctl import threadpool_limits
-
-    from dopafit.kernels.decode import expectile_loss_batch, expectile_loss_grad
-
     lo, hi = _check_bounds(bounds)
-    n_samples = _positive_int("n_samples", n_samples)
-    n_starts = _positive_int("n_starts", n_starts)
-    n_polish = _positive_int("n_polish", n_polish)
-    n_epochs = _positive_int("n_epochs", n_epochs)
-    t = np.asarray(tau, dtype=np.float64).ravel()
-    e = np.asarray(reversal_point, dtype=np.float64).ravel()
+    counts = {
+        "n_samples": _positive_int("n_samples", n_samples),
+        "n_starts": _positive_int("n_starts", n_starts),
+        "n_polish": _positive_int("n_polish", n_polish),
+        "n_epochs": _positive_int("n_epochs", n_epochs),
+        "maxiter": _positive_int("maxiter", maxiter, minimum=0),
+    }
+    seed = _check_seed(seed)
+    t, e, dropped = _usable_pairs(tau, reversal_point, lo, hi)
+    best_x, best_f, epoch_loss = _impute(t, e, lo, hi, counts, seed)
+    return DecodeResult(
+        samples=np.sort(best_x),
+        loss=best_f,
+        tau=t,
+        reversal_point=e,
+        bounds=(lo, hi),
+        epoch_loss=epoch_loss,
+        settings={**counts, "seed": seed},
+        dropped=dropped,
+        true_values=None if true_values is None else np.asarray(true_values, np.float64),
+        true_probabilities=(
+            None if true_probabilities is None else np.asarray(true_probabilities, np.float64)
+        ),
+    )
+
+
+def _check_seed(seed) -> int:
+    """The decoder's seed, an integer >= 0."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError("seed an integer >= 0", found=repr(seed), remedy="pass e.g. seed=0")
+    return int(seed)
+
+
+def _as_floats(values, name: str) -> np.ndarray:
+    """``values`` flattened to float64, or the :class:`ConfigError` naming them."""
+    try:
+        return np.asarray(values, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} as numbers", found=repr(values)[:80]) from None
+
+
+def _usable_pairs(tau, reversal_point, lo: float, hi: float):
+    """The finite pairs with tau in [0, 1] (the others dropped with a warning) and their
+    indices; warns about reversal points outside the bounds."""
+    t = _as_floats(tau, "tau")
+    e = _as_floats(reversal_point, "reversal_point")
     if t.shape != e.shape:
         raise ConfigError(
             "tau and reversal_point of equal length",
@@ -438,7 +480,7 @@ def decode_distribution(
             f"dropped {dropped.size} of {t.size} (tau, reversal_point) pairs that are "
             f"non-finite or have tau outside [0, 1] (indices {dropped[:10].tolist()})",
             DopafitWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     t, e = t[keep], e[keep]
     if t.size == 0:
@@ -453,12 +495,19 @@ def decode_distribution(
             f"{int(outside.sum())} reversal point(s) outside bounds ({lo}, {hi}): their "
             "expectile condition cannot be met exactly",
             DopafitWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
+    return t, e, dropped
 
+
+def _impute(t, e, lo: float, hi: float, counts: dict, seed: int):
+    """The best samples, their loss and the best loss after each epoch (see Notes above)."""
+    from threadpoolctl import threadpool_limits
+
+    from dopafit.kernels.decode import expectile_loss_batch
+
+    n_samples, n_epochs = counts["n_samples"], counts["n_epochs"]
     rng = np.random.default_rng(seed)
-    box = [(lo, hi)] * n_samples
-    options = {"maxiter": int(maxiter), "maxfun": 4 * int(maxiter), "ftol": 1e-16, "gtol": 1e-12}
     best_x = None
     best_f = np.inf
     epoch_loss = np.empty(n_epochs)
@@ -466,48 +515,36 @@ def decode_distribution(
     # badly when the cores are busy), so run them single-threaded.
     with threadpool_limits(limits=1, user_api="blas"):
         for epoch in range(n_epochs):
-            cands = rng.uniform(lo, hi, size=(n_starts, n_samples))
+            cands = rng.uniform(lo, hi, size=(counts["n_starts"], n_samples))
             if best_x is not None:
                 cands = np.vstack([best_x[None, :], cands])
             losses = expectile_loss_batch(cands, t, e)
-            for k in np.argsort(losses, kind="stable")[:n_polish]:
-                res = minimize(
-                    expectile_loss_grad,
-                    cands[k],
-                    args=(t, e),
-                    jac=True,
-                    method="L-BFGS-B",
-                    bounds=box,
-                    options=options,
-                )
-                x = np.clip(res.x, lo, hi)
-                f = float(expectile_loss_grad(x, t, e)[0])
+            for k in np.argsort(losses, kind="stable")[: counts["n_polish"]]:
+                x, f = _polish(cands[k], t, e, lo, hi, counts["maxiter"])
                 if f < best_f:
                     best_f, best_x = f, x
             epoch_loss[epoch] = best_f
+    return best_x, best_f, epoch_loss
 
-    settings = {
-        "n_samples": n_samples,
-        "n_starts": n_starts,
-        "n_polish": n_polish,
-        "n_epochs": n_epochs,
-        "maxiter": int(maxiter),
-        "seed": int(seed),
-    }
-    return DecodeResult(
-        samples=np.sort(best_x),
-        loss=best_f,
-        tau=t,
-        reversal_point=e,
-        bounds=(lo, hi),
-        epoch_loss=epoch_loss,
-        settings=settings,
-        dropped=dropped,
-        true_values=None if true_values is None else np.asarray(true_values, np.float64),
-        true_probabilities=(
-            None if true_probabilities is None else np.asarray(true_probabilities, np.float64)
-        ),
+
+def _polish(x0, t, e, lo: float, hi: float, maxiter: int):
+    """One L-BFGS-B descent from ``x0`` inside the bounds: the samples and their loss."""
+    from scipy.optimize import minimize
+
+    from dopafit.kernels.decode import expectile_loss_grad
+
+    options = {"maxiter": maxiter, "maxfun": 4 * maxiter, "ftol": 1e-16, "gtol": 1e-12}
+    res = minimize(
+        expectile_loss_grad,
+        x0,
+        args=(t, e),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(lo, hi)] * x0.size,
+        options=options,
     )
+    x = np.clip(res.x, lo, hi)
+    return x, float(expectile_loss_grad(x, t, e)[0])
 
 
 def classical_control(

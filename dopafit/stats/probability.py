@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
-from dopafit.errors import ConfigError, FitError, MissingColumnError
+from dopafit.errors import ConfigError, FitError, MissingColumnError, ResponsesError
 from dopafit.schema import RESPONSE, SESSION, SUBJECT, TRIAL, UNIT, UNIT_ID
 
 __all__ = [
@@ -323,6 +323,7 @@ def t_dispersion(t: np.ndarray, df: np.ndarray, *, alpha: float = 0.05) -> dict:
 
 
 def _trial_array(responses: xr.Dataset, value, what: str) -> np.ndarray:
+    """A (unit, trial) float64 array from a variable name, a DataArray or an array."""
     if isinstance(value, str):
         if value not in responses.variables:
             names = sorted(str(n) for n in responses.variables)
@@ -340,8 +341,11 @@ def _trial_array(responses: xr.Dataset, value, what: str) -> np.ndarray:
                 found=f"dims {value.dims}",
                 remedy="give one value per unit and trial",
             )
-        return np.asarray(value.transpose(UNIT, TRIAL).values, dtype=np.float64)
-    arr = np.asarray(value, dtype=np.float64)
+        value = value.transpose(UNIT, TRIAL).values
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} as numbers", found=f"{np.asarray(value).dtype} values") from None
     shape = (responses.sizes[UNIT], responses.sizes[TRIAL])
     if arr.shape != shape:
         raise ConfigError(f"{what} of shape (unit, trial) = {shape}", found=f"shape {arr.shape}")
@@ -400,9 +404,14 @@ def probability_task_stats(
     Raises
     ------
     MissingColumnError
-        If ``probability`` names nothing in ``responses``.
+        If ``probability`` or ``response`` names nothing in ``responses``.
+    ResponsesError
+        If the response variable does not have dims (unit, trial).
     FitError
-        If some level has no trial with a finite response.
+        If some level has no trial with a finite response (e.g. no cued trials).
+    ConfigError
+        If ``levels``, ``alpha`` or ``mapping`` are invalid, or ``probability`` has the
+        wrong shape or is not numeric.
 
     Notes
     -----
@@ -418,10 +427,60 @@ def probability_task_stats(
       ones; *neutral* otherwise (significantly different from both, i.e. in between, or from
       neither, i.e. undetermined).
     """
-    from scipy.stats import mannwhitneyu
-
     lo, mid, hi = _check_levels(levels)
     w = _neutral_weight(levels)
+    alpha = _check_alpha(alpha)
+    resp = _response_array(responses, response)
+    prob = _probabilities(responses, probability, mapping)
+    masks = _level_masks(resp, prob, (lo, mid, hi), atol, responses.attrs.get("source"))
+    per_unit = _unit_tests(resp, masks, w, include_midpoint_variance)
+    means = per_unit["mean_response"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        optimism = (means[:, 1] - means[:, 0]) / (means[:, 2] - means[:, 0])
+    label = _labels(per_unit["p_above_low"], per_unit["p_below_high"], alpha)
+    t, df = per_unit["t"], per_unit["df"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_t = 2.0 * _t_sf(np.abs(t), df)
+    disp = t_dispersion(t, df, alpha=alpha)
+
+    data = {
+        "mean_response": ((UNIT, "level"), means),
+        "n_trials": ((UNIT, "level"), per_unit["n_trials"]),
+        "optimism": (UNIT, optimism),
+        "tau_implied": (UNIT, tau_from_optimism(optimism, levels)),
+        "t": (UNIT, t),
+        "df": (UNIT, df),
+        "p_t": (UNIT, p_t),
+        "p_above_low": (UNIT, per_unit["p_above_low"]),
+        "p_below_high": (UNIT, per_unit["p_below_high"]),
+        "label": (UNIT, label),
+        "nonmonotonic": (UNIT, means[:, 2] <= means[:, 0]),
+    }
+    for key, value in disp.items():
+        data[f"dispersion_{key}"] = ((), value)
+    coords = {UNIT: responses[UNIT].values, "level": np.array([lo, mid, hi])}
+    for name in (UNIT_ID, SESSION, SUBJECT):
+        if name in responses.variables and responses[name].dims == (UNIT,):
+            coords[name] = (UNIT, responses[name].values)
+    attrs = _result_attrs(
+        responses, probability, mapping, (lo, mid, hi), w, alpha, include_midpoint_variance
+    )
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _check_alpha(alpha) -> float:
+    """The test level, a number in (0, 1)."""
+    try:
+        value = float(alpha)
+    except (TypeError, ValueError):
+        value = np.nan
+    if not 0.0 < value < 1.0:
+        raise ConfigError("alpha a number in (0, 1)", found=repr(alpha), remedy="pass e.g. 0.05")
+    return value
+
+
+def _response_array(responses: xr.Dataset, response: str) -> np.ndarray:
+    """The (unit, trial) responses as float64, or a named error if there are none."""
     if response not in responses:
         raise MissingColumnError(
             f"a response variable '{response}'",
@@ -429,24 +488,59 @@ def probability_task_stats(
             remedy="pass response='<name>'",
             file=responses.attrs.get("source"),
         )
-    resp = np.asarray(responses[response].transpose(UNIT, TRIAL).values, dtype=np.float64)
+    if set(responses[response].dims) != {UNIT, TRIAL}:
+        raise ResponsesError(
+            f"'{response}' with dims (unit, trial)",
+            found=f"dims {responses[response].dims}",
+            remedy="keep the unit dimension when selecting units (e.g. ds.isel(unit=[0]))",
+            file=responses.attrs.get("source"),
+        )
+    return np.asarray(responses[response].transpose(UNIT, TRIAL).values, dtype=np.float64)
+
+
+def _probabilities(responses: xr.Dataset, probability, mapping) -> np.ndarray:
+    """Each trial's cue probability, (unit, trial), after ``mapping`` (unmapped values NaN)."""
     prob = _trial_array(responses, probability, "the cue reward probability")
-    if mapping is not None:
-        mapped = np.full(prob.shape, np.nan)
-        for key, value in mapping.items():
-            mapped[prob == float(key)] = float(value)
-        prob = mapped
+    if mapping is None:
+        return prob
+    mapped = np.full(prob.shape, np.nan)
+    for key, value in mapping.items():
+        try:
+            key, value = float(key), float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                "mapping from numbers to reward probabilities",
+                found=f"{key!r}: {value!r}",
+                remedy="pass e.g. mapping={1: 0.1, 2: 0.5, 3: 0.9}",
+            ) from None
+        mapped[prob == key] = value
+    return mapped
+
+
+def _level_masks(resp, prob, levels, atol, source) -> list[np.ndarray]:
+    """(unit, trial) masks of the finite responses to each level; every level must have one."""
     finite = np.isfinite(resp)
-    masks = [finite & np.isclose(prob, p, rtol=0.0, atol=atol) for p in (lo, mid, hi)]
-    for p, mask in zip((lo, mid, hi), masks):
+    masks = [finite & np.isclose(prob, p, rtol=0.0, atol=atol) for p in levels]
+    for p, mask in zip(levels, masks):
         if not mask.any():
             found = np.unique(prob[np.isfinite(prob)])
             raise FitError(
                 f"trials with cue probability {p} and a finite response",
-                found="probability values " + ", ".join(f"{v:g}" for v in found[:10]),
+                found=(
+                    "probability values " + ", ".join(f"{v:g}" for v in found[:10])
+                    if found.size
+                    else "no trial with a finite cue probability (no cued trials?)"
+                ),
                 remedy="check `levels` and the probability coordinate (fractions, not %)",
-                file=responses.attrs.get("source"),
+                file=source,
             )
+    return masks
+
+
+def _unit_tests(resp, masks, w, include_midpoint_variance) -> dict[str, np.ndarray]:
+    """Per unit: mean and count per level, the midpoint t and the two Mann-Whitney p-values."""
+    from scipy.stats import mannwhitneyu
+
     n_unit = resp.shape[0]
     means = np.full((n_unit, 3), np.nan)
     counts = np.zeros((n_unit, 3), dtype=np.int64)
@@ -467,48 +561,40 @@ def probability_task_stats(
             p_low[u] = mannwhitneyu(groups[1], groups[0], alternative="greater").pvalue
         if groups[1].size and groups[2].size:
             p_high[u] = mannwhitneyu(groups[1], groups[2], alternative="less").pvalue
-    with np.errstate(invalid="ignore", divide="ignore"):
-        optimism = (means[:, 1] - means[:, 0]) / (means[:, 2] - means[:, 0])
+    return {
+        "mean_response": means,
+        "n_trials": counts,
+        "t": t,
+        "df": df,
+        "p_above_low": p_low,
+        "p_below_high": p_high,
+    }
+
+
+def _labels(p_low: np.ndarray, p_high: np.ndarray, alpha: float) -> np.ndarray:
+    """Optimistic / pessimistic / neutral from the two one-sided Mann-Whitney p-values."""
     sig_low = p_low < alpha
     sig_high = p_high < alpha
-    label = np.full(n_unit, "neutral", dtype="<U11")
+    label = np.full(p_low.size, "neutral", dtype="<U11")
     label[sig_low & ~sig_high & np.isfinite(p_high)] = "optimistic"
     label[sig_high & ~sig_low & np.isfinite(p_low)] = "pessimistic"
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p_t = 2.0 * _t_sf(np.abs(t), df)
-    disp = t_dispersion(t, df, alpha=alpha)
+    return label
 
-    data = {
-        "mean_response": ((UNIT, "level"), means),
-        "n_trials": ((UNIT, "level"), counts),
-        "optimism": (UNIT, optimism),
-        "tau_implied": (UNIT, tau_from_optimism(optimism, levels)),
-        "t": (UNIT, t),
-        "df": (UNIT, df),
-        "p_t": (UNIT, p_t),
-        "p_above_low": (UNIT, p_low),
-        "p_below_high": (UNIT, p_high),
-        "label": (UNIT, label),
-        "nonmonotonic": (UNIT, means[:, 2] <= means[:, 0]),
-    }
-    for key, value in disp.items():
-        data[f"dispersion_{key}"] = ((), value)
-    coords = {UNIT: responses[UNIT].values, "level": np.array([lo, mid, hi])}
-    for name in (UNIT_ID, SESSION, SUBJECT):
-        if name in responses.variables and responses[name].dims == (UNIT,):
-            coords[name] = (UNIT, responses[name].values)
-    attrs = {
+
+def _result_attrs(responses, probability, mapping, levels, w, alpha, midpoint_variance) -> dict:
+    """Options and definitions recorded in the result's attrs."""
+    return {
         "analysis": "variable-probability task statistics",
         "probability": probability if isinstance(probability, str) else "<array>",
         "mapping": {str(k): float(v) for k, v in mapping.items()} if mapping else None,
-        "levels": [lo, mid, hi],
+        "levels": list(levels),
         "neutral_weight": w,
         "alpha": float(alpha),
-        "include_midpoint_variance": bool(include_midpoint_variance),
+        "include_midpoint_variance": bool(midpoint_variance),
         "t_definition": (
             "Welch-type t of middle-cue responses minus (1-w)*mean(low)+w*mean(high), "
             "variance of the neutral point included, Welch-Satterthwaite df"
-            if include_midpoint_variance
+            if midpoint_variance
             else "one-sample t of middle-cue responses against the neutral point, df=n_mid-1"
         ),
         "label_rule": (
@@ -519,7 +605,6 @@ def probability_task_stats(
         "response_units": responses.attrs.get("response_units", ""),
         "source": responses.attrs.get("source", ""),
     }
-    return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
 def _t_sf(x, df):
