@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from dopafit import schema
+from dopafit import schema, seeds
 from dopafit.errors import FitError
 from dopafit.fit.expectile import p_from_r
 
@@ -323,9 +323,11 @@ def prepare_raw(layout: Layout, raw: np.ndarray):
 
 
 def split_seeds_like_fitter(seed, n_splits: int) -> np.ndarray:
-    """The split seeds :func:`dopafit.fit.fit_expectiles` draws for ``seed`` (uint64)."""
-    split_ss, _ = np.random.SeedSequence(seed).spawn(2)
-    return split_ss.generate_state(n_splits, dtype=np.uint64)
+    """The split seeds :func:`dopafit.fit.fit_expectiles` draws for ``seed`` (uint64).
+
+    Kept for existing callers: the derivation is :func:`dopafit.seeds.split_seeds`.
+    """
+    return seeds.split_seeds(seed, n_splits)
 
 
 def _nanmedian_rows(x: np.ndarray) -> np.ndarray:
