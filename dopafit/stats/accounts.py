@@ -533,7 +533,7 @@ def simulate_account(
     list of xarray.Dataset
         ``attrs['simulated_account']`` names the account.
     """
-    from dopafit import schema
+    from dopafit import schema, seeds
     from dopafit.stats import statistics as st
 
     if account not in ACCOUNTS:
@@ -541,8 +541,8 @@ def simulate_account(
     layout = st.build_layout(responses, axis=axis, pool_cued=pool_cued)
     fit = fit_account(account, layout)
     noise_model = fit_noise(layout)
-    seeds = np.random.SeedSequence(seed).generate_state(int(n_datasets), dtype=np.uint64)
-    raw = simulate(layout, fit, noise_model, seeds, noise)
+    sim_seeds = seeds.master(seed).generate_state(int(n_datasets), dtype=np.uint64)
+    raw = simulate(layout, fit, noise_model, sim_seeds, noise)
     base = responses[schema.RESPONSE].transpose(schema.UNIT, schema.TRIAL).values
     out = []
     for row in raw:
