@@ -618,67 +618,24 @@ def _alt_account(ds, account: str, alpha: float, label: str) -> tuple[str, bool 
 
 
 def _verdict(ds) -> str:
+    """Plain-language verdict: the nulls, then the accounts that produce the signature."""
     alpha = float(ds.attrs.get("alpha", 0.05))
     n_sim = int(ds.sizes["sim"])
     p_cl, s_cl, _, _ = _pick(
         ds, "classical", ("combined_diversity", "r_tau_reversal", "reliability")
     )
     p_bi, s_bi, _, _ = _pick(ds, "bias", ("combined_asymmetry", "r_tau_reversal"))
-    sentences = []
-    cl = f"calibrated p = {_fmt_p(p_cl)}, {s_cl}"
-    bi = f"p = {_fmt_p(p_bi)}, {s_bi}"
     rej_cl = bool(np.isfinite(p_cl) and p_cl < alpha)
     rej_bi = bool(np.isfinite(p_bi) and p_bi < alpha)
-    if np.isfinite(p_cl) and np.isfinite(p_bi):
-        if rej_cl and rej_bi:
-            sentences.append(
-                f"The data {_strength(p_cl, alpha)} reject classical TD ({cl}) and "
-                f"{_strength(p_bi, alpha)} reject diverse symmetric biases ({bi})"
-            )
-        elif rej_cl:
-            sentences.append(
-                f"The data {_strength(p_cl, alpha)} reject classical TD ({cl}) but do not "
-                f"distinguish distributional TD from diverse symmetric biases ({bi})"
-            )
-        elif rej_bi:
-            sentences.append(
-                f"The data do not reject classical TD ({cl}) but reject diverse symmetric "
-                f"biases ({bi})"
-            )
-        else:
-            sentences.append(
-                f"The data reject neither classical TD ({cl}) nor diverse symmetric biases "
-                f"({bi}): no evidence beyond what noise and the pipeline produce"
-            )
-    elif np.isfinite(p_cl):
-        verb = f"{_strength(p_cl, alpha)} reject" if rej_cl else "do not reject"
-        sentences.append(f"The data {verb} classical TD ({cl})")
-    elif np.isfinite(p_bi):
-        verb = f"{_strength(p_bi, alpha)} reject" if rej_bi else "do not reject"
-        sentences.append(f"The data {verb} diverse symmetric biases ({bi})")
+    sentences = [_null_sentence(p_cl, s_cl, p_bi, s_bi, alpha)]
     di_text, di_ok = _alt_account(ds, "distributional", alpha, "Distributional TD (as fitted)")
     si_text, si_ok = _alt_account(
         ds, "sigmoid", alpha, "An efficient-coding sigmoid population (as fitted)"
     )
-    sentences += [t for t in (di_text, si_text) if t]
+    sentences += [di_text, si_text]
     if rej_cl and rej_bi and di_ok is not None:
-        if di_ok and si_ok:
-            sentences.append(
-                "The evidence favours distributional TD over classical TD and symmetric "
-                "biases, but does not distinguish it from an efficient-coding sigmoid population"
-            )
-        elif di_ok:
-            sentences.append(
-                "The evidence favours distributional TD over the other accounts tested"
-            )
-        elif si_ok:
-            sentences.append(
-                "Of the accounts tested, only the efficient-coding sigmoid population is "
-                "consistent with every combined statistic"
-            )
-        else:
-            sentences.append("None of the accounts tested reproduces every combined statistic")
-    out = ". ".join(" ".join(t.split()) for t in sentences)
+        sentences.append(_conclusion(di_ok, si_ok))
+    out = ". ".join(" ".join(t.split()) for t in sentences if t)
     out = (out + ". ") if out else ""
     out += (
         f"(alpha = {alpha:g}; {n_sim} simulations per account, smallest attainable p = "
@@ -686,6 +643,58 @@ def _verdict(ds) -> str:
         "statistics in the table are not corrected for multiplicity.)"
     )
     return out
+
+
+def _null_sentence(p_cl: float, s_cl: str, p_bi: float, s_bi: str, alpha: float) -> str:
+    """What the data say about classical TD and diverse symmetric biases ("" if not run)."""
+    cl = f"calibrated p = {_fmt_p(p_cl)}, {s_cl}"
+    bi = f"p = {_fmt_p(p_bi)}, {s_bi}"
+    rej_cl = bool(np.isfinite(p_cl) and p_cl < alpha)
+    rej_bi = bool(np.isfinite(p_bi) and p_bi < alpha)
+    if np.isfinite(p_cl) and np.isfinite(p_bi):
+        if rej_cl and rej_bi:
+            return (
+                f"The data {_strength(p_cl, alpha)} reject classical TD ({cl}) and "
+                f"{_strength(p_bi, alpha)} reject diverse symmetric biases ({bi})"
+            )
+        if rej_cl:
+            return (
+                f"The data {_strength(p_cl, alpha)} reject classical TD ({cl}) but do not "
+                f"distinguish distributional TD from diverse symmetric biases ({bi})"
+            )
+        if rej_bi:
+            return (
+                f"The data do not reject classical TD ({cl}) but reject diverse symmetric "
+                f"biases ({bi})"
+            )
+        return (
+            f"The data reject neither classical TD ({cl}) nor diverse symmetric biases "
+            f"({bi}): no evidence beyond what noise and the pipeline produce"
+        )
+    if np.isfinite(p_cl):
+        verb = f"{_strength(p_cl, alpha)} reject" if rej_cl else "do not reject"
+        return f"The data {verb} classical TD ({cl})"
+    if np.isfinite(p_bi):
+        verb = f"{_strength(p_bi, alpha)} reject" if rej_bi else "do not reject"
+        return f"The data {verb} diverse symmetric biases ({bi})"
+    return ""
+
+
+def _conclusion(di_ok: bool, si_ok: bool | None) -> str:
+    """The closing sentence when both nulls are rejected and distributional TD was run."""
+    if di_ok and si_ok:
+        return (
+            "The evidence favours distributional TD over classical TD and symmetric "
+            "biases, but does not distinguish it from an efficient-coding sigmoid population"
+        )
+    if di_ok:
+        return "The evidence favours distributional TD over the other accounts tested"
+    if si_ok:
+        return (
+            "Of the accounts tested, only the efficient-coding sigmoid population is "
+            "consistent with every combined statistic"
+        )
+    return "None of the accounts tested reproduces every combined statistic"
 
 
 # --------------------------------------------------------------------------------------------
@@ -804,20 +813,32 @@ class Comparison:
     def summary(self) -> str:
         """Text report: every statistic against every account, then the verdict."""
         ds = self.dataset
-        df = self.to_dataframe()
         lines = [
             f"Calibrated comparison of accounts ({ds.sizes[schema.UNIT]} units, axis "
             f"{ds.attrs.get('axis')}, {ds.attrs.get('n_sim')} simulations x "
             f"{ds.attrs.get('n_splits')} splits per account, noise {ds.attrs.get('noise')})",
             "",
+            *self._statistic_lines(),
+            "",
+            "Alternatives: classical and bias one-sided towards the distributional signature; "
+            "distributional and sigmoid two-sided; tau_baseline_r two-sided and loao_range "
+            "one-sided ('greater') for every account. p_nominal: the textbook test (n/a: none).",
+            *self._bootstrap_lines(),
+            *self._mixed_lines(),
+            "",
+            "Verdict: " + self.verdict,
         ]
-        accounts = self.accounts
+        return "\n".join(lines)
+
+    def _statistic_lines(self) -> list[str]:
+        """The table of the summary: one line per statistic, one column per account."""
+        ds = self.dataset
+        df = self.to_dataframe()
         width = 20
         head = f"{'statistic':<21}{'observed':>10}{'p_nominal':>10}" + "".join(
-            f"{a:>{width}}" for a in accounts
+            f"{a:>{width}}" for a in self.accounts
         )
-        lines.append("Calibrated p-value per account [median of the simulated statistic]")
-        lines.append(head)
+        lines = ["Calibrated p-value per account [median of the simulated statistic]", head]
         lines.append("-" * len(head))
         for s in ds["statistic"].values:
             rows = df[df["statistic"] == s]
@@ -834,36 +855,37 @@ class Comparison:
             )
             obs_txt = f"{'(Fisher)':>10}" if combined else f"{first['observed']:10.3g}"
             lines.append(f"{s:<21}{obs_txt}{_fmt_p(first['p_nominal']):>10}{cells}")
-        lines.append("")
-        lines.append(
-            "Alternatives: classical and bias one-sided towards the distributional signature; "
-            "distributional and sigmoid two-sided; tau_baseline_r two-sided and loao_range "
-            "one-sided ('greater') for every account. p_nominal: the textbook test (n/a: none)."
-        )
-        if np.isfinite(ds["boot_lo"].values).any():
-            lines.append("Neuron bootstrap intervals of the observed statistics:")
-            for s in ds["statistic"].values:
-                lo, hi = (
-                    float(ds["boot_lo"].sel(statistic=s)),
-                    float(ds["boot_hi"].sel(statistic=s)),
-                )
-                if np.isfinite(lo):
-                    lines.append(f"  {s:<20} [{lo:.3g}, {hi:.3g}]")
+        return lines
+
+    def _bootstrap_lines(self) -> list[str]:
+        """The neuron-bootstrap intervals of the summary (none when not drawn)."""
+        ds = self.dataset
+        if not np.isfinite(ds["boot_lo"].values).any():
+            return []
+        lines = ["Neuron bootstrap intervals of the observed statistics:"]
+        for s in ds["statistic"].values:
+            lo = float(ds["boot_lo"].sel(statistic=s))
+            hi = float(ds["boot_hi"].sel(statistic=s))
+            if np.isfinite(lo):
+                lines.append(f"  {s:<20} [{lo:.3g}, {hi:.3g}]")
+        return lines
+
+    def _mixed_lines(self) -> list[str]:
+        """The mixed-model tests and warnings of the summary (none when not fitted)."""
         tests = self.mixed_tests()
-        if tests is not None:
-            lines.append("Mixed models (nominal; ML fits; boundary caveat): ")
-            for r in tests.itertuples():
-                lines.append(
-                    f"  {r.test:<24} LR = {r.lr:.3g}, df = {r.df:g}, p = {_fmt_p(r.p_naive)} "
-                    f"(mixture {_fmt_p(r.p_mixture)})"
-                )
-            models = self.mixed_table()
-            bad = models[~models["converged"].astype(bool)]
-            for r in bad.itertuples():
-                lines.append(f"  warning, model {r.model}: {r.warnings}")
-        lines.append("")
-        lines.append("Verdict: " + self.verdict)
-        return "\n".join(lines)
+        if tests is None:
+            return []
+        lines = ["Mixed models (nominal; ML fits; boundary caveat): "]
+        for r in tests.itertuples():
+            lines.append(
+                f"  {r.test:<24} LR = {r.lr:.3g}, df = {r.df:g}, p = {_fmt_p(r.p_naive)} "
+                f"(mixture {_fmt_p(r.p_mixture)})"
+            )
+        models = self.mixed_table()
+        bad = models[~models["converged"].astype(bool)]
+        for r in bad.itertuples():
+            lines.append(f"  warning, model {r.model}: {r.warnings}")
+        return lines
 
     def to_netcdf(self, path: str | PathLike) -> Path:
         """Write the comparison to netCDF (:func:`dopafit.schema.to_netcdf`)."""
