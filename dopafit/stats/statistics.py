@@ -242,11 +242,40 @@ def build_layout(
         The pipeline's own preparation of the raw trials does not reproduce the fitter's
         (an internal consistency check).
     """
-    from dopafit.fit.axes import magnitude_grid, prepare, response_arrays
+    from dopafit.fit.axes import prepare
     from dopafit.kernels import compare as ck
     from dopafit.kernels import expectile as kern
 
     prep = prepare(responses, axis=axis, pool_cued=pool_cued)
+    grouped = _grouped_trials(responses, prep, pool_cued)
+    subjects, subject_idx = _known_subjects(responses)
+    cnt_total = prep.cnt.sum(axis=0).astype(float)
+    layout = Layout(
+        prep=prep,
+        **grouped,
+        pool=prep.pool_mode == "offset",
+        zscore=prep.axis_name == "zscore",
+        axis_mode=ck.AXIS_UTILITY if prep.axis_name == "utility" else ck.AXIS_FIXED,
+        probs=cnt_total / cnt_total.sum(),
+        subject_idx=subject_idx,
+        subjects=subjects,
+        baseline=responses[schema.BASELINE_RATE].values.astype(float),
+        method_code=kern.METHOD_KINK if method == "kink" else kern.METHOD_COUNT,
+        cap_lo=float(cap_low),
+        cap_hi=float(cap_high),
+        n_folds=int(n_folds),
+        fold_exclude_edge=bool(fold_exclude_edge),
+        unit_ok=np.array([r == "" for r in prep.unit_reason]),
+    )
+    _check_preparation(layout)
+    return layout
+
+
+def _grouped_trials(responses: xr.Dataset, prep, pool_cued: str) -> dict:
+    """The trials the fitter uses, grouped by unit then magnitude: raw responses, cue flags,
+    unit, magnitude and trial of each (the ``Layout`` fields of the same names)."""
+    from dopafit.fit.axes import magnitude_grid, response_arrays
+
     resp, reward, cued, used = response_arrays(responses, pool_cued)
     n_unit = resp.shape[0]
     if prep.axis_name == "zscore":
@@ -257,43 +286,30 @@ def build_layout(
     unit_of = np.broadcast_to(np.arange(n_unit)[:, None], resp.shape)
     key = (unit_of * n_mag + midx)[used]
     order = np.argsort(key, kind="stable")
-    raw = resp[used][order].astype(np.float64)
-    cued_flat = cued[used][order]
-    unit_flat = unit_of[used][order].astype(np.int64)
     trial_of = np.broadcast_to(np.arange(resp.shape[1])[None, :], resp.shape)
-    trial_flat = trial_of[used][order].astype(np.int64)
-    mag_flat = midx[used][order].astype(np.int64)
+    return {
+        "raw": resp[used][order].astype(np.float64),
+        "cued": cued[used][order],
+        "unit_of": unit_of[used][order].astype(np.int64),
+        "mag_of": midx[used][order].astype(np.int64),
+        "trial_of": trial_of[used][order].astype(np.int64),
+    }
 
+
+def _known_subjects(responses: xr.Dataset):
+    """The known subjects (sorted) and every unit's index among them (-1: unknown)."""
     subj = responses[schema.SUBJECT].values.astype(str)
     subjects = sorted({s for s in subj.tolist() if s.strip().lower() not in UNKNOWN_SUBJECTS})
     subject_idx = np.array(
         [subjects.index(s) if s in subjects else -1 for s in subj], dtype=np.int64
     )
-    baseline = responses[schema.BASELINE_RATE].values.astype(float)
-    cnt_total = prep.cnt.sum(axis=0).astype(float)
-    probs = cnt_total / cnt_total.sum()
-    layout = Layout(
-        prep=prep,
-        raw=raw,
-        cued=cued_flat,
-        unit_of=unit_flat,
-        mag_of=mag_flat,
-        trial_of=trial_flat,
-        pool=prep.pool_mode == "offset",
-        zscore=prep.axis_name == "zscore",
-        axis_mode=ck.AXIS_UTILITY if prep.axis_name == "utility" else ck.AXIS_FIXED,
-        probs=probs,
-        subject_idx=subject_idx,
-        subjects=subjects,
-        baseline=baseline,
-        method_code=kern.METHOD_KINK if method == "kink" else kern.METHOD_COUNT,
-        cap_lo=float(cap_low),
-        cap_hi=float(cap_high),
-        n_folds=int(n_folds),
-        fold_exclude_edge=bool(fold_exclude_edge),
-        unit_ok=np.array([r == "" for r in prep.unit_reason]),
-    )
-    vals, ax, _ = prepare_raw(layout, raw[None, :])
+    return subjects, subject_idx
+
+
+def _check_preparation(layout: Layout) -> None:
+    """Raise unless the pipeline's preparation of the raw trials reproduces the fitter's."""
+    prep = layout.prep
+    vals, ax, _ = prepare_raw(layout, layout.raw[None, :])
     if vals.shape[1] != prep.vals.shape[0] or not (
         np.allclose(vals[0], prep.vals, rtol=1e-9, atol=1e-9)
         and np.allclose(ax[0], prep.axis, rtol=1e-9, atol=1e-9)
@@ -303,7 +319,6 @@ def build_layout(
             found="different pooled responses or axis values",
             remedy="report this as a bug with the responses Dataset",
         )
-    return layout
 
 
 def prepare_raw(layout: Layout, raw: np.ndarray):
