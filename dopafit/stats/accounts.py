@@ -370,86 +370,98 @@ def fit_account(name: str, layout) -> AccountFit:
         raise ConfigError(f"an account among {', '.join(ACCOUNTS)}", found=repr(name))
     prep = layout.prep
     x = np.asarray(prep.axis, dtype=float)
-    p = layout.probs
     cnt = prep.cnt.astype(float)
     ybar = np.where(cnt > 0, prep.mean_response, 0.0)
-    n_unit = cnt.shape[0]
-    mean = np.array(ybar, copy=True)
-    nan = np.full(n_unit, np.nan)
-    params = {k: nan.copy() for k in ("reversal_point", "tau", "gain", "alpha_pos", "alpha_neg")}
+    mean = np.array(ybar, copy=True)  # units not fitted are simulated at their observed means
+    params = _empty_params(name, cnt.shape[0])
+    fitted = layout.unit_ok & ((cnt > 0).sum(axis=1) >= 2)
     notes: list[str] = []
-    lo, hi = float(x.min()), float(x.max())
-    z0 = float((p * x).sum() / p.sum())
     if name == "sigmoid":
-        for k in ("sigmoid_offset", "sigmoid_amplitude", "sigmoid_slope", "sigmoid_threshold"):
-            params[k] = nan.copy()
-    fallback = []
-    if name == "bias":
-        zgrid = np.linspace(lo, hi, _Z_GRID)
-        dz = x[None, :] - zgrid[:, None]
-    if name == "distributional":
-        tgrid = np.arange(1, _TAU_GRID + 1) / (_TAU_GRID + 1.0)
-        egrid = expectile_grid(x, p, tgrid)
-        d = x[None, :] - egrid[:, None]
-        dtau = np.where(d > 0, 2 * tgrid[:, None], 2 * (1 - tgrid[:, None])) * d
-    for u in range(n_unit):
-        w = cnt[u]
-        if not layout.unit_ok[u] or (w > 0).sum() < 2:
-            continue  # simulated at its observed means
-        y = ybar[u]
-        if name == "classical":
-            best, g, _ = _profile(y, w, (x - z0)[None, :])
-            mean[u] = g * (x - z0)
-            params["reversal_point"][u] = z0
-            params["tau"][u] = 0.5
-            params["gain"][u] = params["alpha_pos"][u] = params["alpha_neg"][u] = g
-        elif name == "bias":
-            best, g, _ = _profile(y, w, dz)
-            z = zgrid[best]
-            mean[u] = g * (x - z)
-            params["reversal_point"][u] = z
-            params["tau"][u] = 0.5
-            params["gain"][u] = params["alpha_pos"][u] = params["alpha_neg"][u] = g
-        elif name == "distributional":
-            best, g, _ = _profile(y, w, dtau)
-            t, z = tgrid[best], egrid[best]
-            mean[u] = g * dtau[best]
-            params["reversal_point"][u] = z
-            params["tau"][u] = t
-            params["gain"][u] = g
-            params["alpha_pos"][u] = 2 * g * t
-            params["alpha_neg"][u] = 2 * g * (1 - t)
-        else:
-            present = w > 0
-            if present.sum() >= 4:
-                a, b, k, c = _fit_sigmoid_unit(x[present], y[present], w[present])
-                mean[u] = _sigmoid(x, a, b, k, c)
-                params["sigmoid_offset"][u] = a
-                params["sigmoid_amplitude"][u] = b
-                params["sigmoid_slope"][u] = k
-                params["sigmoid_threshold"][u] = c
-            else:
-                xs, ys, ws = x[present], y[present], w[present]
-                xm = (ws * xs).sum() / ws.sum()
-                sxx = (ws * (xs - xm) ** 2).sum()
-                b = max(0.0, (ws * (xs - xm) * ys).sum() / sxx) if sxx > 0 else 0.0
-                a = (ws * ys).sum() / ws.sum() - b * xm
-                mean[u] = a + b * x
-                fallback.append(u)
-            # implied reversal point: where the curve crosses 0 (dense grid)
-            grid = np.linspace(lo, hi, 2001)
-            curve = np.interp(grid, x[np.argsort(x)], mean[u][np.argsort(x)])
-            sign = np.nonzero(np.diff(np.sign(curve)) != 0)[0]
-            params["reversal_point"][u] = grid[sign[0]] if sign.size else np.nan
-    if fallback:
-        notes.append(
-            f"straight line instead of a sigmoid for {len(fallback)} unit(s) with < 4 magnitudes"
-        )
+        fallback = _fit_sigmoid_units(x, ybar, cnt, fitted, mean, params)
+        if fallback:
+            notes.append(
+                f"straight line instead of a sigmoid for {len(fallback)} unit(s) with < 4 "
+                "magnitudes"
+            )
+    else:
+        _fit_linear_units(name, x, layout.probs, ybar, cnt, fitted, mean, params)
     misfit = (cnt * (ybar - mean) ** 2).sum(axis=1)
     n_params = {"classical": 1, "bias": 2, "distributional": 2, "sigmoid": 4}[name]
     return AccountFit(
         name=name, mean=mean, params=params, misfit=misfit, n_params=n_params, notes=notes
     )
+
+
+def _empty_params(name: str, n_unit: int) -> dict:
+    """NaN per-unit parameters of an account (the sigmoid's own four included)."""
+    keys = ["reversal_point", "tau", "gain", "alpha_pos", "alpha_neg"]
+    if name == "sigmoid":
+        keys += ["sigmoid_offset", "sigmoid_amplitude", "sigmoid_slope", "sigmoid_threshold"]
+    return {k: np.full(n_unit, np.nan) for k in keys}
+
+
+def _candidates(name: str, x: np.ndarray, p: np.ndarray):
+    """Candidate mean-response shapes of a linear account (one row each, unit gain), with
+    the reversal point and tau of each."""
+    if name == "classical":
+        z0 = float((p * x).sum() / p.sum())
+        return (x - z0)[None, :], np.array([z0]), np.array([0.5])
+    if name == "bias":
+        zgrid = np.linspace(float(x.min()), float(x.max()), _Z_GRID)
+        return x[None, :] - zgrid[:, None], zgrid, np.full(_Z_GRID, 0.5)
+    tgrid = np.arange(1, _TAU_GRID + 1) / (_TAU_GRID + 1.0)
+    egrid = expectile_grid(x, p, tgrid)
+    d = x[None, :] - egrid[:, None]
+    dtau = np.where(d > 0, 2 * tgrid[:, None], 2 * (1 - tgrid[:, None])) * d
+    return dtau, egrid, tgrid
+
+
+def _fit_linear_units(name, x, p, ybar, cnt, fitted, mean, params) -> None:
+    """Fit classical, bias or distributional to every fitted unit (best candidate and
+    non-negative gain); fills ``mean`` and ``params`` in place."""
+    designs, reversal, tau = _candidates(name, x, p)
+    for u in np.flatnonzero(fitted):
+        best, g, _ = _profile(ybar[u], cnt[u], designs)
+        mean[u] = g * designs[best]
+        params["reversal_point"][u] = reversal[best]
+        params["tau"][u] = tau[best]
+        params["gain"][u] = g
+        if name == "distributional":
+            params["alpha_pos"][u] = 2 * g * tau[best]
+            params["alpha_neg"][u] = 2 * g * (1 - tau[best])
+        else:
+            params["alpha_pos"][u] = params["alpha_neg"][u] = g
+
+
+def _fit_sigmoid_units(x, ybar, cnt, fitted, mean, params) -> list:
+    """Fit a sigmoid to every fitted unit (a straight line with fewer than 4 magnitudes);
+    fills ``mean`` and ``params`` in place and returns the units given a straight line."""
+    lo, hi = float(x.min()), float(x.max())
+    fallback = []
+    for u in np.flatnonzero(fitted):
+        w, y = cnt[u], ybar[u]
+        present = w > 0
+        if present.sum() >= 4:
+            a, b, k, c = _fit_sigmoid_unit(x[present], y[present], w[present])
+            mean[u] = _sigmoid(x, a, b, k, c)
+            params["sigmoid_offset"][u] = a
+            params["sigmoid_amplitude"][u] = b
+            params["sigmoid_slope"][u] = k
+            params["sigmoid_threshold"][u] = c
+        else:
+            xs, ys, ws = x[present], y[present], w[present]
+            xm = (ws * xs).sum() / ws.sum()
+            sxx = (ws * (xs - xm) ** 2).sum()
+            b = max(0.0, (ws * (xs - xm) * ys).sum() / sxx) if sxx > 0 else 0.0
+            a = (ws * ys).sum() / ws.sum() - b * xm
+            mean[u] = a + b * x
+            fallback.append(u)
+        # implied reversal point: where the curve crosses 0 (dense grid)
+        grid = np.linspace(lo, hi, 2001)
+        curve = np.interp(grid, x[np.argsort(x)], mean[u][np.argsort(x)])
+        sign = np.nonzero(np.diff(np.sign(curve)) != 0)[0]
+        params["reversal_point"][u] = grid[sign[0]] if sign.size else np.nan
+    return fallback
 
 
 # --------------------------------------------------------------------------------------------
