@@ -228,57 +228,11 @@ def fit_noise(layout) -> NoiseModel:
     NoiseModel
     """
     prep = layout.prep
-    vals = prep.vals
     n_unit, n_mag = prep.cnt.shape
-    u_of, m_of, cued = layout.unit_of, layout.mag_of, layout.cued
-    cell = u_of * n_mag + m_of
-    key = cell * 2 + cued.astype(np.int64)
-    size = n_unit * n_mag * 2
-    cnt_c = np.bincount(key, minlength=size).astype(float)
-    sum_c = np.bincount(key, weights=vals, minlength=size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_c = sum_c / cnt_c
-    resid = vals - mean_c[key]
-    groups = (cnt_c.reshape(-1, 2) > 0).sum(axis=1)
-    n_cell = cnt_c.reshape(-1, 2).sum(axis=1)
-    df_cell = n_cell - groups
-    ss_cell = np.bincount(cell, weights=resid**2, minlength=n_unit * n_mag)
-    ss_unit = ss_cell.reshape(n_unit, n_mag).sum(axis=1)
-    df_unit = np.clip(df_cell, 0, None).reshape(n_unit, n_mag).sum(axis=1)
-    tot_df = df_unit.sum()
-    sd_global = np.sqrt(ss_unit.sum() / tot_df) if tot_df > 0 else 1.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sd_unit = np.where(df_unit > 0, np.sqrt(ss_unit / np.maximum(df_unit, 1)), sd_global)
-        sd_cell = np.sqrt(ss_cell / np.maximum(df_cell, 1))
-    sd = np.where(df_cell >= 2, sd_cell, np.repeat(sd_unit, n_mag)).reshape(n_unit, n_mag)
-    sd = np.where(np.isfinite(sd), sd, sd_global)
-
-    # standardised residuals, pooled per unit (cells with >= 1 residual df)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        infl = np.sqrt(n_cell / np.maximum(df_cell, 1))
-        std = resid * infl[cell] / sd.ravel()[cell]
-    ok = (df_cell[cell] >= 1) & np.isfinite(std) & (sd.ravel()[cell] > 0)
-    order = np.argsort(u_of[ok], kind="stable")
-    pool = std[ok][order]
-    per_unit = np.bincount(u_of[ok], minlength=n_unit)
-    unit_start = np.cumsum(per_unit) - per_unit
-    pool_start = unit_start[u_of].astype(np.int64)
-    pool_len = per_unit[u_of].astype(np.int64)
-
-    # cue structure
-    mc = mean_c.reshape(n_unit, n_mag, 2)
-    nc = cnt_c.reshape(n_unit, n_mag, 2)
-    both = (nc[..., 0] > 0) & (nc[..., 1] > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w = np.where(
-            both, 1.0 / (1.0 / np.maximum(nc[..., 0], 1) + 1.0 / np.maximum(nc[..., 1], 1)), 0.0
-        )
-        diff = np.where(both, mc[..., 0] - mc[..., 1], 0.0)  # uncued (0) minus cued (1)
-        cue_diff = np.where(w.sum(axis=1) > 0, (w * diff).sum(axis=1) / w.sum(axis=1), 0.0)
-        uncued_frac = np.where(
-            n_cell.reshape(n_unit, n_mag) > 0, nc[..., 0] / n_cell.reshape(n_unit, n_mag), 0.0
-        )
-    cue_effect = _additive_cue_effect(diff, w, both)
+    cells = _cells(layout, prep.vals, n_unit, n_mag)
+    sd = _residual_sd(cells, n_unit, n_mag)
+    pool, pool_start, pool_len = _residual_pool(layout, cells, sd, n_unit)
+    cue_diff, cue_effect, uncued_frac = _cue_structure(cells, n_unit, n_mag)
     offset = float(prep.offset) if (layout.pool and not layout.zscore) else 0.0
     return NoiseModel(
         sd=sd,
@@ -290,6 +244,76 @@ def fit_noise(layout) -> NoiseModel:
         pool_start=pool_start,
         pool_len=pool_len,
     )
+
+
+def _cells(layout, vals: np.ndarray, n_unit: int, n_mag: int) -> dict:
+    """Counts and means per (unit, magnitude, cued), every trial's residual from its mean,
+    and trials and residual degrees of freedom per (unit, magnitude) cell."""
+    cell = layout.unit_of * n_mag + layout.mag_of
+    key = cell * 2 + layout.cued.astype(np.int64)
+    size = n_unit * n_mag * 2
+    cnt_c = np.bincount(key, minlength=size).astype(float)
+    sum_c = np.bincount(key, weights=vals, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_c = sum_c / cnt_c
+    groups = (cnt_c.reshape(-1, 2) > 0).sum(axis=1)
+    n_cell = cnt_c.reshape(-1, 2).sum(axis=1)
+    return {
+        "cell": cell,
+        "cnt_c": cnt_c,
+        "mean_c": mean_c,
+        "resid": vals - mean_c[key],
+        "n_cell": n_cell,
+        "df_cell": n_cell - groups,
+    }
+
+
+def _residual_sd(cells: dict, n_unit: int, n_mag: int) -> np.ndarray:
+    """Residual SD per (unit, magnitude): the cell's with 2 or more residual df, else the
+    unit's, else the recording's."""
+    cell, resid, df_cell = cells["cell"], cells["resid"], cells["df_cell"]
+    ss_cell = np.bincount(cell, weights=resid**2, minlength=n_unit * n_mag)
+    ss_unit = ss_cell.reshape(n_unit, n_mag).sum(axis=1)
+    df_unit = np.clip(df_cell, 0, None).reshape(n_unit, n_mag).sum(axis=1)
+    tot_df = df_unit.sum()
+    sd_global = np.sqrt(ss_unit.sum() / tot_df) if tot_df > 0 else 1.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd_unit = np.where(df_unit > 0, np.sqrt(ss_unit / np.maximum(df_unit, 1)), sd_global)
+        sd_cell = np.sqrt(ss_cell / np.maximum(df_cell, 1))
+    sd = np.where(df_cell >= 2, sd_cell, np.repeat(sd_unit, n_mag)).reshape(n_unit, n_mag)
+    return np.where(np.isfinite(sd), sd, sd_global)
+
+
+def _residual_pool(layout, cells: dict, sd: np.ndarray, n_unit: int):
+    """Standardised residuals pooled per unit (cells with >= 1 residual df), and each
+    grouped trial's slice of its unit's pool (start, length)."""
+    cell, resid, df_cell, u_of = cells["cell"], cells["resid"], cells["df_cell"], layout.unit_of
+    with np.errstate(invalid="ignore", divide="ignore"):
+        infl = np.sqrt(cells["n_cell"] / np.maximum(df_cell, 1))
+        std = resid * infl[cell] / sd.ravel()[cell]
+    ok = (df_cell[cell] >= 1) & np.isfinite(std) & (sd.ravel()[cell] > 0)
+    order = np.argsort(u_of[ok], kind="stable")
+    pool = std[ok][order]
+    per_unit = np.bincount(u_of[ok], minlength=n_unit)
+    unit_start = np.cumsum(per_unit) - per_unit
+    return pool, unit_start[u_of].astype(np.int64), per_unit[u_of].astype(np.int64)
+
+
+def _cue_structure(cells: dict, n_unit: int, n_mag: int):
+    """Uncued-minus-cued difference per unit, the additive cue effect per (unit, magnitude)
+    and the uncued fraction of every cell."""
+    mc = cells["mean_c"].reshape(n_unit, n_mag, 2)
+    nc = cells["cnt_c"].reshape(n_unit, n_mag, 2)
+    n_cell = cells["n_cell"].reshape(n_unit, n_mag)
+    both = (nc[..., 0] > 0) & (nc[..., 1] > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.where(
+            both, 1.0 / (1.0 / np.maximum(nc[..., 0], 1) + 1.0 / np.maximum(nc[..., 1], 1)), 0.0
+        )
+        diff = np.where(both, mc[..., 0] - mc[..., 1], 0.0)  # uncued (0) minus cued (1)
+        cue_diff = np.where(w.sum(axis=1) > 0, (w * diff).sum(axis=1) / w.sum(axis=1), 0.0)
+        uncued_frac = np.where(n_cell > 0, nc[..., 0] / n_cell, 0.0)
+    return cue_diff, _additive_cue_effect(diff, w, both), uncued_frac
 
 
 # --------------------------------------------------------------------------------------------
