@@ -131,16 +131,45 @@ def test_observed_splits_are_the_fitters_for_the_recorded_seed(responses, seed):
     assert not np.array_equal(cmp["observed_split_r_tau_reversal"], other["r_tau_reversal"])
 
 
-def test_bootstrap_and_account_streams_are_the_named_ones(responses):
-    """Changing the number of bootstrap draws changes no simulated value (separate streams),
-    and an account's simulations depend on the seed."""
-    kw = dict(accounts=("distributional",), n_sim=6, n_splits=3, mixed=False)
-    a = dopafit.compare(responses, n_boot=0, seed=2, **kw).dataset
-    b = dopafit.compare(responses, n_boot=30, seed=2, **kw).dataset
-    c = dopafit.compare(responses, n_boot=0, seed=3, **kw).dataset
-    np.testing.assert_array_equal(a["simulated"].values, b["simulated"].values)
-    assert np.isnan(a["boot_lo"]).all() and np.isfinite(b["boot_lo"]).any()
-    assert not np.array_equal(a["simulated"].values, c["simulated"].values, equal_nan=True)
+def test_account_and_bootstrap_streams_are_the_documented_ones(responses):
+    """Every random draw of the comparison follows ``seeds.COMPARE_DERIVATION``: the
+    account's stream is fixed by its index among all accounts, the bootstrap has its own."""
+    from dopafit.stats import accounts as acc
+    from dopafit.stats import statistics as st
+
+    seed, n_sim, n_splits, n_boot = 4, 3, 4, 25
+    cmp = dopafit.compare(
+        responses,
+        accounts=("sigmoid",),
+        n_sim=n_sim,
+        n_splits=n_splits,
+        n_boot=n_boot,
+        seed=seed,
+        mixed=False,
+    ).dataset
+    layout = st.build_layout(responses)
+    stream = seeds.account_stream(seed, acc.ACCOUNTS.index("sigmoid"))
+    sim_seeds, split_seeds = seeds.account_seeds(stream, n_sim, n_splits)
+    raw = acc.simulate(
+        layout, acc.fit_account("sigmoid", layout), acc.fit_noise(layout), sim_seeds, "gaussian"
+    )
+    expected = st.run_pipeline(layout, raw, split_seeds).stats
+    for name, values in expected.items():
+        got = cmp["simulated"].sel(account="sigmoid", statistic=name).values
+        np.testing.assert_array_equal(got, values, err_msg=name)
+    prep = layout.prep  # the observed data enter with the fitter's own preparation
+    observed = st.run_pipeline(
+        layout,
+        layout.raw[None, :],
+        seeds.split_seeds(seed, n_splits)[None, :],
+        keep_splits=True,
+        prepared=(prep.vals[None, :], prep.axis[None, :]),
+    )
+    boot = st.neuron_bootstrap(observed.splits, n_boot, seeds.compare_bootstrap(seed), 0.95)
+    assert boot
+    for name, (lo, hi) in boot.items():
+        assert float(cmp["boot_lo"].sel(statistic=name)) == lo, name
+        assert float(cmp["boot_hi"].sel(statistic=name)) == hi, name
 
 
 def test_cli_checks_the_options_before_reading_the_data(tmp_path, capsys):
