@@ -55,6 +55,7 @@ from dopafit.stats import statistics as st
 from dopafit.stats.accounts import ACCOUNTS, simulate_account
 from dopafit.stats.compare_options import CompareOptions
 from dopafit.stats.statistics import STATISTICS, computability
+from dopafit.stats.verdict import fmt_p, verdict_text
 
 __all__ = [
     "ACCOUNTS",
@@ -229,7 +230,7 @@ def run_comparison(
     )
     timing["total"] = time.perf_counter() - t0
     ds.attrs.update(_attrs(responses, layout, options, root, mixed_error, timing))
-    ds.attrs["verdict"] = _verdict(ds)
+    ds.attrs["verdict"] = verdict_text(ds)
     return Comparison(ds)
 
 
@@ -564,139 +565,6 @@ def _add_mixed(mixed_tables, data: dict, coords: dict, attrs: dict) -> None:
     attrs["mixed_shared_reversal_point"] = float(models.attrs.get("shared_reversal_point", np.nan))
 
 
-def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "n/a"
-    return f"{p:.3g}" if p >= 0.001 else f"{p:.1e}"
-
-
-def _strength(p: float, alpha: float) -> str:
-    if p < min(alpha, 0.001) or p <= 0.001:
-        return "strongly"
-    if p < min(alpha, 0.01):
-        return "clearly"
-    return ""
-
-
-def _pick(ds, account: str, stats: Sequence[str]) -> tuple[float, str, float, float]:
-    """The first computable statistic among ``stats`` for an account.
-
-    Returns (p_calibrated, name, p_greater, p_less); NaN and "" when none.
-    """
-    if account not in ds["account"].values:
-        return np.nan, "", np.nan, np.nan
-    for s in stats:
-        if bool(ds["computable"].sel(statistic=s)):
-            sel = dict(account=account, statistic=s)
-            p = float(ds["p_calibrated"].sel(**sel))
-            if np.isfinite(p):
-                return p, s, float(ds["p_greater"].sel(**sel)), float(ds["p_less"].sel(**sel))
-    return np.nan, "", np.nan, np.nan
-
-
-def _alt_account(ds, account: str, alpha: float, label: str) -> tuple[str, bool | None]:
-    """Sentence about an account that produces the signature (two-sided, Bonferroni over the
-    combined statistics) and whether it is consistent with the data (None: not run)."""
-    found = [_pick(ds, account, (s,)) for s in COMBINED]
-    found = [f for f in found if np.isfinite(f[0])]
-    if not found:
-        found = [f for f in [_pick(ds, account, ("r_tau_reversal",))] if np.isfinite(f[0])]
-        if not found:
-            return "", None
-    m = len(found)
-    p, name, pg, pl = min(found, key=lambda f: f[0])
-    p_adj = min(1.0, m * p)
-    what = f"two-sided p = {_fmt_p(p_adj)}, {name}" + (f", Bonferroni x{m}" if m > 1 else "")
-    if p_adj < alpha:
-        side = "more" if pg < pl else "less"
-        return (
-            f"{label} is contradicted: the data show {side} of the distributional signature "
-            f"than it predicts ({what})",
-            False,
-        )
-    return f"{label} is consistent with the data ({what})", True
-
-
-def _verdict(ds) -> str:
-    """Plain-language verdict: the nulls, then the accounts that produce the signature."""
-    alpha = float(ds.attrs.get("alpha", 0.05))
-    n_sim = int(ds.sizes["sim"])
-    p_cl, s_cl, _, _ = _pick(
-        ds, "classical", ("combined_diversity", "r_tau_reversal", "reliability")
-    )
-    p_bi, s_bi, _, _ = _pick(ds, "bias", ("combined_asymmetry", "r_tau_reversal"))
-    rej_cl = bool(np.isfinite(p_cl) and p_cl < alpha)
-    rej_bi = bool(np.isfinite(p_bi) and p_bi < alpha)
-    sentences = [_null_sentence(p_cl, s_cl, p_bi, s_bi, alpha)]
-    di_text, di_ok = _alt_account(ds, "distributional", alpha, "Distributional TD (as fitted)")
-    si_text, si_ok = _alt_account(
-        ds, "sigmoid", alpha, "An efficient-coding sigmoid population (as fitted)"
-    )
-    sentences += [di_text, si_text]
-    if rej_cl and rej_bi and di_ok is not None:
-        sentences.append(_conclusion(di_ok, si_ok))
-    out = ". ".join(" ".join(t.split()) for t in sentences if t)
-    out = (out + ". ") if out else ""
-    out += (
-        f"(alpha = {alpha:g}; {n_sim} simulations per account, smallest attainable p = "
-        f"{_fmt_p(1.0 / (n_sim + 1))}; the combined statistics are pre-specified, single "
-        "statistics in the table are not corrected for multiplicity.)"
-    )
-    return out
-
-
-def _null_sentence(p_cl: float, s_cl: str, p_bi: float, s_bi: str, alpha: float) -> str:
-    """What the data say about classical TD and diverse symmetric biases ("" if not run)."""
-    cl = f"calibrated p = {_fmt_p(p_cl)}, {s_cl}"
-    bi = f"p = {_fmt_p(p_bi)}, {s_bi}"
-    rej_cl = bool(np.isfinite(p_cl) and p_cl < alpha)
-    rej_bi = bool(np.isfinite(p_bi) and p_bi < alpha)
-    if np.isfinite(p_cl) and np.isfinite(p_bi):
-        if rej_cl and rej_bi:
-            return (
-                f"The data {_strength(p_cl, alpha)} reject classical TD ({cl}) and "
-                f"{_strength(p_bi, alpha)} reject diverse symmetric biases ({bi})"
-            )
-        if rej_cl:
-            return (
-                f"The data {_strength(p_cl, alpha)} reject classical TD ({cl}) but do not "
-                f"distinguish distributional TD from diverse symmetric biases ({bi})"
-            )
-        if rej_bi:
-            return (
-                f"The data do not reject classical TD ({cl}) but reject diverse symmetric "
-                f"biases ({bi})"
-            )
-        return (
-            f"The data reject neither classical TD ({cl}) nor diverse symmetric biases "
-            f"({bi}): no evidence beyond what noise and the pipeline produce"
-        )
-    if np.isfinite(p_cl):
-        verb = f"{_strength(p_cl, alpha)} reject" if rej_cl else "do not reject"
-        return f"The data {verb} classical TD ({cl})"
-    if np.isfinite(p_bi):
-        verb = f"{_strength(p_bi, alpha)} reject" if rej_bi else "do not reject"
-        return f"The data {verb} diverse symmetric biases ({bi})"
-    return ""
-
-
-def _conclusion(di_ok: bool, si_ok: bool | None) -> str:
-    """The closing sentence when both nulls are rejected and distributional TD was run."""
-    if di_ok and si_ok:
-        return (
-            "The evidence favours distributional TD over classical TD and symmetric "
-            "biases, but does not distinguish it from an efficient-coding sigmoid population"
-        )
-    if di_ok:
-        return "The evidence favours distributional TD over the other accounts tested"
-    if si_ok:
-        return (
-            "Of the accounts tested, only the efficient-coding sigmoid population is "
-            "consistent with every combined statistic"
-        )
-    return "None of the accounts tested reproduces every combined statistic"
-
-
 # --------------------------------------------------------------------------------------------
 # result object
 
@@ -848,13 +716,13 @@ class Comparison:
                 continue
             combined = s.startswith("combined")
             cells = "".join(
-                f"{_fmt_p(r.p_calibrated):>{width}}"
+                f"{fmt_p(r.p_calibrated):>{width}}"
                 if combined
-                else f"{_fmt_p(r.p_calibrated) + ' [' + format(r.sim_median, '.3g') + ']':>{width}}"
+                else f"{fmt_p(r.p_calibrated) + ' [' + format(r.sim_median, '.3g') + ']':>{width}}"
                 for r in rows.itertuples()
             )
             obs_txt = f"{'(Fisher)':>10}" if combined else f"{first['observed']:10.3g}"
-            lines.append(f"{s:<21}{obs_txt}{_fmt_p(first['p_nominal']):>10}{cells}")
+            lines.append(f"{s:<21}{obs_txt}{fmt_p(first['p_nominal']):>10}{cells}")
         return lines
 
     def _bootstrap_lines(self) -> list[str]:
@@ -878,8 +746,8 @@ class Comparison:
         lines = ["Mixed models (nominal; ML fits; boundary caveat): "]
         for r in tests.itertuples():
             lines.append(
-                f"  {r.test:<24} LR = {r.lr:.3g}, df = {r.df:g}, p = {_fmt_p(r.p_naive)} "
-                f"(mixture {_fmt_p(r.p_mixture)})"
+                f"  {r.test:<24} LR = {r.lr:.3g}, df = {r.df:g}, p = {fmt_p(r.p_naive)} "
+                f"(mixture {fmt_p(r.p_mixture)})"
             )
         models = self.mixed_table()
         bad = models[~models["converged"].astype(bool)]
