@@ -343,7 +343,7 @@ def _attrs(responses, layout, options: CompareOptions, root, mixed_error: str, t
 # --------------------------------------------------------------------------------------------
 # assembling the result
 
-#: variables per (account, statistic), in the order of the result
+#: float variables per (account, statistic)
 _PAIR_VARIABLES = (
     "observed",
     "p_calibrated",
