@@ -54,6 +54,7 @@ _LAZY = {
     "probability_task_stats": "dopafit.stats.probability",
     # statistics: simulation-calibrated comparison of accounts
     "compare": "dopafit.stats.compare",
+    "CompareOptions": "dopafit.stats.compare_options",
     "open_comparison": "dopafit.stats.compare",
     "simulate_account": "dopafit.stats.compare",
     # statistics: recovery of the learning models

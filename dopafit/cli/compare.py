@@ -40,22 +40,17 @@ def compare(source, output, n_sim, n_splits, accounts, axis, seed):
     Example:
       dopafit fit nwb/ -o fits && dopafit compare fits --n-sim 1000
     """
-    from dopafit.stats.compare import compare as run_compare
+    from dataclasses import replace
 
+    from dopafit.stats.compare import CompareOptions, run_comparison
+
+    flags = {"accounts": accounts, "n_sim": n_sim, "n_splits": n_splits, "seed": seed}
+    options = CompareOptions.from_dict(flags)  # checked before any data is read
     responses, default_out, fit_attrs = _load(Path(source))
-    chosen = tuple(a.strip() for a in accounts.split(",") if a.strip())
-    unknown = sorted(set(chosen) - set(ACCOUNTS))
-    if unknown:
-        raise click.BadParameter(
-            f"unknown account(s) {', '.join(unknown)}", param_hint="--accounts"
-        )
-    options = {}
     axis = axis or fit_attrs.get("axis")
     if axis:
-        options["axis"] = axis
-    result = run_compare(
-        responses, accounts=chosen, n_sim=n_sim, n_splits=n_splits, seed=seed, **options
-    )
+        options = replace(options, axis=axis)
+    result = run_comparison(responses, options)
     out = Path(output) if output else default_out
     from dopafit.batch import atomic_path
 

@@ -228,57 +228,11 @@ def fit_noise(layout) -> NoiseModel:
     NoiseModel
     """
     prep = layout.prep
-    vals = prep.vals
     n_unit, n_mag = prep.cnt.shape
-    u_of, m_of, cued = layout.unit_of, layout.mag_of, layout.cued
-    cell = u_of * n_mag + m_of
-    key = cell * 2 + cued.astype(np.int64)
-    size = n_unit * n_mag * 2
-    cnt_c = np.bincount(key, minlength=size).astype(float)
-    sum_c = np.bincount(key, weights=vals, minlength=size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_c = sum_c / cnt_c
-    resid = vals - mean_c[key]
-    groups = (cnt_c.reshape(-1, 2) > 0).sum(axis=1)
-    n_cell = cnt_c.reshape(-1, 2).sum(axis=1)
-    df_cell = n_cell - groups
-    ss_cell = np.bincount(cell, weights=resid**2, minlength=n_unit * n_mag)
-    ss_unit = ss_cell.reshape(n_unit, n_mag).sum(axis=1)
-    df_unit = np.clip(df_cell, 0, None).reshape(n_unit, n_mag).sum(axis=1)
-    tot_df = df_unit.sum()
-    sd_global = np.sqrt(ss_unit.sum() / tot_df) if tot_df > 0 else 1.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sd_unit = np.where(df_unit > 0, np.sqrt(ss_unit / np.maximum(df_unit, 1)), sd_global)
-        sd_cell = np.sqrt(ss_cell / np.maximum(df_cell, 1))
-    sd = np.where(df_cell >= 2, sd_cell, np.repeat(sd_unit, n_mag)).reshape(n_unit, n_mag)
-    sd = np.where(np.isfinite(sd), sd, sd_global)
-
-    # standardised residuals, pooled per unit (cells with >= 1 residual df)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        infl = np.sqrt(n_cell / np.maximum(df_cell, 1))
-        std = resid * infl[cell] / sd.ravel()[cell]
-    ok = (df_cell[cell] >= 1) & np.isfinite(std) & (sd.ravel()[cell] > 0)
-    order = np.argsort(u_of[ok], kind="stable")
-    pool = std[ok][order]
-    per_unit = np.bincount(u_of[ok], minlength=n_unit)
-    unit_start = np.cumsum(per_unit) - per_unit
-    pool_start = unit_start[u_of].astype(np.int64)
-    pool_len = per_unit[u_of].astype(np.int64)
-
-    # cue structure
-    mc = mean_c.reshape(n_unit, n_mag, 2)
-    nc = cnt_c.reshape(n_unit, n_mag, 2)
-    both = (nc[..., 0] > 0) & (nc[..., 1] > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w = np.where(
-            both, 1.0 / (1.0 / np.maximum(nc[..., 0], 1) + 1.0 / np.maximum(nc[..., 1], 1)), 0.0
-        )
-        diff = np.where(both, mc[..., 0] - mc[..., 1], 0.0)  # uncued (0) minus cued (1)
-        cue_diff = np.where(w.sum(axis=1) > 0, (w * diff).sum(axis=1) / w.sum(axis=1), 0.0)
-        uncued_frac = np.where(
-            n_cell.reshape(n_unit, n_mag) > 0, nc[..., 0] / n_cell.reshape(n_unit, n_mag), 0.0
-        )
-    cue_effect = _additive_cue_effect(diff, w, both)
+    cells = _cells(layout, prep.vals, n_unit, n_mag)
+    sd = _residual_sd(cells, n_unit, n_mag)
+    pool, pool_start, pool_len = _residual_pool(layout, cells, sd, n_unit)
+    cue_diff, cue_effect, uncued_frac = _cue_structure(cells, n_unit, n_mag)
     offset = float(prep.offset) if (layout.pool and not layout.zscore) else 0.0
     return NoiseModel(
         sd=sd,
@@ -290,6 +244,76 @@ def fit_noise(layout) -> NoiseModel:
         pool_start=pool_start,
         pool_len=pool_len,
     )
+
+
+def _cells(layout, vals: np.ndarray, n_unit: int, n_mag: int) -> dict:
+    """Counts and means per (unit, magnitude, cued), every trial's residual from its mean,
+    and trials and residual degrees of freedom per (unit, magnitude) cell."""
+    cell = layout.unit_of * n_mag + layout.mag_of
+    key = cell * 2 + layout.cued.astype(np.int64)
+    size = n_unit * n_mag * 2
+    cnt_c = np.bincount(key, minlength=size).astype(float)
+    sum_c = np.bincount(key, weights=vals, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_c = sum_c / cnt_c
+    groups = (cnt_c.reshape(-1, 2) > 0).sum(axis=1)
+    n_cell = cnt_c.reshape(-1, 2).sum(axis=1)
+    return {
+        "cell": cell,
+        "cnt_c": cnt_c,
+        "mean_c": mean_c,
+        "resid": vals - mean_c[key],
+        "n_cell": n_cell,
+        "df_cell": n_cell - groups,
+    }
+
+
+def _residual_sd(cells: dict, n_unit: int, n_mag: int) -> np.ndarray:
+    """Residual SD per (unit, magnitude): the cell's with 2 or more residual df, else the
+    unit's, else the recording's."""
+    cell, resid, df_cell = cells["cell"], cells["resid"], cells["df_cell"]
+    ss_cell = np.bincount(cell, weights=resid**2, minlength=n_unit * n_mag)
+    ss_unit = ss_cell.reshape(n_unit, n_mag).sum(axis=1)
+    df_unit = np.clip(df_cell, 0, None).reshape(n_unit, n_mag).sum(axis=1)
+    tot_df = df_unit.sum()
+    sd_global = np.sqrt(ss_unit.sum() / tot_df) if tot_df > 0 else 1.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd_unit = np.where(df_unit > 0, np.sqrt(ss_unit / np.maximum(df_unit, 1)), sd_global)
+        sd_cell = np.sqrt(ss_cell / np.maximum(df_cell, 1))
+    sd = np.where(df_cell >= 2, sd_cell, np.repeat(sd_unit, n_mag)).reshape(n_unit, n_mag)
+    return np.where(np.isfinite(sd), sd, sd_global)
+
+
+def _residual_pool(layout, cells: dict, sd: np.ndarray, n_unit: int):
+    """Standardised residuals pooled per unit (cells with >= 1 residual df), and each
+    grouped trial's slice of its unit's pool (start, length)."""
+    cell, resid, df_cell, u_of = cells["cell"], cells["resid"], cells["df_cell"], layout.unit_of
+    with np.errstate(invalid="ignore", divide="ignore"):
+        infl = np.sqrt(cells["n_cell"] / np.maximum(df_cell, 1))
+        std = resid * infl[cell] / sd.ravel()[cell]
+    ok = (df_cell[cell] >= 1) & np.isfinite(std) & (sd.ravel()[cell] > 0)
+    order = np.argsort(u_of[ok], kind="stable")
+    pool = std[ok][order]
+    per_unit = np.bincount(u_of[ok], minlength=n_unit)
+    unit_start = np.cumsum(per_unit) - per_unit
+    return pool, unit_start[u_of].astype(np.int64), per_unit[u_of].astype(np.int64)
+
+
+def _cue_structure(cells: dict, n_unit: int, n_mag: int):
+    """Uncued-minus-cued difference per unit, the additive cue effect per (unit, magnitude)
+    and the uncued fraction of every cell."""
+    mc = cells["mean_c"].reshape(n_unit, n_mag, 2)
+    nc = cells["cnt_c"].reshape(n_unit, n_mag, 2)
+    n_cell = cells["n_cell"].reshape(n_unit, n_mag)
+    both = (nc[..., 0] > 0) & (nc[..., 1] > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.where(
+            both, 1.0 / (1.0 / np.maximum(nc[..., 0], 1) + 1.0 / np.maximum(nc[..., 1], 1)), 0.0
+        )
+        diff = np.where(both, mc[..., 0] - mc[..., 1], 0.0)  # uncued (0) minus cued (1)
+        cue_diff = np.where(w.sum(axis=1) > 0, (w * diff).sum(axis=1) / w.sum(axis=1), 0.0)
+        uncued_frac = np.where(n_cell > 0, nc[..., 0] / n_cell, 0.0)
+    return cue_diff, _additive_cue_effect(diff, w, both), uncued_frac
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,86 +394,98 @@ def fit_account(name: str, layout) -> AccountFit:
         raise ConfigError(f"an account among {', '.join(ACCOUNTS)}", found=repr(name))
     prep = layout.prep
     x = np.asarray(prep.axis, dtype=float)
-    p = layout.probs
     cnt = prep.cnt.astype(float)
     ybar = np.where(cnt > 0, prep.mean_response, 0.0)
-    n_unit = cnt.shape[0]
-    mean = np.array(ybar, copy=True)
-    nan = np.full(n_unit, np.nan)
-    params = {k: nan.copy() for k in ("reversal_point", "tau", "gain", "alpha_pos", "alpha_neg")}
+    mean = np.array(ybar, copy=True)  # units not fitted are simulated at their observed means
+    params = _empty_params(name, cnt.shape[0])
+    fitted = layout.unit_ok & ((cnt > 0).sum(axis=1) >= 2)
     notes: list[str] = []
-    lo, hi = float(x.min()), float(x.max())
-    z0 = float((p * x).sum() / p.sum())
     if name == "sigmoid":
-        for k in ("sigmoid_offset", "sigmoid_amplitude", "sigmoid_slope", "sigmoid_threshold"):
-            params[k] = nan.copy()
-    fallback = []
-    if name == "bias":
-        zgrid = np.linspace(lo, hi, _Z_GRID)
-        dz = x[None, :] - zgrid[:, None]
-    if name == "distributional":
-        tgrid = np.arange(1, _TAU_GRID + 1) / (_TAU_GRID + 1.0)
-        egrid = expectile_grid(x, p, tgrid)
-        d = x[None, :] - egrid[:, None]
-        dtau = np.where(d > 0, 2 * tgrid[:, None], 2 * (1 - tgrid[:, None])) * d
-    for u in range(n_unit):
-        w = cnt[u]
-        if not layout.unit_ok[u] or (w > 0).sum() < 2:
-            continue  # simulated at its observed means
-        y = ybar[u]
-        if name == "classical":
-            best, g, _ = _profile(y, w, (x - z0)[None, :])
-            mean[u] = g * (x - z0)
-            params["reversal_point"][u] = z0
-            params["tau"][u] = 0.5
-            params["gain"][u] = params["alpha_pos"][u] = params["alpha_neg"][u] = g
-        elif name == "bias":
-            best, g, _ = _profile(y, w, dz)
-            z = zgrid[best]
-            mean[u] = g * (x - z)
-            params["reversal_point"][u] = z
-            params["tau"][u] = 0.5
-            params["gain"][u] = params["alpha_pos"][u] = params["alpha_neg"][u] = g
-        elif name == "distributional":
-            best, g, _ = _profile(y, w, dtau)
-            t, z = tgrid[best], egrid[best]
-            mean[u] = g * dtau[best]
-            params["reversal_point"][u] = z
-            params["tau"][u] = t
-            params["gain"][u] = g
-            params["alpha_pos"][u] = 2 * g * t
-            params["alpha_neg"][u] = 2 * g * (1 - t)
-        else:
-            present = w > 0
-            if present.sum() >= 4:
-                a, b, k, c = _fit_sigmoid_unit(x[present], y[present], w[present])
-                mean[u] = _sigmoid(x, a, b, k, c)
-                params["sigmoid_offset"][u] = a
-                params["sigmoid_amplitude"][u] = b
-                params["sigmoid_slope"][u] = k
-                params["sigmoid_threshold"][u] = c
-            else:
-                xs, ys, ws = x[present], y[present], w[present]
-                xm = (ws * xs).sum() / ws.sum()
-                sxx = (ws * (xs - xm) ** 2).sum()
-                b = max(0.0, (ws * (xs - xm) * ys).sum() / sxx) if sxx > 0 else 0.0
-                a = (ws * ys).sum() / ws.sum() - b * xm
-                mean[u] = a + b * x
-                fallback.append(u)
-            # implied reversal point: where the curve crosses 0 (dense grid)
-            grid = np.linspace(lo, hi, 2001)
-            curve = np.interp(grid, x[np.argsort(x)], mean[u][np.argsort(x)])
-            sign = np.nonzero(np.diff(np.sign(curve)) != 0)[0]
-            params["reversal_point"][u] = grid[sign[0]] if sign.size else np.nan
-    if fallback:
-        notes.append(
-            f"straight line instead of a sigmoid for {len(fallback)} unit(s) with < 4 magnitudes"
-        )
+        fallback = _fit_sigmoid_units(x, ybar, cnt, fitted, mean, params)
+        if fallback:
+            notes.append(
+                f"straight line instead of a sigmoid for {len(fallback)} unit(s) with < 4 "
+                "magnitudes"
+            )
+    else:
+        _fit_linear_units(name, x, layout.probs, ybar, cnt, fitted, mean, params)
     misfit = (cnt * (ybar - mean) ** 2).sum(axis=1)
     n_params = {"classical": 1, "bias": 2, "distributional": 2, "sigmoid": 4}[name]
     return AccountFit(
         name=name, mean=mean, params=params, misfit=misfit, n_params=n_params, notes=notes
     )
+
+
+def _empty_params(name: str, n_unit: int) -> dict:
+    """NaN per-unit parameters of an account (the sigmoid's own four included)."""
+    keys = ["reversal_point", "tau", "gain", "alpha_pos", "alpha_neg"]
+    if name == "sigmoid":
+        keys += ["sigmoid_offset", "sigmoid_amplitude", "sigmoid_slope", "sigmoid_threshold"]
+    return {k: np.full(n_unit, np.nan) for k in keys}
+
+
+def _candidates(name: str, x: np.ndarray, p: np.ndarray):
+    """Candidate mean-response shapes of a linear account (one row each, unit gain), with
+    the reversal point and tau of each."""
+    if name == "classical":
+        z0 = float((p * x).sum() / p.sum())
+        return (x - z0)[None, :], np.array([z0]), np.array([0.5])
+    if name == "bias":
+        zgrid = np.linspace(float(x.min()), float(x.max()), _Z_GRID)
+        return x[None, :] - zgrid[:, None], zgrid, np.full(_Z_GRID, 0.5)
+    tgrid = np.arange(1, _TAU_GRID + 1) / (_TAU_GRID + 1.0)
+    egrid = expectile_grid(x, p, tgrid)
+    d = x[None, :] - egrid[:, None]
+    dtau = np.where(d > 0, 2 * tgrid[:, None], 2 * (1 - tgrid[:, None])) * d
+    return dtau, egrid, tgrid
+
+
+def _fit_linear_units(name, x, p, ybar, cnt, fitted, mean, params) -> None:
+    """Fit classical, bias or distributional to every fitted unit (best candidate and
+    non-negative gain); fills ``mean`` and ``params`` in place."""
+    designs, reversal, tau = _candidates(name, x, p)
+    for u in np.flatnonzero(fitted):
+        best, g, _ = _profile(ybar[u], cnt[u], designs)
+        mean[u] = g * designs[best]
+        params["reversal_point"][u] = reversal[best]
+        params["tau"][u] = tau[best]
+        params["gain"][u] = g
+        if name == "distributional":
+            params["alpha_pos"][u] = 2 * g * tau[best]
+            params["alpha_neg"][u] = 2 * g * (1 - tau[best])
+        else:
+            params["alpha_pos"][u] = params["alpha_neg"][u] = g
+
+
+def _fit_sigmoid_units(x, ybar, cnt, fitted, mean, params) -> list:
+    """Fit a sigmoid to every fitted unit (a straight line with fewer than 4 magnitudes);
+    fills ``mean`` and ``params`` in place and returns the units given a straight line."""
+    lo, hi = float(x.min()), float(x.max())
+    fallback = []
+    for u in np.flatnonzero(fitted):
+        w, y = cnt[u], ybar[u]
+        present = w > 0
+        if present.sum() >= 4:
+            a, b, k, c = _fit_sigmoid_unit(x[present], y[present], w[present])
+            mean[u] = _sigmoid(x, a, b, k, c)
+            params["sigmoid_offset"][u] = a
+            params["sigmoid_amplitude"][u] = b
+            params["sigmoid_slope"][u] = k
+            params["sigmoid_threshold"][u] = c
+        else:
+            xs, ys, ws = x[present], y[present], w[present]
+            xm = (ws * xs).sum() / ws.sum()
+            sxx = (ws * (xs - xm) ** 2).sum()
+            b = max(0.0, (ws * (xs - xm) * ys).sum() / sxx) if sxx > 0 else 0.0
+            a = (ws * ys).sum() / ws.sum() - b * xm
+            mean[u] = a + b * x
+            fallback.append(u)
+        # implied reversal point: where the curve crosses 0 (dense grid)
+        grid = np.linspace(lo, hi, 2001)
+        curve = np.interp(grid, x[np.argsort(x)], mean[u][np.argsort(x)])
+        sign = np.nonzero(np.diff(np.sign(curve)) != 0)[0]
+        params["reversal_point"][u] = grid[sign[0]] if sign.size else np.nan
+    return fallback
 
 
 # --------------------------------------------------------------------------------------------
@@ -533,7 +569,7 @@ def simulate_account(
     list of xarray.Dataset
         ``attrs['simulated_account']`` names the account.
     """
-    from dopafit import schema
+    from dopafit import schema, seeds
     from dopafit.stats import statistics as st
 
     if account not in ACCOUNTS:
@@ -541,8 +577,8 @@ def simulate_account(
     layout = st.build_layout(responses, axis=axis, pool_cued=pool_cued)
     fit = fit_account(account, layout)
     noise_model = fit_noise(layout)
-    seeds = np.random.SeedSequence(seed).generate_state(int(n_datasets), dtype=np.uint64)
-    raw = simulate(layout, fit, noise_model, seeds, noise)
+    sim_seeds = seeds.master(seed).generate_state(int(n_datasets), dtype=np.uint64)
+    raw = simulate(layout, fit, noise_model, sim_seeds, noise)
     base = responses[schema.RESPONSE].transpose(schema.UNIT, schema.TRIAL).values
     out = []
     for row in raw:

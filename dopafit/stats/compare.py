@@ -47,19 +47,24 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from dopafit import schema
+from dopafit import schema, seeds
 from dopafit._version import __version__
 from dopafit.errors import ConfigError
-from dopafit.fit.expectile import check_fit_options
-from dopafit.stats.accounts import ACCOUNTS, NOISE_MODES, simulate_account
+from dopafit.stats import accounts as acc
+from dopafit.stats import statistics as st
+from dopafit.stats.accounts import ACCOUNTS, simulate_account
+from dopafit.stats.compare_options import CompareOptions
 from dopafit.stats.statistics import STATISTICS, computability
+from dopafit.stats.verdict import fmt_p, verdict_text
 
 __all__ = [
     "ACCOUNTS",
     "COMBINED",
+    "CompareOptions",  # re-exported from dopafit.stats.compare_options
     "Comparison",
     "compare",
     "open_comparison",
+    "run_comparison",
     "simulate_account",  # re-exported from dopafit.stats.accounts
 ]
 
@@ -93,37 +98,6 @@ def _alternative(account: str, statistic: str) -> str:
 # the comparison
 
 
-def _seed_sequences(seed):
-    master = np.random.SeedSequence(seed)
-    entropy = master.entropy
-    return entropy, {
-        name: np.random.SeedSequence(entropy, spawn_key=(7, key))
-        for name, key in _ACCOUNT_KEY.items()
-    }
-
-
-def _check(accounts, n_sim, n_splits, noise, n_folds, n_boot, level, alpha):
-    if isinstance(accounts, str):
-        accounts = (accounts,)
-    accounts = tuple(accounts)
-    bad = [a for a in accounts if a not in ACCOUNTS]
-    if bad or not accounts or len(set(accounts)) != len(accounts):
-        raise ConfigError(
-            f"accounts: distinct names among {', '.join(ACCOUNTS)}", found=repr(accounts)
-        )
-    for name, value, low in (("n_sim", n_sim, 1), ("n_splits", n_splits, 1), ("n_boot", n_boot, 0)):
-        if not isinstance(value, (int, np.integer)) or value < low:
-            raise ConfigError(f"{name} as an integer >= {low}", found=repr(value))
-    if not isinstance(n_folds, (int, np.integer)) or n_folds < 0 or n_folds == 1:
-        raise ConfigError("n_folds = 0 (no folds) or >= 2", found=repr(n_folds))
-    if noise not in NOISE_MODES:
-        raise ConfigError(f"noise one of {', '.join(NOISE_MODES)}", found=repr(noise))
-    for name, value in (("level", level), ("alpha", alpha)):
-        if not 0.0 < float(value) < 1.0:
-            raise ConfigError(f"{name} in (0, 1)", found=repr(value))
-    return accounts
-
-
 def compare(
     responses: xr.Dataset,
     accounts: Sequence[str] = ACCOUNTS,
@@ -147,6 +121,9 @@ def compare(
 ) -> Comparison:
     """Compare accounts of a recording by simulation-calibrated statistics.
 
+    The analysis options are validated once, as a :class:`CompareOptions`;
+    :func:`run_comparison` takes such an object directly.
+
     Parameters
     ----------
     responses : xarray.Dataset
@@ -161,7 +138,8 @@ def compare(
     seed : int or None, default 0
         Master seed. The observed split halves use the seeds
         :func:`dopafit.fit.fit_expectiles` uses for the same seed (so the observed split
-        statistics equal the fitter's); every account draws from its own fixed stream.
+        statistics equal the fitter's); every account draws from its own fixed stream
+        (:mod:`dopafit.seeds`).
     axis, method, n_folds, pool_cued, cap_low, cap_high, fold_exclude_edge
         Options of the fitting pipeline (see :func:`dopafit.fit.fit_expectiles`).
     noise : {"gaussian", "residual"}, default "gaussian"
@@ -194,37 +172,87 @@ def compare(
     A statistic that cannot be computed on the recording (too few units, magnitudes or
     subjects) is reported with ``computable=False`` and the reason; the others still run.
     """
-    from dopafit.stats import accounts as acc
-    from dopafit.stats import statistics as st
-
-    accounts = _check(accounts, n_sim, n_splits, noise, n_folds, n_boot, level, alpha)
-    check_fit_options(  # the fitting pipeline's options, checked as fit_expectiles checks them
-        axis=axis,
-        method=method,
+    options = CompareOptions(
+        accounts=accounts,
+        n_sim=n_sim,
         n_splits=n_splits,
-        n_folds=n_folds,
-        n_boot=n_boot,
         seed=seed,
-        pool_cued=pool_cued,
-        level=level,
-        cap_low=cap_low,
-        cap_high=cap_high,
-    )
-    t0 = time.perf_counter()
-    layout = st.build_layout(
-        responses,
         axis=axis,
         method=method,
+        n_folds=n_folds,
         pool_cued=pool_cued,
-        n_folds=int(n_folds),
+        noise=noise,
+        n_boot=n_boot,
+        level=level,
+        alpha=alpha,
+        mixed=mixed,
         cap_low=cap_low,
         cap_high=cap_high,
         fold_exclude_edge=fold_exclude_edge,
     )
-    entropy, account_ss = _seed_sequences(seed)
-    obs_seeds = st.split_seeds_like_fitter(entropy, int(n_splits))
+    return run_comparison(responses, options, chunk_size=chunk_size)
+
+
+def run_comparison(
+    responses: xr.Dataset, options: CompareOptions, *, chunk_size: int | None = None
+) -> Comparison:
+    """:func:`compare` with its options already gathered in a :class:`CompareOptions`.
+
+    Parameters
+    ----------
+    responses : xarray.Dataset
+    options : CompareOptions
+    chunk_size : int, optional
+        Simulated datasets processed at once (memory); the result does not depend on it.
+
+    Returns
+    -------
+    Comparison
+    """
+    if not isinstance(options, CompareOptions):
+        raise ConfigError("options as a CompareOptions", found=type(options).__name__)
+    t0 = time.perf_counter()
+    layout = _layout(responses, options)
+    root = seeds.master(options.seed)
+    obs = _observed(layout, root, options.n_splits)
+    reasons = computability(layout, obs)
+    noise_model = acc.fit_noise(layout)
+    chunk_size = _chunk_size(layout, options, chunk_size)
+    fits, sims, timing = {}, {}, {}
+    for name in options.accounts:
+        t1 = time.perf_counter()
+        fits[name], sims[name] = _account(layout, noise_model, name, root, options, chunk_size)
+        timing[name] = time.perf_counter() - t1
+    boot = _bootstrap(obs, root, options)
+    mixed_tables, mixed_error = _mixed(layout, options, timing)
+    ds = _assemble(
+        responses, layout, obs, reasons, fits, sims, noise_model, boot, mixed_tables, options
+    )
+    timing["total"] = time.perf_counter() - t0
+    ds.attrs.update(_attrs(responses, layout, options, root, mixed_error, timing))
+    ds.attrs["verdict"] = verdict_text(ds)
+    return Comparison(ds)
+
+
+def _layout(responses: xr.Dataset, options: CompareOptions) -> st.Layout:
+    """The observed recording prepared as the fitter prepares it."""
+    return st.build_layout(
+        responses,
+        axis=options.axis,
+        method=options.method,
+        pool_cued=options.pool_cued,
+        n_folds=options.n_folds,
+        cap_low=options.cap_low,
+        cap_high=options.cap_high,
+        fold_exclude_edge=options.fold_exclude_edge,
+    )
+
+
+def _observed(layout: st.Layout, root, n_splits: int) -> st.PipelineResult:
+    """The statistics of the recording, on the fitter's own split halves and preparation."""
+    obs_seeds = seeds.split_seeds(root.entropy, n_splits)
     prep = layout.prep
-    obs = st.run_pipeline(
+    return st.run_pipeline(
         layout,
         layout.raw[None, :],
         obs_seeds[None, :],
@@ -232,100 +260,104 @@ def compare(
         nominal=True,
         prepared=(prep.vals[None, :], prep.axis[None, :]),
     )
-    reasons = computability(layout, obs)
-    names = list(STATISTICS)
-    noise_model = acc.fit_noise(layout)
-    if chunk_size is None:
-        per_sim = n_splits * max(1, layout.n_folds + 4) * layout.n_unit * 8
-        chunk_size = int(max(8, min(n_sim, 64e6 // max(per_sim, 1))))
-    fits = {}
-    sims = {}
-    timing = {}
-    for name in accounts:
-        t1 = time.perf_counter()
-        fits[name] = fit = acc.fit_account(name, layout)
-        ss = account_ss[name]
-        sim_seeds = ss.spawn(1)[0].generate_state(n_sim, dtype=np.uint64)
-        split_seeds = (
-            np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, 1))
-            .generate_state(n_sim * n_splits, dtype=np.uint64)
-            .reshape(n_sim, n_splits)
-        )
-        out = np.full((n_sim, len(names)), np.nan)
-        for c0 in range(0, n_sim, chunk_size):
-            c1 = min(n_sim, c0 + chunk_size)
-            raw = acc.simulate(layout, fit, noise_model, sim_seeds[c0:c1], noise)
-            res = st.run_pipeline(layout, raw, split_seeds[c0:c1])
-            for j, s in enumerate(names):
-                out[c0:c1, j] = res.stats[s]
-        sims[name] = out
-        timing[name] = time.perf_counter() - t1
-    boot = st.neuron_bootstrap(
-        obs.splits, int(n_boot), np.random.SeedSequence(entropy, spawn_key=(8,)), level
-    )
-    mixed_tables = None
-    mixed_error = ""
-    if mixed:
-        from dopafit.stats.mixed import fit_mixed_models
 
-        t1 = time.perf_counter()
-        try:
-            mixed_tables = fit_mixed_models(layout)
-        except (ValueError, np.linalg.LinAlgError) as exc:  # reported, the rest stands
-            mixed_error = f"{exc.__class__.__name__}: {exc}"
-        timing["mixed"] = time.perf_counter() - t1
-    ds = _assemble(
-        responses,
-        layout,
-        obs,
-        reasons,
-        names,
-        fits,
-        sims,
-        noise_model,
-        boot,
-        mixed_tables,
-        level=level,
-        alpha=alpha,
-    )
-    timing["total"] = time.perf_counter() - t0
-    ds.attrs.update(
-        {
-            "analysis": "compare",
-            "accounts": ",".join(accounts),
-            "n_sim": int(n_sim),
-            "n_splits": int(n_splits),
-            "n_folds": int(n_folds),
-            "n_boot": int(n_boot),
-            "seed": int(entropy) if np.ndim(entropy) == 0 and entropy < 2**63 else str(entropy),
-            "mixed_error": mixed_error,
-            "seed_derivation": "observed splits: SeedSequence(seed).spawn(2)[0] as in "
-            "fit_expectiles; account a: SeedSequence(seed, spawn_key=(7, index of a)) -> "
-            "simulation seeds (first spawned child) and split seeds (spawn_key + (1,)); "
-            "bootstrap: spawn_key=(8,)",
-            "axis": prep.axis_name,
-            "axis_values": prep.axis.tolist(),
-            "magnitudes": prep.magnitudes.tolist(),
-            "reward_probabilities": layout.probs.tolist(),
-            "method": method,
-            "pool_cued": prep.pool_mode,
-            "uncued_offset": float(prep.offset),
-            "noise": noise,
-            "level": float(level),
-            "alpha": float(alpha),
-            "cap_low": float(cap_low),
-            "cap_high": float(cap_high),
-            "fold_exclude_edge": bool(fold_exclude_edge),
-            "timing_s": {k: round(v, 3) for k, v in timing.items()},
-            "dopafit_version": __version__,
-            "source": str(responses.attrs.get("source", "")),
-        }
-    )
-    ds.attrs["verdict"] = _verdict(ds)
-    return Comparison(ds)
+
+def _chunk_size(layout: st.Layout, options: CompareOptions, chunk_size: int | None) -> int:
+    """Simulated datasets per chunk: the caller's, else what fits in about 64 MB."""
+    if chunk_size is not None:
+        return chunk_size
+    per_sim = options.n_splits * max(1, layout.n_folds + 4) * layout.n_unit * 8
+    return int(max(8, min(options.n_sim, 64e6 // max(per_sim, 1))))
+
+
+def _account(layout, noise_model, name: str, root, options: CompareOptions, chunk_size: int):
+    """One account fitted to the recording, and its statistics on ``n_sim`` simulations."""
+    fit = acc.fit_account(name, layout)
+    stream = seeds.account_stream(root.entropy, _ACCOUNT_KEY[name])
+    sim_seeds, split_seeds = seeds.account_seeds(stream, options.n_sim, options.n_splits)
+    names = list(STATISTICS)
+    out = np.full((options.n_sim, len(names)), np.nan)
+    for c0 in range(0, options.n_sim, chunk_size):
+        c1 = min(options.n_sim, c0 + chunk_size)
+        raw = acc.simulate(layout, fit, noise_model, sim_seeds[c0:c1], options.noise)
+        res = st.run_pipeline(layout, raw, split_seeds[c0:c1])
+        for j, s in enumerate(names):
+            out[c0:c1, j] = res.stats[s]
+    return fit, out
+
+
+def _bootstrap(obs: st.PipelineResult, root, options: CompareOptions) -> dict:
+    """Neuron-bootstrap intervals of the observed split statistics."""
+    stream = seeds.compare_bootstrap(root.entropy)
+    return st.neuron_bootstrap(obs.splits, options.n_boot, stream, options.level)
+
+
+def _mixed(layout: st.Layout, options: CompareOptions, timing: dict):
+    """The mixed-model tables (or None) and the error that stopped them ("" if none)."""
+    if not options.mixed:
+        return None, ""
+    from dopafit.stats.mixed import fit_mixed_models
+
+    t1 = time.perf_counter()
+    tables, error = None, ""
+    try:
+        tables = fit_mixed_models(layout)
+    except (ValueError, np.linalg.LinAlgError) as exc:  # reported, the rest stands
+        error = f"{exc.__class__.__name__}: {exc}"
+    timing["mixed"] = time.perf_counter() - t1
+    return tables, error
+
+
+def _attrs(responses, layout, options: CompareOptions, root, mixed_error: str, timing) -> dict:
+    """Every choice of the comparison, as recorded in the result's attrs."""
+    prep = layout.prep
+    return {
+        "analysis": "compare",
+        "accounts": ",".join(options.accounts),
+        "n_sim": options.n_sim,
+        "n_splits": options.n_splits,
+        "n_folds": options.n_folds,
+        "n_boot": options.n_boot,
+        "seed": seeds.recorded(root),
+        "mixed_error": mixed_error,
+        "seed_derivation": seeds.COMPARE_DERIVATION,
+        "axis": prep.axis_name,
+        "axis_values": prep.axis.tolist(),
+        "magnitudes": prep.magnitudes.tolist(),
+        "reward_probabilities": layout.probs.tolist(),
+        "method": options.method,
+        "pool_cued": prep.pool_mode,
+        "uncued_offset": float(prep.offset),
+        "noise": options.noise,
+        "level": options.level,
+        "alpha": options.alpha,
+        "cap_low": float(options.cap_low),
+        "cap_high": float(options.cap_high),
+        "fold_exclude_edge": options.fold_exclude_edge,
+        "timing_s": {k: round(v, 3) for k, v in timing.items()},
+        "dopafit_version": __version__,
+        "source": str(responses.attrs.get("source", "")),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# assembling the result
+
+#: float variables per (account, statistic)
+_PAIR_VARIABLES = (
+    "observed",
+    "p_calibrated",
+    "p_greater",
+    "p_less",
+    "quantile",
+    "sim_median",
+    "sim_lo",
+    "sim_hi",
+)
 
 
 def _sim_summary(sim: np.ndarray, level: float):
+    """Median and central ``level`` range of the finite simulated values."""
     finite = sim[np.isfinite(sim)]
     if not finite.size:
         return np.nan, np.nan, np.nan
@@ -335,36 +367,47 @@ def _sim_summary(sim: np.ndarray, level: float):
 
 
 def _assemble(
-    responses,
-    layout,
-    obs,
-    reasons,
-    names,
-    fits,
-    sims,
-    noise_model,
-    boot,
-    mixed_tables,
-    *,
-    level,
-    alpha,
-):
-    from dopafit.stats.statistics import calibrated_p, npc_fisher
-
-    accounts = list(fits)
+    responses, layout, obs, reasons, fits, sims, noise_model, boot, mixed_tables, options
+) -> xr.Dataset:
+    """The comparison Dataset: per-pair, per-statistic and per-unit tables, mixed models."""
+    names = list(STATISTICS)
     all_stats = names + list(COMBINED)
-    n_acc, n_stat = len(accounts), len(all_stats)
-    n_sim = next(iter(sims.values())).shape[0]
-    observed = np.full((n_acc, n_stat), np.nan)
-    simulated = np.full((n_acc, n_sim, n_stat), np.nan)
-    p_cal = np.full((n_acc, n_stat), np.nan)
-    p_gt = np.full((n_acc, n_stat), np.nan)
-    p_lt = np.full((n_acc, n_stat), np.nan)
-    quant = np.full((n_acc, n_stat), np.nan)
-    sim_med = np.full((n_acc, n_stat), np.nan)
-    sim_lo = np.full((n_acc, n_stat), np.nan)
-    sim_hi = np.full((n_acc, n_stat), np.nan)
-    alt = np.empty((n_acc, n_stat), dtype=object)
+    accounts = list(fits)
+    per_stat = _statistic_table(names, obs, reasons)
+    pairs = _pair_tables(accounts, sims, obs, reasons, per_stat["computable"], options.level)
+    per_stat.update(_bootstrap_intervals(boot, all_stats, per_stat["computable"]))
+    coords = _coords(responses, layout, accounts, all_stats, options.n_sim)
+    AS = ("account", "statistic")
+    data = {
+        "observed": (AS, pairs["observed"]),
+        "simulated": (("account", "sim", "statistic"), pairs["simulated"]),
+        **{v: (AS, pairs[v]) for v in ("p_calibrated", "p_greater", "p_less")},
+        "alternative": (AS, pairs["alternative"].astype(str)),
+        **{v: (AS, pairs[v]) for v in ("quantile", "sim_median", "sim_lo", "sim_hi")},
+        "p_nominal": ("statistic", per_stat["p_nominal"]),
+        "computable": ("statistic", per_stat["computable"]),
+        "reason": ("statistic", per_stat["reason"].astype(str)),
+        "direction": ("statistic", per_stat["direction"]),
+        "boot_lo": ("statistic", per_stat["boot_lo"]),
+        "boot_hi": ("statistic", per_stat["boot_hi"]),
+        "statistic_description": ("statistic", _descriptions(all_stats)),
+        "axis_value": ("magnitude", layout.prep.axis),
+        "noise_sd": ((schema.UNIT, "magnitude"), noise_model.sd),
+        "cue_diff": (schema.UNIT, noise_model.cue_diff),
+        "cue_effect": ((schema.UNIT, "magnitude"), noise_model.cue_effect),
+    }
+    data.update(_account_variables(fits, accounts, coords[schema.UNIT].size))
+    data.update(_observed_variables(obs))
+    coords["subject_left_out"] = np.array(layout.subjects, dtype=object)
+    attrs = {}
+    if mixed_tables is not None:
+        _add_mixed(mixed_tables, data, coords, attrs)
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def _statistic_table(names: list, obs, reasons: dict) -> dict:
+    """Per statistic (single then combined): computable, reason, nominal p, direction."""
+    n_stat = len(names) + len(COMBINED)
     computable = np.zeros(n_stat, dtype=bool)
     reason = np.empty(n_stat, dtype=object)
     p_nom = np.full(n_stat, np.nan)
@@ -383,92 +426,104 @@ def _assemble(
         else:
             reason[j] = ""
             computable[j] = True
-    for a, name in enumerate(accounts):
-        sim = sims[name]
-        for j, s in enumerate(names):
-            alt[a, j] = _alternative(name, s)
-            simulated[a, :, j] = sim[:, j]
-            if not computable[j]:
-                continue
-            o = obs.stats[s][0]
-            observed[a, j] = o
-            p_cal[a, j], p_gt[a, j], p_lt[a, j] = calibrated_p(o, sim[:, j], alt[a, j])
-            finite = sim[:, j][np.isfinite(sim[:, j])]
-            quant[a, j] = (np.sum(finite < o) + 0.5 * np.sum(finite == o)) / max(finite.size, 1)
-            sim_med[a, j], sim_lo[a, j], sim_hi[a, j] = _sim_summary(sim[:, j], level)
-        for j, parts in enumerate(COMBINED.values(), start=len(names)):
-            alt[a, j] = "greater" if ROLES[name] == "null" else "two-sided"
-            if not computable[j]:
-                continue
-            idx = [names.index(c) for c in parts if reasons.get(c, "") == ""]
-            o_vec = np.array([obs.stats[names[i]][0] for i in idx])
-            dirs = np.array([STATISTICS[names[i]].direction for i in idx], dtype=float)
-            # "greater": evidence for the signature; "less": evidence against it
-            t_up, ts_up = npc_fisher(o_vec, sim[:, idx], dirs)
-            t_dn, ts_dn = npc_fisher(o_vec, sim[:, idx], -dirs)
-            pg = calibrated_p(t_up, ts_up, "greater")[0]
-            pl = calibrated_p(t_dn, ts_dn, "greater")[0]
-            if alt[a, j] == "greater":
-                observed[a, j], simulated[a, :, j], p = t_up, ts_up, pg
-            else:
-                observed[a, j], simulated[a, :, j], p = t_up, ts_up, min(1.0, 2 * min(pg, pl))
-            p_cal[a, j], p_gt[a, j], p_lt[a, j] = p, pg, pl
-            quant[a, j] = np.mean(simulated[a, :, j] < observed[a, j])
-            sim_med[a, j], sim_lo[a, j], sim_hi[a, j] = _sim_summary(simulated[a, :, j], level)
+    return {"computable": computable, "reason": reason, "p_nominal": p_nom, "direction": direction}
 
-    boot_lo = np.full(n_stat, np.nan)
-    boot_hi = np.full(n_stat, np.nan)
+
+def _pair_tables(accounts, sims, obs, reasons, computable, level: float) -> dict:
+    """Every variable per (account, statistic), with the simulated values of each account."""
+    n_acc, n_stat = len(accounts), computable.size
+    n_sim = next(iter(sims.values())).shape[0]
+    pairs = {v: np.full((n_acc, n_stat), np.nan) for v in _PAIR_VARIABLES}
+    pairs["simulated"] = np.full((n_acc, n_sim, n_stat), np.nan)
+    pairs["alternative"] = np.empty((n_acc, n_stat), dtype=object)
+    for a, name in enumerate(accounts):
+        row = {v: pairs[v][a] for v in pairs}  # views of the account's row
+        _single_statistics(name, sims[name], obs, computable, level, row)
+        _combined_statistics(name, sims[name], obs, reasons, computable, level, row)
+    return pairs
+
+
+def _single_statistics(account, sim, obs, computable, level: float, row: dict) -> None:
+    """Fill an account's row for every single statistic: calibrated p, quantile, range."""
+    for j, s in enumerate(STATISTICS):
+        row["alternative"][j] = _alternative(account, s)
+        row["simulated"][:, j] = sim[:, j]
+        if not computable[j]:
+            continue
+        o = obs.stats[s][0]
+        row["observed"][j] = o
+        p = st.calibrated_p(o, sim[:, j], row["alternative"][j])
+        row["p_calibrated"][j], row["p_greater"][j], row["p_less"][j] = p
+        finite = sim[:, j][np.isfinite(sim[:, j])]
+        row["quantile"][j] = (np.sum(finite < o) + 0.5 * np.sum(finite == o)) / max(finite.size, 1)
+        row["sim_median"][j], row["sim_lo"][j], row["sim_hi"][j] = _sim_summary(sim[:, j], level)
+
+
+def _combined_statistics(account, sim, obs, reasons, computable, level: float, row) -> None:
+    """Fill an account's row for the combined statistics (Fisher combination, calibrated)."""
+    names = list(STATISTICS)
+    for j, parts in enumerate(COMBINED.values(), start=len(names)):
+        row["alternative"][j] = "greater" if ROLES[account] == "null" else "two-sided"
+        if not computable[j]:
+            continue
+        idx = [names.index(c) for c in parts if reasons.get(c, "") == ""]
+        o_vec = np.array([obs.stats[names[i]][0] for i in idx])
+        dirs = np.array([STATISTICS[names[i]].direction for i in idx], dtype=float)
+        # "greater": evidence for the signature; "less": evidence against it
+        t_up, ts_up = st.npc_fisher(o_vec, sim[:, idx], dirs)
+        t_dn, ts_dn = st.npc_fisher(o_vec, sim[:, idx], -dirs)
+        pg = st.calibrated_p(t_up, ts_up, "greater")[0]
+        pl = st.calibrated_p(t_dn, ts_dn, "greater")[0]
+        p = pg if row["alternative"][j] == "greater" else min(1.0, 2 * min(pg, pl))
+        row["observed"][j], row["simulated"][:, j] = t_up, ts_up
+        row["p_calibrated"][j], row["p_greater"][j], row["p_less"][j] = p, pg, pl
+        row["quantile"][j] = np.mean(row["simulated"][:, j] < row["observed"][j])
+        summary = _sim_summary(row["simulated"][:, j], level)
+        row["sim_median"][j], row["sim_lo"][j], row["sim_hi"][j] = summary
+
+
+def _bootstrap_intervals(boot: dict, all_stats: list, computable) -> dict:
+    """Bootstrap interval bounds per statistic (NaN where none was drawn)."""
+    boot_lo = np.full(len(all_stats), np.nan)
+    boot_hi = np.full(len(all_stats), np.nan)
     for j, s in enumerate(all_stats):
         if s in boot and computable[j]:
             boot_lo[j], boot_hi[j] = boot[s]
+    return {"boot_lo": boot_lo, "boot_hi": boot_hi}
 
-    unit = responses[schema.UNIT].values
+
+def _descriptions(all_stats: list) -> np.ndarray:
+    """One description per statistic, single and combined."""
+    return np.array(
+        [
+            STATISTICS[s].description
+            if s in STATISTICS
+            else "Fisher combination of " + ", ".join(COMBINED[s]) + " (T = -2 sum log p)"
+            for s in all_stats
+        ]
+    )
+
+
+def _coords(responses, layout, accounts, all_stats, n_sim: int) -> dict:
+    """Coordinates of the result: accounts, statistics, simulations, units, magnitudes."""
     coords = {
         "account": accounts,
         "statistic": all_stats,
         "sim": np.arange(n_sim),
-        schema.UNIT: unit,
+        schema.UNIT: responses[schema.UNIT].values,
         "magnitude": layout.prep.magnitudes,
     }
     for name in schema.UNIT_COORDS:
         if name in responses.variables:
             coords[name] = (schema.UNIT, responses[name].values)
-    AS = ("account", "statistic")
-    data = {
-        "observed": (AS, observed),
-        "simulated": (("account", "sim", "statistic"), simulated),
-        "p_calibrated": (AS, p_cal),
-        "p_greater": (AS, p_gt),
-        "p_less": (AS, p_lt),
-        "alternative": (AS, alt.astype(str)),
-        "quantile": (AS, quant),
-        "sim_median": (AS, sim_med),
-        "sim_lo": (AS, sim_lo),
-        "sim_hi": (AS, sim_hi),
-        "p_nominal": ("statistic", p_nom),
-        "computable": ("statistic", computable),
-        "reason": ("statistic", reason.astype(str)),
-        "direction": ("statistic", direction),
-        "boot_lo": ("statistic", boot_lo),
-        "boot_hi": ("statistic", boot_hi),
-        "statistic_description": (
-            "statistic",
-            np.array(
-                [
-                    STATISTICS[s].description
-                    if s in STATISTICS
-                    else "Fisher combination of " + ", ".join(COMBINED[s]) + " (T = -2 sum log p)"
-                    for s in all_stats
-                ]
-            ),
-        ),
-        "axis_value": ("magnitude", layout.prep.axis),
-        "noise_sd": ((schema.UNIT, "magnitude"), noise_model.sd),
-        "cue_diff": (schema.UNIT, noise_model.cue_diff),
-        "cue_effect": ((schema.UNIT, "magnitude"), noise_model.cue_effect),
-    }
+    return coords
+
+
+def _account_variables(fits: dict, accounts: list, n_unit: int) -> dict:
+    """Per (account, unit) fitted parameters, misfit and means; notes per account."""
+    data = {}
     for k in sorted({k for f in fits.values() for k in f.params}):
-        arr = np.full((n_acc, unit.size), np.nan)
+        arr = np.full((len(accounts), n_unit), np.nan)
         for a, name in enumerate(accounts):
             if k in fits[name].params:
                 arr[a] = fits[name].params[k]
@@ -482,152 +537,32 @@ def _assemble(
         np.stack([fits[name].mean for name in accounts]),
     )
     data["account_notes"] = ("account", np.array(["; ".join(fits[n].notes) for n in accounts]))
+    return data
+
+
+def _observed_variables(obs) -> dict:
+    """Per-split statistics and leave-one-subject-out values of the recording."""
+    data = {}
     for s in ("r_tau_reversal", "rho_tau_reversal", "r_reliability", "anova_f"):
         data[f"observed_split_{s}"] = ("split", obs.splits[s])
     data["observed_loao"] = ("subject_left_out", obs.extra["loao"][0])
-    coords["subject_left_out"] = np.array(layout.subjects, dtype=object)
-    attrs = {}
-    if mixed_tables is not None:
-        models, tests = mixed_tables
-        coords["model"] = models["model"].to_numpy().astype(str)
-        for col in ("llf", "aic", "bic", "n_params"):
-            data[f"mixed_{col}"] = ("model", models[col].to_numpy(dtype=float))
-        data["mixed_converged"] = ("model", models["converged"].to_numpy(dtype=bool))
-        data["mixed_warnings"] = ("model", models["warnings"].to_numpy().astype(str))
-        data["mixed_formula"] = ("model", models["formula"].to_numpy().astype(str))
-        coords["mixed_test"] = [f"{m} vs {n}" for m, n in zip(tests["model"], tests["null"])]
-        for col in ("lr", "df", "p_naive", "p_mixture"):
-            data[f"mixed_{col}"] = ("mixed_test", tests[col].to_numpy(dtype=float))
-        attrs["mixed_note"] = str(tests["note"].iloc[0]) if len(tests) else ""
-        attrs["mixed_shared_reversal_point"] = float(
-            models.attrs.get("shared_reversal_point", np.nan)
-        )
-    ds = xr.Dataset(data, coords=coords, attrs=attrs)
-    return ds
+    return data
 
 
-def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "n/a"
-    return f"{p:.3g}" if p >= 0.001 else f"{p:.1e}"
-
-
-def _strength(p: float, alpha: float) -> str:
-    if p < min(alpha, 0.001) or p <= 0.001:
-        return "strongly"
-    if p < min(alpha, 0.01):
-        return "clearly"
-    return ""
-
-
-def _pick(ds, account: str, stats: Sequence[str]) -> tuple[float, str, float, float]:
-    """The first computable statistic among ``stats`` for an account.
-
-    Returns (p_calibrated, name, p_greater, p_less); NaN and "" when none.
-    """
-    if account not in ds["account"].values:
-        return np.nan, "", np.nan, np.nan
-    for s in stats:
-        if bool(ds["computable"].sel(statistic=s)):
-            sel = dict(account=account, statistic=s)
-            p = float(ds["p_calibrated"].sel(**sel))
-            if np.isfinite(p):
-                return p, s, float(ds["p_greater"].sel(**sel)), float(ds["p_less"].sel(**sel))
-    return np.nan, "", np.nan, np.nan
-
-
-def _alt_account(ds, account: str, alpha: float, label: str) -> tuple[str, bool | None]:
-    """Sentence about an account that produces the signature (two-sided, Bonferroni over the
-    combined statistics) and whether it is consistent with the data (None: not run)."""
-    found = [_pick(ds, account, (s,)) for s in COMBINED]
-    found = [f for f in found if np.isfinite(f[0])]
-    if not found:
-        found = [f for f in [_pick(ds, account, ("r_tau_reversal",))] if np.isfinite(f[0])]
-        if not found:
-            return "", None
-    m = len(found)
-    p, name, pg, pl = min(found, key=lambda f: f[0])
-    p_adj = min(1.0, m * p)
-    what = f"two-sided p = {_fmt_p(p_adj)}, {name}" + (f", Bonferroni x{m}" if m > 1 else "")
-    if p_adj < alpha:
-        side = "more" if pg < pl else "less"
-        return (
-            f"{label} is contradicted: the data show {side} of the distributional signature "
-            f"than it predicts ({what})",
-            False,
-        )
-    return f"{label} is consistent with the data ({what})", True
-
-
-def _verdict(ds) -> str:
-    alpha = float(ds.attrs.get("alpha", 0.05))
-    n_sim = int(ds.sizes["sim"])
-    p_cl, s_cl, _, _ = _pick(
-        ds, "classical", ("combined_diversity", "r_tau_reversal", "reliability")
-    )
-    p_bi, s_bi, _, _ = _pick(ds, "bias", ("combined_asymmetry", "r_tau_reversal"))
-    sentences = []
-    cl = f"calibrated p = {_fmt_p(p_cl)}, {s_cl}"
-    bi = f"p = {_fmt_p(p_bi)}, {s_bi}"
-    rej_cl = bool(np.isfinite(p_cl) and p_cl < alpha)
-    rej_bi = bool(np.isfinite(p_bi) and p_bi < alpha)
-    if np.isfinite(p_cl) and np.isfinite(p_bi):
-        if rej_cl and rej_bi:
-            sentences.append(
-                f"The data {_strength(p_cl, alpha)} reject classical TD ({cl}) and "
-                f"{_strength(p_bi, alpha)} reject diverse symmetric biases ({bi})"
-            )
-        elif rej_cl:
-            sentences.append(
-                f"The data {_strength(p_cl, alpha)} reject classical TD ({cl}) but do not "
-                f"distinguish distributional TD from diverse symmetric biases ({bi})"
-            )
-        elif rej_bi:
-            sentences.append(
-                f"The data do not reject classical TD ({cl}) but reject diverse symmetric "
-                f"biases ({bi})"
-            )
-        else:
-            sentences.append(
-                f"The data reject neither classical TD ({cl}) nor diverse symmetric biases "
-                f"({bi}): no evidence beyond what noise and the pipeline produce"
-            )
-    elif np.isfinite(p_cl):
-        verb = f"{_strength(p_cl, alpha)} reject" if rej_cl else "do not reject"
-        sentences.append(f"The data {verb} classical TD ({cl})")
-    elif np.isfinite(p_bi):
-        verb = f"{_strength(p_bi, alpha)} reject" if rej_bi else "do not reject"
-        sentences.append(f"The data {verb} diverse symmetric biases ({bi})")
-    di_text, di_ok = _alt_account(ds, "distributional", alpha, "Distributional TD (as fitted)")
-    si_text, si_ok = _alt_account(
-        ds, "sigmoid", alpha, "An efficient-coding sigmoid population (as fitted)"
-    )
-    sentences += [t for t in (di_text, si_text) if t]
-    if rej_cl and rej_bi and di_ok is not None:
-        if di_ok and si_ok:
-            sentences.append(
-                "The evidence favours distributional TD over classical TD and symmetric "
-                "biases, but does not distinguish it from an efficient-coding sigmoid population"
-            )
-        elif di_ok:
-            sentences.append(
-                "The evidence favours distributional TD over the other accounts tested"
-            )
-        elif si_ok:
-            sentences.append(
-                "Of the accounts tested, only the efficient-coding sigmoid population is "
-                "consistent with every combined statistic"
-            )
-        else:
-            sentences.append("None of the accounts tested reproduces every combined statistic")
-    out = ". ".join(" ".join(t.split()) for t in sentences)
-    out = (out + ". ") if out else ""
-    out += (
-        f"(alpha = {alpha:g}; {n_sim} simulations per account, smallest attainable p = "
-        f"{_fmt_p(1.0 / (n_sim + 1))}; the combined statistics are pre-specified, single "
-        "statistics in the table are not corrected for multiplicity.)"
-    )
-    return out
+def _add_mixed(mixed_tables, data: dict, coords: dict, attrs: dict) -> None:
+    """Add the mixed-model fits and likelihood-ratio tests to the result's pieces."""
+    models, tests = mixed_tables
+    coords["model"] = models["model"].to_numpy().astype(str)
+    for col in ("llf", "aic", "bic", "n_params"):
+        data[f"mixed_{col}"] = ("model", models[col].to_numpy(dtype=float))
+    data["mixed_converged"] = ("model", models["converged"].to_numpy(dtype=bool))
+    data["mixed_warnings"] = ("model", models["warnings"].to_numpy().astype(str))
+    data["mixed_formula"] = ("model", models["formula"].to_numpy().astype(str))
+    coords["mixed_test"] = [f"{m} vs {n}" for m, n in zip(tests["model"], tests["null"])]
+    for col in ("lr", "df", "p_naive", "p_mixture"):
+        data[f"mixed_{col}"] = ("mixed_test", tests[col].to_numpy(dtype=float))
+    attrs["mixed_note"] = str(tests["note"].iloc[0]) if len(tests) else ""
+    attrs["mixed_shared_reversal_point"] = float(models.attrs.get("shared_reversal_point", np.nan))
 
 
 # --------------------------------------------------------------------------------------------
@@ -746,20 +681,32 @@ class Comparison:
     def summary(self) -> str:
         """Text report: every statistic against every account, then the verdict."""
         ds = self.dataset
-        df = self.to_dataframe()
         lines = [
             f"Calibrated comparison of accounts ({ds.sizes[schema.UNIT]} units, axis "
             f"{ds.attrs.get('axis')}, {ds.attrs.get('n_sim')} simulations x "
             f"{ds.attrs.get('n_splits')} splits per account, noise {ds.attrs.get('noise')})",
             "",
+            *self._statistic_lines(),
+            "",
+            "Alternatives: classical and bias one-sided towards the distributional signature; "
+            "distributional and sigmoid two-sided; tau_baseline_r two-sided and loao_range "
+            "one-sided ('greater') for every account. p_nominal: the textbook test (n/a: none).",
+            *self._bootstrap_lines(),
+            *self._mixed_lines(),
+            "",
+            "Verdict: " + self.verdict,
         ]
-        accounts = self.accounts
+        return "\n".join(lines)
+
+    def _statistic_lines(self) -> list[str]:
+        """The table of the summary: one line per statistic, one column per account."""
+        ds = self.dataset
+        df = self.to_dataframe()
         width = 20
         head = f"{'statistic':<21}{'observed':>10}{'p_nominal':>10}" + "".join(
-            f"{a:>{width}}" for a in accounts
+            f"{a:>{width}}" for a in self.accounts
         )
-        lines.append("Calibrated p-value per account [median of the simulated statistic]")
-        lines.append(head)
+        lines = ["Calibrated p-value per account [median of the simulated statistic]", head]
         lines.append("-" * len(head))
         for s in ds["statistic"].values:
             rows = df[df["statistic"] == s]
@@ -769,43 +716,44 @@ class Comparison:
                 continue
             combined = s.startswith("combined")
             cells = "".join(
-                f"{_fmt_p(r.p_calibrated):>{width}}"
+                f"{fmt_p(r.p_calibrated):>{width}}"
                 if combined
-                else f"{_fmt_p(r.p_calibrated) + ' [' + format(r.sim_median, '.3g') + ']':>{width}}"
+                else f"{fmt_p(r.p_calibrated) + ' [' + format(r.sim_median, '.3g') + ']':>{width}}"
                 for r in rows.itertuples()
             )
             obs_txt = f"{'(Fisher)':>10}" if combined else f"{first['observed']:10.3g}"
-            lines.append(f"{s:<21}{obs_txt}{_fmt_p(first['p_nominal']):>10}{cells}")
-        lines.append("")
-        lines.append(
-            "Alternatives: classical and bias one-sided towards the distributional signature; "
-            "distributional and sigmoid two-sided; tau_baseline_r two-sided and loao_range "
-            "one-sided ('greater') for every account. p_nominal: the textbook test (n/a: none)."
-        )
-        if np.isfinite(ds["boot_lo"].values).any():
-            lines.append("Neuron bootstrap intervals of the observed statistics:")
-            for s in ds["statistic"].values:
-                lo, hi = (
-                    float(ds["boot_lo"].sel(statistic=s)),
-                    float(ds["boot_hi"].sel(statistic=s)),
-                )
-                if np.isfinite(lo):
-                    lines.append(f"  {s:<20} [{lo:.3g}, {hi:.3g}]")
+            lines.append(f"{s:<21}{obs_txt}{fmt_p(first['p_nominal']):>10}{cells}")
+        return lines
+
+    def _bootstrap_lines(self) -> list[str]:
+        """The neuron-bootstrap intervals of the summary (none when not drawn)."""
+        ds = self.dataset
+        if not np.isfinite(ds["boot_lo"].values).any():
+            return []
+        lines = ["Neuron bootstrap intervals of the observed statistics:"]
+        for s in ds["statistic"].values:
+            lo = float(ds["boot_lo"].sel(statistic=s))
+            hi = float(ds["boot_hi"].sel(statistic=s))
+            if np.isfinite(lo):
+                lines.append(f"  {s:<20} [{lo:.3g}, {hi:.3g}]")
+        return lines
+
+    def _mixed_lines(self) -> list[str]:
+        """The mixed-model tests and warnings of the summary (none when not fitted)."""
         tests = self.mixed_tests()
-        if tests is not None:
-            lines.append("Mixed models (nominal; ML fits; boundary caveat): ")
-            for r in tests.itertuples():
-                lines.append(
-                    f"  {r.test:<24} LR = {r.lr:.3g}, df = {r.df:g}, p = {_fmt_p(r.p_naive)} "
-                    f"(mixture {_fmt_p(r.p_mixture)})"
-                )
-            models = self.mixed_table()
-            bad = models[~models["converged"].astype(bool)]
-            for r in bad.itertuples():
-                lines.append(f"  warning, model {r.model}: {r.warnings}")
-        lines.append("")
-        lines.append("Verdict: " + self.verdict)
-        return "\n".join(lines)
+        if tests is None:
+            return []
+        lines = ["Mixed models (nominal; ML fits; boundary caveat): "]
+        for r in tests.itertuples():
+            lines.append(
+                f"  {r.test:<24} LR = {r.lr:.3g}, df = {r.df:g}, p = {fmt_p(r.p_naive)} "
+                f"(mixture {fmt_p(r.p_mixture)})"
+            )
+        models = self.mixed_table()
+        bad = models[~models["converged"].astype(bool)]
+        for r in bad.itertuples():
+            lines.append(f"  warning, model {r.model}: {r.warnings}")
+        return lines
 
     def to_netcdf(self, path: str | PathLike) -> Path:
         """Write the comparison to netCDF (:func:`dopafit.schema.to_netcdf`)."""

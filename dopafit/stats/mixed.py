@@ -128,8 +128,6 @@ def fit_mixed_models(layout) -> tuple[pd.DataFrame, pd.DataFrame]:
         One row per nested comparison: ``model``, ``null``, ``lr``, ``df``, ``p_naive``
         (chi-square with ``df``), ``p_mixture`` (½ chi2(df-1) + ½ chi2(df)), ``note``.
     """
-    from scipy import stats
-
     data = _design(layout)
     specs = {
         "shared": ("y ~ 0 + xc", "0 + xc"),
@@ -137,50 +135,40 @@ def fit_mixed_models(layout) -> tuple[pd.DataFrame, pd.DataFrame]:
         "asymmetric": ("y ~ 1 + xneg + xpos", "1 + xneg + xpos"),
     }
     rows = []
-    fits = {}
     n_groups = int(data["unit"].nunique()) if len(data) else 0
     for name, (formula, re_formula) in specs.items():
         res, messages = (
             (None, ["fewer than 2 units"]) if n_groups < 2 else _fit(formula, re_formula, data)
         )
-        fits[name] = res
-        if res is None:
-            rows.append(
-                dict(
-                    model=name,
-                    formula=formula,
-                    re_formula=re_formula,
-                    llf=np.nan,
-                    aic=np.nan,
-                    bic=np.nan,
-                    n_params=np.nan,
-                    converged=False,
-                    warnings="; ".join(messages),
-                    n_obs=len(data),
-                    n_groups=n_groups,
-                )
-            )
-            continue
-        k_re = res.cov_re.shape[0]
-        n_params = len(res.fe_params) + k_re * (k_re + 1) // 2 + 1
-        llf = float(res.llf)
-        rows.append(
-            dict(
-                model=name,
-                formula=formula,
-                re_formula=re_formula,
-                llf=llf,
-                aic=-2 * llf + 2 * n_params,
-                bic=-2 * llf + np.log(len(data)) * n_params,
-                n_params=n_params,
-                converged=bool(getattr(res, "converged", True)),
-                warnings="; ".join(messages),
-                n_obs=len(data),
-                n_groups=n_groups,
-            )
-        )
+        row = dict(model=name, formula=formula, re_formula=re_formula)
+        row.update(_fit_summary(res, len(data)))
+        row.update(warnings="; ".join(messages), n_obs=len(data), n_groups=n_groups)
+        rows.append(row)
     models = pd.DataFrame(rows)
     models.attrs["shared_reversal_point"] = data.attrs.get("shared_reversal_point", np.nan)
+    return models, _lr_tests(models)
+
+
+def _fit_summary(res, n_obs: int) -> dict:
+    """Log-likelihood, AIC, BIC, parameter count and convergence of one fit (NaN if none)."""
+    if res is None:
+        return dict(llf=np.nan, aic=np.nan, bic=np.nan, n_params=np.nan, converged=False)
+    k_re = res.cov_re.shape[0]
+    n_params = len(res.fe_params) + k_re * (k_re + 1) // 2 + 1
+    llf = float(res.llf)
+    return dict(
+        llf=llf,
+        aic=-2 * llf + 2 * n_params,
+        bic=-2 * llf + np.log(n_obs) * n_params,
+        n_params=n_params,
+        converged=bool(getattr(res, "converged", True)),
+    )
+
+
+def _lr_tests(models: pd.DataFrame) -> pd.DataFrame:
+    """The likelihood-ratio test of every nested pair of :data:`TESTS`."""
+    from scipy import stats
+
     trows = []
     by = models.set_index("model")
     for alt, null in TESTS:
@@ -208,4 +196,4 @@ def fit_mixed_models(layout) -> tuple[pd.DataFrame, pd.DataFrame]:
                 "mixture p approximate); shared kink estimated from the same data; nominal",
             )
         )
-    return models, pd.DataFrame(trows)
+    return pd.DataFrame(trows)

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from dopafit import schema
+from dopafit import schema, seeds
 from dopafit.errors import FitError
 from dopafit.fit.expectile import p_from_r
 
@@ -242,11 +242,40 @@ def build_layout(
         The pipeline's own preparation of the raw trials does not reproduce the fitter's
         (an internal consistency check).
     """
-    from dopafit.fit.axes import magnitude_grid, prepare, response_arrays
+    from dopafit.fit.axes import prepare
     from dopafit.kernels import compare as ck
     from dopafit.kernels import expectile as kern
 
     prep = prepare(responses, axis=axis, pool_cued=pool_cued)
+    grouped = _grouped_trials(responses, prep, pool_cued)
+    subjects, subject_idx = _known_subjects(responses)
+    cnt_total = prep.cnt.sum(axis=0).astype(float)
+    layout = Layout(
+        prep=prep,
+        **grouped,
+        pool=prep.pool_mode == "offset",
+        zscore=prep.axis_name == "zscore",
+        axis_mode=ck.AXIS_UTILITY if prep.axis_name == "utility" else ck.AXIS_FIXED,
+        probs=cnt_total / cnt_total.sum(),
+        subject_idx=subject_idx,
+        subjects=subjects,
+        baseline=responses[schema.BASELINE_RATE].values.astype(float),
+        method_code=kern.METHOD_KINK if method == "kink" else kern.METHOD_COUNT,
+        cap_lo=float(cap_low),
+        cap_hi=float(cap_high),
+        n_folds=int(n_folds),
+        fold_exclude_edge=bool(fold_exclude_edge),
+        unit_ok=np.array([r == "" for r in prep.unit_reason]),
+    )
+    _check_preparation(layout)
+    return layout
+
+
+def _grouped_trials(responses: xr.Dataset, prep, pool_cued: str) -> dict:
+    """The trials the fitter uses, grouped by unit then magnitude: raw responses, cue flags,
+    unit, magnitude and trial of each (the ``Layout`` fields of the same names)."""
+    from dopafit.fit.axes import magnitude_grid, response_arrays
+
     resp, reward, cued, used = response_arrays(responses, pool_cued)
     n_unit = resp.shape[0]
     if prep.axis_name == "zscore":
@@ -257,43 +286,30 @@ def build_layout(
     unit_of = np.broadcast_to(np.arange(n_unit)[:, None], resp.shape)
     key = (unit_of * n_mag + midx)[used]
     order = np.argsort(key, kind="stable")
-    raw = resp[used][order].astype(np.float64)
-    cued_flat = cued[used][order]
-    unit_flat = unit_of[used][order].astype(np.int64)
     trial_of = np.broadcast_to(np.arange(resp.shape[1])[None, :], resp.shape)
-    trial_flat = trial_of[used][order].astype(np.int64)
-    mag_flat = midx[used][order].astype(np.int64)
+    return {
+        "raw": resp[used][order].astype(np.float64),
+        "cued": cued[used][order],
+        "unit_of": unit_of[used][order].astype(np.int64),
+        "mag_of": midx[used][order].astype(np.int64),
+        "trial_of": trial_of[used][order].astype(np.int64),
+    }
 
+
+def _known_subjects(responses: xr.Dataset):
+    """The known subjects (sorted) and every unit's index among them (-1: unknown)."""
     subj = responses[schema.SUBJECT].values.astype(str)
     subjects = sorted({s for s in subj.tolist() if s.strip().lower() not in UNKNOWN_SUBJECTS})
     subject_idx = np.array(
         [subjects.index(s) if s in subjects else -1 for s in subj], dtype=np.int64
     )
-    baseline = responses[schema.BASELINE_RATE].values.astype(float)
-    cnt_total = prep.cnt.sum(axis=0).astype(float)
-    probs = cnt_total / cnt_total.sum()
-    layout = Layout(
-        prep=prep,
-        raw=raw,
-        cued=cued_flat,
-        unit_of=unit_flat,
-        mag_of=mag_flat,
-        trial_of=trial_flat,
-        pool=prep.pool_mode == "offset",
-        zscore=prep.axis_name == "zscore",
-        axis_mode=ck.AXIS_UTILITY if prep.axis_name == "utility" else ck.AXIS_FIXED,
-        probs=probs,
-        subject_idx=subject_idx,
-        subjects=subjects,
-        baseline=baseline,
-        method_code=kern.METHOD_KINK if method == "kink" else kern.METHOD_COUNT,
-        cap_lo=float(cap_low),
-        cap_hi=float(cap_high),
-        n_folds=int(n_folds),
-        fold_exclude_edge=bool(fold_exclude_edge),
-        unit_ok=np.array([r == "" for r in prep.unit_reason]),
-    )
-    vals, ax, _ = prepare_raw(layout, raw[None, :])
+    return subjects, subject_idx
+
+
+def _check_preparation(layout: Layout) -> None:
+    """Raise unless the pipeline's preparation of the raw trials reproduces the fitter's."""
+    prep = layout.prep
+    vals, ax, _ = prepare_raw(layout, layout.raw[None, :])
     if vals.shape[1] != prep.vals.shape[0] or not (
         np.allclose(vals[0], prep.vals, rtol=1e-9, atol=1e-9)
         and np.allclose(ax[0], prep.axis, rtol=1e-9, atol=1e-9)
@@ -303,7 +319,6 @@ def build_layout(
             found="different pooled responses or axis values",
             remedy="report this as a bug with the responses Dataset",
         )
-    return layout
 
 
 def prepare_raw(layout: Layout, raw: np.ndarray):
@@ -323,9 +338,11 @@ def prepare_raw(layout: Layout, raw: np.ndarray):
 
 
 def split_seeds_like_fitter(seed, n_splits: int) -> np.ndarray:
-    """The split seeds :func:`dopafit.fit.fit_expectiles` draws for ``seed`` (uint64)."""
-    split_ss, _ = np.random.SeedSequence(seed).spawn(2)
-    return split_ss.generate_state(n_splits, dtype=np.uint64)
+    """The split seeds :func:`dopafit.fit.fit_expectiles` draws for ``seed`` (uint64).
+
+    Kept for existing callers: the derivation is :func:`dopafit.seeds.split_seeds`.
+    """
+    return seeds.split_seeds(seed, n_splits)
 
 
 def _nanmedian_rows(x: np.ndarray) -> np.ndarray:
@@ -369,6 +386,10 @@ def run_pipeline(
 ) -> PipelineResult:
     """Run the fitting pipeline and every statistic on raw rows.
 
+    The steps: prepare the rows (pool, z-score, axis), fit every unit on all its trials,
+    fit the split halves and folds, correlate the halves, run the fold ANOVA, relate tau to
+    the baseline rate, leave each subject out, then reduce to one value per dataset.
+
     Parameters
     ----------
     layout : Layout
@@ -388,24 +409,77 @@ def run_pipeline(
     -------
     PipelineResult
     """
-    from dopafit.kernels import compare as ck
-    from dopafit.kernels import expectile as kern
-    from dopafit.kernels import fit_stats as fs
+    shape = (raw.shape[0], split_seeds.shape[1])
+    vals, axis = _prepared_rows(layout, raw, prepared)
+    full = _full_fits(layout, vals, axis)
+    halves = _split_halves(layout, vals, axis, full, split_seeds)
+    corr = _split_correlations(halves)
+    f_rows, k_rows = _fold_anova(layout, halves, full)
+    tb_r, tb_n = _tau_baseline(layout, full)
+    loao = _leave_one_subject_out(layout, corr, shape)
+    stats = _statistics(layout, vals, halves, corr, f_rows, tb_r, loao, shape)
+    nom = _nominal_p(layout, corr, f_rows, k_rows, tb_r, tb_n, shape) if nominal else {}
+    splits = _kept_splits(layout, halves, corr, f_rows, shape) if keep_splits else None
+    extra = {
+        "axis": axis,
+        "z_full": full["z_full"],
+        "tau_full": full["tau_full"],
+        "edge": full["edge"],
+        "fit_ok": full["fit_ok"],
+        "loao": loao,
+        "n_units_ok": full["fit_ok"].sum(axis=1),
+    }
+    return PipelineResult(stats=stats, nominal=nom, splits=splits, extra=extra)
 
-    n_data = raw.shape[0]
-    n_split = split_seeds.shape[1]
-    n_unit = layout.n_unit
+
+@dataclass
+class _Halves:
+    """Per-split arrays of :func:`dopafit.kernels.compare.split_rows`, ``(n_data, n_split,
+    ...)``."""
+
+    z_a: np.ndarray
+    z_b: np.ndarray
+    tau_b: np.ndarray
+    tau_fold: np.ndarray
+    sign_gain: np.ndarray
+    asym: np.ndarray
+    misfit: np.ndarray
+
+
+def _prepared_rows(layout: Layout, raw: np.ndarray, prepared: tuple | None):
+    """Pooled responses and axis of every row: the ones given, else prepared from ``raw``."""
     if prepared is None:
         vals, axis, _offset = prepare_raw(layout, raw)
-    else:
-        vals = np.ascontiguousarray(prepared[0], dtype=np.float64)
-        axis = np.ascontiguousarray(prepared[1], dtype=np.float64)
+        return vals, axis
+    vals = np.ascontiguousarray(prepared[0], dtype=np.float64)
+    axis = np.ascontiguousarray(prepared[1], dtype=np.float64)
+    return vals, axis
+
+
+def _full_fits(layout: Layout, vals: np.ndarray, axis: np.ndarray) -> dict:
+    """All-trial fit of every unit of every row, which units count, and their weights."""
+    from dopafit.kernels import compare as ck
+    from dopafit.kernels import expectile as kern
+
     z_full, tau_full, edge, status, rvar = ck.fit_rows(
         vals, layout.start, layout.cnt, axis, layout.method_code, layout.cap_lo, layout.cap_hi
     )
     fit_ok = layout.unit_ok[None, :] & (status == kern.STATUS_OK)
     with np.errstate(divide="ignore", invalid="ignore"):
         weight = np.where(fit_ok & (rvar > 0), 0.5 / rvar, 0.0)
+    return {
+        "z_full": z_full,
+        "tau_full": tau_full,
+        "edge": edge,
+        "fit_ok": fit_ok,
+        "weight": weight,
+    }
+
+
+def _split_halves(layout: Layout, vals, axis, full: dict, split_seeds) -> _Halves:
+    """Fits of the split halves and folds of every row (the random part of the pipeline)."""
+    from dopafit.kernels import compare as ck
+
     out = ck.split_rows(
         vals,
         layout.start,
@@ -414,46 +488,59 @@ def run_pipeline(
         layout.method_code,
         layout.cap_lo,
         layout.cap_hi,
-        z_full,
+        full["z_full"],
         np.ascontiguousarray(split_seeds, dtype=np.uint64),
         layout.n_folds,
         layout.probs,
-        weight,
+        full["weight"],
     )
-    z_a, z_b, tau_b, tau_fold, sign_gain, asym, misfit = out
+    return _Halves(*out)
+
+
+def _split_correlations(halves: _Halves) -> dict:
+    """Per (row, split): reliability, r and rho of tau (B) with reversal points (A)."""
+    from dopafit.kernels import fit_stats as fs
+
+    n_data, n_split, n_unit = halves.z_a.shape
     rows = n_data * n_split
-    za = z_a.reshape(rows, n_unit)
-    zb = z_b.reshape(rows, n_unit)
-    tb = tau_b.reshape(rows, n_unit)
+    za = halves.z_a.reshape(rows, n_unit)
+    zb = halves.z_b.reshape(rows, n_unit)
+    tb = halves.tau_b.reshape(rows, n_unit)
     rel, n_rel = fs.pearson_rows(za, zb)
     r, n_r = fs.pearson_rows(tb, za)
     rho, n_rho = fs.spearman_rows(tb, za)
-    stats: dict[str, np.ndarray] = {}
-    nom: dict[str, np.ndarray] = {}
-    shape = (n_data, n_split)
-    stats["reliability"] = _nanmedian_rows(rel.reshape(shape))
-    stats["r_tau_reversal"] = _nanmedian_rows(r.reshape(shape))
-    stats["rho_tau_reversal"] = _nanmedian_rows(rho.reshape(shape))
-    f_rows = np.full(rows, np.nan)
-    k_rows = np.zeros(rows, dtype=np.int64)
-    if layout.n_folds > 0:
-        exclude = ~fit_ok
-        if layout.fold_exclude_edge:
-            exclude = exclude | (edge != 0)
-        masked = tau_fold  # masked in place (a temporary of this function)
-        np.copyto(masked, np.nan, where=exclude[:, None, None, :])
-        f_rows, k_rows = fs.anova_rows(masked.reshape(rows, layout.n_folds, n_unit))
-    stats["anova_f"] = _nanmedian_rows(f_rows.reshape(shape))
-    stats["sign_prediction"] = _nanmedian_rows(sign_gain)
-    stats["asymmetry_llr"] = _nanmedian_rows(asym)
-    stats["expectile_misfit"] = _nanmedian_rows(misfit)
+    return {
+        "za": za,
+        "tb": tb,
+        "rel": rel,
+        "n_rel": n_rel,
+        "r": r,
+        "n_r": n_r,
+        "rho": rho,
+        "n_rho": n_rho,
+    }
 
-    # opposite-sign pairs within subjects
-    t_crit = _t_crit(int(layout.cnt.max()) + 1)
-    stats["opposite_sign_pairs"] = ck.opposite_sign_rows(
-        vals, layout.start, layout.cnt, layout.subject_idx, len(layout.subjects), t_crit
-    )
-    # tau vs baseline firing
+
+def _fold_anova(layout: Layout, halves: _Halves, full: dict):
+    """F and number of units of the fold ANOVA per (row, split); masks ``tau_fold`` in place
+    (units not fitted, and edge units when ``fold_exclude_edge``)."""
+    from dopafit.kernels import fit_stats as fs
+
+    n_data, n_split, _, n_unit = halves.tau_fold.shape
+    rows = n_data * n_split
+    if layout.n_folds == 0:
+        return np.full(rows, np.nan), np.zeros(rows, dtype=np.int64)
+    exclude = ~full["fit_ok"]
+    if layout.fold_exclude_edge:
+        exclude = exclude | (full["edge"] != 0)
+    np.copyto(halves.tau_fold, np.nan, where=exclude[:, None, None, :])
+    return fs.anova_rows(halves.tau_fold.reshape(rows, layout.n_folds, n_unit))
+
+
+def _tau_baseline(layout: Layout, full: dict):
+    """Pearson r of all-trial tau with the baseline rate per row, and its number of units."""
+    tau_full, fit_ok = full["tau_full"], full["fit_ok"]
+    n_data = tau_full.shape[0]
     tb_r = np.full(n_data, np.nan)
     tb_n = np.zeros(n_data, dtype=np.int64)
     base = layout.baseline
@@ -462,70 +549,102 @@ def run_pipeline(
         if keep.sum() >= 3 and np.ptp(base[keep]) > 0 and np.ptp(tau_full[d][keep]) > 0:
             tb_r[d] = np.corrcoef(tau_full[d][keep], base[keep])[0, 1]
             tb_n[d] = keep.sum()
-    stats["tau_baseline_r"] = tb_r
-    # leave one subject out
-    loao = np.full((n_data, len(layout.subjects)), np.nan)
-    if len(layout.subjects) >= 2:
-        for g in range(len(layout.subjects)):
-            drop = layout.subject_idx == g
-            if (~drop).sum() < 3:
-                continue
-            tb_g = tb.copy()
-            tb_g[:, drop] = np.nan
-            r_g, _ = fs.pearson_rows(tb_g, za)
-            loao[:, g] = _nanmedian_rows(r_g.reshape(shape))
+    return tb_r, tb_n
+
+
+def _leave_one_subject_out(layout: Layout, corr: dict, shape: tuple) -> np.ndarray:
+    """r_tau_reversal per row with each known subject left out, ``(n_data, n_subject)``."""
+    from dopafit.kernels import fit_stats as fs
+
+    loao = np.full((shape[0], len(layout.subjects)), np.nan)
+    if len(layout.subjects) < 2:
+        return loao
+    for g in range(len(layout.subjects)):
+        drop = layout.subject_idx == g
+        if (~drop).sum() < 3:
+            continue
+        tb_g = corr["tb"].copy()
+        tb_g[:, drop] = np.nan
+        r_g, _ = fs.pearson_rows(tb_g, corr["za"])
+        loao[:, g] = _nanmedian_rows(r_g.reshape(shape))
+    return loao
+
+
+def _loao_summary(loao: np.ndarray):
+    """Range and minimum over subjects left out (NaN with fewer than 2 finite values)."""
+    n_data = loao.shape[0]
     lo = np.full(n_data, np.nan)  # no known subject: nothing to leave out (reported as such)
     hi = np.full(n_data, np.nan)
     if loao.shape[1]:
         finite = np.isfinite(loao).sum(axis=1) >= 2
         lo = np.where(finite, np.min(np.where(np.isfinite(loao), loao, np.inf), axis=1), np.nan)
         hi = np.where(finite, np.max(np.where(np.isfinite(loao), loao, -np.inf), axis=1), np.nan)
-    stats["loao_range"] = hi - lo
-    stats["loao_min"] = lo
+    return hi - lo, lo
 
-    if nominal:
-        from scipy import stats as sst
 
-        nom["reliability"] = _nanmedian_rows(p_from_r(rel, n_rel).reshape(shape))
-        nom["r_tau_reversal"] = _nanmedian_rows(p_from_r(r, n_r).reshape(shape))
-        nom["rho_tau_reversal"] = _nanmedian_rows(p_from_r(rho, n_rho).reshape(shape))
-        df1 = k_rows - 1
-        df2 = k_rows * (layout.n_folds - 1)
-        with np.errstate(invalid="ignore"):
-            f_p = np.where(
-                np.isfinite(f_rows) & (df1 > 0),
-                sst.f.sf(f_rows, np.maximum(df1, 1), np.maximum(df2, 1)),
-                np.nan,
-            )
-        nom["anova_f"] = _nanmedian_rows(f_p.reshape(shape))
-        nom["tau_baseline_r"] = p_from_r(tb_r, tb_n)
-    splits = None
-    if keep_splits:
-        splits = {
-            "z_a": z_a[0],
-            "z_b": z_b[0],
-            "tau_b": tau_b[0],
-            "tau_fold_masked": (
-                masked[0] if layout.n_folds > 0 else np.zeros((n_split, 0, n_unit))
-            ),
-            "sign_gain": sign_gain[0],
-            "asym_llr": asym[0],
-            "misfit": misfit[0],
-            "r_reliability": rel.reshape(shape)[0],
-            "r_tau_reversal": r.reshape(shape)[0],
-            "rho_tau_reversal": rho.reshape(shape)[0],
-            "anova_f": f_rows.reshape(shape)[0],
-        }
-    extra = {
-        "axis": axis,
-        "z_full": z_full,
-        "tau_full": tau_full,
-        "edge": edge,
-        "fit_ok": fit_ok,
-        "loao": loao,
-        "n_units_ok": fit_ok.sum(axis=1),
+def _statistics(layout, vals, halves: _Halves, corr, f_rows, tb_r, loao, shape) -> dict:
+    """Every statistic of the suite, one value per row."""
+    from dopafit.kernels import compare as ck
+
+    t_crit = _t_crit(int(layout.cnt.max()) + 1)
+    stats = {
+        "reliability": _nanmedian_rows(corr["rel"].reshape(shape)),
+        "r_tau_reversal": _nanmedian_rows(corr["r"].reshape(shape)),
+        "rho_tau_reversal": _nanmedian_rows(corr["rho"].reshape(shape)),
+        "anova_f": _nanmedian_rows(f_rows.reshape(shape)),
+        "sign_prediction": _nanmedian_rows(halves.sign_gain),
+        "asymmetry_llr": _nanmedian_rows(halves.asym),
+        "expectile_misfit": _nanmedian_rows(halves.misfit),
+        # opposite-sign pairs within subjects
+        "opposite_sign_pairs": ck.opposite_sign_rows(
+            vals, layout.start, layout.cnt, layout.subject_idx, len(layout.subjects), t_crit
+        ),
+        "tau_baseline_r": tb_r,
     }
-    return PipelineResult(stats=stats, nominal=nom, splits=splits, extra=extra)
+    stats["loao_range"], stats["loao_min"] = _loao_summary(loao)
+    return stats
+
+
+def _nominal_p(layout, corr: dict, f_rows, k_rows, tb_r, tb_n, shape) -> dict:
+    """Nominal p-values of the statistics that have a textbook test, one per row."""
+    from scipy import stats as sst
+
+    nom = {
+        "reliability": _nanmedian_rows(p_from_r(corr["rel"], corr["n_rel"]).reshape(shape)),
+        "r_tau_reversal": _nanmedian_rows(p_from_r(corr["r"], corr["n_r"]).reshape(shape)),
+        "rho_tau_reversal": _nanmedian_rows(p_from_r(corr["rho"], corr["n_rho"]).reshape(shape)),
+    }
+    df1 = k_rows - 1
+    df2 = k_rows * (layout.n_folds - 1)
+    with np.errstate(invalid="ignore"):
+        f_p = np.where(
+            np.isfinite(f_rows) & (df1 > 0),
+            sst.f.sf(f_rows, np.maximum(df1, 1), np.maximum(df2, 1)),
+            np.nan,
+        )
+    nom["anova_f"] = _nanmedian_rows(f_p.reshape(shape))
+    nom["tau_baseline_r"] = p_from_r(tb_r, tb_n)
+    return nom
+
+
+def _kept_splits(layout, halves: _Halves, corr: dict, f_rows, shape) -> dict:
+    """The per-split arrays of the first row (the observed data's, for the bootstrap)."""
+    n_split, n_unit = shape[1], halves.z_a.shape[-1]
+    return {
+        "z_a": halves.z_a[0],
+        "z_b": halves.z_b[0],
+        "tau_b": halves.tau_b[0],
+        "tau_fold_masked": (
+            halves.tau_fold[0] if layout.n_folds > 0 else np.zeros((n_split, 0, n_unit))
+        ),
+        "sign_gain": halves.sign_gain[0],
+        "asym_llr": halves.asym[0],
+        "misfit": halves.misfit[0],
+        "r_reliability": corr["rel"].reshape(shape)[0],
+        "r_tau_reversal": corr["r"].reshape(shape)[0],
+        "rho_tau_reversal": corr["rho"].reshape(shape)[0],
+        "anova_f": f_rows.reshape(shape)[0],
+    }
 
 
 # --------------------------------------------------------------------------------------------
