@@ -46,6 +46,7 @@ _LAZY = {
     "write_nwb": "dopafit.io.nwb_write",
     # fitting
     "fit_expectiles": "dopafit.fit.expectile",
+    "FitOptions": "dopafit.fit.options",
     "split_summary": "dopafit.fit.expectile",
     "fit_learning": "dopafit.fit.learning",
     "learning_summary": "dopafit.fit.learning",
@@ -71,6 +72,7 @@ if TYPE_CHECKING:  # the same names for type checkers and editors; `x as x` re-e
     from dopafit.fit.expectile import split_summary as split_summary
     from dopafit.fit.learning import fit_learning as fit_learning
     from dopafit.fit.learning import learning_summary as learning_summary
+    from dopafit.fit.options import FitOptions as FitOptions
     from dopafit.io.nwb import describe_nwb as describe_nwb
     from dopafit.io.nwb import load_nwb as load_nwb
     from dopafit.io.nwb_write import write_nwb as write_nwb
@@ -95,6 +97,7 @@ if TYPE_CHECKING:  # the same names for type checkers and editors; `x as x` re-e
     from dopafit.stats.compare import compare as compare
     from dopafit.stats.compare import open_comparison as open_comparison
     from dopafit.stats.compare import simulate_account as simulate_account
+    from dopafit.stats.compare_options import CompareOptions as CompareOptions
     from dopafit.stats.decode import decode_distribution as decode_distribution
     from dopafit.stats.learning_recovery import learning_recovery as learning_recovery
     from dopafit.stats.probability import probability_task_stats as probability_task_stats
