@@ -229,7 +229,7 @@ def test_pool_modes(synth):
     only_uncued = synth.where(~synth.cued)  # cued responses NaN
     auto = fit_expectiles(only_uncued, n_splits=0, n_boot=0)
     assert auto.attrs["pool_cued"] == "none"
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="expected pool_cued one of auto, .*found 'mean'"):
         fit_expectiles(synth, pool_cued="mean")
 
 
@@ -252,8 +252,13 @@ def test_reward_zscore_callable_and_array_axes(synth):
     w = z.n_trials_magnitude.values
     unit_mean = np.nansum(z.mean_response.values * w, axis=1) / w.sum(axis=1)
     np.testing.assert_allclose(unit_mean, 0, atol=1e-12)
-    for bad in ("utilty", lambda m: m[:3], [1.0, 2.0], lambda m: m * np.nan):
-        with pytest.raises(ConfigError):
+    for bad, message in (
+        ("utilty", "expected axis one of utility, reward, zscore, .*found 'utilty'"),
+        (lambda m: m[:3], r"one finite axis value per magnitude \(7: .*found .*shape \(3,\)"),
+        ([1.0, 2.0], r"one finite axis value per magnitude .*found \[1.0, 2.0\]"),
+        (lambda m: m * np.nan, r"one finite axis value per magnitude .*found \[nan, "),
+    ):
+        with pytest.raises(ConfigError, match=message):
             fit_expectiles(synth, axis=bad, n_splits=0, n_boot=0)
 
 
@@ -381,22 +386,22 @@ def test_bad_input_raises_named_errors():
     with pytest.raises(FitError, match="2 or more"):
         fit_expectiles(_small(resp, np.full_like(reward, 5.0)))
     nan_resp = np.full_like(resp, np.nan)
-    with pytest.raises(FitError):
+    with pytest.raises(FitError, match="2 or more reward magnitudes; found 0 magnitude"):
         fit_expectiles(_small(nan_resp, reward))
     one_each = np.where(np.arange(4)[:, None] % 2 == 0, 1.0, 2.0) * np.ones_like(reward)
     with pytest.raises(FitError, match="none fittable"):
         fit_expectiles(_small(resp, one_each))
-    for bad in (
-        {"method": "spline"},
-        {"n_splits": -1},
-        {"n_folds": 1},
-        {"level": 1.5},
-        {"cap_low": -1.0},
-        {"n_boot": 2.5},
-        {"seed": -3},
-        {"seed": 1.5},
+    for bad, message in (
+        ({"method": "spline"}, "expected method one of count, kink; found 'spline'"),
+        ({"n_splits": -1}, "expected n_splits as an integer >= 0; found -1"),
+        ({"n_folds": 1}, r"expected n_folds = 0 \(no folds\) or >= 2; found 1"),
+        ({"level": 1.5}, r"expected level in \(0, 1\); found 1.5"),
+        ({"cap_low": -1.0}, "expected cap_low and cap_high finite and >= 0; found -1.0"),
+        ({"n_boot": 2.5}, "expected n_boot as an integer >= 0; found 2.5"),
+        ({"seed": -3}, "expected seed as an integer >= 0 or None; found -3"),
+        ({"seed": 1.5}, "expected seed as an integer >= 0 or None; found 1.5"),
     ):
-        with pytest.raises(ConfigError):
+        with pytest.raises(ConfigError, match=message):
             fit_expectiles(ds, **bad)
 
 
