@@ -420,7 +420,8 @@ def test_too_few_units_warns_and_gives_nan_statistics():
 
 
 def test_seed_determinism_and_thread_count_invariance(synth):
-    numba = pytest.importorskip("numba")
+    import numba
+
     a = fit_expectiles(synth, seed=11, method="kink", n_splits=30, n_boot=30)
     b = fit_expectiles(synth, seed=11, method="kink", n_splits=30, n_boot=30)
     c = fit_expectiles(synth, seed=12, method="kink", n_splits=30, n_boot=30)
