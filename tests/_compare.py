@@ -6,9 +6,6 @@ import math
 
 import numpy as np
 
-# the plain-numpy counting rule and expectile, shared with the benchmarks' numpy references
-from benchmarks._common import np_count_reversal, np_expectile
-
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
 
@@ -17,6 +14,46 @@ def _mix64(z: int) -> int:
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
     return z ^ (z >> 31)
+
+
+def np_count_reversal(n, pos, neg, axis, cap_lo=0.01, cap_hi=0.1):
+    """Counting rule from per-magnitude counts of trials, positive and negative responses.
+
+    With the present magnitudes ``a_0 < ... < a_{K-1}``, the score of a cut before ``a_k`` is
+    ``c_k = sum_j pos_j + sum_{j<k} (neg_j - pos_j)`` (the trials whose sign the cut
+    explains). The middle maximiser ``k`` gives ``a_0 + cap_lo`` (``k = 0``),
+    ``a_{K-1} - cap_hi`` (``k = K``), else the point between ``a_{k-1}`` and ``a_k``
+    weighted by the inverse drops ``1 / (c_k - c_{k-1})`` and ``1 / (c_k - c_{k+1})``.
+    NaN with fewer than two magnitudes present.
+    """
+    present = n > 0
+    a = axis[present]
+    if a.size < 2:
+        return np.nan
+    c = pos[present].sum() + np.concatenate([[0.0], np.cumsum(neg[present] - pos[present])])
+    tied = np.flatnonzero(c == c.max())
+    if tied[0] == 0:
+        return a[0] + cap_lo
+    if tied[-1] == a.size:
+        return a[-1] - cap_hi
+    k = tied[(tied.size - 1) // 2]
+    d_lo, d_hi = c[k] - c[k - 1], c[k] - c[k + 1]
+    if d_lo + d_hi == 0:
+        return 0.5 * (a[k - 1] + a[k])
+    return (d_hi * a[k - 1] + d_lo * a[k]) / (d_lo + d_hi)
+
+
+def np_expectile(values, probs, tau):
+    """The ``tau``-expectile of a discrete distribution: the root of
+    ``tau E[(X - e)+] = (1 - tau) E[(e - X)+]`` by 60 halvings of ``[min, max]``."""
+    lo, hi = values.min(), values.max()
+    for _ in range(60):
+        e = 0.5 * (lo + hi)
+        g = tau * np.sum(probs * np.clip(values - e, 0, None)) - (1 - tau) * np.sum(
+            probs * np.clip(e - values, 0, None)
+        )
+        lo, hi = (e, hi) if g > 0 else (lo, e)
+    return 0.5 * (lo + hi)
 
 
 class Stream:

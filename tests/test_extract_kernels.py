@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 import pytest
@@ -81,6 +83,25 @@ def test_window_counts_flags_nan_and_unsorted_units():
     assert (n_bad > 0).tolist() == [True, True, True, False]
 
 
+def _kernel_from_formula(length: int = 51, tau_decay_ms: float = 20.0) -> np.ndarray:
+    """The smoothing kernel of the original analysis, written out: 1-ms taps t = 0..50,
+    k(t) = (1 - exp(-t)) exp(-t / 20 ms), normalised to sum 1."""
+    k = np.array([(1.0 - math.exp(-t)) * math.exp(-t / tau_decay_ms) for t in range(length)])
+    return k / k.sum()
+
+
+FORMULA_KERNEL = _kernel_from_formula()
+
+
+def test_faithful_kernel_is_the_20ms_decay_formula():
+    np.testing.assert_allclose(K.faithful_kernel(), FORMULA_KERNEL, rtol=1e-13, atol=0)
+    # the 20-ms decay: far from the rise, successive taps shrink by exp(-1/20)
+    k = K.faithful_kernel()
+    np.testing.assert_allclose(k[21:] / k[20:-1], math.exp(-1 / 20), rtol=1e-7)
+    assert k[0] == 0.0 and k.sum() == pytest.approx(1.0, abs=1e-15)
+    np.testing.assert_allclose(K.faithful_kernel(31, 5.0), _kernel_from_formula(31, 5.0))
+
+
 def _ref_faithful(train, anchor, win_start, win_len, base_start, base_len, lo, hi, k):
     """Dense reference: histogram, causal convolution, baseline, 'same' convolution."""
     n_bin = int(hi - lo) + 1
@@ -101,7 +122,7 @@ def test_faithful_responses_match_dense_reference(seed):
     trains, spikes, offsets = _ragged(rng, 4, 60.0, (2.0, 40.0), exact_ms=True)
     n_trial = 25
     anchor = np.round(rng.uniform(2, 55, n_trial) * 20000.0) / 20000.0
-    k = K.faithful_kernel()
+    k = FORMULA_KERNEL
     lo, hi = -1000.0, 3000.0
     win_start = np.where(rng.random(n_trial) < 0.5, 1200, 2700).astype(np.int64)
     resp, base = K.faithful_responses(spikes, offsets, anchor, win_start, 400, 0, 1000, lo, hi, k)
@@ -116,7 +137,7 @@ def test_faithful_traces_average_the_dense_trace():
     rng = np.random.default_rng(3)
     trains, spikes, offsets = _ragged(rng, 2, 30.0, (5.0, 30.0))
     anchor = np.array([3.0, 10.0, 20.0])
-    k = K.faithful_kernel()
+    k = FORMULA_KERNEL
     start = np.array([-20, 500, 3990], dtype=np.int64)  # outside, inside, across the end
     cube = K.faithful_traces(spikes, offsets, anchor, start, 10, 5, 0, 1000, -1000.0, 3000.0, k)
     for u, train in enumerate(trains):
@@ -128,12 +149,6 @@ def test_faithful_traces_average_the_dense_trace():
                     assert np.isnan(cube[u, t, o])
                 else:
                     assert cube[u, t, o] == pytest.approx(y[q0 : q0 + 5].mean(), abs=1e-3)
-
-
-def test_faithful_kernel_shape():
-    k = K.faithful_kernel()
-    assert k.shape == (51,) and k[0] == 0.0 and k.sum() == pytest.approx(1.0)
-    assert np.argmax(k) > 0 and np.all(np.diff(k[np.argmax(k) :]) < 0)
 
 
 def test_rounding_is_half_away_from_zero_on_the_ms_grid():

@@ -13,6 +13,7 @@ import dopafit
 from dopafit import schema
 from dopafit.errors import ConfigError, DopafitWarning, FitError, ResponsesError
 from dopafit.fit.expectile import fit_expectiles, split_summary
+from dopafit.simulate import simulate_responses
 
 FAST = {"n_splits": 40, "n_boot": 40}
 
@@ -228,7 +229,7 @@ def test_pool_modes(synth):
     only_uncued = synth.where(~synth.cued)  # cued responses NaN
     auto = fit_expectiles(only_uncued, n_splits=0, n_boot=0)
     assert auto.attrs["pool_cued"] == "none"
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="expected pool_cued one of auto, .*found 'mean'"):
         fit_expectiles(synth, pool_cued="mean")
 
 
@@ -251,8 +252,13 @@ def test_reward_zscore_callable_and_array_axes(synth):
     w = z.n_trials_magnitude.values
     unit_mean = np.nansum(z.mean_response.values * w, axis=1) / w.sum(axis=1)
     np.testing.assert_allclose(unit_mean, 0, atol=1e-12)
-    for bad in ("utilty", lambda m: m[:3], [1.0, 2.0], lambda m: m * np.nan):
-        with pytest.raises(ConfigError):
+    for bad, message in (
+        ("utilty", "expected axis one of utility, reward, zscore, .*found 'utilty'"),
+        (lambda m: m[:3], r"one finite axis value per magnitude \(7: .*found .*shape \(3,\)"),
+        ([1.0, 2.0], r"one finite axis value per magnitude .*found \[1.0, 2.0\]"),
+        (lambda m: m * np.nan, r"one finite axis value per magnitude .*found \[nan, "),
+    ):
+        with pytest.raises(ConfigError, match=message):
             fit_expectiles(synth, axis=bad, n_splits=0, n_boot=0)
 
 
@@ -380,22 +386,22 @@ def test_bad_input_raises_named_errors():
     with pytest.raises(FitError, match="2 or more"):
         fit_expectiles(_small(resp, np.full_like(reward, 5.0)))
     nan_resp = np.full_like(resp, np.nan)
-    with pytest.raises(FitError):
+    with pytest.raises(FitError, match="2 or more reward magnitudes; found 0 magnitude"):
         fit_expectiles(_small(nan_resp, reward))
     one_each = np.where(np.arange(4)[:, None] % 2 == 0, 1.0, 2.0) * np.ones_like(reward)
     with pytest.raises(FitError, match="none fittable"):
         fit_expectiles(_small(resp, one_each))
-    for bad in (
-        {"method": "spline"},
-        {"n_splits": -1},
-        {"n_folds": 1},
-        {"level": 1.5},
-        {"cap_low": -1.0},
-        {"n_boot": 2.5},
-        {"seed": -3},
-        {"seed": 1.5},
+    for bad, message in (
+        ({"method": "spline"}, "expected method one of count, kink; found 'spline'"),
+        ({"n_splits": -1}, "expected n_splits as an integer >= 0; found -1"),
+        ({"n_folds": 1}, r"expected n_folds = 0 \(no folds\) or >= 2; found 1"),
+        ({"level": 1.5}, r"expected level in \(0, 1\); found 1.5"),
+        ({"cap_low": -1.0}, "expected cap_low and cap_high finite and >= 0; found -1.0"),
+        ({"n_boot": 2.5}, "expected n_boot as an integer >= 0; found 2.5"),
+        ({"seed": -3}, "expected seed as an integer >= 0 or None; found -3"),
+        ({"seed": 1.5}, "expected seed as an integer >= 0 or None; found 1.5"),
     ):
-        with pytest.raises(ConfigError):
+        with pytest.raises(ConfigError, match=message):
             fit_expectiles(ds, **bad)
 
 
@@ -414,7 +420,8 @@ def test_too_few_units_warns_and_gives_nan_statistics():
 
 
 def test_seed_determinism_and_thread_count_invariance(synth):
-    numba = pytest.importorskip("numba")
+    import numba
+
     a = fit_expectiles(synth, seed=11, method="kink", n_splits=30, n_boot=30)
     b = fit_expectiles(synth, seed=11, method="kink", n_splits=30, n_boot=30)
     c = fit_expectiles(synth, seed=12, method="kink", n_splits=30, n_boot=30)
@@ -465,20 +472,47 @@ def test_recovery_own_generator(method, bound_z, bound_tau):
     assert min(rz) > bound_z and min(rt) > bound_tau, (rz, rt)
 
 
+def _errors(ds, method):
+    """Mean error (bias) and RMSE of the all-trial reversal points (reward axis) and tau of
+    the fittable units whose reversal point is not at an edge."""
+    fit = fit_expectiles(ds, axis="reward", method=method, n_splits=0, n_boot=0)
+    ok = fit.fit_ok.values & (fit.edge_reversal.values == 0)
+    assert ok.sum() >= 0.9 * ok.size
+    dz = fit.reversal_point.values[ok] - ds.true_reversal_point.values[ok]
+    dt = fit.tau.values[ok] - ds.true_tau.values[ok]
+    return dz.mean(), np.sqrt(np.mean(dz**2)), dt.mean(), np.sqrt(np.mean(dt**2))
+
+
+#: bounds on |bias| and RMSE: reversal point (reward units, magnitudes 0.1-20) and tau.
+#: Measured over seeds 0-2 of both generators (40 units): |bias| <= 0.87 and RMSE 2.2-3.1
+#: (count), |bias| <= 0.6 and RMSE 1.0-2.1 (kink) for the reversal point; |bias| <= 0.063 and
+#: RMSE 0.13-0.26 (count), |bias| <= 0.046 and RMSE 0.10-0.22 (kink) for tau. The SD of the
+#: true tau is 0.23 and of the true reversal points about 3.
+ERROR_BOUNDS = {"count": (1.5, 4.0, 0.1, 0.33), "kink": (1.0, 3.0, 0.08, 0.28)}
+
+
+@pytest.mark.parametrize("method", ["count", "kink"])
+def test_recovery_bias_and_rmse(method):
+    bias_z, rmse_z, bias_tau, rmse_tau = ERROR_BOUNDS[method]
+    for seed in range(3):
+        own = synth_responses("distributional", n_units=40, seed=seed)  # truth on magnitudes
+        sim = simulate_responses(
+            population="distributional", n_units=40, seed=100 + seed, uncued_offset=-1.5
+        )
+        assert sim.attrs["reversal_point_space"] == "reward"
+        for name, ds in (("own", own), ("simulated", sim)):
+            ez, rz, et, rt = _errors(ds, method)
+            where = f"{name} generator, seed {seed}: {ez:.3f} {rz:.3f} {et:.3f} {rt:.3f}"
+            assert abs(ez) < bias_z and rz < rmse_z, where
+            assert abs(et) < bias_tau and rt < rmse_tau, where
+
+
 def test_classical_population_has_no_reliability_own_generator():
     for seed in range(3):
         ds = synth_responses("classical", seed=seed, axis_values=UTILITY)
         fit = fit_expectiles(ds, n_splits=60, n_boot=0, seed=seed)
         assert abs(float(np.median(fit.r_reliability))) < 0.2
         assert abs(float(np.median(fit.r_tau_reversal))) < 0.2
-
-
-def _simulate():
-    try:
-        from dopafit.simulate import simulate_responses
-    except ImportError:
-        pytest.skip("dopafit.simulate is not available")
-    return simulate_responses
 
 
 def test_recovery_simulated_distributional_population():
@@ -488,10 +522,11 @@ def test_recovery_simulated_distributional_population():
     points with the true ones 0.35-0.63 (count) and 0.65-0.80 (kink); of half-B tau with the
     true tau 0.53-0.71 (count) and 0.69-0.85 (kink). Bounds below are well under these.
     """
-    simulate = _simulate()
     res = {"count": [], "kink": []}
     for seed in range(3):
-        ds = simulate(population="distributional", n_units=40, seed=100 + seed, uncued_offset=-1.5)
+        ds = simulate_responses(
+            population="distributional", n_units=40, seed=100 + seed, uncued_offset=-1.5
+        )
         for method in res:
             res[method].append(_recovery(ds, method, seed)[:2])
     count = np.array(res["count"])
@@ -502,9 +537,10 @@ def test_recovery_simulated_distributional_population():
 
 
 def test_classical_simulated_population_has_no_reliability():
-    simulate = _simulate()
     for seed in range(3):
-        ds = simulate(population="classical", n_units=40, seed=100 + seed, uncued_offset=-1.5)
+        ds = simulate_responses(
+            population="classical", n_units=40, seed=100 + seed, uncued_offset=-1.5
+        )
         fit = fit_expectiles(ds, n_splits=100, n_boot=0, seed=seed)
         assert abs(float(np.median(fit.r_reliability))) < 0.2
         assert abs(float(np.median(fit.r_tau_reversal))) < 0.2

@@ -155,6 +155,39 @@ def test_partial_shuffle_gives_uniform_permutations():
     assert stats.chisquare(list(seen.values())).pvalue > 1e-3
 
 
+def ref_draw_permutations(cnt, seed, n_folds):
+    """The within-magnitude orders of one split, in pure python: unit u draws from the
+    splitmix64 stream (seed, u); at each magnitude with n trials a Fisher-Yates shuffle of
+    0..n-1 fixes its first need = max(2 (n // 2), n_folds (n // n_folds)) positions
+    (position i swaps with i + below(n - i), for i < min(need, n - 1)); the rest is -1."""
+    n_unit, n_mag = cnt.shape
+    width = max(1, int(cnt.max()))
+    perm = np.full((n_unit, n_mag, width), -1, dtype=np.int64)
+    for u in range(n_unit):
+        stream = Stream(int(seed), u)
+        for m in range(n_mag):
+            n = int(cnt[u, m])
+            if n == 0:
+                continue
+            need = max(2 * (n // 2), n_folds * (n // n_folds) if n_folds > 0 else 0)
+            order = list(range(n))
+            for i in range(min(need, n - 1)):
+                j = i + stream.below(n - i)
+                order[i], order[j] = order[j], order[i]
+            perm[u, m, :need] = order[:need]
+    return perm
+
+
+@pytest.mark.parametrize("n_folds", [0, 3, 7])
+def test_draw_permutations_match_python_reference(n_folds):
+    rng = np.random.default_rng(n_folds)
+    _, _, cnt = random_layout(rng, 6, 5, max_n=23)
+    cnt[0, 0], cnt[0, 1] = 1, 7  # one trial (nothing drawn) and exactly n_folds trials
+    for seed in (np.uint64(77), np.uint64(2**63 + 5)):
+        got = K.draw_permutations(cnt, seed, n_folds)
+        np.testing.assert_array_equal(got, ref_draw_permutations(cnt, seed, n_folds))
+
+
 def test_draw_permutations_are_permutations_and_reproducible():
     rng = np.random.default_rng(0)
     _, _, cnt = random_layout(rng, 5, 6, max_n=20)
@@ -177,18 +210,24 @@ def test_draw_permutations_are_permutations_and_reproducible():
 def test_count_rule_hand_examples():
     axis = np.array([0.0, 1.0, 2.0, 3.0])
     cases = [
-        # responses per magnitude -> expected (z, edge)
-        # C = [3, 5, 7, 5, 3]: k* = 2, d_lo = 2, d_hi = 2: midpoint of axis 1 and 2
+        # responses per magnitude -> expected (z, edge). C(k) = #{positive at rank >= k} +
+        # #{negative at rank < k}, k = 0..4; maximiser k, drops d_lo = C(k) - C(k-1) and
+        # d_hi = C(k) - C(k+1); z = (d_hi a[k-1] + d_lo a[k]) / (d_lo + d_hi).
+        # 4 positive (ranks 2, 3), 4 negative (ranks 0, 1): C = [4, 6, 8, 6, 4]; k = 2,
+        # d_lo = d_hi = 2: midpoint of axis 1 and 2
         ([[-1, -1], [-1, -1], [1, 1], [1, 1]], (1.5, 0)),
-        # C = [4, 6, 8, 9, 8]: k* = 3 between axis 2 and 3; d_lo = 1, d_hi = 1 -> 2.5
-        ([[-1, -1], [-1, -1], [-1, 1, -1], [1, 1, 1, -1]], None),
-        # magnitude 1 balanced: C = [3, 5, 5, 7, 5]? -> see reference; tie of length 2
-        ([[-1, -1], [1, -1], [-1, -1], [1, 1]], None),
-        # all negative: maximum at the top position -> capped above
+        # positive: 1 at rank 2, 3 at rank 3; negative: 2, 2, 2, 1 at ranks 0..3:
+        # C = [4, 6, 8, 9, 7]; k = 3, d_lo = 1, d_hi = 2: z = (2 * 2 + 1 * 3) / 3 = 7/3
+        ([[-1, -1], [-1, -1], [-1, 1, -1], [1, 1, 1, -1]], (7 / 3, 0)),
+        # positive: 1 at rank 1, 2 at rank 3; negative: 2, 1, 2 at ranks 0..2:
+        # C = [3, 5, 5, 7, 5] (a tie at 5 below the maximum); k = 3, d_lo = d_hi = 2:
+        # midpoint of axis 2 and 3
+        ([[-1, -1], [1, -1], [-1, -1], [1, 1]], (2.5, 0)),
+        # all negative: C = [0, 1, 2, 3, 4], maximum at the top position -> capped above
         ([[-1], [-1], [-1], [-1]], (3.0 - 0.1, 1)),
-        # all positive: capped below
+        # all positive: C = [4, 3, 2, 1, 0] -> capped below
         ([[1], [1], [1], [1]], (0.0 + 0.01, -1)),
-        # all zero: every position ties, position 0 wins -> capped below
+        # all zero: C = 0 everywhere, every position ties, position 0 wins -> capped below
         ([[0], [0], [0], [0]], (0.01, -1)),
     ]
     for per_mag, expected in cases:
@@ -198,8 +237,7 @@ def test_count_rule_hand_examples():
         z, edge, _ = K.count_reversal(n, npos, nneg, axis, 0.01, 0.1)
         ref = ref_count_reversal(resp, midx, axis)
         assert z == pytest.approx(ref[0]) and edge == ref[1]
-        if expected is not None:
-            assert (z, edge) == pytest.approx(expected)
+        assert (z, edge) == pytest.approx(expected)
 
 
 def test_count_rule_interpolation_weights():
@@ -367,7 +405,7 @@ def test_split_half_matches_reference(method):
     out = K.split_half(vals, start, cnt, axis, order, method, 0.01, 0.1, z_full, seeds, n_folds)
     z_a, z_b, a_neg_b, a_pos_b, tau_b, edge_a, edge_b, tau_fold = out
     for i, seed in enumerate(seeds):
-        perm = K.draw_permutations(cnt, seed, n_folds)
+        perm = ref_draw_permutations(cnt, seed, n_folds)
         for u in range(n_unit):
             half_a, half_b = [], []
             folds = [[] for _ in range(n_folds)]
@@ -385,9 +423,18 @@ def test_split_half_matches_reference(method):
                 zb_ref, eb_ref = ref_count_reversal(rb, mb, axis)
                 np.testing.assert_allclose([z_a[i, u], z_b[i, u]], [za_ref, zb_ref])
                 assert (edge_a[i, u], edge_b[i, u]) == (ea_ref, eb_ref)
-            else:  # same kernel on the half's statistics (the search itself is tested above)
-                n_, s_, _, _ = stats_of(ra, ma, n_mag)
-                assert z_a[i, u] == K.kink_reversal(n_, s_, axis, order, 0.01, 0.1)[0]
+            else:  # the half's reversal point minimises the kink SSE (brute-force grid)
+                for z_half, r_half, m_half in ((z_a[i, u], ra, ma), (z_b[i, u], rb, mb)):
+                    present = axis[np.unique(m_half)]
+                    if present.size < 2:
+                        assert np.isnan(z_half)
+                        continue
+                    lo, hi = present.min() + 0.01, present.max() - 0.1
+                    grid = np.concatenate([np.linspace(lo, hi, 801), present])
+                    grid = grid[(grid >= lo) & (grid <= hi)]
+                    best = min(ref_kink_sse(r_half, m_half, axis, g) for g in grid)
+                    assert lo - 1e-12 <= z_half <= hi + 1e-12
+                    assert ref_kink_sse(r_half, m_half, axis, z_half) <= best + 1e-9 * (1 + best)
                 zb_ref = z_b[i, u]
             if np.isfinite(zb_ref):
                 an, ap = ref_slopes(rb, mb, axis, zb_ref)

@@ -274,7 +274,7 @@ def test_signal_responses():
     assert ds.attrs["response_units"] == "dF/F"
     with pytest.raises(ConfigError, match="faithful"):
         responses_from_signal(t, y, trials, faithful=True)
-    with pytest.raises(EventTimesError):
+    with pytest.raises(EventTimesError, match="increasing, finite sample timestamps; found decr"):
         responses_from_signal(t[::-1], y, trials)
 
 
