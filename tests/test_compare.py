@@ -160,10 +160,13 @@ def test_bad_options():
     for kw, message in (
         (
             dict(accounts=("nope",)),
-            r"accounts: distinct names among classical, .*found \('nope',\)",
+            r"expected accounts among classical, .*found unknown account 'nope'",
         ),
-        (dict(accounts=()), r"accounts: distinct names .*found \(\)"),
-        (dict(accounts=("bias", "bias")), r"accounts: distinct names .*found \('bias', 'bias'\)"),
+        (dict(accounts=()), r"accounts: one or more distinct names .*found \(\)"),
+        (
+            dict(accounts=("bias", "bias")),
+            r"accounts: one or more distinct names .*found \('bias', 'bias'\)",
+        ),
         (dict(n_sim=0), "expected n_sim as an integer >= 1; found 0"),
         (dict(n_sim=2.5), "expected n_sim as an integer >= 1; found 2.5"),
         (dict(n_splits=0), "expected n_splits as an integer >= 1; found 0"),
