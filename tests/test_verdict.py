@@ -80,3 +80,28 @@ def test_strength_words_follow_the_p_value():
     assert np.isfinite(
         float(cmp.dataset["observed"].sel(account="classical").sel(statistic="r_tau_reversal"))
     )
+
+
+def test_footnote_states_the_attainable_p_of_each_kind_of_test():
+    # the nulls are one-sided (smallest p 1/(n+1)); the accounts that produce the signature
+    # are checked two-sided with a Bonferroni correction over the m combined statistics, so
+    # their smallest p is 2m/(n+1): with 39 simulations and m = 2 nothing below 0.1
+    from dopafit.stats.verdict import fmt_p
+
+    n_sim = 39
+    options = {**OPTIONS, "accounts": ("classical", "bias", "distributional"), "n_sim": n_sim}
+    cmp = dopafit.compare(_clear("distributional", 1), seed=1, **options)
+    ds = cmp.dataset
+    combined = [str(s) for s in ds["statistic"].values if str(s).startswith("combined")]
+    m = len(combined)
+    assert m == 2
+    two_sided = 2 * m / (n_sim + 1)
+    assert (
+        f"smallest attainable p = {fmt_p(1 / (n_sim + 1))} one-sided (the nulls) and "
+        f"{fmt_p(two_sided)} for the two-sided checks" in cmp.verdict
+    )
+    p = ds["p_calibrated"].sel(account="distributional", statistic=combined).values
+    assert np.all(m * p >= two_sided - 1e-12)
+    # with only the nulls requested the footnote names one bound
+    cmp = dopafit.compare(_clear("distributional", 1), seed=1, **OPTIONS)
+    assert "two-sided checks" not in cmp.verdict

@@ -94,11 +94,25 @@ def verdict_text(ds) -> str:
     out = ". ".join(" ".join(t.split()) for t in sentences if t)
     out = (out + ". ") if out else ""
     out += (
-        f"(alpha = {alpha:g}; {n_sim} simulations per account, smallest attainable p = "
-        f"{fmt_p(1.0 / (n_sim + 1))}; the combined statistics are pre-specified, single "
-        "statistics in the table are not corrected for multiplicity.)"
+        f"(alpha = {alpha:g}; {n_sim} simulations per account, {_attainable(ds, n_sim)}; "
+        "the combined statistics are pre-specified, single statistics in the table are not "
+        "corrected for multiplicity.)"
     )
     return out
+
+
+def _attainable(ds, n_sim: int) -> str:
+    """The smallest p-value each kind of test in the verdict can reach with ``n_sim``."""
+    text = f"smallest attainable p = {fmt_p(1.0 / (n_sim + 1))}"
+    accounts = {str(a) for a in ds["account"].values}
+    if accounts & {"distributional", "sigmoid"}:
+        m = max(1, sum(str(s).startswith("combined") for s in ds["statistic"].values))
+        two_sided = min(1.0, 2.0 * m / (n_sim + 1))
+        text += (
+            f" one-sided (the nulls) and {fmt_p(two_sided)} for the two-sided checks of the "
+            "accounts that produce the signature" + (f" (Bonferroni x{m})" if m > 1 else "")
+        )
+    return text
 
 
 def _null_sentence(p_cl: float, s_cl: str, p_bi: float, s_bi: str, alpha: float) -> str:
