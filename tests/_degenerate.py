@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 import dopafit
 from dopafit.session import Session
 
-MAGNITUDES = (0.1, 1.2, 5.0, 20.0)
-RESPONSE_KINDS = ("normal", "constant", "all_nan", "sprinkled_nan")
+MAGNITUDES = (0.1, 1.2, 5.0, 20.0, 0.0)
+RESPONSE_KINDS = ("normal", "constant", "all_nan", "sprinkled_nan", "one_finite", "extreme")
 CUE_LAYOUTS = ("all", "none", "mixed")
 PROBABILITY_LEVELS = (0.1, 0.5, 0.9)
 
@@ -32,6 +32,10 @@ def _responses(rng, kind: str, reward: np.ndarray) -> np.ndarray:
     resp = reward - np.nanmedian(reward) + rng.normal(0.0, 1.0, reward.shape)
     if kind == "sprinkled_nan":
         resp[rng.random(reward.shape) < 0.4] = np.nan
+    elif kind == "one_finite":
+        resp[np.arange(resp.size) != rng.integers(resp.size)] = np.nan
+    elif kind == "extreme":
+        resp = resp * 1e12
     return resp
 
 
@@ -68,7 +72,7 @@ def responses_datasets(draw):
         unit_id=[f"u{u}" for u in range(n_unit)],
         session=["s0"] * n_unit,
         subject=["m0"] * n_unit,
-        baseline_rate=rng.uniform(2.0, 6.0, n_unit),
+        baseline_rate=np.where(rng.random(n_unit) < 0.3, np.nan, rng.uniform(2.0, 6.0, n_unit)),
     )
     return ds.assign_coords(reward_probability=(("unit", "trial"), prob))
 
@@ -107,7 +111,7 @@ def sessions(draw):
     cues = draw(st.sampled_from(CUE_LAYOUTS))
     spikes = draw(
         st.lists(
-            st.sampled_from(("silent", "poisson", "one", "tuned")), min_size=n_unit, max_size=n_unit
+            st.sampled_from(("tuned", "silent", "poisson", "one")), min_size=n_unit, max_size=n_unit
         )
     )
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))

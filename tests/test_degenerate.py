@@ -201,7 +201,7 @@ def _no_partial(folder: Path) -> None:
     assert not partial, f"partial output files left: {partial}"
 
 
-@examples(6)
+@examples(5)
 @given(session=sessions())
 def test_cli_fit_compare_and_report(session, tmp_path_factory):
     COUNTS["examples cli/report"] += 1
@@ -215,17 +215,38 @@ def test_cli_fit_compare_and_report(session, tmp_path_factory):
     if (fits / "population.nc").exists():
         argv = ("compare", str(fits), "--n-sim", "10", "--n-splits", "2", "--accounts", "classical")
         _check_cli(*run_cli(*argv), argv)
-        report = outcome(
-            "write_report",
-            dopafit.write_report,
-            fits,
-            formats=("png",),
-            decode_kwargs=DECODE,
-            max_grid_units=3,
-        )
-        if report is not None:
-            assert report.read_text(encoding="utf-8").startswith("<!")
+        html = tmp / "report.html"
+        argv = ("report", str(fits), "-o", str(html), "--no-decode", "--max-units", "3")
+        code, out, err = run_cli(*argv)
+        _check_cli(code, out, err, argv)
+        assert html.exists() == (code == 0), f"{argv}: exit {code}, output {html.exists()}"
     _no_partial(tmp)
+
+
+@examples(5)
+@given(ds=responses_datasets())
+def test_write_report(ds, tmp_path_factory):
+    COUNTS["examples report"] += 1
+    fit = outcome("fit_expectiles", dopafit.fit_expectiles, ds, n_splits=3, n_folds=2, n_boot=5)
+    if fit is None:
+        return
+    cmp = outcome(
+        "compare", dopafit.compare, ds, ("classical",), n_sim=3, n_splits=2, n_boot=3, n_folds=2
+    )
+    path = tmp_path_factory.mktemp("degenerate_report") / "report.html"
+    inputs = {"fit": fit, "responses": ds, **({"comparison": cmp} if cmp is not None else {})}
+    report = outcome(
+        "write_report",
+        dopafit.write_report,
+        inputs,
+        path,
+        formats=("png",),
+        decode_kwargs=DECODE,
+        max_grid_units=3,
+    )
+    assert (report is not None) == path.exists()
+    if report is not None:
+        assert report.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
 
 
 @examples(6)
