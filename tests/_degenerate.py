@@ -44,7 +44,7 @@ def responses_datasets(draw):
     """A degenerate responses Dataset with a ``reward_probability`` (unit, trial) coordinate."""
     n_unit = draw(st.integers(1, 3))
     n_trials = draw(st.lists(st.integers(2, 12), min_size=n_unit, max_size=n_unit))
-    n_mag = draw(st.integers(1, 3))
+    n_mag = draw(st.sampled_from((3, 2, 1)))
     mags = np.array(sorted(draw(st.permutations(MAGNITUDES))[:n_mag]))
     kinds = draw(st.lists(st.sampled_from(RESPONSE_KINDS), min_size=n_unit, max_size=n_unit))
     cues = draw(st.sampled_from(CUE_LAYOUTS))
@@ -162,3 +162,29 @@ def sessions(draw):
         session_id="s0",
         subject_id="m0",
     )
+
+
+POOL_MODES = ("auto", "offset", "none", "cued", "uncued")
+
+
+@st.composite
+def fit_options(draw):
+    """Small split, fold and bootstrap counts and a cue pooling of :func:`fit_expectiles`."""
+    return {
+        "n_splits": draw(st.sampled_from((3, 1, 0))),
+        "n_folds": draw(st.sampled_from((2, 0, 7))),
+        "n_boot": draw(st.sampled_from((5, 0, 1))),
+        "pool_cued": draw(st.sampled_from(POOL_MODES)),
+    }
+
+
+@st.composite
+def compare_options(draw):
+    """Fitting options and the noise model of :func:`dopafit.compare`."""
+    return {
+        "method": draw(st.sampled_from(("count", "kink"))),
+        "axis": draw(st.sampled_from(("utility", "reward", "zscore"))),
+        "pool_cued": draw(st.sampled_from(POOL_MODES)),
+        "n_folds": draw(st.sampled_from((2, 0, 7))),
+        "noise": draw(st.sampled_from(("gaussian", "residual"))),
+    }

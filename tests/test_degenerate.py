@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _degenerate import decode_inputs, responses_datasets, sessions
+from _degenerate import compare_options, decode_inputs, fit_options, responses_datasets, sessions
 from hypothesis import HealthCheck, Phase, given, settings
 
 import dopafit
@@ -94,8 +94,8 @@ def _check_fit(fit) -> None:
 
 
 @examples(25)
-@given(ds=responses_datasets())
-def test_fit_expectiles_and_split_summary(ds):
+@given(ds=responses_datasets(), options=fit_options())
+def test_fit_expectiles_and_split_summary(ds, options):
     COUNTS["examples fit"] += 1
     for axis in AXES:
         for method in METHODS:
@@ -105,23 +105,21 @@ def test_fit_expectiles_and_split_summary(ds):
                 ds,
                 axis=axis,
                 method=method,
-                n_splits=3,
-                n_folds=2,
-                n_boot=5,
                 seed=1,
+                **options,
             )
             if fit is None:
                 continue
             _check_fit(fit)
             table = outcome("split_summary", dopafit.split_summary, fit)
-            assert table is not None, "split_summary refused a fit with splits"
+            assert (table is not None) == (options["n_splits"] > 0), "split_summary"
 
 
 @examples(25)
-@given(ds=responses_datasets())
-def test_compare(ds):
+@given(ds=responses_datasets(), options=compare_options())
+def test_compare(ds, options):
     COUNTS["examples compare"] += 1
-    cmp = outcome("compare", dopafit.compare, ds, n_sim=3, n_splits=2, n_boot=3, n_folds=2, seed=2)
+    cmp = outcome("compare", dopafit.compare, ds, n_sim=3, n_splits=2, n_boot=3, seed=2, **options)
     if cmp is None:
         return
     res = cmp.dataset
@@ -297,3 +295,31 @@ def test_mixed_models_leave_out_a_unit_with_constant_responses():
     assert tests["lr"].isna().all()
     cmp = dopafit.compare(ds, accounts=("classical",), n_sim=3, n_splits=2, n_boot=0, seed=0)
     assert cmp.dataset.attrs["mixed_error"] == ""
+
+
+def test_zscore_axis_without_any_unit_that_can_be_zscored():
+    """Units with a single finite response have no SD: on the z-score axis nothing is left,
+    which is a FitError naming the cause (compare failed inside the account fits)."""
+    from dopafit.errors import FitError
+
+    resp = np.array([[np.nan, -0.9, np.nan, np.nan], [np.nan, np.nan, 1.3, np.nan]])
+    reward = np.array([[0.1, 0.0, 1.2, 0.1], [0.0, 0.1, 1.2, 0.1]])
+    ds = dopafit.make_responses(resp, reward)
+    with pytest.raises(FitError, match="z-scored.*leaving 0 magnitude"):
+        dopafit.compare(ds, accounts=("distributional",), n_sim=3, n_splits=2, axis="zscore")
+    with pytest.raises(FitError, match="z-scored"):
+        dopafit.fit_expectiles(ds, axis="zscore", n_splits=2, n_boot=2)
+
+
+def test_zscore_axis_drops_units_that_cannot_be_zscored():
+    """A unit that cannot be z-scored is left out with its reason; the others are fitted."""
+    resp = np.array([[0.0, 1.0, 0.5, 2.0, -0.5, 1.5], [3.0, 3.0, 3.0, 3.0, np.nan, np.nan]])
+    reward = np.array([[0.1, 1.2, 0.1, 1.2, 5.0, 5.0], [5.0, 0.1, 1.2, 5.0, np.nan, np.nan]])
+    ds = dopafit.make_responses(resp, reward)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = dopafit.fit_expectiles(ds, axis="zscore", n_splits=2, n_boot=2)
+        cmp = dopafit.compare(ds, ("distributional",), n_sim=3, n_splits=2, axis="zscore")
+    assert fit["fit_ok"].values.tolist() == [True, False]
+    assert str(fit["fit_status"].values[1]).startswith("z-score undefined")
+    assert not bool(cmp.dataset["computable"].sel(statistic="reliability"))
