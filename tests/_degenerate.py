@@ -34,8 +34,8 @@ def _responses(rng, kind: str, reward: np.ndarray) -> np.ndarray:
         resp[rng.random(reward.shape) < 0.4] = np.nan
     elif kind == "one_finite":
         resp[np.arange(resp.size) != rng.integers(resp.size)] = np.nan
-    elif kind == "extreme":
-        resp = resp * 1e12
+    elif kind == "extreme":  # far from any real rate, finite
+        resp = resp * float(rng.choice([1e12, 1e160, 1e-160]))
     return resp
 
 

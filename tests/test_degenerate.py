@@ -323,3 +323,16 @@ def test_zscore_axis_drops_units_that_cannot_be_zscored():
     assert fit["fit_ok"].values.tolist() == [True, False]
     assert str(fit["fit_status"].values[1]).startswith("z-score undefined")
     assert not bool(cmp.dataset["computable"].sel(statistic="reliability"))
+
+
+def test_sigmoid_account_with_responses_near_the_float_range():
+    """Finite responses whose squares overflow: the sigmoid account keeps its grid estimate
+    (the least-squares refinement raised a ValueError on non-finite residuals)."""
+    rng = np.random.default_rng(0)
+    reward = np.tile(np.arange(6.0), (3, 2))
+    ds = dopafit.make_responses(rng.normal(size=reward.shape) * 1e160, reward)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cmp = dopafit.compare(ds, ("sigmoid",), n_sim=3, n_splits=2, n_boot=0, mixed=False)
+    threshold = cmp.dataset["account_sigmoid_threshold"].values
+    assert np.isfinite(threshold).all()
