@@ -113,6 +113,9 @@ def test_fit_expectiles_and_split_summary(ds, options):
             _check_fit(fit)
             table = outcome("split_summary", dopafit.split_summary, fit)
             assert (table is not None) == (options["n_splits"] > 0), "split_summary"
+            if table is not None:
+                undefined = table["n_splits"] == 0
+                assert (table["reason"].astype(bool) == undefined).all(), table
 
 
 @examples(25)
@@ -210,6 +213,14 @@ def test_cli_fit_compare_and_report(session, tmp_path_factory):
     argv = ("fit", str(nwb), "-o", str(fits), "--n-splits", "3", "--n-boot", "5", "-q")
     code, out, err = run_cli(*argv)
     _check_cli(code, out, err, argv)
+    fitted = sorted(fits.glob("sessions/*.nc"))
+    assert bool(fitted) == (code == 0), f"{argv}: exit {code}, outputs {fitted}"
+    assert (fits / "population.nc").exists() == (code == 0)
+    cmp_file = tmp / "nwb.comparison.nc"
+    argv = ("compare", str(nwb), "-o", str(cmp_file), "--n-sim", "10", "--n-splits", "2")
+    code, out, err = run_cli(*argv)
+    _check_cli(code, out, err, argv)
+    assert cmp_file.exists() == (code == 0), f"{argv}: exit {code}, output {cmp_file.exists()}"
     if (fits / "population.nc").exists():
         argv = ("compare", str(fits), "--n-sim", "10", "--n-splits", "2", "--accounts", "classical")
         _check_cli(*run_cli(*argv), argv)
@@ -336,3 +347,26 @@ def test_sigmoid_account_with_responses_near_the_float_range():
         cmp = dopafit.compare(ds, ("sigmoid",), n_sim=3, n_splits=2, n_boot=0, mixed=False)
     threshold = cmp.dataset["account_sigmoid_threshold"].values
     assert np.isfinite(threshold).all()
+
+
+def test_split_summary_says_why_a_statistic_is_undefined():
+    """Correlations need 3 fittable units, the fold ANOVA 2: a statistic NaN in every split
+    says why."""
+    from _fit import synth_responses
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit2 = dopafit.fit_expectiles(synth_responses(n_units=2, seed=0), n_splits=3, n_boot=0)
+        fit1 = dopafit.fit_expectiles(synth_responses(n_units=1, seed=0), n_splits=3, n_boot=0)
+    table = dopafit.split_summary(fit2)
+    corr = ["r_tau_reversal", "rho_tau_reversal", "r_reliability"]
+    assert (table.loc[corr, "n_splits"] == 0).all()
+    assert (table.loc[corr, "reason"] == "needs 3 or more fittable units, found 2").all()
+    assert table.loc["anova_f", "n_splits"] == 3
+    assert table.loc["anova_f", "reason"] == ""
+    table = dopafit.split_summary(fit1)
+    assert table.loc["anova_f", "reason"] == "needs 2 or more fittable units, found 1"
+    fit = dopafit.fit_expectiles(synth_responses(n_units=6, seed=0), n_splits=3, n_boot=0)
+    table = dopafit.split_summary(fit)
+    assert (table["n_splits"] == 3).all()
+    assert (table["reason"] == "").all()
