@@ -48,7 +48,7 @@ def responses_datasets(draw):
     mags = np.array(sorted(draw(st.permutations(MAGNITUDES))[:n_mag]))
     kinds = draw(st.lists(st.sampled_from(RESPONSE_KINDS), min_size=n_unit, max_size=n_unit))
     cues = draw(st.sampled_from(CUE_LAYOUTS))
-    n_levels = draw(st.sampled_from((1, 2, 3, 3, 3)))
+    n_levels = draw(st.sampled_from((3, 2, 1, 3)))
     levels = np.array(PROBABILITY_LEVELS[:n_levels])
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
 

@@ -137,7 +137,7 @@ def test_compare(ds, options):
     assert len(cmp.to_dataframe()) == observed.size
 
 
-@examples(40)
+@examples(60)
 @given(ds=responses_datasets())
 def test_probability_task_stats(ds):
     COUNTS["examples probability"] += 1
@@ -145,6 +145,8 @@ def test_probability_task_stats(ds):
     if out is None:
         return
     assert set(out["label"].values) <= {"optimistic", "pessimistic", "neutral"}
+    computed = np.isfinite(out["t"].values) & np.isfinite(out["df"].values)
+    assert (out["t_reason"].values.astype(str) == "").tolist() == computed.tolist()
     assert out.sizes["unit"] == ds.sizes["unit"]
 
 
@@ -370,3 +372,19 @@ def test_split_summary_says_why_a_statistic_is_undefined():
     table = dopafit.split_summary(fit)
     assert (table["n_splits"] == 3).all()
     assert (table["reason"] == "").all()
+
+
+def test_probability_task_stats_says_why_t_is_undefined():
+    """A unit with one response at a cue, or none that vary, has no t: ``t_reason`` says why."""
+    reward = np.array([[0.1, 0.5, 0.9, 0.1, 0.5, 0.9]] * 3)
+    resp = np.array(
+        [[1.0, 2.0, 3.0, 1.0, 2.0, 3.0], [1, 2, 3, np.nan, 2.5, 3.5], [1, 2, 4, 1.5, 2, 3]]
+    )
+    ds = dopafit.make_responses(resp, reward)
+    out = dopafit.probability_task_stats(ds, "reward")
+    assert out["t_reason"].values.tolist() == [
+        "no response variance at any cue",
+        "fewer than 2 responses at cue probability 0.1",
+        "",
+    ]
+    assert np.isnan(out["t"].values[:2]).all() and np.isfinite(out["t"].values[2])

@@ -390,7 +390,8 @@ def probability_task_stats(
     xarray.Dataset
         dims ``unit`` and ``level`` (= ``levels``). Per unit and level: ``mean_response``,
         ``n_trials``. Per unit: ``optimism`` (index), ``tau_implied``
-        (:func:`tau_from_optimism`), ``t``, ``df``, ``p_t`` (two-sided), ``p_above_low``
+        (:func:`tau_from_optimism`), ``t``, ``df``, ``t_reason`` (why ``t`` is not finite,
+        else ""), ``p_t`` (two-sided), ``p_above_low``
         (one-sided Mann-Whitney, middle > low), ``p_below_high`` (middle < high), ``label``
         (``optimistic`` / ``pessimistic`` / ``neutral``), ``nonmonotonic`` (mean high <=
         mean low). Scalars: the :func:`t_dispersion` results prefixed ``dispersion_``.
@@ -477,6 +478,16 @@ def probability_task_stats(
     with np.errstate(invalid="ignore", divide="ignore"):
         p_t = 2.0 * _t_sf(np.abs(t), df)
     disp = t_dispersion(t, df, alpha=alpha)
+    few = counts < 2
+    t_reason = np.array(
+        [
+            f"fewer than 2 responses at cue probability {[lo, mid, hi][int(np.argmax(f))]:g}"
+            if f.any()
+            else ("" if np.isfinite(x) and np.isfinite(d) else "no response variance at any cue")
+            for f, x, d in zip(few, t, df)
+        ],
+        dtype=object,
+    )
 
     data = {
         "mean_response": ((UNIT, "level"), means),
@@ -485,6 +496,7 @@ def probability_task_stats(
         "tau_implied": (UNIT, tau_from_optimism(optimism, levels)),
         "t": (UNIT, t),
         "df": (UNIT, df),
+        "t_reason": (UNIT, t_reason),
         "p_t": (UNIT, p_t),
         "p_above_low": (UNIT, p_low),
         "p_below_high": (UNIT, p_high),
