@@ -34,13 +34,16 @@ COUNTS: Counter = Counter()
 
 
 def examples(n: int) -> settings:
-    """Settings of a property: ``n`` reproducible examples, no deadline."""
+    """Settings of a property: ``n`` examples, no deadline; reproducible (derandomized, no
+    shrinking: a failure shows the drawn example at once) unless the ``explore`` profile of
+    ``conftest.py`` is loaded, which draws new examples and shrinks failures."""
+    derandomize = settings().derandomize  # True under the default "repeatable" profile
     return settings(
         max_examples=n,
         deadline=None,
-        derandomize=True,
+        derandomize=derandomize,
         database=None,
-        phases=(Phase.explicit, Phase.reuse, Phase.generate),
+        phases=(Phase.explicit, Phase.generate) if derandomize else tuple(Phase),
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
 
