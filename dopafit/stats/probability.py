@@ -478,16 +478,6 @@ def probability_task_stats(
     with np.errstate(invalid="ignore", divide="ignore"):
         p_t = 2.0 * _t_sf(np.abs(t), df)
     disp = t_dispersion(t, df, alpha=alpha)
-    few = counts < 2
-    t_reason = np.array(
-        [
-            f"fewer than 2 responses at cue probability {[lo, mid, hi][int(np.argmax(f))]:g}"
-            if f.any()
-            else ("" if np.isfinite(x) and np.isfinite(d) else "no response variance at any cue")
-            for f, x, d in zip(few, t, df)
-        ],
-        dtype=object,
-    )
 
     data = {
         "mean_response": ((UNIT, "level"), means),
@@ -496,7 +486,6 @@ def probability_task_stats(
         "tau_implied": (UNIT, tau_from_optimism(optimism, levels)),
         "t": (UNIT, t),
         "df": (UNIT, df),
-        "t_reason": (UNIT, t_reason),
         "p_t": (UNIT, p_t),
         "p_above_low": (UNIT, p_low),
         "p_below_high": (UNIT, p_high),
@@ -505,6 +494,21 @@ def probability_task_stats(
     }
     for key, value in disp.items():
         data[f"dispersion_{key}"] = ((), value)
+    few = data["n_trials"][1] < 2  # (unit, level)
+    data["t_reason"] = (
+        UNIT,
+        np.array(
+            [
+                f"fewer than 2 responses at cue probability {(lo, mid, hi)[int(np.argmax(f))]:g}"
+                if f.any()
+                else ""
+                if np.isfinite(x) and np.isfinite(d)
+                else "no response variance at any cue"
+                for f, x, d in zip(few, t, df)
+            ],
+            dtype=object,
+        ),
+    )
     coords = {UNIT: responses[UNIT].values, "level": np.array([lo, mid, hi])}
     for name in (UNIT_ID, SESSION, SUBJECT):
         if name in responses.variables and responses[name].dims == (UNIT,):
