@@ -297,6 +297,16 @@ def prepare(
             reasons[u] = f"z-score undefined: {int(count[u])} trial(s) with response SD 0"
         resp = np.where(used, (resp - mean[:, None]) / np.where(bad, 1.0, sd)[:, None], resp)
         used &= ~bad[:, None]
+        left = np.unique(midx[used])
+        if left.size < 2:
+            raise FitError(
+                "trials with a finite response at 2 or more reward magnitudes in units that "
+                "can be z-scored (2 or more trials with different responses)",
+                found=f"{int(bad.sum())} of {n_unit} unit(s) with response SD 0 or a single "
+                f"trial, leaving {left.size} magnitude(s) {magnitudes[left].tolist()}",
+                remedy="use axis='reward' or axis='utility', or units with varying responses",
+                file=source if isinstance(source, str) else None,
+            )
 
     mean_response = _cell_means(resp, np.where(used, midx, 0), used, n_mag)
     values, name = axis_values(axis, magnitudes, mean_response)

@@ -521,8 +521,9 @@ def split_summary(fit: xr.Dataset, alpha: float = 0.05):
     -------
     pandas.DataFrame
         One row per statistic (``r_tau_reversal``, ``rho_tau_reversal``, ``r_reliability``,
-        ``anova_f``) with columns ``median``, ``q05``, ``q95``, ``mean``, ``frac_p_lt_alpha``
-        and ``n_splits``; printed whole whatever the pandas display options.
+        ``anova_f``) with columns ``median``, ``q05``, ``q95``, ``mean``, ``frac_p_lt_alpha``,
+        ``n_splits`` (splits where the statistic is finite) and ``reason`` (why it is NaN in
+        every split, else ""); printed whole whatever the pandas display options.
     """
     import pandas as pd
 
@@ -535,10 +536,19 @@ def split_summary(fit: xr.Dataset, alpha: float = 0.05):
         "anova_f": "anova_p",
     }
     rows = {}
+    n_ok = int(fit["fit_ok"].sum()) if "fit_ok" in fit else 0
     for stat, pname in pairs.items():
         if stat not in fit:
             continue
         s = _summary_attrs(fit[stat].values, fit[pname].values, alpha)
+        reason = ""
+        if not s["n_finite"]:
+            need = 2 if stat == "anova_f" else 3  # groups of an ANOVA, pairs of a correlation
+            reason = (
+                f"needs {need} or more fittable units, found {n_ok}"
+                if n_ok < need
+                else "undefined in every split (too few units with finite half or fold estimates)"
+            )
         rows[stat] = {
             "median": s.get("median", np.nan),
             "q05": s.get("q05", np.nan),
@@ -546,6 +556,7 @@ def split_summary(fit: xr.Dataset, alpha: float = 0.05):
             "mean": s.get("mean", np.nan),
             "frac_p_lt_alpha": next(v for k, v in s.items() if k.startswith("frac_p_lt")),
             "n_splits": s["n_finite"],
+            "reason": reason,
         }
     if not rows:
         raise FitError(

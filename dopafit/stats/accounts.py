@@ -367,7 +367,10 @@ def _fit_sigmoid_unit(x, ybar, w):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = least_squares(resid, theta0, bounds=(lower, upper), method="trf")
+        try:
+            res = least_squares(resid, theta0, bounds=(lower, upper), method="trf")
+        except ValueError:  # residuals overflow (responses near the float range): keep the grid
+            return theta0
     if 2.0 * res.cost <= sse[i]:
         return res.x
     return theta0

@@ -57,7 +57,10 @@ def _design(layout) -> pd.DataFrame:
     resid_sd = np.sqrt(np.nanmean(noise.sd**2, axis=1))
     keep = layout.unit_ok[layout.unit_of]
     x = prep.axis[layout.mag_of] - z
-    y = vals / resid_sd[layout.unit_of]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = vals / resid_sd[layout.unit_of]
+    # a unit without residual spread (constant responses) cannot be standardised: left out
+    keep = keep & np.isfinite(y)
     df = pd.DataFrame(
         {
             "y": y[keep],

@@ -394,7 +394,8 @@ def probability_task_stats(
     xarray.Dataset
         dims ``unit`` and ``level`` (= ``levels``). Per unit and level: ``mean_response``,
         ``n_trials``. Per unit: ``optimism`` (index), ``tau_implied``
-        (:func:`tau_from_optimism`), ``t``, ``df``, ``p_t`` (two-sided), ``p_above_low``
+        (:func:`tau_from_optimism`), ``t``, ``df``, ``t_reason`` (why ``t`` is not finite,
+        else ""), ``p_t`` (two-sided), ``p_above_low``
         (one-sided Mann-Whitney, middle > low), ``p_below_high`` (middle < high), ``label``
         (``optimistic`` / ``pessimistic`` / ``neutral``), ``nonmonotonic`` (mean high <=
         mean low). Scalars: the :func:`t_dispersion` results prefixed ``dispersion_``.
@@ -458,6 +459,7 @@ def probability_task_stats(
     }
     for key, value in disp.items():
         data[f"dispersion_{key}"] = ((), value)
+    data["t_reason"] = (UNIT, _t_reasons(per_unit["n_trials"], t, df, (lo, mid, hi)))
     coords = {UNIT: responses[UNIT].values, "level": np.array([lo, mid, hi])}
     for name in (UNIT_ID, SESSION, SUBJECT):
         if name in responses.variables and responses[name].dims == (UNIT,):
@@ -569,6 +571,22 @@ def _unit_tests(resp, masks, w, include_midpoint_variance) -> dict[str, np.ndarr
         "p_above_low": p_low,
         "p_below_high": p_high,
     }
+
+
+def _t_reasons(counts: np.ndarray, t: np.ndarray, df: np.ndarray, levels) -> np.ndarray:
+    """Why each unit's t is not finite ("" where it is)."""
+    few = counts < 2  # (unit, level)
+    return np.array(
+        [
+            f"fewer than 2 responses at cue probability {levels[int(np.argmax(f))]:g}"
+            if f.any()
+            else ""
+            if np.isfinite(x) and np.isfinite(d)
+            else "no response variance at any cue"
+            for f, x, d in zip(few, t, df)
+        ],
+        dtype=object,
+    )
 
 
 def _labels(p_low: np.ndarray, p_high: np.ndarray, alpha: float) -> np.ndarray:
