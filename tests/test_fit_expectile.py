@@ -391,6 +391,9 @@ def test_bad_input_raises_named_errors():
     one_each = np.where(np.arange(4)[:, None] % 2 == 0, 1.0, 2.0) * np.ones_like(reward)
     with pytest.raises(FitError, match="none fittable"):
         fit_expectiles(_small(resp, one_each))
+    # constant responses: the message names the cause, not the number of magnitudes
+    with pytest.raises(FitError, match=r"none fittable \(slope undefined: no spread"):
+        fit_expectiles(_small(np.zeros_like(reward), reward))
     for bad, message in (
         ({"method": "spline"}, "expected method one of count, kink; found 'spline'"),
         ({"n_splits": -1}, "expected n_splits as an integer >= 0; found -1"),

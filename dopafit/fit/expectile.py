@@ -310,9 +310,11 @@ def _point_fit(responses, prep: Prepared, data: _KernelData, kern) -> _PointFit:
     if not fit_ok.any():
         source = responses.attrs.get("source")
         raise FitError(
-            "at least one unit with responses at 2 or more magnitudes",
-            found=f"{len(reasons)} unit(s), none fittable ({sorted(set(reasons))})",
-            remedy="check the response and reward variables of the Dataset",
+            "at least one fittable unit (finite responses at 2 or more magnitudes, with "
+            "spread of the axis on both sides of its reversal point and a defined tau)",
+            found=f"{len(reasons)} unit(s), none fittable ({'; '.join(sorted(set(reasons)))})",
+            remedy="check the response and reward variables of the Dataset against the "
+            "reasons found",
             file=source if isinstance(source, str) else None,
         )
     return _PointFit(z, a_neg, a_pos, tau, edge, fit_ok, reasons)
