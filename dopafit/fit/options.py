@@ -91,7 +91,10 @@ class FitOptions:
 
     def __post_init__(self):
         if isinstance(self.axis, str) and self.axis not in AXES:
-            raise ConfigError(f"axis one of {', '.join(AXES)}", found=repr(self.axis))
+            raise ConfigError(
+                f"axis one of {', '.join(AXES)}, a callable or one value per magnitude",
+                found=repr(self.axis),
+            )
         if self.method not in METHODS:
             raise ConfigError(f"method one of {', '.join(METHODS)}", found=repr(self.method))
         for name in ("n_splits", "n_boot", "n_folds"):
