@@ -7,7 +7,8 @@ Each result records its kind in ``attrs["dopafit_result"]`` (:data:`dopafit.sche
 - ``learning_fit``: :func:`dopafit.fit_learning`;
 - ``comparison``: :func:`dopafit.compare` (and :func:`dopafit.open_comparison`);
 - ``decoding``: :func:`dopafit.decode_distribution`;
-- ``probability_task``: :func:`dopafit.probability_task_stats`.
+- ``probability_task``: :func:`dopafit.probability_task_stats`;
+- ``learning_recovery``: :func:`dopafit.learning_recovery`.
 
 ``ds.dopafit`` offers for every kind ``kind``, ``summary()`` (text), ``to_dataframe()`` and
 ``to_netcdf(path)`` (through :func:`dopafit.schema.to_netcdf`), and the members of one kind:
@@ -18,7 +19,8 @@ comparison; ``samples``, ``mean``, ``sd``, ``residuals()``, ``expectiles()``,
 
 The accessor only dispatches: the logic of every kind stays in its module, as free
 functions taking the Dataset (:mod:`dopafit.fit.expectile`, :mod:`dopafit.fit.learning`,
-:mod:`dopafit.stats.compare`, :mod:`dopafit.stats.decode`, :mod:`dopafit.stats.probability`).
+:mod:`dopafit.stats.compare`, :mod:`dopafit.stats.decode`, :mod:`dopafit.stats.probability`,
+:mod:`dopafit.stats.learning_recovery`).
 It is registered when one of these modules is imported.
 
 Examples
@@ -58,6 +60,7 @@ _MADE_BY = {
     schema.COMPARISON: "dopafit.compare or dopafit.open_comparison",
     schema.DECODING: "dopafit.decode_distribution",
     schema.PROBABILITY_TASK: "dopafit.probability_task_stats",
+    schema.LEARNING_RECOVERY: "dopafit.learning_recovery",
 }
 
 
@@ -113,7 +116,8 @@ def _known_kind(ds: xr.Dataset, member: str) -> str:
             f"{', '.join(schema.RESULT_KINDS)}) for {member}",
             found=_described(ds),
             remedy="use the Dataset returned by a dopafit analysis (fit_expectiles, "
-            "fit_learning, compare, decode_distribution, probability_task_stats)",
+            "fit_learning, compare, decode_distribution, probability_task_stats, "
+            "learning_recovery)",
         )
     return kind
 
@@ -150,7 +154,8 @@ class DopafitAccessor:
             ``expectile_fit``: :func:`dopafit.split_summary` (needs split halves);
             ``learning_fit``: :func:`dopafit.learning_summary`; ``comparison``: the table
             of statistics and the verdict; ``decoding``: one line (N, M, mean, SD, loss, W1
-            to the truth); ``probability_task``: labels and the dispersion test.
+            to the truth); ``probability_task``: labels and the dispersion test;
+            ``learning_recovery``: the confusion matrix and the parameter recovery.
         """
         kind = _known_kind(self._ds, "summary()")
         if kind == schema.EXPECTILE_FIT:
@@ -169,6 +174,10 @@ class DopafitAccessor:
             from dopafit.stats.decode import decoding_summary
 
             return decoding_summary(self._ds)
+        if kind == schema.LEARNING_RECOVERY:
+            from dopafit.stats.learning_recovery import recovery_summary
+
+            return recovery_summary(self._ds)
         from dopafit.stats.probability import probability_summary
 
         return probability_summary(self._ds)
@@ -183,7 +192,9 @@ class DopafitAccessor:
             variable, unit coordinates as columns); ``learning_fit``: one row per
             (model, unit); ``comparison``: one row per (account, statistic)
             (:func:`dopafit.stats.compare.comparison_table`); ``decoding``: one row per
-            (tau, reversal point) pair (:func:`dopafit.stats.decode.pair_table`).
+            (tau, reversal point) pair (:func:`dopafit.stats.decode.pair_table`);
+            ``learning_recovery``: one row per (true_model, parameter) (``recovery_r``,
+            ``recovery_bias``, ``recovery_rmse``, ``coverage``, ``n_units``).
         """
         kind = _known_kind(self._ds, "to_dataframe()")
         if kind == schema.COMPARISON:
@@ -198,6 +209,10 @@ class DopafitAccessor:
             from dopafit.fit.learning import MODEL
 
             return _table(self._ds, (MODEL, schema.UNIT))
+        if kind == schema.LEARNING_RECOVERY:
+            from dopafit.stats.learning_recovery import PARAMETER, TRUE_MODEL
+
+            return _table(self._ds, (TRUE_MODEL, PARAMETER))
         return _table(self._ds, (schema.UNIT,))
 
     def to_netcdf(self, path: str | PathLike) -> Path:

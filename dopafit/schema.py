@@ -79,6 +79,7 @@ __all__ = [
     "COMPARISON",
     "DECODING",
     "PROBABILITY_TASK",
+    "LEARNING_RECOVERY",
     "RESULT_KINDS",
 ]
 
@@ -103,7 +104,15 @@ LEARNING_FIT = "learning_fit"  #: :func:`dopafit.fit_learning`
 COMPARISON = "comparison"  #: :func:`dopafit.compare`
 DECODING = "decoding"  #: :func:`dopafit.decode_distribution`
 PROBABILITY_TASK = "probability_task"  #: :func:`dopafit.probability_task_stats`
-RESULT_KINDS = (EXPECTILE_FIT, LEARNING_FIT, COMPARISON, DECODING, PROBABILITY_TASK)
+LEARNING_RECOVERY = "learning_recovery"  #: :func:`dopafit.learning_recovery`
+RESULT_KINDS = (
+    EXPECTILE_FIT,
+    LEARNING_FIT,
+    COMPARISON,
+    DECODING,
+    PROBABILITY_TASK,
+    LEARNING_RECOVERY,
+)
 
 #: Per-unit ground truth of simulated data: name -> description (the one list of these names:
 #: the simulator writes them, write_nwb stores them as unit columns, load_nwb reads them back).

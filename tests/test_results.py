@@ -29,9 +29,21 @@ def expectile_fit(responses):
 
 
 @pytest.fixture(scope="module")
-def learning_fit():
-    ds = dopafit.simulate_learning("flip", n_units=3, n_trials=300, seed=1)
-    return dopafit.fit_learning(ds, ("classical", "asymmetric_both"), n_starts=2, seed=0)
+def learning_task():
+    return dopafit.simulate_learning("flip", n_units=3, n_trials=300, seed=1)
+
+
+@pytest.fixture(scope="module")
+def learning_fit(learning_task):
+    return dopafit.fit_learning(learning_task, ("classical", "asymmetric_both"), n_starts=2, seed=0)
+
+
+@pytest.fixture(scope="module")
+def learning_recovery(learning_task, learning_fit):
+    models = ("classical", "asymmetric_both")
+    return dopafit.learning_recovery(
+        learning_task, learning_fit, models=models, n_starts=2, cv_blocks=0, seed=3
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +89,7 @@ KINDS = {
     "comparison": schema.COMPARISON,
     "decoding": schema.DECODING,
     "probability_task": schema.PROBABILITY_TASK,
+    "learning_recovery": schema.LEARNING_RECOVERY,
 }
 
 
@@ -104,7 +117,7 @@ def test_every_result_is_a_dataset_of_its_kind(result):
 
 
 def test_main_tables_have_one_row_per_unit_pair_or_statistic(
-    expectile_fit, learning_fit, comparison, decoding, probability_task
+    expectile_fit, learning_fit, comparison, decoding, probability_task, learning_recovery
 ):
     fit_table = expectile_fit.dopafit.to_dataframe()
     assert len(fit_table) == expectile_fit.sizes["unit"]
@@ -125,6 +138,12 @@ def test_main_tables_have_one_row_per_unit_pair_or_statistic(
     pairs = decoding.dopafit.to_dataframe()
     assert len(pairs) == decoding.sizes["pair"]
     np.testing.assert_allclose(pairs["decoded_expectile"], pairs["reversal_point"], atol=1.0)
+    rec_table = learning_recovery.dopafit.to_dataframe()
+    assert (
+        len(rec_table)
+        == learning_recovery.sizes["true_model"] * learning_recovery.sizes["parameter"]
+    )
+    assert {"true_model", "parameter", "recovery_r", "coverage"} <= set(rec_table)
     prob_table = probability_task.dopafit.to_dataframe()
     assert len(prob_table) == probability_task.sizes["unit"]
     assert list(prob_table["label"]) == list(probability_task["label"].values)
@@ -324,3 +343,15 @@ def test_probability_summary_holds_the_labels_and_the_dispersion(probability_tas
     assert f"{len(labels)} units" in text
     assert f"median optimism {np.nanmedian(probability_task['optimism'].values):.3f}" in text
     assert f"p_spread {float(probability_task['dispersion_p_spread']):.3g}" in text
+
+
+def test_recovery_summary_holds_the_confusion_matrix(learning_recovery):
+    text = learning_recovery.dopafit.summary()
+    rows = _rows(text)
+    confusion = learning_recovery["confusion"]
+    chosen = [str(m) for m in confusion["model"].values]
+    for true in confusion["true_model"].values:
+        cells = [float(c) for c in rows[str(true)]]
+        expected = [float(confusion.sel(true_model=true, model=m)) for m in chosen]
+        np.testing.assert_allclose(cells, expected, atol=5e-4)
+    assert "Pearson r" in text
