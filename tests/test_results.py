@@ -183,6 +183,16 @@ def test_open_comparison_refuses_another_kind(decoding, tmp_path):
     assert str(path) in str(info.value)
 
 
+def test_open_comparison_reads_files_written_before_the_kinds(comparison, responses, tmp_path):
+    old = comparison.copy()
+    del old.attrs[schema.RESULT_KIND]
+    path = dopafit.to_netcdf(old, tmp_path / "old.nc")
+    assert dopafit.open_comparison(path).dopafit.verdict == comparison.attrs["verdict"]
+    other = dopafit.to_netcdf(responses, tmp_path / "responses.nc")
+    with pytest.raises(ResultKindError, match="found a Dataset without a dopafit result kind"):
+        dopafit.open_comparison(other)
+
+
 def test_decoding_members_survive_the_round_trip(decoding, tmp_path):
     with xr.open_dataset(decoding.dopafit.to_netcdf(tmp_path / "d.nc"), engine="h5netcdf") as h:
         back = h.load()

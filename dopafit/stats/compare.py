@@ -778,6 +778,7 @@ def open_comparison(path: str | PathLike) -> xr.Dataset:
     from dopafit.results import check_kind
 
     ds = schema.open_responses(path, validate=False)
-    ds.attrs.setdefault(schema.RESULT_KIND, schema.COMPARISON)  # files from before the kinds
+    if schema.RESULT_KIND not in ds.attrs and ds.attrs.get("analysis") == "compare":
+        ds.attrs[schema.RESULT_KIND] = schema.COMPARISON  # written before results had kinds
     check_kind(ds, schema.COMPARISON, "open_comparison", file=path)
     return ds
