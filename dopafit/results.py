@@ -115,9 +115,9 @@ def _known_kind(ds: xr.Dataset, member: str) -> str:
             f"a dopafit result (attrs[{schema.RESULT_KIND!r}] among "
             f"{', '.join(schema.RESULT_KINDS)}) for {member}",
             found=_described(ds),
-            remedy="use the Dataset returned by a dopafit analysis (fit_expectiles, "
-            "fit_learning, compare, decode_distribution, probability_task_stats, "
-            "learning_recovery)",
+            remedy="use the Dataset returned by a dopafit analysis ("
+            + ", ".join(_MADE_BY.values())
+            + ")",
         )
     return kind
 
