@@ -194,11 +194,11 @@ def performance(args) -> str:
     c0, t0 = time.process_time(), time.perf_counter()
     cmp = dopafit.compare(ds, n_sim=args.n_sim, n_splits=args.n_splits)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    timing = cmp.dataset.attrs["timing_s"]
-    n_acc = len(cmp.accounts)
+    timing = cmp.attrs["timing_s"]
+    n_acc = len(cmp.dopafit.accounts)
     per_np, res_np, res_nb = numpy_reference(ds, args.numpy_datasets, args.n_splits)
     numpy_total = per_np * n_acc * args.n_sim
-    sim_time = sum(timing[a] for a in cmp.accounts)
+    sim_time = sum(timing[a] for a in cmp.dopafit.accounts)
     per_nb = sim_time / (n_acc * args.n_sim)
     lines = [
         "## Comparison",
@@ -218,7 +218,7 @@ def performance(args) -> str:
         f"| `compare`, whole call (wall) | {wall:.1f} s |",
         f"| same, CPU time (both threads) | {cpu:.1f} s |",
         f"| per account (simulate + pipeline + statistics, {args.n_sim} datasets) | "
-        + ", ".join(f"{a} {timing[a]:.1f} s" for a in cmp.accounts)
+        + ", ".join(f"{a} {timing[a]:.1f} s" for a in cmp.dopafit.accounts)
         + " |",
         f"| mixed models | {timing.get('mixed', float('nan')):.1f} s |",
         f"| per simulated dataset, dopafit | {1e3 * per_nb:.2f} ms |",
@@ -295,7 +295,7 @@ def calibration(args) -> None:
                     mixed=False,
                     seed=i,
                 )
-            df = cmp.to_dataframe()
+            df = cmp.dopafit.to_dataframe()
             df.insert(0, "truth", kind)
             df.insert(1, "dataset", i)
             rows.append(df)

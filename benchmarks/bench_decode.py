@@ -80,7 +80,7 @@ def main() -> None:
     print(f"one L-BFGS-B polish: numba {t_nb:.3f} s, numpy {t_np:.3f} s, x{t_np / t_nb:.1f}")
     t = best_time(lambda: decode_distribution(TAUS, e, (0.1, 20.0)), repeat=3)
     res = decode_distribution(TAUS, e, (0.1, 20.0))
-    print(f"decode_distribution defaults (CPU time): {t:.2f} s; {res.summary()}")
+    print(f"decode_distribution defaults (CPU time): {t:.2f} s; {res.dopafit.summary()}")
 
 
 if __name__ == "__main__":

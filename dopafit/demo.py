@@ -117,9 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     keep = ~pd.Series(responses["session"].values).str.contains("classical").to_numpy()
     distributional = responses.isel(unit=np.flatnonzero(keep))
     result = compare(distributional, **COMPARE)
-    result.to_netcdf(outdir / COMPARISON_FILE)
+    result.dopafit.to_netcdf(outdir / COMPARISON_FILE)
     print(f"\nCalibrated comparison on the {distributional.sizes['unit']} distributional units:")
-    print(result.summary())
+    print(result.dopafit.summary())
 
     from dopafit.report.html import write_report
 

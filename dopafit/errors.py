@@ -35,6 +35,7 @@ __all__ = [
     "FitError",
     "ConfigError",
     "OutputExistsError",
+    "ResultKindError",
     "DopafitWarning",
     "unknown_name",
 ]
@@ -156,6 +157,10 @@ class DopafitWarning(UserWarning):
 
 class OutputExistsError(DopafitError, FileExistsError):
     """An output file exists and overwriting was not asked for."""
+
+
+class ResultKindError(DopafitError, TypeError):
+    """A result Dataset is not of the kind an operation needs (see :mod:`dopafit.results`)."""
 
 
 def unknown_name(name: str, valid, what: str, *, file: str | PathLike | None = None):

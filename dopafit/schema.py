@@ -73,6 +73,14 @@ __all__ = [
     "provenance_attrs",
     "to_netcdf",
     "open_responses",
+    "RESULT_KIND",
+    "EXPECTILE_FIT",
+    "LEARNING_FIT",
+    "COMPARISON",
+    "DECODING",
+    "PROBABILITY_TASK",
+    "LEARNING_RECOVERY",
+    "RESULT_KINDS",
 ]
 
 # dims
@@ -87,6 +95,24 @@ UNIT_ID = "unit_id"
 SESSION = "session"
 SUBJECT = "subject"
 BASELINE_RATE = "baseline_rate"
+
+# results: every analysis returns a Dataset whose attrs[RESULT_KIND] names its kind (the
+# ``dopafit`` accessor of :mod:`dopafit.results` dispatches on it)
+RESULT_KIND = "dopafit_result"
+EXPECTILE_FIT = "expectile_fit"  #: :func:`dopafit.fit_expectiles`
+LEARNING_FIT = "learning_fit"  #: :func:`dopafit.fit_learning`
+COMPARISON = "comparison"  #: :func:`dopafit.compare`
+DECODING = "decoding"  #: :func:`dopafit.decode_distribution`
+PROBABILITY_TASK = "probability_task"  #: :func:`dopafit.probability_task_stats`
+LEARNING_RECOVERY = "learning_recovery"  #: :func:`dopafit.learning_recovery`
+RESULT_KINDS = (
+    EXPECTILE_FIT,
+    LEARNING_FIT,
+    COMPARISON,
+    DECODING,
+    PROBABILITY_TASK,
+    LEARNING_RECOVERY,
+)
 
 #: Per-unit ground truth of simulated data: name -> description (the one list of these names:
 #: the simulator writes them, write_nwb stores them as unit columns, load_nwb reads them back).

@@ -54,14 +54,14 @@ print(dopafit.split_summary(fit))
 # simulated distribution.
 
 # %%
-result = dopafit.compare(responses, n_sim=200, n_splits=100, seed=0)
-print(result.summary())
-result.to_dataframe().query("statistic == 'r_tau_reversal'")
+result = dopafit.compare(responses, n_sim=200, n_splits=100, seed=0)  # an xarray.Dataset
+print(result.dopafit.summary())
+result.dopafit.to_dataframe().query("statistic == 'r_tau_reversal'")
 
 # %% [markdown]
 # ## Figures and report
 
 # %%
-dopafit.to_netcdf(fit, work / "fit.nc")
+fit.dopafit.to_netcdf(work / "fit.nc")
 figures = dopafit.save_figures(fit, responses, work / "figures", comparison=result)
 print({name: [str(p) for p in paths] for name, paths in figures.items()})

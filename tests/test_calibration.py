@@ -122,7 +122,9 @@ def _p_values(account: str, datasets, **options) -> tuple[pd.DataFrame, pd.DataF
     """Calibrated and nominal p-values (one row per dataset) of ``account``."""
     calibrated, nominal = [], []
     for i, ds in enumerate(datasets):
-        df = dopafit.compare(ds, accounts=(account,), seed=1000 + i, **options).to_dataframe()
+        df = dopafit.compare(
+            ds, accounts=(account,), seed=1000 + i, **options
+        ).dopafit.to_dataframe()
         df = df.set_index("statistic")
         calibrated.append(df["p_calibrated"])
         nominal.append(df["p_nominal"])
@@ -203,7 +205,7 @@ def test_calibrated_tests_have_power_on_distributional_data():
     rejections = {("classical", "r_tau_reversal"): 0, ("bias", "combined_asymmetry"): 0}
     for i, ds in enumerate(_dabney_like("distributional", 40)):
         df = dopafit.compare(ds, accounts=("classical", "bias"), seed=i, **options)
-        df = df.to_dataframe().set_index(["account", "statistic"])
+        df = df.dopafit.to_dataframe().set_index(["account", "statistic"])
         for key in rejections:
             rejections[key] += int(df.loc[key, "p_calibrated"] < 0.05)
     assert min(rejections.values()) >= 30, rejections

@@ -37,7 +37,7 @@ def small():
 
 def test_table_columns_and_rows(small):
     _, cmp = small
-    df = cmp.to_dataframe()
+    df = cmp.dopafit.to_dataframe()
     assert list(df.columns[:5]) == COLUMNS
     n_stat = len(st.STATISTICS) + len(COMBINED)
     assert len(df) == 4 * n_stat
@@ -54,28 +54,28 @@ def test_table_columns_and_rows(small):
 
 def test_summary_reports_every_statistic_against_every_account(small):
     _, cmp = small
-    text = cmp.summary()
+    text = cmp.dopafit.summary()
     for name in [*st.STATISTICS, *COMBINED]:
         assert name in text
     for account in ("classical", "bias", "distributional"[:13], "sigmoid"):
         assert account in text
-    assert "Verdict: " in text and "classical TD" in cmp.verdict
+    assert "Verdict: " in text and "classical TD" in cmp.dopafit.verdict
     assert "Mixed models" in text
 
 
 def test_netcdf_roundtrip(small, tmp_path):
     _, cmp = small
-    path = cmp.to_netcdf(tmp_path / "cmp.nc")
+    path = cmp.dopafit.to_netcdf(tmp_path / "cmp.nc")
     back = dopafit.open_comparison(path)
-    pd.testing.assert_frame_equal(back.to_dataframe(), cmp.to_dataframe())
-    assert back.verdict == cmp.verdict
-    assert back.mixed_tests() is not None
+    pd.testing.assert_frame_equal(back.dopafit.to_dataframe(), cmp.dopafit.to_dataframe())
+    assert back.dopafit.verdict == cmp.dopafit.verdict
+    assert back.dopafit.mixed_tests() is not None
 
 
 def test_observed_statistics_equal_the_fitters(small):
     ds, cmp = small
     fit = dopafit.fit_expectiles(ds, n_splits=8, n_boot=0, seed=3)
-    obs = cmp.dataset["observed"].sel(account="classical")
+    obs = cmp["observed"].sel(account="classical")
     for mine, theirs in (
         ("r_tau_reversal", "r_tau_reversal"),
         ("rho_tau_reversal", "rho_tau_reversal"),
@@ -85,7 +85,7 @@ def test_observed_statistics_equal_the_fitters(small):
         assert float(obs.sel(statistic=mine)) == pytest.approx(
             float(np.nanmedian(fit[theirs].values)), rel=1e-12
         )
-    p = float(cmp.dataset["p_nominal"].sel(statistic="r_tau_reversal"))
+    p = float(cmp["p_nominal"].sel(statistic="r_tau_reversal"))
     assert p == pytest.approx(float(np.nanmedian(fit["p_tau_reversal"].values)), rel=1e-9)
 
 
@@ -95,15 +95,15 @@ def test_deterministic_whatever_threads_and_chunks():
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        one = dopafit.compare(ds, chunk_size=5, **kw).to_dataframe()
+        one = dopafit.compare(ds, chunk_size=5, **kw).dopafit.to_dataframe()
     finally:
         numba.set_num_threads(before)
-    many = dopafit.compare(ds, **kw).to_dataframe()
+    many = dopafit.compare(ds, **kw).dopafit.to_dataframe()
     pd.testing.assert_frame_equal(one, many)
-    other_seed = dopafit.compare(ds, **{**kw, "seed": 8}).to_dataframe()
+    other_seed = dopafit.compare(ds, **{**kw, "seed": 8}).dopafit.to_dataframe()
     assert not np.allclose(other_seed["sim_median"], many["sim_median"], equal_nan=True)
     # an account's simulations do not depend on the other accounts requested
-    alone = dopafit.compare(ds, **{**kw, "accounts": ("sigmoid",)}).to_dataframe()
+    alone = dopafit.compare(ds, **{**kw, "accounts": ("sigmoid",)}).dopafit.to_dataframe()
     pd.testing.assert_frame_equal(
         alone.reset_index(drop=True),
         many[many.account == "sigmoid"].reset_index(drop=True),
@@ -114,7 +114,7 @@ def test_not_computable_statistics_are_reported_and_the_rest_runs():
     # two units, one subject: correlations, ANOVA and leave-one-out cannot be computed
     ds = _population("bias", 3, n_units=2)
     cmp = dopafit.compare(ds, accounts=("classical",), n_sim=10, n_splits=4, n_boot=10)
-    df = cmp.to_dataframe().set_index("statistic")
+    df = cmp.dopafit.to_dataframe().set_index("statistic")
     for name in ("reliability", "r_tau_reversal", "rho_tau_reversal", "anova_f"):
         assert not df.loc[name, "computable"]
         assert "3 or more fittable units, found 2" in df.loc[name, "reason"]
@@ -122,7 +122,7 @@ def test_not_computable_statistics_are_reported_and_the_rest_runs():
     assert "known subject" in df.loc["loao_range", "reason"]
     assert df.loc["asymmetry_llr", "computable"]
     assert np.isfinite(df.loc["asymmetry_llr", "p_calibrated"])
-    assert "not computable" in cmp.summary()
+    assert "not computable" in cmp.dopafit.summary()
 
 
 def test_sessions_of_unknown_subjects_compare_without_leave_one_out():
@@ -131,7 +131,7 @@ def test_sessions_of_unknown_subjects_compare_without_leave_one_out():
     ds = _population("bias", 6, n_units=8)
     ds = ds.assign_coords(subject=("unit", ["unknown"] * ds.sizes["unit"]))
     cmp = dopafit.compare(ds, accounts=("classical",), n_sim=10, n_splits=5, n_boot=10)
-    df = cmp.to_dataframe().set_index("statistic")
+    df = cmp.dopafit.to_dataframe().set_index("statistic")
     for name in ("loao_range", "loao_min"):
         assert not df.loc[name, "computable"]
         assert "known subject" in df.loc[name, "reason"]
@@ -146,7 +146,7 @@ def test_too_few_magnitudes():
     cmp = dopafit.compare(
         ds, accounts=("classical", "bias"), n_sim=10, n_splits=4, n_boot=0, mixed=False
     )
-    df = cmp.to_dataframe().set_index(["account", "statistic"]).loc["bias"]
+    df = cmp.dopafit.to_dataframe().set_index(["account", "statistic"]).loc["bias"]
     assert "3 or more reward magnitudes, found 2" in df.loc["r_tau_reversal", "reason"]
     assert not df.loc["combined_asymmetry", "computable"]
     assert (
@@ -289,17 +289,17 @@ def dabney(dabney_nwb):
 @pytest.mark.realdata
 def test_compare_on_the_public_neurons(dabney):
     cmp = dopafit.compare(dabney, n_sim=50, n_splits=20, n_boot=100, seed=0)
-    df = cmp.to_dataframe()
+    df = cmp.dopafit.to_dataframe()
     assert df["computable"].all(), df.loc[~df.computable, ["statistic", "reason"]]
-    text = cmp.summary()
+    text = cmp.dopafit.summary()
     for name in [*st.STATISTICS, *COMBINED]:
         assert name in text
     # subjects D, L, O are known; the 18 date-named cells are not one animal
-    assert list(cmp.dataset["subject_left_out"].values) == ["D", "L", "O"]
+    assert list(cmp["subject_left_out"].values) == ["D", "L", "O"]
     fit = dopafit.fit_expectiles(dabney, n_splits=20, n_boot=0, seed=0)
     obs = df[(df.account == "classical")].set_index("statistic")["observed"]
     assert obs["r_tau_reversal"] == pytest.approx(float(np.nanmedian(fit["r_tau_reversal"])))
     # r(tau, reversal) ~ 0.5 is far outside what classical TD with this noise produces
     row = df[(df.account == "classical") & (df.statistic == "r_tau_reversal")].iloc[0]
     assert row["p_calibrated"] == pytest.approx(1 / 51)
-    assert "classical TD" in cmp.verdict
+    assert "classical TD" in cmp.dopafit.verdict

@@ -99,12 +99,10 @@ def test_keyword_path_equals_options_path(responses):
     kw.update(mixed=False, noise="residual", n_folds=3)
     by_keywords = dopafit.compare(responses, **kw)
     by_options = run_comparison(responses, CompareOptions(**kw), chunk_size=3)
-    xr.testing.assert_identical(
-        _without_timing(by_keywords.dataset), _without_timing(by_options.dataset)
-    )
-    assert by_options.dataset.attrs["noise"] == "residual"
-    assert by_options.dataset.attrs["accounts"] == "classical,sigmoid"
-    assert by_options.dataset.attrs["n_folds"] == 3
+    xr.testing.assert_identical(_without_timing(by_keywords), _without_timing(by_options))
+    assert by_options.attrs["noise"] == "residual"
+    assert by_options.attrs["accounts"] == "classical,sigmoid"
+    assert by_options.attrs["n_folds"] == 3
     with pytest.raises(ConfigError, match="options as a CompareOptions; found dict"):
         run_comparison(responses, kw)
 
@@ -115,7 +113,7 @@ def test_observed_splits_are_the_fitters_for_the_recorded_seed(responses, seed):
     seed the comparison records gives the same per-split statistics, split by split."""
     cmp = dopafit.compare(
         responses, accounts=("bias",), n_sim=5, n_splits=6, n_boot=0, seed=seed, mixed=False
-    ).dataset
+    )
     recorded = cmp.attrs["seed"]
     if seed is None:  # fresh entropy, recorded in full (a string when beyond int64)
         assert int(recorded) >= 0
@@ -146,7 +144,7 @@ def test_account_and_bootstrap_streams_are_the_documented_ones(responses):
         n_boot=n_boot,
         seed=seed,
         mixed=False,
-    ).dataset
+    )
     layout = st.build_layout(responses)
     stream = seeds.account_stream(seed, acc.ACCOUNTS.index("sigmoid"))
     sim_seeds, split_seeds = seeds.account_seeds(stream, n_sim, n_splits)
@@ -190,7 +188,7 @@ def test_cli_flags_build_the_same_options_as_the_api(responses, tmp_path):
     with pytest.raises(SystemExit) as exit_:
         main(["compare", str(source), *flags, "--axis", "reward", "-o", str(out)])
     assert exit_.value.code in (0, None)
-    got = dopafit.open_comparison(out).dataset
+    got = dopafit.open_comparison(out)
     assert (got.attrs["accounts"], got.attrs["n_sim"], got.attrs["n_splits"]) == (
         "classical",
         10,
@@ -199,6 +197,6 @@ def test_cli_flags_build_the_same_options_as_the_api(responses, tmp_path):
     assert (got.attrs["axis"], got.attrs["seed"]) == ("reward", 9)
     api = dopafit.compare(
         responses, accounts="classical", n_sim=10, n_splits=3, seed=9, axis="reward"
-    ).dataset
+    )
     for name in ("observed", "simulated", "p_calibrated"):
         np.testing.assert_array_equal(got[name].values, api[name].values, err_msg=name)

@@ -144,19 +144,19 @@ def dabney_decodes():
 def test_decoding_exact_expectiles_recovers_mean_and_sd(dabney_decodes):
     mean, sd = true_moments()
     for res in dabney_decodes:
-        assert abs(res.mean - mean) < 0.1
-        assert abs(res.sd - sd) < 0.3
-        assert res.samples.shape == (100,)
-        assert np.all(np.diff(res.samples) >= 0)
-        assert res.samples.min() >= BOUNDS[0] and res.samples.max() <= BOUNDS[1]
+        assert abs(res.dopafit.mean - mean) < 0.1
+        assert abs(res.dopafit.sd - sd) < 0.3
+        assert res.dopafit.samples.shape == (100,)
+        assert np.all(np.diff(res.dopafit.samples) >= 0)
+        assert res.dopafit.samples.min() >= BOUNDS[0] and res.dopafit.samples.max() <= BOUNDS[1]
         # the decoded samples' own expectiles reproduce the reversal points
-        np.testing.assert_allclose(res.expectiles(), res.reversal_point, atol=0.5)
-        assert res.loss < 1e-3
+        np.testing.assert_allclose(res.dopafit.expectiles(), res["reversal_point"].values, atol=0.5)
+        assert res.attrs["loss"] < 1e-3
 
 
 def test_decoded_is_closer_to_the_truth_than_to_every_reference(dabney_decodes):
     for res in dabney_decodes:
-        d = res.distances()
+        d = res.dopafit.distances()
         assert set(d.index) == {
             "truth",
             "uniform",
@@ -174,12 +174,12 @@ def test_decoding_recovers_an_asymmetric_bimodal_distribution():
     values, probs = np.array([1.0, 9.0]), np.array([0.7, 0.3])
     e = np.array([brute_expectile(values, probs, t) for t in TAUS])
     res = decode_distribution(TAUS, e, (0.0, 10.0), true_values=values, true_probabilities=probs)
-    assert abs(res.mean - 3.4) < 0.05
-    assert abs(res.sd - np.sqrt(0.21) * 8) < 0.3
-    d = res.distances()
+    assert abs(res.dopafit.mean - 3.4) < 0.05
+    assert abs(res.dopafit.sd - np.sqrt(0.21) * 8) < 0.3
+    d = res.dopafit.distances()
     assert d["truth"] < d.drop("truth").min()
     # bimodal: almost no mass between the modes
-    assert np.mean((res.samples > 3) & (res.samples < 7)) < 0.05
+    assert np.mean((res.dopafit.samples > 3) & (res.dopafit.samples < 7)) < 0.05
 
 
 def test_decoding_is_deterministic_for_a_seed():
@@ -187,24 +187,24 @@ def test_decoding_is_deterministic_for_a_seed():
     a = decode_distribution(TAUS, e, BOUNDS, seed=7, n_starts=100, n_polish=1, n_epochs=1)
     b = decode_distribution(TAUS, e, BOUNDS, seed=7, n_starts=100, n_polish=1, n_epochs=1)
     c = decode_distribution(TAUS, e, BOUNDS, seed=8, n_starts=100, n_polish=1, n_epochs=1)
-    np.testing.assert_array_equal(a.samples, b.samples)
-    assert a.loss == b.loss
-    assert not np.array_equal(a.samples, c.samples)
+    np.testing.assert_array_equal(a.dopafit.samples, b.dopafit.samples)
+    assert a.attrs["loss"] == b.attrs["loss"]
+    assert not np.array_equal(a.dopafit.samples, c.dopafit.samples)
 
 
 # ---------------------------------------------------------------- classical control
 def test_classical_control_collapses_around_the_mean(dabney_decodes):
     mean, sd = true_moments()
     assert sd == pytest.approx(5.2685, abs=1e-3)
-    best_w1 = max(r.distances()["truth"] for r in dabney_decodes)
+    best_w1 = max(r.dopafit.distances()["truth"] for r in dabney_decodes)
     for seed in range(5):
         res = classical_control(
             mean, BOUNDS, seed=seed, true_values=VALUES, true_probabilities=PROBS, **FAST
         )
-        assert res.settings["control"] == "classical"
-        assert abs(res.mean - mean) < 0.3
-        assert res.sd < 1.5 < 0.3 * sd  # collapsed: under 30% of the true SD
-        assert res.distances()["truth"] > 10 * best_w1
+        assert res.attrs["control"] == "classical"
+        assert abs(res.dopafit.mean - mean) < 0.3
+        assert res.dopafit.sd < 1.5 < 0.3 * sd  # collapsed: under 30% of the true SD
+        assert res.dopafit.distances()["truth"] > 10 * best_w1
 
 
 def test_without_tau_spread_only_the_mean_is_pinned():
@@ -212,9 +212,9 @@ def test_without_tau_spread_only_the_mean_is_pinned():
     # collapse of the classical control comes from tau noise uncorrelated with reversal points
     mean, _ = true_moments()
     res = classical_control(mean, BOUNDS, tau_sd=0.0, reversal_sd=0.0, **FAST)
-    assert res.loss < 1e-20
-    assert res.mean == pytest.approx(mean, abs=1e-6)
-    assert res.sd > 2.0
+    assert res.attrs["loss"] < 1e-20
+    assert res.dopafit.mean == pytest.approx(mean, abs=1e-6)
+    assert res.dopafit.sd > 2.0
 
 
 # ---------------------------------------------------------------- references, outputs, errors
@@ -237,16 +237,17 @@ def test_reference_distributions_have_the_stated_moments():
 def test_distances_without_truth_and_dataset_output():
     e = exact_expectiles(VALUES, PROBS, TAUS)
     res = decode_distribution(TAUS, e, BOUNDS, n_starts=100, n_polish=1, n_epochs=2)
-    d = res.distances()
+    d = res.dopafit.distances()
     assert list(d.index) == ["uniform", "gaussian"]
-    ds = res.to_dataset()
-    assert ds.sizes == {"sample": 100, "unit": 40, "epoch": 2}  # "unit", as everywhere
-    assert ds.attrs["n_starts"] == 100 and ds.attrs["seed"] == 0
-    assert ds.attrs["mean"] == pytest.approx(res.mean)
-    assert "SD" in res.summary() and "DecodeResult" in repr(res)
+    assert dict(res.sizes) == {"sample": 100, "pair": 40, "epoch": 2}
+    assert "true_value" not in res  # no truth given
+    assert res.attrs["n_starts"] == 100 and res.attrs["seed"] == 0
+    assert res.attrs["mean"] == pytest.approx(res.dopafit.mean)
+    np.testing.assert_array_equal(res["residual"].values, res.dopafit.residuals())
+    assert "SD" in res.dopafit.summary() and res.dopafit.kind == "decoding"
     assert set(DEFAULTS) == {"n_samples", "n_starts", "n_polish", "n_epochs", "maxiter"}
     # epoch losses never increase (the best so far is kept)
-    assert np.all(np.diff(res.epoch_loss) <= 0)
+    assert np.all(np.diff(res["epoch_loss"].values) <= 0)
 
 
 def test_unusable_pairs_are_dropped_with_a_warning():
@@ -255,8 +256,8 @@ def test_unusable_pairs_are_dropped_with_a_warning():
     tau[0], tau[1] = np.nan, 1.3
     with pytest.warns(DopafitWarning, match="dropped 2 of 40"):
         res = decode_distribution(tau, e, BOUNDS, n_starts=50, n_polish=1, n_epochs=1)
-    assert res.dropped.tolist() == [0, 1]
-    assert res.tau.size == 38
+    assert res.attrs["dropped"] == [0, 1] and res.attrs["n_dropped"] == 2
+    assert res.sizes["pair"] == 38
 
 
 def test_errors_are_named():
@@ -292,9 +293,9 @@ def test_one_usable_pair_meets_its_expectile_condition():
     with warnings.catch_warnings():
         warnings.simplefilter("error", DopafitWarning)
         res = decode_distribution([0.3], [4.0], BOUNDS, n_samples=5, n_starts=20, n_polish=2)
-    assert res.tau.tolist() == [0.3] and res.samples.size == 5
-    assert res.loss < 1e-20
-    np.testing.assert_allclose(res.expectiles(), [4.0], atol=1e-8)
+    assert res["tau"].values.tolist() == [0.3] and res.dopafit.samples.size == 5
+    assert res.attrs["loss"] < 1e-20
+    np.testing.assert_allclose(res.dopafit.expectiles(), [4.0], atol=1e-8)
 
 
 def test_warnings_point_at_the_caller():

@@ -128,7 +128,7 @@ def test_compare(ds, options):
     cmp = outcome("compare", dopafit.compare, ds, n_sim=3, n_splits=2, n_boot=3, seed=2, **options)
     if cmp is None:
         return
-    res = cmp.dataset
+    res = cmp
     observed = res["observed"].transpose("account", "statistic").values
     undefined = ~np.isfinite(observed).all(axis=0)
     computable = res["computable"].values.astype(bool)
@@ -136,8 +136,8 @@ def test_compare(ds, options):
     for j in np.flatnonzero(undefined):
         assert not computable[j], f"{res['statistic'].values[j]}: NaN but computable"
         assert reasons[j], f"{res['statistic'].values[j]}: not computable without a reason"
-    assert cmp.summary()
-    assert len(cmp.to_dataframe()) == observed.size
+    assert cmp.dopafit.summary()
+    assert len(cmp.dopafit.to_dataframe()) == observed.size
 
 
 @examples(60)
@@ -161,8 +161,8 @@ def test_decode_distribution(args):
     out = outcome("decode_distribution", dopafit.decode_distribution, tau, rev, bounds, **DECODE)
     if out is None:
         return
-    assert np.isfinite(out.samples).all()
-    assert np.all((out.samples >= bounds[0]) & (out.samples <= bounds[1]))
+    assert np.isfinite(out.dopafit.samples).all()
+    assert np.all((out.dopafit.samples >= bounds[0]) & (out.dopafit.samples <= bounds[1]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -310,7 +310,7 @@ def test_mixed_models_leave_out_a_unit_with_constant_responses():
     assert models["warnings"].str.contains("fewer than 2 units").all()
     assert tests["lr"].isna().all()
     cmp = dopafit.compare(ds, accounts=("classical",), n_sim=3, n_splits=2, n_boot=0, seed=0)
-    assert cmp.dataset.attrs["mixed_error"] == ""
+    assert cmp.attrs["mixed_error"] == ""
 
 
 def test_zscore_axis_without_any_unit_that_can_be_zscored():
@@ -338,7 +338,7 @@ def test_zscore_axis_drops_units_that_cannot_be_zscored():
         cmp = dopafit.compare(ds, ("distributional",), n_sim=3, n_splits=2, axis="zscore")
     assert fit["fit_ok"].values.tolist() == [True, False]
     assert str(fit["fit_status"].values[1]).startswith("z-score undefined")
-    assert not bool(cmp.dataset["computable"].sel(statistic="reliability"))
+    assert not bool(cmp["computable"].sel(statistic="reliability"))
 
 
 def test_sigmoid_account_with_responses_near_the_float_range():
@@ -350,7 +350,7 @@ def test_sigmoid_account_with_responses_near_the_float_range():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cmp = dopafit.compare(ds, ("sigmoid",), n_sim=3, n_splits=2, n_boot=0, mixed=False)
-    threshold = cmp.dataset["account_sigmoid_threshold"].values
+    threshold = cmp["account_sigmoid_threshold"].values
     assert np.isfinite(threshold).all()
 
 

@@ -73,7 +73,7 @@ def outdir(tmp_path_factory, responses, fit, comparison):
     schema.to_netcdf(responses, out / "population.nc", group="responses")
     schema.to_netcdf(fit, out / "population.nc", group="fit", mode="a")
     units_table(fit, responses).to_csv(out / "units.csv", index=False)
-    comparison.to_netcdf(out / "comparison.nc")
+    comparison.dopafit.to_netcdf(out / "comparison.nc")
     (out / "failures.csv").write_text("path,reason\nbroken.nwb,broken.nwb: expected NWB\n")
     return out
 
@@ -147,8 +147,9 @@ def test_report_is_self_contained_and_complete(report_path, fit, comparison):
     assert "http://" not in text and "https://" not in text
     assert "@import" not in text and "url(" not in text
     # the content: verdict, every account, unit ids, failure, settings
-    assert comparison.verdict and comparison.verdict[:60] in text.replace("&#x27;", "'")
-    for account in comparison.accounts:
+    verdict = comparison.dopafit.verdict
+    assert verdict and verdict[:60] in text.replace("&#x27;", "'")
+    for account in comparison.dopafit.accounts:
         assert f">{account}<" in text
     for unit_id in fit[schema.UNIT_ID].values:
         assert f">{unit_id}<" in text
@@ -291,11 +292,11 @@ def test_decoding_recovers_the_task_distribution(seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dopafit.errors.DopafitWarning)
         res = decode_fit(fit, n_starts=200, n_polish=1, n_epochs=1, maxiter=300)
-    d = res.distances()
+    d = res.dopafit.distances()
     assert d["truth"] < d["gaussian"] and d["truth"] < d["uniform"]
-    true_mean = float(np.sum(res.true_values * res.true_probabilities))
-    assert abs(res.mean - true_mean) < 0.6
-    assert res.settings["n_units_used"] + res.settings["n_units_excluded"] == 40
+    true_mean = float(np.sum(res["true_value"].values * res["true_probability"].values))
+    assert abs(res.dopafit.mean - true_mean) < 0.6
+    assert res.attrs["n_units_used"] + res.attrs["n_units_excluded"] == 40
 
 
 def test_given_reward_distribution(fit):

@@ -313,7 +313,7 @@ def population():
 
 
 def _observed(cmp, name):
-    return float(cmp.dataset["observed"].sel(account="classical", statistic=name))
+    return float(cmp["observed"].sel(account="classical", statistic=name))
 
 
 def test_tau_baseline_r_is_pearson_of_the_fitted_tau_and_the_baseline(population):
@@ -322,7 +322,7 @@ def test_tau_baseline_r_is_pearson_of_the_fitted_tau_and_the_baseline(population
     r, p = stats.pearsonr(fit["tau"].values[ok], ds["baseline_rate"].values[ok])
     assert r > 0.3  # the relation built into the population is seen
     assert _observed(cmp, "tau_baseline_r") == pytest.approx(r, rel=1e-9)
-    nominal = float(cmp.dataset["p_nominal"].sel(statistic="tau_baseline_r"))
+    nominal = float(cmp["p_nominal"].sel(statistic="tau_baseline_r"))
     assert nominal == pytest.approx(p, rel=1e-6)
 
 
@@ -339,9 +339,9 @@ def test_leave_one_subject_out_statistics_match_scipy(population):
             ok = keep & np.isfinite(z_a[s]) & np.isfinite(tau_b[s])
             rs.append(stats.pearsonr(tau_b[s, ok], z_a[s, ok])[0])
         left_out[g] = float(np.median(rs))
-    assert list(cmp.dataset["subject_left_out"].values) == ["m1", "m2", "m3"]
+    assert list(cmp["subject_left_out"].values) == ["m1", "m2", "m3"]
     np.testing.assert_allclose(
-        cmp.dataset["observed_loao"].values, [left_out[g] for g in ("m1", "m2", "m3")], rtol=1e-9
+        cmp["observed_loao"].values, [left_out[g] for g in ("m1", "m2", "m3")], rtol=1e-9
     )
     values = np.array(list(left_out.values()))
     assert _observed(cmp, "loao_min") == pytest.approx(values.min(), rel=1e-9)

@@ -25,7 +25,7 @@ def _clear(kind: str, seed: int):
 
 
 def _p(cmp, account: str, statistic: str) -> float:
-    return float(cmp.dataset["p_calibrated"].sel(account=account, statistic=statistic))
+    return float(cmp["p_calibrated"].sel(account=account, statistic=statistic))
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -34,7 +34,7 @@ def test_distributional_population_rejects_classical_td_and_symmetric_biases(see
     # 39 simulations: the observation beyond every one of them gives p = 1/40
     assert _p(cmp, "classical", "combined_diversity") == pytest.approx(1 / 40)
     assert _p(cmp, "bias", "combined_asymmetry") < 0.05
-    verdict = cmp.verdict
+    verdict = cmp.dopafit.verdict
     assert verdict.startswith("The data reject classical TD (calibrated p = 0.025, ")
     assert "and reject diverse symmetric biases (p = " in verdict
     assert "do not reject" not in verdict and "neither" not in verdict
@@ -46,8 +46,8 @@ def test_classical_population_rejects_nothing(seed):
     cmp = dopafit.compare(_clear("classical", seed), seed=seed, **OPTIONS)
     assert _p(cmp, "classical", "combined_diversity") >= 0.05
     assert _p(cmp, "bias", "combined_asymmetry") >= 0.05
-    assert cmp.verdict.startswith("The data reject neither classical TD (calibrated p = ")
-    assert "no evidence beyond what noise and the pipeline produce" in cmp.verdict
+    assert cmp.dopafit.verdict.startswith("The data reject neither classical TD (calibrated p = ")
+    assert "no evidence beyond what noise and the pipeline produce" in cmp.dopafit.verdict
 
 
 def test_symmetric_bias_population_rejects_classical_td_only():
@@ -57,8 +57,11 @@ def test_symmetric_bias_population_rejects_classical_td_only():
     cmp = dopafit.compare(ds, seed=1, **OPTIONS)
     assert _p(cmp, "classical", "combined_diversity") < 0.05
     assert _p(cmp, "bias", "combined_asymmetry") >= 0.05
-    assert cmp.verdict.startswith("The data reject classical TD (calibrated p = 0.025, ")
-    assert "but do not distinguish distributional TD from diverse symmetric biases" in cmp.verdict
+    assert cmp.dopafit.verdict.startswith("The data reject classical TD (calibrated p = 0.025, ")
+    assert (
+        "but do not distinguish distributional TD from diverse symmetric biases"
+        in cmp.dopafit.verdict
+    )
 
 
 def test_alpha_below_the_smallest_attainable_p_rejects_nothing():
@@ -66,8 +69,8 @@ def test_alpha_below_the_smallest_attainable_p_rejects_nothing():
     population cannot be said to reject anything."""
     cmp = dopafit.compare(_clear("distributional", 1), seed=1, alpha=0.01, **OPTIONS)
     assert _p(cmp, "classical", "combined_diversity") == pytest.approx(1 / 40)
-    assert cmp.verdict.startswith("The data reject neither classical TD")
-    assert "(alpha = 0.01; 39 simulations" in cmp.verdict
+    assert cmp.dopafit.verdict.startswith("The data reject neither classical TD")
+    assert "(alpha = 0.01; 39 simulations" in cmp.dopafit.verdict
 
 
 def test_strength_words_follow_the_p_value():
@@ -75,10 +78,12 @@ def test_strength_words_follow_the_p_value():
     options = {**OPTIONS, "accounts": ("classical",), "n_sim": 999, "n_splits": 2}
     cmp = dopafit.compare(_clear("distributional", 2), seed=2, **options)
     assert _p(cmp, "classical", "combined_diversity") == pytest.approx(1 / 1000)
-    assert cmp.verdict.startswith("The data strongly reject classical TD (calibrated p = 0.001")
-    assert "smallest attainable p = 0.001" in cmp.verdict
+    assert cmp.dopafit.verdict.startswith(
+        "The data strongly reject classical TD (calibrated p = 0.001"
+    )
+    assert "smallest attainable p = 0.001" in cmp.dopafit.verdict
     assert np.isfinite(
-        float(cmp.dataset["observed"].sel(account="classical").sel(statistic="r_tau_reversal"))
+        float(cmp["observed"].sel(account="classical").sel(statistic="r_tau_reversal"))
     )
 
 
@@ -91,17 +96,17 @@ def test_footnote_states_the_attainable_p_of_each_kind_of_test():
     n_sim = 39
     options = {**OPTIONS, "accounts": ("classical", "bias", "distributional"), "n_sim": n_sim}
     cmp = dopafit.compare(_clear("distributional", 1), seed=1, **options)
-    ds = cmp.dataset
+    ds = cmp  # the comparison Dataset
     combined = [str(s) for s in ds["statistic"].values if str(s).startswith("combined")]
     m = len(combined)
     assert m == 2
     two_sided = 2 * m / (n_sim + 1)
     assert (
         f"smallest attainable p = {fmt_p(1 / (n_sim + 1))} one-sided (the nulls) and "
-        f"{fmt_p(two_sided)} for the two-sided checks" in cmp.verdict
+        f"{fmt_p(two_sided)} for the two-sided checks" in cmp.dopafit.verdict
     )
     p = ds["p_calibrated"].sel(account="distributional", statistic=combined).values
     assert np.all(m * p >= two_sided - 1e-12)
     # with only the nulls requested the footnote names one bound
     cmp = dopafit.compare(_clear("distributional", 1), seed=1, **OPTIONS)
-    assert "two-sided checks" not in cmp.verdict
+    assert "two-sided checks" not in cmp.dopafit.verdict

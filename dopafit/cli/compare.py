@@ -55,8 +55,8 @@ def compare(source, output, n_sim, n_splits, accounts, axis, seed):
     from dopafit.batch import atomic_path
 
     with atomic_path(out) as tmp:
-        result.to_netcdf(tmp)
-    click.echo(result.summary())
+        result.dopafit.to_netcdf(tmp)
+    click.echo(result.dopafit.summary())
     click.echo(f"comparison: {out}")
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from dopafit import results as _results  # noqa: F401  (registers the ds.dopafit accessor)
 from dopafit import schema, seeds
 from dopafit._version import __version__
 from dopafit.errors import DopafitWarning, FitError
@@ -460,6 +461,7 @@ def _attrs(responses, prep: Prepared, opts: FitOptions, split_ss) -> dict:
     """Every choice of the fit: the options, the axis and pooling as resolved on the data,
     the seed, the rules, the provenance of the responses."""
     attrs = {
+        schema.RESULT_KIND: schema.EXPECTILE_FIT,
         "analysis": "expectile",
         "axis": prep.axis_name,
         "axis_values": prep.axis.tolist(),

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from dopafit import results as _results  # noqa: F401  (registers the ds.dopafit accessor)
 from dopafit import schema
 from dopafit._version import __version__
 from dopafit.errors import FitError
@@ -454,6 +455,7 @@ def _attrs(responses, seq: Sequences, opts: LearningOptions) -> dict:
     from dopafit.kernels.learning import SOFTPLUS_SCALE
 
     attrs = {
+        schema.RESULT_KIND: schema.LEARNING_FIT,
         "analysis": "learning",
         "models": list(opts.model),
         "options": opts.record(),

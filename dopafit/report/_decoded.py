@@ -33,7 +33,7 @@ def plot_decoded_distribution(
     ----------
     fit : xarray.Dataset
         Output of :func:`dopafit.fit_expectiles`.
-    result : DecodeResult, optional
+    result : xarray.Dataset, optional
         A decoding already made (:func:`dopafit.report.data.decode_fit`); otherwise it is
         computed here with ``decode_kwargs``.
     reward_values, reward_probabilities : array_like, optional
@@ -58,16 +58,16 @@ def plot_decoded_distribution(
             reward_probabilities=reward_probabilities,
             **decode_kwargs,
         )
-    values = np.asarray(result.true_values, dtype=float)
-    probs = np.asarray(result.true_probabilities, dtype=float)
+    values = np.asarray(result["true_value"].values, dtype=float)
+    probs = np.asarray(result["true_probability"].values, dtype=float)
     probs = probs / probs.sum()
-    samples = np.asarray(result.samples, dtype=float)
-    lo, hi = result.bounds
+    samples = result.dopafit.samples
+    lo, hi = (float(b) for b in result.attrs["bounds"])
     h = float(bandwidth) if bandwidth else 0.04 * (hi - lo)
     grid = np.linspace(lo - 3 * h, hi + 3 * h, 600)
     dens_dec = _density(samples, np.ones(samples.size), grid, h)
     dens_true = _density(values, probs, grid, h)
-    dist = result.distances()
+    dist = result.dopafit.distances()
     t_mean = float(np.sum(values * probs))
     t_sd = float(np.sqrt(np.sum(probs * (values - t_mean) ** 2)))
     c_dec = sty.OKABE_ITO["vermillion"]
@@ -83,7 +83,7 @@ def plot_decoded_distribution(
             color=c_true,
             lw=1.1,
             ls="--",
-            label=f"task ({result.settings.get('truth', 'given')})",
+            label=f"task ({result.attrs.get('truth', 'given')})",
         )
         ymax = max(dens_dec.max(), dens_true.max())
         ax_a.plot(samples, np.full(samples.size, -0.04 * ymax), "|", color=c_dec, ms=5, mew=0.6)
@@ -100,7 +100,7 @@ def plot_decoded_distribution(
         ax_a.set_ylabel(f"Density (Gaussian smoothing, h = {h:.2g})")
         ax_a.legend(loc="upper right", fontsize=6.5)
         ax_a.set_title(
-            f"Decoded from {result.settings.get('n_units_used', result.tau.size)} units' "
+            f"Decoded from {result.attrs.get('n_units_used', result.sizes['pair'])} units' "
             "(τ, reversal point)",
             loc="left",
         )
@@ -134,8 +134,8 @@ def plot_decoded_distribution(
         ax_b.text(
             0.97,
             0.04,
-            f"mean: decoded {result.mean:.2f}, task {t_mean:.2f}\n"
-            f"SD: decoded {result.sd:.2f}, task {t_sd:.2f}\n"
+            f"mean: decoded {result.dopafit.mean:.2f}, task {t_mean:.2f}\n"
+            f"SD: decoded {result.dopafit.sd:.2f}, task {t_sd:.2f}\n"
             f"Wasserstein-1 distance to\n{w1}",
             transform=ax_b.transAxes,
             va="bottom",

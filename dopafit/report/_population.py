@@ -141,7 +141,7 @@ def plot_tau_reversal(
     ----------
     fit : xarray.Dataset
         Output of :func:`dopafit.fit_expectiles`.
-    comparison : dopafit.stats.compare.Comparison, optional
+    comparison : xarray.Dataset, optional
         Adds, per account, the distribution of the simulated statistic (5-95% box, median
         bar, whiskers to the extremes) next to the observed one, for ``r_tau_reversal`` and
         ``reliability``.
@@ -277,7 +277,7 @@ def plot_tau_reversal(
 
 
 def _comparison_bands(ax, comparison, statistic, xlabel):
-    ds = comparison.dataset
+    ds = comparison
     accounts = [str(a) for a in ds["account"].values]
     if statistic not in [str(s) for s in ds["statistic"].values]:
         ax.text(0.5, 0.5, f"{statistic} not in the comparison", ha="center", transform=ax.transAxes)
@@ -424,7 +424,7 @@ def plot_comparison(comparison, *, statistics: Sequence[str] | None = None, ncol
 
     Parameters
     ----------
-    comparison : dopafit.stats.compare.Comparison
+    comparison : xarray.Dataset
         Output of :func:`dopafit.compare` (or :func:`~dopafit.stats.compare.open_comparison`).
     statistics : sequence of str, optional
         Statistics to show (default: every computable one).
@@ -438,7 +438,7 @@ def plot_comparison(comparison, *, statistics: Sequence[str] | None = None, ncol
         and range (line); the observed value (black diamond, and a dashed line when it is
         the same for every account) and the calibrated p-value.
     """
-    ds = comparison.dataset
+    ds = comparison
     names = [str(s) for s in ds["statistic"].values]
     computable = dict(zip(names, np.asarray(ds["computable"].values, dtype=bool)))
     stats_ = [s for s in (statistics or names) if computable.get(s, False)]

@@ -80,8 +80,8 @@ class ReportInputs:
         The responses it was fitted on (for SEMs and trial counts).
     units : pandas.DataFrame or None
         The per-unit table (``units.csv`` of a batch run), if any.
-    comparison : dopafit.stats.compare.Comparison or None
-        The calibrated comparison of accounts, if any.
+    comparison : xarray.Dataset or None
+        The calibrated comparison of accounts (:func:`dopafit.compare`), if any.
     failures : pandas.DataFrame or None
         Files a batch run could not fit (``failures.csv``: ``path``, ``reason``), if any.
     learning, learning_recovery : xarray.Dataset or None
@@ -303,6 +303,9 @@ def load_outputs(source) -> ReportInputs:
         elif key == "units":
             units = value
         elif key == "comparison":
+            from dopafit.results import check_kind
+
+            check_kind(value, schema.COMPARISON, "the comparison of the report")
             comparison = value
         else:
             failures = value
@@ -338,7 +341,7 @@ def _open_comparison(path: Path):
         raise
     except (OSError, ValueError, KeyError) as exc:
         raise NoDataError(
-            "a comparison written by Comparison.to_netcdf (dopafit compare)",
+            "a comparison written by dopafit compare (or ds.dopafit.to_netcdf)",
             found=f"{exc.__class__.__name__}: {exc}",
             remedy="re-run dopafit compare",
             file=path,
@@ -555,9 +558,9 @@ def decode_fit(
 
     Returns
     -------
-    dopafit.stats.decode.DecodeResult
-        With ``settings`` extended by ``n_units_used``, ``n_units_excluded``,
-        ``reward_mapping`` and ``truth``.
+    xarray.Dataset
+        The decoding (:func:`dopafit.decode_distribution`), its attrs extended by
+        ``n_units_used``, ``n_units_excluded``, ``reward_mapping`` and ``truth``.
 
     Raises
     ------
@@ -596,7 +599,7 @@ def decode_fit(
         true_probabilities=probs,
         **decode_kwargs,
     )
-    res.settings.update(
+    res.attrs.update(
         n_units_used=int(use.sum()),
         n_units_excluded=int((~use).sum()),
         reward_mapping="identity"

@@ -90,8 +90,8 @@ def make_figures(
         See :func:`save_figures`.
     learning, learning_recovery : xarray.Dataset, optional
         A learning-model fit and its model recovery: adds the learning figures.
-    decode : bool or DecodeResult, default True
-        Decode the reward distribution (or use the given result); False skips the figure.
+    decode : bool or xarray.Dataset, default True
+        Decode the reward distribution (or use the given decoding); False skips the figure.
     reward_values, reward_probabilities, decode_kwargs, max_grid_units
         See :func:`save_figures`.
 
@@ -100,7 +100,7 @@ def make_figures(
     figures : dict
         name (a key of :data:`FIGURES`) -> Figure, in report order.
     notes : dict
-        name -> why a figure was not made (and ``"decode"`` -> the DecodeResult when made).
+        name -> why a figure was not made (and ``"decode"`` -> the decoding Dataset when made).
     """
     from dopafit.errors import DopafitError
 
@@ -191,10 +191,10 @@ def save_figures(
         Folder (created).
     formats : sequence of str, default ("png", "svg")
         Any of ``png`` (300 dpi), ``svg``, ``pdf``.
-    comparison : dopafit.stats.compare.Comparison, optional
+    comparison : xarray.Dataset, optional
         Adds the comparison figure and the account bands of the tau-reversal figure.
-    decode : bool or DecodeResult, default True
-        Decode the reward distribution (or use a result); False skips that figure.
+    decode : bool or xarray.Dataset, default True
+        Decode the reward distribution (or use a decoding); False skips that figure.
     reward_values, reward_probabilities : array_like, optional
         The task's reward distribution (default: empirical trial proportions).
     decode_kwargs : dict, optional

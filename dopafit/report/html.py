@@ -286,25 +286,26 @@ def _figure(figs, name, caption, embed, notes) -> str:
 def _decoding_table(result) -> str:
     if result is None:
         return ""
-    dist = result.distances()
-    values = np.asarray(result.true_values, float)
-    probs = np.asarray(result.true_probabilities, float)
+    dist = result.dopafit.distances()
+    values = np.asarray(result["true_value"].values, float)
+    probs = np.asarray(result["true_probability"].values, float)
     probs = probs / probs.sum()
     mean = float(np.sum(values * probs))
     sd = float(np.sqrt(np.sum(probs * (values - mean) ** 2)))
-    s = result.settings
+    s = result.attrs
     head = _kv(
         [
             (
                 "Pairs used",
-                f"{s.get('n_units_used', result.tau.size)} units "
+                f"{s.get('n_units_used', result.sizes['pair'])} units "
                 f"({s.get('n_units_excluded', 0)} excluded: not fitted or τ outside [0, 1])",
             ),
             (
                 "Decoded mean, SD",
-                f"{_num(result.mean)}, {_num(result.sd)} (task: {_num(mean)}, {_num(sd)})",
+                f"{_num(result.dopafit.mean)}, {_num(result.dopafit.sd)} "
+                f"(task: {_num(mean)}, {_num(sd)})",
             ),
-            ("Imputation loss", _num(result.loss)),
+            ("Imputation loss", _num(result.attrs["loss"])),
             ("Task distribution", _e(s.get("truth", "given"))),
             (
                 "Optimiser",
@@ -341,11 +342,11 @@ def _decoding_table(result) -> str:
 def _comparison(cmp, figs, notes, embed) -> str:
     if cmp is None:
         return f'<p class="note">{_e(notes.get("comparison", "No comparison of accounts."))}</p>'
-    ds = cmp.dataset
-    df = cmp.to_dataframe()
-    accounts = cmp.accounts
+    ds = cmp
+    df = cmp.dopafit.to_dataframe()
+    accounts = cmp.dopafit.accounts
     alpha = float(ds.attrs.get("alpha", 0.05))
-    out = [f'<div class="verdict"><b>Verdict.</b> {_e(cmp.verdict)}</div>']
+    out = [f'<div class="verdict"><b>Verdict.</b> {_e(cmp.dopafit.verdict)}</div>']
     out.append(
         f'<p class="note">{ds.sizes["sim"]} simulated datasets per account, '
         f"{ds.attrs.get('n_splits')} splits each, noise model {_e(ds.attrs.get('noise'))}, "
@@ -399,7 +400,7 @@ def _comparison(cmp, figs, notes, embed) -> str:
             notes,
         )
     )
-    tests = cmp.mixed_tests()
+    tests = cmp.dopafit.mixed_tests()
     if tests is not None and len(tests):
         rows = [
             [_e(r.test), _num(r.lr), _num(r.df), _p(r.p_naive), _p(r.p_mixture)]
@@ -688,7 +689,7 @@ def write_report(
         How figures are embedded in the page.
     title : str, optional
         Page title.
-    comparison : Comparison or path-like, optional
+    comparison : xarray.Dataset or path-like, optional
         A comparison of accounts (overrides ``OUTDIR/comparison.nc``).
     decode : bool, default True
         Decode the reward distribution from the fit (False skips it).

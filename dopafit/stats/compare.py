@@ -32,7 +32,9 @@ Examples
 >>> ds = simulate_responses(population="distributional", n_units=20, seed=0)
 >>> cmp = dopafit.compare(ds, accounts=("classical",), n_sim=19, n_splits=5, n_boot=0,
 ...                       mixed=False)
->>> sorted(cmp.to_dataframe().columns[:5])
+>>> cmp.dopafit.kind
+'comparison'
+>>> sorted(cmp.dopafit.to_dataframe().columns[:5])
 ['account', 'observed', 'p_calibrated', 'p_nominal', 'statistic']
 """
 
@@ -41,12 +43,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from os import PathLike
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from dopafit import results as _results  # noqa: F401  (registers the ds.dopafit accessor)
 from dopafit import schema, seeds
 from dopafit._version import __version__
 from dopafit.errors import ConfigError
@@ -61,11 +63,17 @@ __all__ = [
     "ACCOUNTS",
     "COMBINED",
     "CompareOptions",  # re-exported from dopafit.stats.compare_options
-    "Comparison",
+    "account_names",
+    "accounts_table",
     "compare",
+    "comparison_summary",
+    "comparison_table",
+    "mixed_table",
+    "mixed_tests",
     "open_comparison",
     "run_comparison",
     "simulate_account",  # re-exported from dopafit.stats.accounts
+    "verdict",
 ]
 
 #: combined statistics: name -> component statistics
@@ -118,7 +126,7 @@ def compare(
     cap_high: float = 0.1,
     fold_exclude_edge: bool = True,
     chunk_size: int | None = None,
-) -> Comparison:
+) -> xr.Dataset:
     """Compare accounts of a recording by simulation-calibrated statistics.
 
     The analysis options are validated once, as a :class:`CompareOptions`;
@@ -159,7 +167,15 @@ def compare(
 
     Returns
     -------
-    Comparison
+    xarray.Dataset
+        A result of kind ``"comparison"`` (:mod:`dopafit.results`): ``observed``,
+        ``simulated``, ``p_calibrated``, ``p_greater``, ``p_less``, ``alternative``,
+        ``quantile``, ``sim_median``/``sim_lo``/``sim_hi`` per (account, statistic);
+        ``p_nominal``, ``computable``, ``reason``, ``direction``, ``boot_lo``/``boot_hi`` per
+        statistic; ``account_*`` per (account, unit); mixed-model results per ``model`` and
+        ``mixed_test``; the verdict and every option in ``attrs``. ``ds.dopafit`` gives
+        ``summary()``, ``to_dataframe()``, ``verdict``, ``accounts``, ``accounts_table()``,
+        ``mixed_table()``, ``mixed_tests()`` and ``to_netcdf()``.
 
     Raises
     ------
@@ -195,7 +211,7 @@ def compare(
 
 def run_comparison(
     responses: xr.Dataset, options: CompareOptions, *, chunk_size: int | None = None
-) -> Comparison:
+) -> xr.Dataset:
     """:func:`compare` with its options already gathered in a :class:`CompareOptions`.
 
     Parameters
@@ -207,7 +223,8 @@ def run_comparison(
 
     Returns
     -------
-    Comparison
+    xarray.Dataset
+        The comparison (see :func:`compare`).
     """
     if not isinstance(options, CompareOptions):
         raise ConfigError("options as a CompareOptions", found=type(options).__name__)
@@ -231,7 +248,7 @@ def run_comparison(
     timing["total"] = time.perf_counter() - t0
     ds.attrs.update(_attrs(responses, layout, options, root, mixed_error, timing))
     ds.attrs["verdict"] = verdict_text(ds)
-    return Comparison(ds)
+    return ds
 
 
 def _layout(responses: xr.Dataset, options: CompareOptions) -> st.Layout:
@@ -312,6 +329,7 @@ def _attrs(responses, layout, options: CompareOptions, root, mixed_error: str, t
     """Every choice of the comparison, as recorded in the result's attrs."""
     prep = layout.prep
     return {
+        schema.RESULT_KIND: schema.COMPARISON,
         "analysis": "compare",
         "accounts": ",".join(options.accounts),
         "n_sim": options.n_sim,
@@ -566,201 +584,201 @@ def _add_mixed(mixed_tables, data: dict, coords: dict, attrs: dict) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# result object
+# reading the result (the ``dopafit`` accessor of :mod:`dopafit.results` calls these)
 
 
-class Comparison:
-    """Result of :func:`compare`: tables, a text summary and a netCDF representation.
+def verdict(ds: xr.Dataset) -> str:
+    """Plain-language verdict of a comparison (see :func:`compare`)."""
+    return str(ds.attrs.get("verdict", ""))
 
-    Attributes
+
+def account_names(ds: xr.Dataset) -> list[str]:
+    """The accounts of a comparison, in their order in the Dataset."""
+    return [str(a) for a in ds["account"].values]
+
+
+def comparison_table(ds: xr.Dataset) -> pd.DataFrame:
+    """One row per account × statistic of a comparison.
+
+    Parameters
     ----------
-    dataset : xarray.Dataset
-        Everything: ``observed``, ``simulated``, ``p_calibrated``, ``p_greater``,
-        ``p_less``, ``alternative``, ``quantile``, ``sim_median``/``sim_lo``/``sim_hi`` per
-        (account, statistic); ``p_nominal``, ``computable``, ``reason``, ``direction``,
-        ``boot_lo``/``boot_hi`` per statistic; ``account_*`` per (account, unit); mixed
-        model results per ``model`` and ``mixed_test``; the verdict in ``attrs``.
+    ds : xarray.Dataset
+        Output of :func:`compare`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``account``, ``statistic``, ``observed``, ``p_nominal``,
+        ``p_calibrated`` first, then ``alternative``, ``quantile``, ``sim_median``,
+        ``sim_lo``, ``sim_hi``, ``p_greater``, ``p_less``, ``boot_lo``, ``boot_hi``,
+        ``computable``, ``reason``.
     """
+    n_acc, n_stat = ds.sizes["account"], ds.sizes["statistic"]
 
-    def __init__(self, dataset: xr.Dataset):
-        self.dataset = dataset
+    def per_pair(name, dtype=float):
+        return np.asarray(ds[name].transpose("account", "statistic").values, dtype).ravel()
 
-    def __repr__(self) -> str:
-        acc = ", ".join(map(str, self.dataset["account"].values))
-        return (
-            f"<Comparison accounts=[{acc}] n_sim={self.dataset.sizes['sim']} "
-            f"units={self.dataset.sizes[schema.UNIT]}>"
-        )
+    def per_stat(name, dtype=float):
+        return np.tile(np.asarray(ds[name].values, dtype), n_acc)
 
-    @property
-    def verdict(self) -> str:
-        """Plain-language verdict (see :func:`compare`)."""
-        return str(self.dataset.attrs.get("verdict", ""))
-
-    @property
-    def accounts(self) -> list[str]:
-        return [str(a) for a in self.dataset["account"].values]
-
-    def to_dataframe(self) -> pd.DataFrame:
-        """One row per account × statistic.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``account``, ``statistic``, ``observed``, ``p_nominal``,
-            ``p_calibrated`` first, then ``alternative``, ``quantile``, ``sim_median``,
-            ``sim_lo``, ``sim_hi``, ``p_greater``, ``p_less``, ``boot_lo``, ``boot_hi``,
-            ``computable``, ``reason``.
-        """
-        ds = self.dataset
-        n_acc, n_stat = ds.sizes["account"], ds.sizes["statistic"]
-
-        def per_pair(name, dtype=float):
-            return np.asarray(ds[name].transpose("account", "statistic").values, dtype).ravel()
-
-        def per_stat(name, dtype=float):
-            return np.tile(np.asarray(ds[name].values, dtype), n_acc)
-
-        return pd.DataFrame(
-            {
-                "account": np.repeat(ds["account"].values.astype(str), n_stat),
-                "statistic": np.tile(ds["statistic"].values.astype(str), n_acc),
-                "observed": per_pair("observed"),
-                "p_nominal": per_stat("p_nominal"),
-                "p_calibrated": per_pair("p_calibrated"),
-                "alternative": per_pair("alternative", str),
-                "quantile": per_pair("quantile"),
-                "sim_median": per_pair("sim_median"),
-                "sim_lo": per_pair("sim_lo"),
-                "sim_hi": per_pair("sim_hi"),
-                "p_greater": per_pair("p_greater"),
-                "p_less": per_pair("p_less"),
-                "boot_lo": per_stat("boot_lo"),
-                "boot_hi": per_stat("boot_hi"),
-                "computable": per_stat("computable", bool),
-                "reason": per_stat("reason", str),
-            }
-        )
-
-    def accounts_table(self) -> pd.DataFrame:
-        """Per-unit fitted parameters of every account (long format)."""
-        ds = self.dataset
-        names = [
-            v
-            for v in ds.data_vars
-            if v.startswith("account_") and ds[v].dims == ("account", schema.UNIT)
-        ]
-        sub = ds[names].rename({v: v[len("account_") :] for v in names})
-        df = sub.to_dataframe().reset_index()
-        keep = ["account", schema.UNIT, *(c for c in (schema.UNIT_ID, schema.SUBJECT) if c in df)]
-        return df[keep + [v[len("account_") :] for v in names]]
-
-    def mixed_table(self) -> pd.DataFrame | None:
-        """Mixed-model fits (one row per model), or None if they were not fitted."""
-        ds = self.dataset
-        if "model" not in ds.coords:
-            return None
-        cols = {
-            c: ds[f"mixed_{c}"].values
-            for c in ("formula", "llf", "aic", "bic", "n_params", "converged", "warnings")
+    return pd.DataFrame(
+        {
+            "account": np.repeat(ds["account"].values.astype(str), n_stat),
+            "statistic": np.tile(ds["statistic"].values.astype(str), n_acc),
+            "observed": per_pair("observed"),
+            "p_nominal": per_stat("p_nominal"),
+            "p_calibrated": per_pair("p_calibrated"),
+            "alternative": per_pair("alternative", str),
+            "quantile": per_pair("quantile"),
+            "sim_median": per_pair("sim_median"),
+            "sim_lo": per_pair("sim_lo"),
+            "sim_hi": per_pair("sim_hi"),
+            "p_greater": per_pair("p_greater"),
+            "p_less": per_pair("p_less"),
+            "boot_lo": per_stat("boot_lo"),
+            "boot_hi": per_stat("boot_hi"),
+            "computable": per_stat("computable", bool),
+            "reason": per_stat("reason", str),
         }
-        return pd.DataFrame({"model": ds["model"].values.astype(str), **cols})
+    )
 
-    def mixed_tests(self) -> pd.DataFrame | None:
-        """Likelihood-ratio tests of the mixed models, or None."""
-        ds = self.dataset
-        if "mixed_test" not in ds.coords:
-            return None
-        return pd.DataFrame(
-            {
-                "test": ds["mixed_test"].values.astype(str),
-                **{c: ds[f"mixed_{c}"].values for c in ("lr", "df", "p_naive", "p_mixture")},
-            }
+
+def accounts_table(ds: xr.Dataset) -> pd.DataFrame:
+    """Per-unit fitted parameters of every account of a comparison (long format)."""
+    names = [
+        v
+        for v in ds.data_vars
+        if v.startswith("account_") and ds[v].dims == ("account", schema.UNIT)
+    ]
+    sub = ds[names].rename({v: v[len("account_") :] for v in names})
+    df = sub.to_dataframe().reset_index()
+    keep = ["account", schema.UNIT, *(c for c in (schema.UNIT_ID, schema.SUBJECT) if c in df)]
+    return df[keep + [v[len("account_") :] for v in names]]
+
+
+def mixed_table(ds: xr.Dataset) -> pd.DataFrame | None:
+    """Mixed-model fits of a comparison (one row per model), or None if not fitted."""
+    if "model" not in ds.coords:
+        return None
+    cols = {
+        c: ds[f"mixed_{c}"].values
+        for c in ("formula", "llf", "aic", "bic", "n_params", "converged", "warnings")
+    }
+    return pd.DataFrame({"model": ds["model"].values.astype(str), **cols})
+
+
+def mixed_tests(ds: xr.Dataset) -> pd.DataFrame | None:
+    """Likelihood-ratio tests of the mixed models of a comparison, or None."""
+    if "mixed_test" not in ds.coords:
+        return None
+    return pd.DataFrame(
+        {
+            "test": ds["mixed_test"].values.astype(str),
+            **{c: ds[f"mixed_{c}"].values for c in ("lr", "df", "p_naive", "p_mixture")},
+        }
+    )
+
+
+def comparison_summary(ds: xr.Dataset) -> str:
+    """Text report of a comparison: every statistic against every account, then the verdict."""
+    lines = [
+        f"Calibrated comparison of accounts ({ds.sizes[schema.UNIT]} units, axis "
+        f"{ds.attrs.get('axis')}, {ds.attrs.get('n_sim')} simulations x "
+        f"{ds.attrs.get('n_splits')} splits per account, noise {ds.attrs.get('noise')})",
+        "",
+        *_statistic_lines(ds),
+        "",
+        "Alternatives: classical and bias one-sided towards the distributional signature; "
+        "distributional and sigmoid two-sided; tau_baseline_r two-sided and loao_range "
+        "one-sided ('greater') for every account. p_nominal: the textbook test (n/a: none).",
+        *_bootstrap_lines(ds),
+        *_mixed_lines(ds),
+        "",
+        "Verdict: " + verdict(ds),
+    ]
+    return "\n".join(lines)
+
+
+def _statistic_lines(ds: xr.Dataset) -> list[str]:
+    """The table of the summary: one line per statistic, one column per account."""
+    df = comparison_table(ds)
+    width = 20
+    head = f"{'statistic':<21}{'observed':>10}{'p_nominal':>10}" + "".join(
+        f"{a:>{width}}" for a in account_names(ds)
+    )
+    lines = ["Calibrated p-value per account [median of the simulated statistic]", head]
+    lines.append("-" * len(head))
+    for s in ds["statistic"].values:
+        rows = df[df["statistic"] == s]
+        first = rows.iloc[0]
+        if not first["computable"]:
+            lines.append(f"{s:<21}  not computable: {first['reason']}")
+            continue
+        combined = s.startswith("combined")
+        cells = "".join(
+            f"{fmt_p(r.p_calibrated):>{width}}"
+            if combined
+            else f"{fmt_p(r.p_calibrated) + ' [' + format(r.sim_median, '.3g') + ']':>{width}}"
+            for r in rows.itertuples()
         )
+        obs_txt = f"{'(Fisher)':>10}" if combined else f"{first['observed']:10.3g}"
+        lines.append(f"{s:<21}{obs_txt}{fmt_p(first['p_nominal']):>10}{cells}")
+    return lines
 
-    def summary(self) -> str:
-        """Text report: every statistic against every account, then the verdict."""
-        ds = self.dataset
-        lines = [
-            f"Calibrated comparison of accounts ({ds.sizes[schema.UNIT]} units, axis "
-            f"{ds.attrs.get('axis')}, {ds.attrs.get('n_sim')} simulations x "
-            f"{ds.attrs.get('n_splits')} splits per account, noise {ds.attrs.get('noise')})",
-            "",
-            *self._statistic_lines(),
-            "",
-            "Alternatives: classical and bias one-sided towards the distributional signature; "
-            "distributional and sigmoid two-sided; tau_baseline_r two-sided and loao_range "
-            "one-sided ('greater') for every account. p_nominal: the textbook test (n/a: none).",
-            *self._bootstrap_lines(),
-            *self._mixed_lines(),
-            "",
-            "Verdict: " + self.verdict,
-        ]
-        return "\n".join(lines)
 
-    def _statistic_lines(self) -> list[str]:
-        """The table of the summary: one line per statistic, one column per account."""
-        ds = self.dataset
-        df = self.to_dataframe()
-        width = 20
-        head = f"{'statistic':<21}{'observed':>10}{'p_nominal':>10}" + "".join(
-            f"{a:>{width}}" for a in self.accounts
+def _bootstrap_lines(ds: xr.Dataset) -> list[str]:
+    """The neuron-bootstrap intervals of the summary (none when not drawn)."""
+    if not np.isfinite(ds["boot_lo"].values).any():
+        return []
+    lines = ["Neuron bootstrap intervals of the observed statistics:"]
+    for s in ds["statistic"].values:
+        lo = float(ds["boot_lo"].sel(statistic=s))
+        hi = float(ds["boot_hi"].sel(statistic=s))
+        if np.isfinite(lo):
+            lines.append(f"  {s:<20} [{lo:.3g}, {hi:.3g}]")
+    return lines
+
+
+def _mixed_lines(ds: xr.Dataset) -> list[str]:
+    """The mixed-model tests and warnings of the summary (none when not fitted)."""
+    tests = mixed_tests(ds)
+    if tests is None:
+        return []
+    lines = ["Mixed models (nominal; ML fits; boundary caveat): "]
+    for r in tests.itertuples():
+        lines.append(
+            f"  {r.test:<24} LR = {r.lr:.3g}, df = {r.df:g}, p = {fmt_p(r.p_naive)} "
+            f"(mixture {fmt_p(r.p_mixture)})"
         )
-        lines = ["Calibrated p-value per account [median of the simulated statistic]", head]
-        lines.append("-" * len(head))
-        for s in ds["statistic"].values:
-            rows = df[df["statistic"] == s]
-            first = rows.iloc[0]
-            if not first["computable"]:
-                lines.append(f"{s:<21}  not computable: {first['reason']}")
-                continue
-            combined = s.startswith("combined")
-            cells = "".join(
-                f"{fmt_p(r.p_calibrated):>{width}}"
-                if combined
-                else f"{fmt_p(r.p_calibrated) + ' [' + format(r.sim_median, '.3g') + ']':>{width}}"
-                for r in rows.itertuples()
-            )
-            obs_txt = f"{'(Fisher)':>10}" if combined else f"{first['observed']:10.3g}"
-            lines.append(f"{s:<21}{obs_txt}{fmt_p(first['p_nominal']):>10}{cells}")
-        return lines
-
-    def _bootstrap_lines(self) -> list[str]:
-        """The neuron-bootstrap intervals of the summary (none when not drawn)."""
-        ds = self.dataset
-        if not np.isfinite(ds["boot_lo"].values).any():
-            return []
-        lines = ["Neuron bootstrap intervals of the observed statistics:"]
-        for s in ds["statistic"].values:
-            lo = float(ds["boot_lo"].sel(statistic=s))
-            hi = float(ds["boot_hi"].sel(statistic=s))
-            if np.isfinite(lo):
-                lines.append(f"  {s:<20} [{lo:.3g}, {hi:.3g}]")
-        return lines
-
-    def _mixed_lines(self) -> list[str]:
-        """The mixed-model tests and warnings of the summary (none when not fitted)."""
-        tests = self.mixed_tests()
-        if tests is None:
-            return []
-        lines = ["Mixed models (nominal; ML fits; boundary caveat): "]
-        for r in tests.itertuples():
-            lines.append(
-                f"  {r.test:<24} LR = {r.lr:.3g}, df = {r.df:g}, p = {fmt_p(r.p_naive)} "
-                f"(mixture {fmt_p(r.p_mixture)})"
-            )
-        models = self.mixed_table()
-        bad = models[~models["converged"].astype(bool)]
-        for r in bad.itertuples():
-            lines.append(f"  warning, model {r.model}: {r.warnings}")
-        return lines
-
-    def to_netcdf(self, path: str | PathLike) -> Path:
-        """Write the comparison to netCDF (:func:`dopafit.schema.to_netcdf`)."""
-        return schema.to_netcdf(self.dataset, path)
+    models = mixed_table(ds)
+    bad = models[~models["converged"].astype(bool)]
+    for r in bad.itertuples():
+        lines.append(f"  warning, model {r.model}: {r.warnings}")
+    return lines
 
 
-def open_comparison(path: str | PathLike) -> Comparison:
-    """Read a comparison written by :meth:`Comparison.to_netcdf`."""
+def open_comparison(path: str | PathLike) -> xr.Dataset:
+    """Read a comparison written by ``ds.dopafit.to_netcdf`` (or ``dopafit compare``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.nc`` file holding a comparison.
+
+    Returns
+    -------
+    xarray.Dataset
+        The comparison, attrs decoded, with its ``dopafit`` accessor.
+
+    Raises
+    ------
+    ResultKindError
+        If the file holds another kind of result.
+    """
+    from dopafit.results import check_kind
+
     ds = schema.open_responses(path, validate=False)
-    return Comparison(ds)
+    if schema.RESULT_KIND not in ds.attrs and ds.attrs.get("analysis") == "compare":
+        ds.attrs[schema.RESULT_KIND] = schema.COMPARISON  # written before results had kinds
+    check_kind(ds, schema.COMPARISON, "open_comparison", file=path)
+    return ds

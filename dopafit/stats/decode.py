@@ -18,9 +18,9 @@ Decode the variable-magnitude distribution of Dabney et al. (2020) from its exac
 >>> e = exact_expectiles(values, probs, taus)
 >>> res = decode_distribution(taus, e, (0.1, 20.0), n_starts=200, n_polish=2, n_epochs=2,
 ...                           true_values=values, true_probabilities=probs)
->>> round(res.mean, 1), round(res.sd, 1)
+>>> round(res.dopafit.mean, 1), round(res.dopafit.sd, 1)
 (5.2, 5.3)
->>> d = res.distances()
+>>> d = res.dopafit.distances()
 >>> bool(d["truth"] < d.drop("truth").min())
 True
 """
@@ -29,19 +29,28 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
+import xarray as xr
 
+from dopafit import results as _results  # noqa: F401  (registers the ds.dopafit accessor)
 from dopafit import schema
+from dopafit._version import __version__
 from dopafit.errors import ConfigError, DopafitWarning, FitError
 
 __all__ = [
-    "DecodeResult",
     "decode_distribution",
     "classical_control",
     "reference_distributions",
     "exact_expectiles",
+    "decoded_mean",
+    "decoded_sd",
+    "residuals",
+    "decoded_expectiles",
+    "wasserstein",
+    "distances",
+    "pair_table",
+    "decoding_summary",
     "DEFAULTS",
 ]
 
@@ -173,147 +182,168 @@ def reference_distributions(
     return refs
 
 
-@dataclass
-class DecodeResult:
-    """A decoded reward distribution (returned by :func:`decode_distribution`).
+def _result(samples, loss, t, e, bounds, epoch_loss, settings, dropped, truth) -> xr.Dataset:
+    """The decoding Dataset (kind ``"decoding"``): samples, pairs, epoch losses, truth."""
+    data = {
+        "samples": ("sample", samples),
+        "tau": ("pair", t),
+        "reversal_point": ("pair", e),
+        "residual": ("pair", _residuals(samples, t, e)),
+        "epoch_loss": ("epoch", epoch_loss),
+    }
+    values, probabilities = truth
+    if values is not None:
+        data["true_value"] = ("truth", values)
+        if probabilities is not None:
+            data["true_probability"] = ("truth", probabilities)
+    attrs = {
+        schema.RESULT_KIND: schema.DECODING,
+        "analysis": "decoding",
+        "loss": loss,
+        "mean": float(np.mean(samples)),
+        "sd": float(np.std(samples)),
+        "bounds": list(bounds),
+        "n_dropped": int(dropped.size),
+        "dropped": dropped.tolist(),
+        "method": "expectile imputation (L-BFGS-B polished random starts)",
+        **settings,
+        "dopafit_version": __version__,
+    }
+    ds = xr.Dataset(data, attrs=attrs)
+    for name, text in _DESCRIPTIONS.items():
+        if name in ds:
+            ds[name].attrs["description"] = text
+    return ds
 
-    Attributes
+
+_DESCRIPTIONS = {
+    "samples": "decoded reward samples, sorted, each of weight 1/N",
+    "tau": "asymmetry of each pair used",
+    "reversal_point": "reversal point of each pair used (the tau-expectile)",
+    "residual": "violation mean_j |tau_i - 1{z_j <= e_i}| (z_j - e_i) of each pair",
+    "epoch_loss": "best imputation loss after each epoch",
+    "true_value": "support of the true distribution",
+    "true_probability": "probabilities of the true distribution",
+}
+
+
+def _residuals(samples: np.ndarray, tau: np.ndarray, reversal_point: np.ndarray) -> np.ndarray:
+    z = samples[None, :]
+    e = reversal_point[:, None]
+    w = np.where(z <= e, 1.0 - tau[:, None], tau[:, None])
+    return np.mean(w * (z - e), axis=1)
+
+
+def _samples(ds: xr.Dataset) -> np.ndarray:
+    return np.asarray(ds["samples"].values, dtype=np.float64)
+
+
+def _bounds(ds: xr.Dataset) -> tuple[float, float]:
+    lo, hi = (float(b) for b in ds.attrs["bounds"])
+    return lo, hi
+
+
+def _truth(ds: xr.Dataset):
+    """The true distribution stored in a decoding, ``(None, None)`` when none was given."""
+    if "true_value" not in ds:
+        return None, None
+    probs = ds["true_probability"].values if "true_probability" in ds else None
+    return ds["true_value"].values, probs
+
+
+def decoded_mean(ds: xr.Dataset) -> float:
+    """Mean of the decoded samples of a decoding."""
+    return float(np.mean(_samples(ds)))
+
+
+def decoded_sd(ds: xr.Dataset) -> float:
+    """SD of the decoded samples of a decoding as a distribution (``ddof=0``)."""
+    return float(np.std(_samples(ds)))
+
+
+def residuals(ds: xr.Dataset) -> np.ndarray:
+    """Per-pair violation ``g_i = mean_j |tau_i - 1{z_j <= e_i}| (z_j - e_i)``, shape (M,)."""
+    return _residuals(_samples(ds), ds["tau"].values, ds["reversal_point"].values)
+
+
+def decoded_expectiles(ds: xr.Dataset, tau: np.ndarray | None = None) -> np.ndarray:
+    """Exact expectiles of the decoded samples (default at the pairs' tau), shape (M,)."""
+    return exact_expectiles(_samples(ds), None, ds["tau"].values if tau is None else tau)
+
+
+def wasserstein(
+    ds: xr.Dataset, values: np.ndarray, probabilities: np.ndarray | None = None
+) -> float:
+    """Wasserstein-1 distance from the decoded samples to a discrete distribution."""
+    from scipy.stats import wasserstein_distance
+
+    return float(wasserstein_distance(_samples(ds), values, None, probabilities))
+
+
+def distances(
+    ds: xr.Dataset,
+    true_values: np.ndarray | None = None,
+    true_probabilities: np.ndarray | None = None,
+    **reference_kwargs,
+):
+    """Wasserstein-1 distance from a decoding to the truth and to the reference distributions.
+
+    Parameters
     ----------
-    samples : ndarray, shape (N,)
-        Decoded reward samples, sorted; each has weight ``1/N``.
-    loss : float
-        Final imputation loss (mean squared violation of the expectile condition).
-    tau, reversal_point : ndarray, shape (M,)
-        The pairs actually used (after dropping non-finite or out-of-range ones).
-    bounds : (float, float)
-        The sample bounds.
-    epoch_loss : ndarray, shape (n_epochs,)
-        Best loss after each epoch.
-    settings : dict
-        Optimiser settings and seed.
-    dropped : ndarray of int
-        Indices (into the inputs) of the dropped pairs.
-    true_values, true_probabilities : ndarray or None
-        The true distribution, if given.
+    ds : xarray.Dataset
+        Output of :func:`decode_distribution`.
+    true_values, true_probabilities : ndarray, optional
+        The true distribution; default the one given to :func:`decode_distribution`.
+    **reference_kwargs
+        Passed to :func:`reference_distributions` (``shift``, ``scale``, ``n_grid``).
+
+    Returns
+    -------
+    pandas.Series
+        Index ``truth``, ``uniform``, ``gaussian``, ``mirrored``, ``shifted_up``,
+        ``shifted_down``, ``scaled_wide``, ``scaled_narrow`` when a truth is known (all
+        references built from the truth). Without a truth: ``uniform`` and ``gaussian``
+        (matched to the decoded samples' mean and variance).
     """
+    import pandas as pd
 
-    samples: np.ndarray
-    loss: float
-    tau: np.ndarray
-    reversal_point: np.ndarray
-    bounds: tuple[float, float]
-    epoch_loss: np.ndarray
-    settings: dict
-    dropped: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
-    true_values: np.ndarray | None = None
-    true_probabilities: np.ndarray | None = None
-
-    @property
-    def mean(self) -> float:
-        """Mean of the decoded samples."""
-        return float(np.mean(self.samples))
-
-    @property
-    def sd(self) -> float:
-        """SD of the decoded samples as a distribution (``ddof=0``)."""
-        return float(np.std(self.samples))
-
-    def residuals(self) -> np.ndarray:
-        """Per-neuron violation ``g_i = mean_j |tau_i - 1{z_j <= e_i}| (z_j - e_i)``, shape (M,)."""
-        z = self.samples[None, :]
-        e = self.reversal_point[:, None]
-        w = np.where(z <= e, 1.0 - self.tau[:, None], self.tau[:, None])
-        return np.mean(w * (z - e), axis=1)
-
-    def expectiles(self, tau: np.ndarray | None = None) -> np.ndarray:
-        """Exact expectiles of the decoded samples (default at the neurons' tau), shape (M,)."""
-        return exact_expectiles(self.samples, None, self.tau if tau is None else tau)
-
-    def wasserstein(self, values: np.ndarray, probabilities: np.ndarray | None = None) -> float:
-        """Wasserstein-1 distance from the decoded samples to a discrete distribution."""
-        from scipy.stats import wasserstein_distance
-
-        return float(wasserstein_distance(self.samples, values, None, probabilities))
-
-    def distances(
-        self,
-        true_values: np.ndarray | None = None,
-        true_probabilities: np.ndarray | None = None,
-        **reference_kwargs,
-    ):
-        """Wasserstein-1 distance to the truth and to the reference distributions.
-
-        Parameters
-        ----------
-        true_values, true_probabilities : ndarray, optional
-            The true distribution; default the one given to :func:`decode_distribution`.
-        **reference_kwargs
-            Passed to :func:`reference_distributions` (``shift``, ``scale``, ``n_grid``).
-
-        Returns
-        -------
-        pandas.Series
-            Index ``truth``, ``uniform``, ``gaussian``, ``mirrored``, ``shifted_up``,
-            ``shifted_down``, ``scaled_wide``, ``scaled_narrow`` when a truth is known (all
-            references built from the truth). Without a truth: ``uniform`` and ``gaussian``
-            (matched to the decoded samples' mean and variance).
-        """
-        import pandas as pd
-
-        if true_values is None:
-            true_values, true_probabilities = self.true_values, self.true_probabilities
-        out = {}
-        if true_values is not None:
-            out["truth"] = self.wasserstein(true_values, true_probabilities)
-            refs = reference_distributions(
-                true_values, true_probabilities, self.bounds, **reference_kwargs
-            )
-        else:
-            refs = reference_distributions(
-                self.samples, None, self.bounds, transforms=False, **reference_kwargs
-            )
-        for name, (v, w) in refs.items():
-            out[name] = self.wasserstein(v, w)
-        return pd.Series(out, name="wasserstein1")
-
-    def to_dataset(self):
-        """The result as an ``xarray.Dataset`` (dims ``sample``, ``unit``), settings in attrs."""
-        import xarray as xr
-
-        attrs = {
-            "loss": self.loss,
-            "mean": self.mean,
-            "sd": self.sd,
-            "bounds": list(self.bounds),
-            "n_dropped": int(self.dropped.size),
-            "method": "expectile imputation (L-BFGS-B polished random starts)",
-            **self.settings,
-        }
-        return xr.Dataset(
-            {
-                "samples": ("sample", self.samples),
-                "tau": (schema.UNIT, self.tau),
-                "reversal_point": (schema.UNIT, self.reversal_point),
-                "residual": (schema.UNIT, self.residuals()),
-                "epoch_loss": ("epoch", self.epoch_loss),
-            },
-            attrs=attrs,
+    if true_values is None:
+        true_values, true_probabilities = _truth(ds)
+    out = {}
+    if true_values is not None:
+        out["truth"] = wasserstein(ds, true_values, true_probabilities)
+        refs = reference_distributions(
+            true_values, true_probabilities, _bounds(ds), **reference_kwargs
         )
-
-    def summary(self) -> str:
-        """One line: N, M, mean, SD, loss (and W1 to the truth if known)."""
-        text = (
-            f"decoded {self.samples.size} samples from {self.tau.size} pairs: "
-            f"mean {self.mean:.3f}, SD {self.sd:.3f}, loss {self.loss:.3g}"
+    else:
+        refs = reference_distributions(
+            _samples(ds), None, _bounds(ds), transforms=False, **reference_kwargs
         )
-        if self.true_values is not None:
-            text += (
-                f", W1 to truth {self.wasserstein(self.true_values, self.true_probabilities):.3f}"
-            )
-        return text
+    for name, (v, w) in refs.items():
+        out[name] = wasserstein(ds, v, w)
+    return pd.Series(out, name="wasserstein1")
 
-    def __repr__(self) -> str:
-        return f"<DecodeResult: {self.summary()}>"
+
+def pair_table(ds: xr.Dataset):
+    """One row per (tau, reversal point) pair of a decoding: ``pair``, ``tau``,
+    ``reversal_point``, ``residual`` and ``decoded_expectile`` (the decoded samples'
+    expectile at the pair's tau)."""
+    df = ds[["tau", "reversal_point", "residual"]].to_dataframe().reset_index()
+    df["decoded_expectile"] = decoded_expectiles(ds)
+    return df
+
+
+def decoding_summary(ds: xr.Dataset) -> str:
+    """One line: N, M, mean, SD, loss (and W1 to the truth if known)."""
+    text = (
+        f"decoded {ds.sizes['sample']} samples from {ds.sizes['pair']} pairs: "
+        f"mean {decoded_mean(ds):.3f}, SD {decoded_sd(ds):.3f}, "
+        f"loss {float(ds.attrs['loss']):.3g}"
+    )
+    values, probabilities = _truth(ds)
+    if values is not None:
+        text += f", W1 to truth {wasserstein(ds, values, probabilities):.3f}"
+    return text
 
 
 def _check_bounds(bounds) -> tuple[float, float]:
@@ -357,7 +387,7 @@ def decode_distribution(
     seed: int = 0,
     true_values: np.ndarray | None = None,
     true_probabilities: np.ndarray | None = None,
-) -> DecodeResult:
+) -> xr.Dataset:
     """Decode a reward distribution from neurons' (tau, reversal point) pairs.
 
     Parameters
@@ -384,11 +414,22 @@ def decode_distribution(
         Seed of the candidate draws (an integer >= 0); the result is a deterministic
         function of the inputs and ``seed``.
     true_values, true_probabilities : ndarray, optional
-        The true distribution, stored for :meth:`DecodeResult.distances`.
+        The true distribution, stored for :func:`distances` (``ds.dopafit.distances()``).
 
     Returns
     -------
-    DecodeResult
+    xarray.Dataset
+        A result of kind ``"decoding"`` (:mod:`dopafit.results`): ``samples(sample)``
+        (sorted, each of weight ``1/N``); per pair actually used (after dropping
+        non-finite or out-of-range ones) ``tau(pair)``, ``reversal_point(pair)`` and
+        ``residual(pair)``; ``epoch_loss(epoch)`` (best loss after each epoch); the true
+        distribution as ``true_value(truth)`` and ``true_probability(truth)`` when given.
+        attrs: ``loss`` (final imputation loss), ``mean``, ``sd``, ``bounds``,
+        ``n_dropped`` and ``dropped`` (indices into the inputs of the dropped pairs),
+        ``method``, the optimiser settings (``n_samples``, ``n_starts``, ``n_polish``,
+        ``n_epochs``, ``maxiter``) and ``seed``. ``ds.dopafit`` gives ``samples``,
+        ``mean``, ``sd``, ``residuals()``, ``expectiles()``, ``wasserstein()``,
+        ``distances()``, ``summary()``, ``to_dataframe()`` and ``to_netcdf()``.
 
     Raises
     ------
@@ -431,19 +472,20 @@ def decode_distribution(
     seed = _check_seed(seed)
     t, e, dropped = _usable_pairs(tau, reversal_point, lo, hi)
     best_x, best_f, epoch_loss = _impute(t, e, lo, hi, counts, seed)
-    return DecodeResult(
-        samples=np.sort(best_x),
-        loss=best_f,
-        tau=t,
-        reversal_point=e,
-        bounds=(lo, hi),
-        epoch_loss=epoch_loss,
-        settings={**counts, "seed": seed},
-        dropped=dropped,
-        true_values=None if true_values is None else np.asarray(true_values, np.float64),
-        true_probabilities=(
-            None if true_probabilities is None else np.asarray(true_probabilities, np.float64)
-        ),
+    truth = (
+        None if true_values is None else np.asarray(true_values, np.float64).ravel(),
+        None if true_probabilities is None else np.asarray(true_probabilities, np.float64).ravel(),
+    )
+    return _result(
+        np.sort(best_x),
+        best_f,
+        t,
+        e,
+        (lo, hi),
+        epoch_loss,
+        {**counts, "seed": seed},
+        dropped,
+        truth,
     )
 
 
@@ -556,7 +598,7 @@ def classical_control(
     reversal_sd: float | None = None,
     seed: int = 0,
     **decode_kwargs,
-) -> DecodeResult:
+) -> xr.Dataset:
     """Decode from classical-TD-like pairs: tau near 0.5, reversal points near the mean.
 
     Parameters
@@ -579,8 +621,9 @@ def classical_control(
 
     Returns
     -------
-    DecodeResult
-        With ``settings['control'] = 'classical'`` and the noise levels recorded. The decoded
+    xarray.Dataset
+        The decoding, with ``attrs['control'] = 'classical'`` and the noise levels
+        (``tau_sd``, ``reversal_sd``) recorded. The decoded
         distribution collapses around ``mean`` (see docs/decoding.md for measured SDs).
     """
     lo, hi = _check_bounds(bounds)
@@ -590,5 +633,5 @@ def classical_control(
     tau = np.clip(0.5 + tau_sd * rng.standard_normal(n_neurons), 0.01, 0.99)
     rev = np.clip(mean + rsd * rng.standard_normal(n_neurons), lo, hi)
     res = decode_distribution(tau, rev, (lo, hi), seed=seed, **decode_kwargs)
-    res.settings.update(control="classical", tau_sd=float(tau_sd), reversal_sd=rsd)
+    res.attrs.update(control="classical", tau_sd=float(tau_sd), reversal_sd=rsd)
     return res

@@ -39,7 +39,7 @@ from dopafit.fit.learning_options import (
     resolve_models,
 )
 
-__all__ = ["learning_recovery", "PARAMETERS"]
+__all__ = ["learning_recovery", "recovery_summary", "PARAMETERS"]
 
 TRUE_MODEL = "true_model"
 REP = "rep"
@@ -395,6 +395,7 @@ def _score(responses, fits, truths, models, n_rep, opts, source, seed, noise_fra
     ds["n_units"] = ((TRUE_MODEL, PARAMETER), n_used)
     ds["identifiable_fraction"] = (TRUE_MODEL, ident.reshape(n_m, -1).mean(axis=1))
     ds.attrs = {
+        schema.RESULT_KIND: schema.LEARNING_RECOVERY,
         "analysis": "learning_recovery",
         "parameters_from": source,
         "n_rep": int(n_rep),
@@ -406,3 +407,31 @@ def _score(responses, fits, truths, models, n_rep, opts, source, seed, noise_fra
     }
     ds.attrs.update(schema.provenance_attrs(responses))
     return ds
+
+
+def recovery_summary(recovery: xr.Dataset) -> str:
+    """Text summary of :func:`learning_recovery`: the confusion matrix and parameter recovery.
+
+    Parameters
+    ----------
+    recovery : xarray.Dataset
+        Output of :func:`learning_recovery`.
+
+    Returns
+    -------
+    str
+        The fraction of simulated units whose chosen model is each model (rows: simulated
+        model), then the Pearson r of true and fitted parameters per simulated model.
+    """
+    confusion = recovery["confusion"].to_pandas()
+    r = recovery["recovery_r"].to_pandas()
+    return "\n".join(
+        [
+            f"model recovery ({recovery.attrs.get('n_rep', 1)} repetition(s) per unit): "
+            "fraction of simulated units choosing each model (rows: simulated model)",
+            confusion.round(3).to_string(),
+            "",
+            "parameter recovery: Pearson r of true and fitted values",
+            r.round(3).to_string(),
+        ]
+    )

@@ -25,8 +25,18 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
+from dopafit import results as _results  # noqa: F401  (registers the ds.dopafit accessor)
 from dopafit.errors import ConfigError, FitError, MissingColumnError, ResponsesError
-from dopafit.schema import RESPONSE, SESSION, SUBJECT, TRIAL, UNIT, UNIT_ID
+from dopafit.schema import (
+    PROBABILITY_TASK,
+    RESPONSE,
+    RESULT_KIND,
+    SESSION,
+    SUBJECT,
+    TRIAL,
+    UNIT,
+    UNIT_ID,
+)
 
 __all__ = [
     "LEVELS",
@@ -37,6 +47,7 @@ __all__ = [
     "midpoint_t",
     "t_dispersion",
     "probability_task_stats",
+    "probability_summary",
 ]
 
 #: Default reward probabilities of the three cues (low, middle, high).
@@ -470,6 +481,36 @@ def probability_task_stats(
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
+def probability_summary(stats: xr.Dataset) -> str:
+    """Text summary of :func:`probability_task_stats`: the labels and the dispersion test.
+
+    Parameters
+    ----------
+    stats : xarray.Dataset
+        Output of :func:`probability_task_stats`.
+
+    Returns
+    -------
+    str
+        Units per label, the median optimism index, and the spread of the t-statistics
+        (variance, its expectation under the null, ``p_spread`` and ``p_ks``).
+    """
+    labels = stats["label"].values.astype(str)
+    counts = ", ".join(f"{int(np.sum(labels == name))} {name}" for name in LABELS)
+    optimism = stats["optimism"].values
+    med = float(np.nanmedian(optimism)) if np.isfinite(optimism).any() else np.nan
+    disp = {k: stats[f"dispersion_{k}"].item() for k in ("n", "var_t", "expected_var_t")}
+    p_spread, p_ks = (float(stats[f"dispersion_{k}"]) for k in ("p_spread", "p_ks"))
+    wider = "wider than" if bool(stats["dispersion_wider"]) else "not wider than"
+    return (
+        f"variable-probability task: {labels.size} units ({counts}); median optimism "
+        f"{med:.3f}\n"
+        f"t dispersion over {int(disp['n'])} units: var(t) {disp['var_t']:.3f}, expected "
+        f"{disp['expected_var_t']:.3f}, p_spread {p_spread:.3g}, p_ks {p_ks:.3g} "
+        f"({wider} the null at alpha {stats.attrs.get('alpha', 0.05)})"
+    )
+
+
 def _check_alpha(alpha) -> float:
     """The test level, a number in (0, 1)."""
     try:
@@ -602,6 +643,7 @@ def _labels(p_low: np.ndarray, p_high: np.ndarray, alpha: float) -> np.ndarray:
 def _result_attrs(responses, probability, mapping, levels, w, alpha, midpoint_variance) -> dict:
     """Options and definitions recorded in the result's attrs."""
     return {
+        RESULT_KIND: PROBABILITY_TASK,
         "analysis": "variable-probability task statistics",
         "probability": probability if isinstance(probability, str) else "<array>",
         "mapping": {str(k): float(v) for k, v in mapping.items()} if mapping else None,
