@@ -303,3 +303,45 @@ def test_compare_on_the_public_neurons(dabney):
     row = df[(df.account == "classical") & (df.statistic == "r_tau_reversal")].iloc[0]
     assert row["p_calibrated"] == pytest.approx(1 / 51)
     assert "classical TD" in cmp.dopafit.verdict
+
+
+# --------------------------------------------------------------------------------------------
+# the command line on files it cannot use, and a recording with no fittable unit
+
+
+def _compare_cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "dopafit", "compare", *map(str, args)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_cli_unreadable_file_is_one_named_line(tmp_path):
+    bad = tmp_path / "notes.nc"
+    bad.write_text("not a netCDF file")
+    out = tmp_path / "cmp.nc"
+    res = _compare_cli(bad, "--n-sim", 10, "-o", out)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert res.stderr.strip().count("\n") == 0
+    assert str(bad) in res.stderr and "unexpected" not in res.stderr
+    assert "netCDF4/HDF5 file written by dopafit" in res.stderr
+    assert not out.exists() and not list(tmp_path.glob("*.tmp*"))
+
+
+def test_no_fittable_unit_says_why_and_names_the_file(tmp_path):
+    ds = _population("classical", 3, n_units=2)
+    ds["response"][:] = 0.0  # no slope on either side of any reversal point
+    cmp = dopafit.compare(ds, accounts=("classical", "bias"), n_sim=10, n_splits=5)
+    verdict_stats = ["combined_diversity", "r_tau_reversal", "reliability", "combined_asymmetry"]
+    assert not cmp["computable"].sel(statistic=verdict_stats).values.any()
+    assert cmp.dopafit.verdict.startswith(
+        "No statistic of the verdict could be computed on these data (needs 3 or more"
+    )
+    # a responses file saved from memory: errors name the file the user passed
+    path = dopafit.to_netcdf(ds.assign(response=ds["response"] * np.nan), tmp_path / "r.nc")
+    res = _compare_cli(path, "--n-sim", 10, "-o", tmp_path / "cmp.nc")
+    assert res.returncode == 1 and str(path) in res.stderr and "in-memory" not in res.stderr

@@ -42,7 +42,7 @@ def compare(source, output, n_sim, n_splits, accounts, axis, seed):
     """
     from dataclasses import replace
 
-    from dopafit.stats.compare import CompareOptions, run_comparison
+    from dopafit.stats.compare import CompareOptions
 
     flags = {"accounts": accounts, "n_sim": n_sim, "n_splits": n_splits, "seed": seed}
     options = CompareOptions.from_dict(flags)  # checked before any data is read
@@ -50,7 +50,7 @@ def compare(source, output, n_sim, n_splits, accounts, axis, seed):
     axis = axis or fit_attrs.get("axis")
     if axis:
         options = replace(options, axis=axis)
-    result = run_comparison(responses, options)
+    result = _run(responses, options, Path(source))
     out = Path(output) if output else default_out
     from dopafit.batch import atomic_path
 
@@ -64,7 +64,13 @@ def _load(source: Path):
     """Responses, the default output path and the fit attrs (if any) from SOURCE."""
     from dopafit import schema
     from dopafit.errors import NoDataError
-    from dopafit.outputs import COMPARISON_FILE, POPULATION_FILE, comparison_beside
+    from dopafit.outputs import (
+        COMPARISON_FILE,
+        FIT_GROUP,
+        POPULATION_FILE,
+        RESPONSES_GROUP,
+        comparison_beside,
+    )
 
     if source.is_dir():
         population = source / POPULATION_FILE
@@ -80,14 +86,48 @@ def _load(source: Path):
         from dopafit.io.nwb import load_nwb
 
         return load_nwb(source), comparison_beside(source), {}
-    import h5py
-
-    with h5py.File(source, "r") as handle:
-        groups = set(handle.keys())
-    if "responses" in groups:
-        responses = schema.open_responses(source, group="responses")
+    groups = _groups(source)
+    if RESPONSES_GROUP in groups:
+        responses = schema.open_responses(source, group=RESPONSES_GROUP)
         fit_attrs = {}
-        if "fit" in groups:
-            fit_attrs = schema.open_responses(source, group="fit", validate=False).attrs
+        if FIT_GROUP in groups:
+            fit_attrs = schema.open_responses(source, group=FIT_GROUP, validate=False).attrs
         return responses, source.parent / COMPARISON_FILE, fit_attrs
     return schema.open_responses(source), comparison_beside(source), {}
+
+
+def _groups(source: Path) -> set[str]:
+    """The HDF5 groups of SOURCE (a named error if it is not an HDF5/netCDF4 file)."""
+    import h5py
+
+    from dopafit.errors import NotNWBError
+
+    try:
+        with h5py.File(source, "r") as handle:
+            return set(handle.keys())
+    except OSError as exc:
+        raise NotNWBError(
+            "a netCDF4/HDF5 file written by dopafit, an NWB file or a `dopafit fit` folder",
+            found=f"an unreadable file ({exc.__class__.__name__}: {exc})",
+            remedy="pass a file written by dopafit (it may be truncated) or an NWB file",
+            file=source,
+        ) from None
+
+
+def _run(responses, options, source: Path):
+    """The comparison; its errors name SOURCE, the file the user passed."""
+    from dopafit.errors import DopafitError
+    from dopafit.stats.compare import run_comparison
+
+    try:
+        return run_comparison(responses, options)
+    except DopafitError as exc:
+        if exc.file == str(source):
+            raise
+        raise type(exc)(
+            exc.expected,
+            found=exc.found,
+            remedy=exc.remedy,
+            file=source,
+            problems=exc.problems,
+        ) from None

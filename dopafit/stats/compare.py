@@ -180,7 +180,9 @@ def compare(
     Raises
     ------
     ResponsesError, ConfigError, FitError
-        Invalid responses or options, or a Dataset the fitter cannot fit at all.
+        Invalid responses or options, or responses the fitter cannot prepare (e.g. trials
+        at fewer than 2 magnitudes). Units that are prepared but cannot be fitted leave the
+        statistics that need them not computable, with the reason, and the verdict says so.
 
     Notes
     -----

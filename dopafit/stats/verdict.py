@@ -91,6 +91,8 @@ def verdict_text(ds) -> str:
     sentences += [di_text, si_text]
     if rej_cl and rej_bi and di_ok is not None:
         sentences.append(_conclusion(di_ok, si_ok))
+    if not any(sentences):
+        sentences = [_not_computable(ds)]
     out = ". ".join(" ".join(t.split()) for t in sentences if t)
     out = (out + ". ") if out else ""
     out += (
@@ -113,6 +115,15 @@ def _attainable(ds, n_sim: int) -> str:
             "accounts that produce the signature" + (f" (Bonferroni x{m})" if m > 1 else "")
         )
     return text
+
+
+def _not_computable(ds) -> str:
+    """The sentence when no statistic of the verdict could be computed."""
+    reasons = []
+    if "reason" in ds and "statistic" in ds["reason"].dims:
+        reasons = [str(r) for r in ds["reason"].values if str(r)]
+    why = f" ({reasons[0]})" if reasons else ""
+    return f"No statistic of the verdict could be computed on these data{why}"
 
 
 def _null_sentence(p_cl: float, s_cl: str, p_bi: float, s_bi: str, alpha: float) -> str:
