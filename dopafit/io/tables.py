@@ -103,7 +103,10 @@ class ExtractionOptions:
 
     def __post_init__(self):
         for name in ("window", "baseline", "psth_range"):
-            value = tuple(float(v) for v in getattr(self, name))
+            try:
+                value = tuple(float(v) for v in getattr(self, name))
+            except (TypeError, ValueError):
+                value = ()
             if len(value) != 2 or not value[0] < value[1] or not np.all(np.isfinite(value)):
                 raise ConfigError(
                     f"{name} as (start, stop) in seconds with start < stop",
@@ -111,6 +114,12 @@ class ExtractionOptions:
                     remedy=f"pass e.g. {name}=(0.2, 0.6)",
                 )
             object.__setattr__(self, name, value)
+        for name in ("offset", "psth_bin"):
+            value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)) or not isinstance(
+                value, (int, float, np.number)
+            ):
+                raise ConfigError(f"{name} as a number of seconds", found=repr(value))
         if self.psth_bin <= 0:
             raise ConfigError("psth_bin > 0 (s)", found=repr(self.psth_bin))
         cap = self.max_trials_per_type
