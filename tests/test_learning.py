@@ -320,3 +320,14 @@ def test_poisson_on_a_loaded_spike_count_session():
     )
     with pytest.raises(ConfigError, match="faithful"):
         dopafit.fit_learning(dopafit.load_nwb(sample, faithful=True), noise="poisson")
+
+
+@pytest.mark.parametrize(
+    "option", [{"n_rep": "two"}, {"n_rep": None}, {"n_rep": 0}, {"noise_fraction": "high"}]
+)
+def test_recovery_counts_that_are_not_numbers_are_config_errors(option):
+    ds = dopafit.simulate_learning("flip", n_units=2, n_trials=100, seed=0)
+    (name,) = option
+    with pytest.raises(ConfigError, match=name) as info:
+        dopafit.learning_recovery(ds, params={"eta_pos": 0.1}, **option)
+    assert repr(option[name]) in str(info.value)
