@@ -659,7 +659,7 @@ def assemble(blocks: Sequence[Block], opts: ExtractionOptions, attrs: dict) -> x
 
 
 def _pad(blocks: Sequence[Block], getter, fill, dtype) -> np.ndarray:
-    """Stack ``getter(block)`` (per trial, or per unit and trial) into a padded (unit, trial) array."""
+    """Each block's ``getter`` value (per trial or per unit and trial) as one padded array."""
     n_unit = sum(len(b.unit_id) for b in blocks)
     if len(blocks) == 1:  # nothing to pad: avoid copying large arrays
         value = np.asarray(getter(blocks[0]), dtype=dtype)
