@@ -6,6 +6,7 @@ import subprocess
 import sys
 import warnings
 from datetime import datetime, timezone
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -472,3 +473,11 @@ def test_magnitude_missing_in_one_session_is_flagged(tmp_path):
     with pytest.warns(DopafitWarning, match="no trials of some reward magnitude"):
         ds = load_nwb([pa, pb])
     assert ds["unit_flags"].values.tolist() == ["", "missing_magnitudes=20"]
+
+
+def test_describe_rejects_unknown_mapping_options():
+    path = Path(__file__).parents[1] / "data_samples" / "sub-sim01_ses-dist1.nwb"
+    with pytest.raises(ConfigError, match="rewrd") as info:
+        describe_nwb(path, rewrd="outcome")
+    assert "reward" in str(info.value) and "units" in str(info.value)
+    assert describe_nwb(path, units="units", reward="reward")["mapping"]["units"] == "units"

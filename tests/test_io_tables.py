@@ -294,3 +294,23 @@ def test_loaders_take_every_extraction_option_as_a_keyword():
             assert params[name].default == getattr(defaults, name), (loader.__name__, name)
     picked = ExtractionOptions.pick({"window": (0.1, 0.5), "faithful": True, "paths": "x"})
     assert picked.window == (0.1, 0.5) and picked.faithful and picked.baseline == (-1.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"window": "ab"},
+        {"window": 5},
+        {"baseline": (None, 1.0)},
+        {"psth_range": ("a", "b")},
+        {"psth_bin": "x"},
+        {"offset": "0.1"},
+        {"offset": None},
+    ],
+)
+def test_malformed_times_are_config_errors(option):
+    trials = pd.DataFrame({"reward": [1.0, 5.0], "reward_time": [2.0, 6.0]})
+    (name,) = option
+    with pytest.raises(ConfigError, match=name) as info:
+        responses_from_spikes([np.array([1.5, 2.3])], trials, **option)
+    assert repr(option[name]) in str(info.value)

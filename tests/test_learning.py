@@ -320,3 +320,35 @@ def test_poisson_on_a_loaded_spike_count_session():
     )
     with pytest.raises(ConfigError, match="faithful"):
         dopafit.fit_learning(dopafit.load_nwb(sample, faithful=True), noise="poisson")
+
+
+@pytest.mark.parametrize(
+    "option", [{"n_rep": "two"}, {"n_rep": None}, {"n_rep": 0}, {"noise_fraction": "high"}]
+)
+def test_recovery_counts_that_are_not_numbers_are_config_errors(option):
+    ds = dopafit.simulate_learning("flip", n_units=2, n_trials=100, seed=0)
+    (name,) = option
+    with pytest.raises(ConfigError, match=name) as info:
+        dopafit.learning_recovery(ds, params={"eta_pos": 0.1}, **option)
+    assert repr(option[name]) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "option", [{"cued_fraction": "half"}, {"cued_fraction": None}, {"cued_fraction": 1.5}]
+)
+def test_simulated_trial_options_that_are_not_numbers_are_config_errors(option):
+    (name,) = option
+    with pytest.raises(ConfigError, match=name) as info:
+        dopafit.simulate_learning("dabney", n_units=2, seed=0, **option)
+    assert repr(option[name]) in str(info.value)
+
+
+def test_make_trials_checks_its_numbers():
+    from dopafit.simulate import make_trials
+
+    for option in ({"n_trials": "many"}, {"pre": "a"}, {"post": None}, {"start": "x"}):
+        (name,) = option
+        with pytest.raises(ConfigError, match=name):
+            make_trials("dabney", **{"n_trials": 3, **option})
+    trials = make_trials("dabney", "3", seed=0, start=2)
+    assert len(trials) == 3 and trials["start_time"].iloc[0] == 2.0

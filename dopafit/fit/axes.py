@@ -261,78 +261,20 @@ def prepare(
     if pool_cued not in POOL_MODES:
         raise ConfigError(f"pool_cued one of {', '.join(POOL_MODES)}", found=repr(pool_cued))
     source = responses.attrs.get("source")
+    file = source if isinstance(source, str) else None
     resp, reward, cued, used = response_arrays(responses, pool_cued)
     magnitudes, midx = magnitude_grid(reward, used)
-    if magnitudes.size < 2:
-        raise FitError(
-            "trials with a finite response at 2 or more reward magnitudes",
-            found=f"{magnitudes.size} magnitude(s) {magnitudes.tolist()} "
-            f"({int(used.sum())} usable trials, pool_cued={pool_cued!r})",
-            remedy="check the reward coordinate and the trial selection",
-            file=source if isinstance(source, str) else None,
-        )
-
-    mode, offset = pool_cued, 0.0
-    has_cued = bool((used & cued).any())
-    has_uncued = bool((used & ~cued).any())
-    if pool_cued in ("auto", "offset"):
-        if has_cued and has_uncued:
-            # idempotent: on responses already pooled this way the offset is 0
-            offset = uncued_offset(resp, midx, cued, used)
-            resp = np.where(used & ~cued, resp + offset, resp)
-            mode = "offset"
-        else:
-            mode = "none"
-
+    _check_magnitudes(magnitudes, used, pool_cued, file)
+    resp, mode, offset = _pool(resp, midx, cued, used, pool_cued)
     n_unit, n_mag = resp.shape[0], magnitudes.size
     reasons = [""] * n_unit
     if isinstance(axis, str) and axis == "zscore":
-        count = used.sum(axis=1)
-        masked = np.where(used, resp, np.nan)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.nanmean(masked, axis=1) if used.any() else np.full(n_unit, np.nan)
-            sd = np.sqrt(np.nansum((masked - mean[:, None]) ** 2, axis=1) / (count - 1))
-        bad = (count >= 1) & ~(sd > 0)
-        for u in np.nonzero(bad)[0]:
-            reasons[u] = f"z-score undefined: {int(count[u])} trial(s) with response SD 0"
-        resp = np.where(used, (resp - mean[:, None]) / np.where(bad, 1.0, sd)[:, None], resp)
-        used &= ~bad[:, None]
-        left = np.unique(midx[used])
-        if left.size < 2:
-            raise FitError(
-                "trials with a finite response at 2 or more reward magnitudes in units that "
-                "can be z-scored (2 or more trials with different responses)",
-                found=f"{int(bad.sum())} of {n_unit} unit(s) with response SD 0 or a single "
-                f"trial, leaving {left.size} magnitude(s) {magnitudes[left].tolist()}",
-                remedy="use axis='reward' or axis='utility', or units with varying responses",
-                file=source if isinstance(source, str) else None,
-            )
-
+        resp, used = _zscore(resp, used, reasons)
+        _check_zscored(used, midx, magnitudes, reasons, file)
     mean_response = _cell_means(resp, np.where(used, midx, 0), used, n_mag)
-    values, name = axis_values(axis, magnitudes, mean_response)
-    if not np.all(np.isfinite(values)):
-        raise FitError(
-            "a finite axis value for every magnitude",
-            found=f"axis {name} = {values.tolist()}",
-            remedy="give an explicit axis (axis='reward' or one value per magnitude)",
-            file=source if isinstance(source, str) else None,
-        )
-
-    unit_of = np.broadcast_to(np.arange(n_unit)[:, None], resp.shape)
-    key = (unit_of * n_mag + midx)[used]
-    order_flat = np.argsort(key, kind="stable")
-    vals = resp[used][order_flat].astype(np.float64)
-    cnt = np.bincount(key, minlength=n_unit * n_mag).astype(np.int64).reshape(n_unit, n_mag)
-    start = (np.cumsum(cnt.ravel()) - cnt.ravel()).reshape(n_unit, n_mag).astype(np.int64)
-    for u in range(n_unit):
-        if reasons[u]:
-            continue
-        present = int((cnt[u] > 0).sum())
-        if present == 0:
-            reasons[u] = "no finite responses"
-        elif present < 2:
-            mags = magnitudes[cnt[u] > 0].tolist()
-            reasons[u] = f"trials at {present} magnitude ({mags}); need 2 or more"
+    values, name = _finite_axis(axis, magnitudes, mean_response, file)
+    vals, start, cnt = _group_trials(resp, used, midx, n_mag)
+    _magnitude_reasons(reasons, cnt, magnitudes)
     return Prepared(
         vals=vals,
         start=start,
@@ -346,3 +288,100 @@ def prepare(
         unit_reason=reasons,
         mean_response=mean_response,
     )
+
+
+def _check_magnitudes(magnitudes: np.ndarray, used: np.ndarray, pool_cued: str, file) -> None:
+    """Raise unless the usable trials span 2 or more reward magnitudes."""
+    if magnitudes.size < 2:
+        raise FitError(
+            "trials with a finite response at 2 or more reward magnitudes",
+            found=f"{magnitudes.size} magnitude(s) {magnitudes.tolist()} "
+            f"({int(used.sum())} usable trials, pool_cued={pool_cued!r})",
+            remedy="check the reward coordinate and the trial selection",
+            file=file,
+        )
+
+
+def _pool(resp, midx, cued, used, pool_cued: str) -> tuple[np.ndarray, str, float]:
+    """Offset the uncued responses onto the cued ones when both are present and asked for."""
+    mode, offset = pool_cued, 0.0
+    has_cued = bool((used & cued).any())
+    has_uncued = bool((used & ~cued).any())
+    if pool_cued in ("auto", "offset"):
+        if has_cued and has_uncued:
+            # idempotent: on responses already pooled this way the offset is 0
+            offset = uncued_offset(resp, midx, cued, used)
+            resp = np.where(used & ~cued, resp + offset, resp)
+            mode = "offset"
+        else:
+            mode = "none"
+    return resp, mode, offset
+
+
+def _zscore(resp: np.ndarray, used: np.ndarray, reasons: list) -> tuple[np.ndarray, np.ndarray]:
+    """Z-score each unit's used responses; units with SD 0 get a reason and no trials."""
+    n_unit = resp.shape[0]
+    count = used.sum(axis=1)
+    masked = np.where(used, resp, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nanmean(masked, axis=1) if used.any() else np.full(n_unit, np.nan)
+        sd = np.sqrt(np.nansum((masked - mean[:, None]) ** 2, axis=1) / (count - 1))
+    bad = (count >= 1) & ~(sd > 0)
+    for u in np.nonzero(bad)[0]:
+        reasons[u] = f"z-score undefined: {int(count[u])} trial(s) with response SD 0"
+    resp = np.where(used, (resp - mean[:, None]) / np.where(bad, 1.0, sd)[:, None], resp)
+    used &= ~bad[:, None]
+    return resp, used
+
+
+def _check_zscored(used, midx, magnitudes, reasons: list, file) -> None:
+    """Raise unless the units that can be z-scored still span 2 or more magnitudes."""
+    left = np.unique(midx[used])
+    if left.size < 2:
+        n_bad = sum(r.startswith("z-score undefined") for r in reasons)
+        raise FitError(
+            "trials with a finite response at 2 or more reward magnitudes in units that "
+            "can be z-scored (2 or more trials with different responses)",
+            found=f"{n_bad} of {len(reasons)} unit(s) with response SD 0 or a single "
+            f"trial, leaving {left.size} magnitude(s) {magnitudes[left].tolist()}",
+            remedy="use axis='reward' or axis='utility', or units with varying responses",
+            file=file,
+        )
+
+
+def _finite_axis(axis, magnitudes, mean_response, file) -> tuple[np.ndarray, str]:
+    """The axis values of the magnitudes; raise when one is not finite."""
+    values, name = axis_values(axis, magnitudes, mean_response)
+    if not np.all(np.isfinite(values)):
+        raise FitError(
+            "a finite axis value for every magnitude",
+            found=f"axis {name} = {values.tolist()}",
+            remedy="give an explicit axis (axis='reward' or one value per magnitude)",
+            file=file,
+        )
+    return values, name
+
+
+def _group_trials(resp, used, midx, n_mag: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Used responses sorted by (unit, magnitude), with the start and count of each cell."""
+    n_unit = resp.shape[0]
+    unit_of = np.broadcast_to(np.arange(n_unit)[:, None], resp.shape)
+    key = (unit_of * n_mag + midx)[used]
+    order_flat = np.argsort(key, kind="stable")
+    vals = resp[used][order_flat].astype(np.float64)
+    cnt = np.bincount(key, minlength=n_unit * n_mag).astype(np.int64).reshape(n_unit, n_mag)
+    start = (np.cumsum(cnt.ravel()) - cnt.ravel()).reshape(n_unit, n_mag).astype(np.int64)
+    return vals, start, cnt
+
+
+def _magnitude_reasons(reasons: list, cnt: np.ndarray, magnitudes: np.ndarray) -> None:
+    """Give a reason to each unit, not already excluded, with trials at fewer than 2 magnitudes."""
+    for u in range(cnt.shape[0]):
+        if reasons[u]:
+            continue
+        present = int((cnt[u] > 0).sum())
+        if present == 0:
+            reasons[u] = "no finite responses"
+        elif present < 2:
+            mags = magnitudes[cnt[u] > 0].tolist()
+            reasons[u] = f"trials at {present} magnitude ({mags}); need 2 or more"

@@ -25,7 +25,7 @@ import numpy as np
 import xarray as xr
 
 from dopafit import results as _results  # noqa: F401  (registers the ds.dopafit accessor)
-from dopafit import schema
+from dopafit import schema, seeds
 from dopafit._version import __version__
 from dopafit.errors import FitError
 from dopafit.fit.learning_data import (
@@ -258,7 +258,7 @@ def fit_with_options(responses: xr.Dataset, opts: LearningOptions) -> xr.Dataset
 
 def kernel_seed(seed: int) -> np.uint64:
     """The kernel's uint64 seed derived from the user's seed."""
-    return np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)[0]
+    return seeds.kernel_seed(seed)
 
 
 def run_kernel(seq: Sequences, layout: Layout, opts: LearningOptions, unit_ok) -> tuple:
@@ -336,7 +336,27 @@ def unpack(packed: np.ndarray, seq: Sequences, n_trial: int) -> np.ndarray:
 
 def assemble(responses, seq: Sequences, layout: Layout, opts: LearningOptions, raw, unit_ok):
     """The output Dataset of :func:`fit_learning`."""
-    theta, nll, code, _, n_at_best, hess, cv = raw[:7]
+    theta = raw[0]
+    est, text, ident = _final_estimates(raw, seq, layout, opts)
+    ds = _result_coords(responses, seq, opts.model)
+    _add_estimates(ds, est, seq)
+    _add_fit_quality(ds, raw, seq, layout, opts, unit_ok)
+    ds["identifiable"] = ((MODEL, schema.UNIT), ident)
+    ds["fit_status"] = ((MODEL, schema.UNIT), text)
+    ds["n_starts_at_best"] = ((MODEL, schema.UNIT), raw[4])
+    ds["n_obs"] = (schema.UNIT, seq.n_obs.astype(np.int64))
+    ds["n_trials"] = (schema.UNIT, seq.n_trial.astype(np.int64))
+    ds["best_model"] = (schema.UNIT, best_models(ds, opts.select))
+    _population(ds, opts.model)
+    _add_latents(ds, seq, theta, est, opts, unit_ok)
+    ds.attrs = _attrs(responses, seq, opts)
+    _describe(ds)
+    return ds
+
+
+def _final_estimates(raw, seq: Sequences, layout: Layout, opts: LearningOptions) -> tuple:
+    """Estimates with intervals, status texts and identifiability of every (model, unit)."""
+    theta, hess = raw[0], raw[5]
     models = opts.model
     cov, pd = covariance(hess, layout.tie, layout.n_free)
     est = estimates(theta, cov, layout.tie, models, opts.level)
@@ -345,13 +365,15 @@ def assemble(responses, seq: Sequences, layout: Layout, opts: LearningOptions, r
     text, ident = status(raw, est, pd, theta, seq, opts)
     tl = est["tau_learning"]
     est["tau_learning"] = tuple(np.where(ident, x, np.nan) for x in tl)
+    return est, text, ident
 
-    n_trial_ds = responses.sizes[schema.TRIAL]
-    dims = (MODEL, schema.UNIT)
+
+def _result_coords(responses, seq: Sequences, models) -> xr.Dataset:
+    """An empty Dataset with the model, unit, trial and context coordinates."""
     unit_coords = {
         name: responses[name] for name in schema.UNIT_COORDS if name in responses.variables
     }
-    ds = xr.Dataset(
+    return xr.Dataset(
         coords={
             MODEL: list(models),
             schema.UNIT: responses[schema.UNIT].values,
@@ -361,6 +383,11 @@ def assemble(responses, seq: Sequences, layout: Layout, opts: LearningOptions, r
             **unit_coords,
         }
     )
+
+
+def _add_estimates(ds: xr.Dataset, est: dict, seq: Sequences) -> None:
+    """Add each parameter's estimate, standard error and interval (v0 per context seen)."""
+    dims = (MODEL, schema.UNIT)
     for name in (*_PARAMS, "tau_learning", "tau_scaling"):
         value, se, lo, hi = est[name]
         ds[name] = (dims, value)
@@ -370,6 +397,12 @@ def assemble(responses, seq: Sequences, layout: Layout, opts: LearningOptions, r
     seen = seq.seen()
     for suffix, arr in zip(("", "_se", "_lo", "_hi"), est["v0"]):
         ds[f"v0{suffix}"] = ((*dims, CONTEXT), np.where(seen[None], arr, np.nan))
+
+
+def _add_fit_quality(ds: xr.Dataset, raw, seq: Sequences, layout: Layout, opts, unit_ok) -> None:
+    """Add the log-likelihoods, parameter counts, AIC, BIC, CV log-likelihood, convergence."""
+    nll, code, cv = raw[1], raw[2], raw[6]
+    dims = (MODEL, schema.UNIT)
     n_obs = seq.n_obs.astype(np.int64)
     k = layout.n_free.astype(np.int64)
     ds["loglik"] = (dims, -nll)
@@ -382,14 +415,11 @@ def assemble(responses, seq: Sequences, layout: Layout, opts: LearningOptions, r
     else:
         ds["cv_loglik"] = (dims, np.full(nll.shape, np.nan))
     ds["converged"] = (dims, np.isin(code, (CODE_GRADIENT, CODE_DECREASE)))
-    ds["identifiable"] = (dims, ident)
-    ds["fit_status"] = (dims, text)
-    ds["n_starts_at_best"] = (dims, n_at_best)
-    ds["n_obs"] = (schema.UNIT, n_obs)
-    ds["n_trials"] = (schema.UNIT, seq.n_trial.astype(np.int64))
-    ds["best_model"] = (schema.UNIT, best_models(ds, opts.select))
-    _population(ds, models)
 
+
+def _add_latents(ds: xr.Dataset, seq: Sequences, theta, est: dict, opts, unit_ok) -> None:
+    """Add the per-trial values, RPEs, predictions, utilities and contexts."""
+    n_trial_ds = ds.sizes[schema.TRIAL]
     value, rpe, pred = latents(seq, theta, est, opts)
     trial_dims = (MODEL, schema.UNIT, schema.TRIAL)
     ds["value"] = (trial_dims, unpack(value, seq, n_trial_ds))
@@ -400,10 +430,6 @@ def assemble(responses, seq: Sequences, layout: Layout, opts: LearningOptions, r
     ds["trial_context"] = ((schema.UNIT, schema.TRIAL), np.nan_to_num(ctx, nan=-1).astype(np.int8))
     for name in ("value", "rpe", "predicted"):
         ds[name] = ds[name].where(unit_ok[None, :, None])
-
-    ds.attrs = _attrs(responses, seq, opts)
-    _describe(ds)
-    return ds
 
 
 def _describe(ds: xr.Dataset) -> None:

@@ -205,41 +205,16 @@ def sequences(responses: xr.Dataset, opts: LearningOptions) -> Sequences:
         resp = np.where(np.isfinite(count) & np.isfinite(base), resp, np.nan)
     observed = valid & np.isfinite(resp)
     if isinstance(opts.axis, str) and opts.axis == "zscore":
-        n = observed.sum(axis=1)
-        masked = np.where(observed, resp, np.nan)
-        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nanmean(masked, axis=1)
-            sd = np.nanstd(masked, axis=1, ddof=1)
-        ok = (n > 1) & (sd > 0)
-        resp = np.where(ok[:, None], (resp - mean[:, None]) / np.where(ok, sd, 1.0)[:, None], resp)
-
-    n_unit = reward.shape[0]
-    n_trial = valid.sum(axis=1).astype(np.int64)
-    width = max(int(n_trial.max()), 1)
-    packed = {
-        "util": np.full((n_unit, width), np.nan),
-        "resp": np.full((n_unit, width), np.nan),
-        "count": np.full((n_unit, width), np.nan),
-        "base": np.zeros((n_unit, width)),
-        "ctx": np.zeros((n_unit, width), dtype=np.int64),
-        "position": np.full((n_unit, width), -1, dtype=np.int64),
-    }
+        resp = _zscore(resp, observed)
     source = {"util": util, "resp": resp, "count": count, "base": base, "ctx": ctx}
-    for u in range(n_unit):
-        pos = np.nonzero(valid[u])[0]
-        k = pos.size
-        packed["position"][u, :k] = pos
-        for name, arr in source.items():
-            packed[name][u, :k] = arr[u, pos]
-    n_obs = observed.sum(axis=1).astype(np.int64)
+    n_trial = valid.sum(axis=1).astype(np.int64)
     learn = np.ones(len(labels), dtype=np.int64)
     if opts.uncued == "zero":
         learn[0] = 0
     seq = Sequences(
-        **packed,
+        **_pack(source, valid, n_trial),
         n_trial=n_trial,
-        n_obs=n_obs,
+        n_obs=observed.sum(axis=1).astype(np.int64),
         contexts=labels,
         learn=learn,
         window=window,
@@ -249,6 +224,39 @@ def sequences(responses: xr.Dataset, opts: LearningOptions) -> Sequences:
     )
     seq.unit_reason = _unit_reasons(seq, opts)
     return seq
+
+
+def _zscore(resp: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Z-score each unit's observed responses (units with fewer than 2 or SD 0 unchanged)."""
+    n = observed.sum(axis=1)
+    masked = np.where(observed, resp, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(masked, axis=1)
+        sd = np.nanstd(masked, axis=1, ddof=1)
+    ok = (n > 1) & (sd > 0)
+    return np.where(ok[:, None], (resp - mean[:, None]) / np.where(ok, sd, 1.0)[:, None], resp)
+
+
+def _pack(source: dict, valid: np.ndarray, n_trial: np.ndarray) -> dict:
+    """Each (unit, trial) array with the unit's valid trials first, and their positions."""
+    n_unit = valid.shape[0]
+    width = max(int(n_trial.max()), 1)
+    packed = {
+        "util": np.full((n_unit, width), np.nan),
+        "resp": np.full((n_unit, width), np.nan),
+        "count": np.full((n_unit, width), np.nan),
+        "base": np.zeros((n_unit, width)),
+        "ctx": np.zeros((n_unit, width), dtype=np.int64),
+        "position": np.full((n_unit, width), -1, dtype=np.int64),
+    }
+    for u in range(n_unit):
+        pos = np.nonzero(valid[u])[0]
+        k = pos.size
+        packed["position"][u, :k] = pos
+        for name, arr in source.items():
+            packed[name][u, :k] = arr[u, pos]
+    return packed
 
 
 def _counts(responses: xr.Dataset):
@@ -340,8 +348,26 @@ def _first_means(seq: Sequences, n_first: int, fallback: np.ndarray) -> np.ndarr
 
 def parameter_layout(seq: Sequences, opts: LearningOptions, models) -> Layout:
     """Tie maps, fixed values, starts and bounds of every model and unit."""
-    n_unit, n_ctx = seq.n_trial.size, len(seq.contexts)
-    n_full = N_FIXED + n_ctx
+    n_full = N_FIXED + len(seq.contexts)
+    start, lo, hi = _starts_and_bounds(seq, opts, _scales(seq), n_full)
+    fixed = start.copy()
+    fixed[:, P_LOG_SIGMA] = 0.0  # unused by the Poisson model
+    if opts.uncued == "zero":
+        fixed[:, N_FIXED] = 0.0
+        start[:, N_FIXED] = 0.0
+    tie, n_free = _tie_maps(seq, opts, models, n_full)
+    return Layout(
+        tie=tie,
+        n_free=n_free,
+        fixed=fixed,
+        start=start,
+        lo=lo,
+        hi=hi,
+    )
+
+
+def _scales(seq: Sequences) -> dict:
+    """Per-unit scales of the responses and utilities that set the starts and bounds."""
     valid = np.arange(seq.util.shape[1])[None, :] < seq.n_trial[:, None]
     obs = valid & np.isfinite(seq.resp)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
@@ -356,36 +382,46 @@ def parameter_layout(seq: Sequences, opts: LearningOptions, models) -> Layout:
         slope = np.abs(cov / np.nanvar(u, axis=1))
     y_sd = np.where(np.isfinite(y_sd) & (y_sd > 0), y_sd, 1.0)
     u_sd = np.where(np.isfinite(u_sd) & (u_sd > 0), u_sd, 1.0)
-    y_mean = np.nan_to_num(y_mean)
-    u_mean = np.nan_to_num(u_mean)
     ratio = y_sd / u_sd
-    slope = np.where(np.isfinite(slope), np.maximum(slope, 0.05 * ratio), ratio)
-    u_range = np.nan_to_num(u_max - u_min, nan=1.0) + u_sd
+    return {
+        "y_mean": np.nan_to_num(y_mean),
+        "y_sd": y_sd,
+        "u_mean": np.nan_to_num(u_mean),
+        "u_min": u_min,
+        "u_max": u_max,
+        "ratio": ratio,
+        "slope": np.where(np.isfinite(slope), np.maximum(slope, 0.05 * ratio), ratio),
+        "u_range": np.nan_to_num(u_max - u_min, nan=1.0) + u_sd,
+    }
 
+
+def _starts_and_bounds(seq: Sequences, opts: LearningOptions, sc: dict, n_full: int) -> tuple:
+    """Starting values and bounds of every full parameter, shape (unit, full parameter)."""
+    n_unit = seq.n_trial.size
     start = np.zeros((n_unit, n_full))
     lo = np.zeros((n_unit, n_full))
     hi = np.zeros((n_unit, n_full))
     eta_lo, eta_hi = _logit(np.asarray(ETA_BOUNDS))
     for j in (P_ETA_POS, P_ETA_NEG):
         start[:, j], lo[:, j], hi[:, j] = _logit(0.1), eta_lo, eta_hi
+    ratio, y_mean, y_sd = sc["ratio"], sc["y_mean"], sc["y_sd"]
     for j in (P_ALPHA_POS, P_ALPHA_NEG):
-        start[:, j] = np.log(slope)
+        start[:, j] = np.log(sc["slope"])
         lo[:, j], hi[:, j] = np.log(1e-4 * ratio), np.log(1e3 * ratio)
     start[:, P_BASELINE] = y_mean
     lo[:, P_BASELINE], hi[:, P_BASELINE] = y_mean - 100 * y_sd, y_mean + 100 * y_sd
     start[:, P_LOG_SIGMA] = np.log(y_sd)
     lo[:, P_LOG_SIGMA], hi[:, P_LOG_SIGMA] = np.log(1e-3 * y_sd), np.log(10 * y_sd)
-    first = _first_means(seq, opts.v0_trials, u_mean)
-    start[:, N_FIXED:] = first
-    lo[:, N_FIXED:] = np.nan_to_num(u_min, nan=0.0)[:, None] - 2 * u_range[:, None]
-    hi[:, N_FIXED:] = np.nan_to_num(u_max, nan=0.0)[:, None] + 2 * u_range[:, None]
+    start[:, N_FIXED:] = _first_means(seq, opts.v0_trials, sc["u_mean"])
+    u_range = sc["u_range"][:, None]
+    lo[:, N_FIXED:] = np.nan_to_num(sc["u_min"], nan=0.0)[:, None] - 2 * u_range
+    hi[:, N_FIXED:] = np.nan_to_num(sc["u_max"], nan=0.0)[:, None] + 2 * u_range
+    return start, lo, hi
 
-    fixed = start.copy()
-    fixed[:, P_LOG_SIGMA] = 0.0  # unused by the Poisson model
-    if opts.uncued == "zero":
-        fixed[:, N_FIXED] = 0.0
-        start[:, N_FIXED] = 0.0
 
+def _tie_maps(seq: Sequences, opts: LearningOptions, models, n_full: int) -> tuple:
+    """Free index of every full parameter (-1 fixed) and the number of free parameters."""
+    n_unit, n_ctx = seq.n_trial.size, len(seq.contexts)
     seen = seq.seen()
     tie = np.full((len(models), n_unit, n_full), -1, dtype=np.int64)
     n_free = np.zeros((len(models), n_unit), dtype=np.int64)
@@ -408,11 +444,4 @@ def parameter_layout(seq: Sequences, opts: LearningOptions, models) -> Layout:
             for i, c in enumerate(free_v0):
                 tie[m, u, N_FIXED + c] = k + i
             n_free[m, u] = k + len(free_v0)
-    return Layout(
-        tie=tie,
-        n_free=n_free,
-        fixed=fixed,
-        start=start,
-        lo=lo,
-        hi=hi,
-    )
+    return tie, n_free

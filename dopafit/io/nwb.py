@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from os import PathLike
 from pathlib import Path
 
@@ -460,21 +461,46 @@ max_trials_per_type, psth, psth_bin, psth_range, sort_spikes
     for path in files:
         table = _trials_for(trials, path)
         new, info, kind = _load_one(path, opts, units, unit_ids, photometry, trials_table, table)
-        if session is not None:
-            for b in new:
-                b.session = str(session)
-        if subject is not None:
-            for b in new:
-                b.subject = str(subject)
+        _override_ids(new, session, subject)
         blocks.extend(new)
         per_file[path.name] = info
         kinds.add(kind)
+    kind = _one_kind(kinds)
+    _check_unique_units(blocks)
+    attrs = _load_attrs(files, opts, trials_table, trials, blocks, per_file)
+    if kind == "photometry":
+        attrs["extraction"] = "signal window mean"
+    ds = T.assemble(blocks, opts, attrs)
+    if kind == "photometry":
+        unit_names = {i["response_units"] for i in per_file.values()}
+        ds.attrs["response_units"] = ", ".join(sorted(unit_names))
+        ds["baseline"].attrs["units"] = ds.attrs["response_units"]
+    return ds
+
+
+def _override_ids(blocks: list[T.Block], session: str | None, subject: str | None) -> None:
+    """Replace the session and subject read from the file where the caller gave them."""
+    if session is not None:
+        for b in blocks:
+            b.session = str(session)
+    if subject is not None:
+        for b in blocks:
+            b.subject = str(subject)
+
+
+def _one_kind(kinds: set) -> str:
+    """The one kind of the files loaded ("units" or "photometry"); a mix is an error."""
     if len(kinds) > 1:
         raise ConfigError(
             "files of one kind (all spiking units or all photometry)",
             found="a mix of both",
             remedy="load them separately",
         )
+    return kinds.pop()
+
+
+def _check_unique_units(blocks: Sequence[T.Block]) -> None:
+    """Raise when two loaded units share a (session, unit id) pair."""
     keys = [(b.session, u) for b in blocks for u in b.unit_id]
     if len(set(keys)) != len(keys):
         dup = sorted({k for k in keys if keys.count(k) > 1})[:3]
@@ -483,11 +509,15 @@ max_trials_per_type, psth, psth_bin, psth_range, sort_spikes
             found="duplicates " + ", ".join(f"{s}/{u}" for s, u in dup),
             remedy="pass session= per file or load the files separately",
         )
+
+
+def _load_attrs(files, opts, trials_table, trials, blocks, per_file: dict) -> dict:
+    """The Dataset attrs of a load: files, tables, columns, selection and dropped trials."""
     dropped = {
         k: sum(i["n_trials_dropped"][k] for i in per_file.values())
         for k in next(iter(per_file.values()))["n_trials_dropped"]
     }
-    attrs = {
+    return {
         "source": ", ".join(str(p) for p in files),
         "files": [str(p) for p in files],
         "trials_table": trials_table if trials is None else "<DataFrame>",
@@ -498,15 +528,6 @@ max_trials_per_type, psth, psth_bin, psth_range, sort_spikes
         "n_trials_dropped": dropped,
         "per_file": per_file,
     }
-    kind = kinds.pop()
-    if kind == "photometry":
-        attrs["extraction"] = "signal window mean"
-    ds = T.assemble(blocks, opts, attrs)
-    if kind == "photometry":
-        unit_names = {i["response_units"] for i in per_file.values()}
-        ds.attrs["response_units"] = ", ".join(sorted(unit_names))
-        ds["baseline"].attrs["units"] = ds.attrs["response_units"]
-    return ds
 
 
 def _trials_for(trials, path: Path):
@@ -523,36 +544,40 @@ def _trials_for(trials, path: Path):
 
 
 def _load_one(path, opts, units, unit_ids, photometry, trials_table, trials_df):
+    """Read one file and extract its blocks; returns (blocks, per-file info, kind)."""
+    meta, plan, spiking, series = _read_file(
+        path, opts, units, unit_ids, photometry, trials_table, trials_df
+    )
+    info = {
+        "session": meta["session"],
+        "subject": meta["subject"],
+        "nwb_version": meta["nwb_version"],
+    }
+    if spiking is not None:
+        info.update(units_table=spiking[0])
+    info["n_trials_dropped"] = plan.dropped
+    info["n_trials"] = int(plan.align.size)
+    if spiking is not None:
+        return [_spiking_block(path, opts, meta, plan, spiking, info)], info, "units"
+    return _photometry_blocks(opts, meta, plan, series, info), info, "photometry"
+
+
+def _read_file(path, opts, units, unit_ids, photometry, trials_table, trials_df) -> tuple:
+    """Metadata, trial plan, and the Units table's spikes or the photometry series of a file.
+
+    Returns ``(meta, plan, spiking, series)`` with ``spiking`` = ``(units path, spikes,
+    offsets, labels, extra unit variables)`` or None when the file's series are used.
+    """
     try:
         with _open(path) as h5:
             meta = _metadata(h5, path)
             upath = None if photometry is not None else _units_path(h5, units, path)
             if trials_df is None:
                 trials_df = _read_trials(h5, trials_table, path)
-            info = {
-                "session": meta["session"],
-                "subject": meta["subject"],
-                "nwb_version": meta["nwb_version"],
-            }
             plan = T.plan_trials(trials_df, opts, file=path)
             if upath is not None:
-                spikes, offsets, labels, extras = _read_units(h5, upath, path, unit_ids)
-                series = []
-                info.update(units_table=upath)
-            else:
-                series = [
-                    (p, *read_series(h5, p, path)) for p in photometry_paths(h5, photometry, path)
-                ]
-                if not series:
-                    raise NoDataError(
-                        "a Units table with spike times or a photometry series",
-                        found="time series "
-                        + (", ".join(timeseries_paths(h5)) or "none")
-                        + "; "
-                        + _tables_listing(h5),
-                        remedy="pass photometry='<TimeSeries path>' for a dF/F series",
-                        file=path,
-                    )
+                return meta, plan, (upath, *_read_units(h5, upath, path, unit_ids)), []
+            return meta, plan, None, _photometry_series(h5, photometry, path)
     except DopafitError:
         raise
     except (OSError, KeyError, ValueError) as exc:
@@ -562,23 +587,43 @@ def _load_one(path, opts, units, unit_ids, photometry, trials_table, trials_df):
             remedy="the file may be truncated or corrupt; copy it again",
             file=path,
         ) from None
-    info["n_trials_dropped"] = plan.dropped
-    info["n_trials"] = int(plan.align.size)
-    if upath is not None:
-        out = T.extract_spikes(spikes, offsets, plan, opts, file=path, unit_ids=labels)
-        del spikes  # may map the file
-        info["spike_fixes"] = out["spike_fixes"]
-        block = T.Block(
-            out=out,
-            plan=plan,
-            unit_id=labels,
-            session=meta["session"],
-            subject=meta["subject"],
-            n_spikes=out["n_spikes"],
-            unit_vars=extras,
+
+
+def _photometry_series(h5, photometry, path) -> list:
+    """``(path, time, data, unit)`` of each photometry series; raise when there is none."""
+    series = [(p, *read_series(h5, p, path)) for p in photometry_paths(h5, photometry, path)]
+    if not series:
+        raise NoDataError(
+            "a Units table with spike times or a photometry series",
+            found="time series "
+            + (", ".join(timeseries_paths(h5)) or "none")
+            + "; "
+            + _tables_listing(h5),
+            remedy="pass photometry='<TimeSeries path>' for a dF/F series",
+            file=path,
         )
-        info["n_units"] = len(labels)
-        return [block], info, "units"
+    return series
+
+
+def _spiking_block(path, opts, meta: dict, plan, spiking: tuple, info: dict) -> T.Block:
+    """Extract the responses of a file's spiking units; records the spike fixes in ``info``."""
+    _, spikes, offsets, labels, extras = spiking
+    out = T.extract_spikes(spikes, offsets, plan, opts, file=path, unit_ids=labels)
+    info["spike_fixes"] = out["spike_fixes"]
+    info["n_units"] = len(labels)
+    return T.Block(
+        out=out,
+        plan=plan,
+        unit_id=labels,
+        session=meta["session"],
+        subject=meta["subject"],
+        n_spikes=out["n_spikes"],
+        unit_vars=extras,
+    )
+
+
+def _photometry_blocks(opts, meta: dict, plan, series: list, info: dict) -> list[T.Block]:
+    """One block per photometry series (one unit per column); records them in ``info``."""
     blocks = []
     unit_names = set()
     for where, t, data, unit in series:
@@ -601,7 +646,7 @@ def _load_one(path, opts, units, unit_ids, photometry, trials_table, trials_df):
         response_units=", ".join(sorted(unit_names)),
         n_units=sum(len(b.unit_id) for b in blocks),
     )
-    return blocks, info, "photometry"
+    return blocks
 
 
 # ----------------------------------------------------------------------------- describe
@@ -625,72 +670,89 @@ def describe_nwb(path, *, trials_table: str = "trials", **mapping) -> dict:
         dtype and first value), ``timeseries`` (path, type, shape, rate, unit) and
         ``mapping`` (what load_nwb would use, ``missing`` and ``hints``).
     """
-    from dopafit.kernels.extract import check_spikes
-
+    _check_mapping(mapping)
     path = nwb_files(path)[0]
     info: dict = {"file": str(path)}
     with _open(path) as h5:
         info.update(_metadata(h5, path))
-        units = []
-        for p in _typed(h5, ("Units",)):
-            g = h5[p]
-            n = int(g["spike_times_index"].shape[0]) if "spike_times_index" in g else 0
-            entry = {
-                "path": p,
-                "n_units": n,
-                "columns": [_text(c) for c in g.attrs.get("colnames", [])],
-            }
-            if "spike_times" in g:
-                s = _read_floats(g["spike_times"])
-                off = np.concatenate([[0], g["spike_times_index"][()]]).astype(np.int64)
-                n_nan, n_uns = check_spikes(s, off)
-                entry.update(
-                    n_spikes=int(s.size),
-                    n_nan_spikes=int(n_nan.sum()),
-                    n_units_unsorted=int((n_uns > 0).sum()),
-                    time_range=[float(np.nanmin(s)), float(np.nanmax(s))] if s.size else None,
-                )
-            units.append(entry)
-        info["units_tables"] = units
-        tabs = []
-        for p in _typed(h5, ("TimeIntervals", "DynamicTable")):
-            if p.startswith("general/") or "/electrodes" in p:
-                continue
-            df = _table(h5, p)
-            cols = []
-            for c in df.columns:
-                first = df[c].iloc[0] if len(df) else None
-                cols.append({"name": c, "dtype": str(df[c].dtype), "first": _short(first)})
-            tabs.append(
-                {
-                    "path": p,
-                    "type": _attr(h5[p], "neurodata_type"),
-                    "n_rows": len(df),
-                    "columns": cols,
-                }
-            )
-        info["tables"] = tabs
-        series = []
-        for p in timeseries_paths(h5):
-            g = h5[p]
-            entry = {
-                "path": p,
-                "type": _attr(g, "neurodata_type"),
-                "shape": list(g["data"].shape),
-                "unit": _text(g["data"].attrs.get("unit", "")),
-            }
-            if "timestamps" in g and g["timestamps"].shape[0] > 1:
-                ts = g["timestamps"]
-                entry["rate"] = (
-                    float((ts.shape[0] - 1) / (ts[-1] - ts[0])) if ts[-1] > ts[0] else None
-                )
-                entry["time_range"] = [float(ts[0]), float(ts[-1])]
-            elif "starting_time" in g:
-                entry["rate"] = float(g["starting_time"].attrs.get("rate", np.nan))
-            series.append(entry)
-        info["timeseries"] = series
+        info["units_tables"] = [_describe_units(h5, p) for p in _typed(h5, ("Units",))]
+        info["tables"] = [
+            _describe_table(h5, p)
+            for p in _typed(h5, ("TimeIntervals", "DynamicTable"))
+            if not (p.startswith("general/") or "/electrodes" in p)
+        ]
+        info["timeseries"] = [_describe_series(h5, p) for p in timeseries_paths(h5)]
         info["mapping"] = _mapping(h5, path, trials_table, info, mapping)
     return info
+
+
+def _check_mapping(mapping: Mapping) -> None:
+    """Raise on a mapping option that :func:`load_nwb` does not take."""
+    known = {f.name for f in fields(T.ExtractionOptions) if f.name != "extra"} | {"units"}
+    unknown = sorted(set(mapping) - known)
+    if unknown:
+        raise ConfigError(
+            "column-mapping options of load_nwb",
+            found="unknown option(s) " + ", ".join(unknown),
+            remedy="use one of " + ", ".join(sorted(known)),
+        )
+
+
+def _describe_units(h5, p: str) -> dict:
+    """Size, columns and spike-order problems of the Units table at ``p``."""
+    from dopafit.kernels.extract import check_spikes
+
+    g = h5[p]
+    n = int(g["spike_times_index"].shape[0]) if "spike_times_index" in g else 0
+    entry = {
+        "path": p,
+        "n_units": n,
+        "columns": [_text(c) for c in g.attrs.get("colnames", [])],
+    }
+    if "spike_times" in g:
+        s = _read_floats(g["spike_times"])
+        off = np.concatenate([[0], g["spike_times_index"][()]]).astype(np.int64)
+        n_nan, n_uns = check_spikes(s, off)
+        entry.update(
+            n_spikes=int(s.size),
+            n_nan_spikes=int(n_nan.sum()),
+            n_units_unsorted=int((n_uns > 0).sum()),
+            time_range=[float(np.nanmin(s)), float(np.nanmax(s))] if s.size else None,
+        )
+    return entry
+
+
+def _describe_table(h5, p: str) -> dict:
+    """Type, rows and columns (dtype and first value) of the table at ``p``."""
+    df = _table(h5, p)
+    cols = []
+    for c in df.columns:
+        first = df[c].iloc[0] if len(df) else None
+        cols.append({"name": c, "dtype": str(df[c].dtype), "first": _short(first)})
+    return {
+        "path": p,
+        "type": _attr(h5[p], "neurodata_type"),
+        "n_rows": len(df),
+        "columns": cols,
+    }
+
+
+def _describe_series(h5, p: str) -> dict:
+    """Type, shape, unit, rate and time range of the TimeSeries at ``p``."""
+    g = h5[p]
+    entry = {
+        "path": p,
+        "type": _attr(g, "neurodata_type"),
+        "shape": list(g["data"].shape),
+        "unit": _text(g["data"].attrs.get("unit", "")),
+    }
+    if "timestamps" in g and g["timestamps"].shape[0] > 1:
+        ts = g["timestamps"]
+        entry["rate"] = float((ts.shape[0] - 1) / (ts[-1] - ts[0])) if ts[-1] > ts[0] else None
+        entry["time_range"] = [float(ts[0]), float(ts[-1])]
+    elif "starting_time" in g:
+        entry["rate"] = float(g["starting_time"].attrs.get("rate", np.nan))
+    return entry
 
 
 def _short(value):
@@ -703,7 +765,26 @@ def _short(value):
 
 
 def _mapping(h5, path, trials_table, info, mapping) -> dict:
+    """What :func:`load_nwb` would use on the file with ``mapping``: missing parts, hints."""
     out: dict = {"missing": [], "hints": []}
+    _units_mapping(h5, path, info, mapping, out)
+    where = _trials_path(h5, trials_table)
+    out["trials_table"] = where
+    if where is None:
+        out["missing"].append(
+            f"trials table {trials_table!r} ({_tables_listing(h5)}); pass "
+            "trials_table= or trials=<DataFrame>"
+        )
+        return out
+    df = _table(h5, where)
+    out["columns"] = _column_mapping(df, path, mapping, out)
+    out["hints"] += _column_hints(df, out["columns"]) + _time_hints(df)
+    out["n_trials"] = len(df)
+    return out
+
+
+def _units_mapping(h5, path, info: dict, mapping: Mapping, out: dict) -> None:
+    """Record the Units table (or photometry series) load_nwb would use, with hints."""
     try:
         out["units"] = _units_path(h5, mapping.get("units"), path)
     except (ConfigError, MissingTableError) as exc:
@@ -720,15 +801,10 @@ def _mapping(h5, path, trials_table, info, mapping) -> dict:
                 f"{entry['n_units_unsorted']} unit(s) with unsorted and "
                 f"{entry['n_nan_spikes']} NaN spike time(s): pass sort_spikes=True"
             )
-    where = _trials_path(h5, trials_table)
-    out["trials_table"] = where
-    if where is None:
-        out["missing"].append(
-            f"trials table {trials_table!r} ({_tables_listing(h5)}); pass "
-            "trials_table= or trials=<DataFrame>"
-        )
-        return out
-    df = _table(h5, where)
+
+
+def _column_mapping(df: pd.DataFrame, path, mapping: Mapping, out: dict) -> dict:
+    """The trials column load_nwb would use per role; records missing required ones."""
     opts = T.ExtractionOptions(**{k: v for k, v in mapping.items() if k != "units"})
     cols = {}
     for role, option in (
@@ -745,10 +821,15 @@ def _mapping(h5, path, trials_table, info, mapping) -> dict:
         cols[role] = name if isinstance(name, (str, type(None))) else repr(name)
         if name is None and role in ("reward", "align"):
             out["missing"].append(f"{role} column ({option!r})")
-    out["columns"] = cols
+    return cols
+
+
+def _column_hints(df: pd.DataFrame, cols: dict) -> list[str]:
+    """How to name the reward and alignment columns when they were not found."""
+    hints = []
     if cols["reward"] is None:
         text = [c for c in df.columns if df[c].dtype == object]
-        out["hints"].append(
+        hints.append(
             "no reward column: pass reward='<column>' (numeric), reward=<number>, or "
             "reward='<text column>' with reward_map={...}"
             + (f"; text columns: {', '.join(text)}" if text else "")
@@ -757,29 +838,35 @@ def _mapping(h5, path, trials_table, info, mapping) -> dict:
         times = [
             c for c in df.columns if c.endswith("_time") and c not in ("start_time", "stop_time")
         ]
-        out["hints"].append(
+        hints.append(
             "no reward-time column: pass align='<column>' (event-time columns: "
             + (", ".join(times) or "none")
             + "), or align='start_time' with offset=<s>"
         )
-    if "start_time" in df.columns and len(df):
-        start = pd.to_numeric(df["start_time"], errors="coerce").to_numpy(dtype=float)
-        rel = []
-        for c in df.columns:
-            if c in ("start_time", "stop_time") or df[c].dtype.kind != "f":
-                continue
-            v = df[c].to_numpy(dtype=float)
-            if c.endswith("time") and np.isfinite(v).any() and np.nanmax(v) < np.nanmin(start):
-                rel.append(c)
-        if rel:
-            out["hints"].append(
-                f"event columns {', '.join(rel)} look relative to the trial start (all before "
-                "the first start_time): pass times_relative_to='start_time'"
-            )
-        if "stop_time" in df.columns and df["stop_time"].isna().all():
-            out["hints"].append("stop_time is all NaN (not used by dopafit)")
-    out["n_trials"] = len(df)
-    return out
+    return hints
+
+
+def _time_hints(df: pd.DataFrame) -> list[str]:
+    """Hints on event times stored relative to the trial start, and on an empty stop_time."""
+    hints: list[str] = []
+    if "start_time" not in df.columns or not len(df):
+        return hints
+    start = pd.to_numeric(df["start_time"], errors="coerce").to_numpy(dtype=float)
+    rel = []
+    for c in df.columns:
+        if c in ("start_time", "stop_time") or df[c].dtype.kind != "f":
+            continue
+        v = df[c].to_numpy(dtype=float)
+        if c.endswith("time") and np.isfinite(v).any() and np.nanmax(v) < np.nanmin(start):
+            rel.append(c)
+    if rel:
+        hints.append(
+            f"event columns {', '.join(rel)} look relative to the trial start (all before "
+            "the first start_time): pass times_relative_to='start_time'"
+        )
+    if "stop_time" in df.columns and df["stop_time"].isna().all():
+        hints.append("stop_time is all NaN (not used by dopafit)")
+    return hints
 
 
 def format_description(info: dict) -> str:

@@ -118,21 +118,13 @@ def _column_values(values) -> tuple[np.ndarray | list, str]:
 
 
 def _build(session: Session, identifier: str):
-    from hdmf.backends.hdf5 import H5DataIO
+    """The in-memory NWBFile of a session: metadata, then units, then trials."""
     from pynwb import NWBFile
     from pynwb.file import Subject
-    from pynwb.misc import Units
 
     attrs = session.attrs
     created = attrs.get("file_create_date")
     created = datetime.fromisoformat(created) if created else session.start_time
-    meta = {}
-    for key in ("experimenter", "institution", "lab", "experiment_description", "keywords"):
-        if attrs.get(key):
-            value = attrs[key]
-            meta[key] = list(value) if key in ("experimenter", "keywords") else str(value)
-    if attrs.get("related_publications"):
-        meta["related_publications"] = list(attrs["related_publications"])
     subject_meta = {k: str(v) for k, v in dict(attrs.get("subject") or {}).items()}
     nwb = NWBFile(
         session_description=session.description,
@@ -142,9 +134,31 @@ def _build(session: Session, identifier: str):
         session_id=str(session.session_id),
         notes=json.dumps(attrs, sort_keys=True, default=_json_default),
         subject=Subject(subject_id=str(session.subject_id), **subject_meta),
-        **meta,
+        **_file_metadata(attrs),
     )
+    _add_units(nwb, session)
+    _add_trials(nwb, session)
+    return nwb
 
+
+def _file_metadata(attrs: dict) -> dict:
+    """The optional NWBFile fields (experimenter, lab, ...) given in the session's attrs."""
+    meta = {}
+    for key in ("experimenter", "institution", "lab", "experiment_description", "keywords"):
+        if attrs.get(key):
+            value = attrs[key]
+            meta[key] = list(value) if key in ("experimenter", "keywords") else str(value)
+    if attrs.get("related_publications"):
+        meta["related_publications"] = list(attrs["related_publications"])
+    return meta
+
+
+def _add_units(nwb, session: Session) -> None:
+    """Add the Units table: one row per unit with its spike times and annotations."""
+    from hdmf.backends.hdf5 import H5DataIO
+    from pynwb.misc import Units
+
+    attrs = session.attrs
     resolution = attrs.get("clock")
     units = Units(
         name="units",
@@ -165,6 +179,10 @@ def _build(session: Session, identifier: str):
         H5DataIO, {"compression": "gzip", "compression_opts": 6, "shuffle": True}
     )
 
+
+def _add_trials(nwb, session: Session) -> None:
+    """Add the trials table with a description of every column."""
+    attrs = session.attrs
     reward_units = attrs.get("reward_units")
     trial_desc = {**TRIAL_COLUMNS, **dict(attrs.get("trial_column_descriptions", {}))}
     if reward_units and "trial_column_descriptions" not in attrs:
@@ -176,7 +194,6 @@ def _build(session: Session, identifier: str):
     cols = {name: _column_values(trials[name].to_numpy())[0] for name in trials.columns}
     for i in range(len(trials)):
         nwb.add_trial(**{name: values[i] for name, values in cols.items()})
-    return nwb
 
 
 def _fix_object_ids(nwb, identifier: str) -> None:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -102,7 +103,10 @@ class ExtractionOptions:
 
     def __post_init__(self):
         for name in ("window", "baseline", "psth_range"):
-            value = tuple(float(v) for v in getattr(self, name))
+            try:
+                value = tuple(float(v) for v in getattr(self, name))
+            except (TypeError, ValueError):
+                value = ()
             if len(value) != 2 or not value[0] < value[1] or not np.all(np.isfinite(value)):
                 raise ConfigError(
                     f"{name} as (start, stop) in seconds with start < stop",
@@ -110,6 +114,12 @@ class ExtractionOptions:
                     remedy=f"pass e.g. {name}=(0.2, 0.6)",
                 )
             object.__setattr__(self, name, value)
+        for name in ("offset", "psth_bin"):
+            value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)) or not isinstance(
+                value, (int, float, np.number)
+            ):
+                raise ConfigError(f"{name} as a number of seconds", found=repr(value))
         if self.psth_bin <= 0:
             raise ConfigError("psth_bin > 0 (s)", found=repr(self.psth_bin))
         cap = self.max_trials_per_type
@@ -280,26 +290,62 @@ def plan_trials(trials: pd.DataFrame, opts: ExtractionOptions, *, file=None) -> 
     if not isinstance(trials, pd.DataFrame):
         raise ConfigError("the trials table as a pandas.DataFrame", found=type(trials).__name__)
     trials = trials.reset_index(drop=True)
-    n = len(trials)
     columns: dict = {}
     reward, columns["reward"] = _reward_values(trials, opts, file)
     columns["align"] = _column(trials, opts.align, "align", file, required=True)
     align = _event_times(trials, columns["align"], opts, file) + float(opts.offset)
+    _warn_relative_times(trials, columns["align"], align, opts, file)
+    cue, cued, ttype, cue_id = _trial_kinds(trials, opts, file, columns)
+    anchor = _baseline_anchor(trials, opts, align, cue, file)
+    columns["baseline_event"] = opts.baseline_event
+    dropped = {"selection": 0, "no_reward": 0, "nan_event": 0, "cap": 0}
+    keep = _usable_trials(trials, opts, reward, align, anchor, columns["align"], dropped, file)
+    rows = np.nonzero(keep)[0]
+    rows = rows[np.argsort(align[rows], kind="stable")]
+    rows = _cap_per_type(rows, opts.trial_cap, columns["trial_type"], ttype, reward, cued, dropped)
+    if rows.size == 0:
+        raise NoDataError(
+            "at least one trial with a finite reward and event time",
+            found=f"{len(trials)} trial(s), dropped: "
+            + ", ".join(f"{k} {v}" for k, v in dropped.items() if v),
+            remedy="check reward=, align= and select=",
+            file=file,
+        )
+    return TrialPlan(
+        reward=reward[rows],
+        align=align[rows],
+        anchor=anchor[rows],
+        cued=cued[rows],
+        trial_type=ttype[rows],
+        cue_id=cue_id[rows],
+        row=rows.astype(np.int64),
+        columns=columns,
+        dropped=dropped,
+    )
+
+
+def _warn_relative_times(trials: pd.DataFrame, align_col: str, align, opts, file) -> None:
+    """Warn when every aligned time precedes the first trial start (times stored per trial)."""
     if (
         opts.times_relative_to is None
         and "start_time" in trials.columns
-        and columns["align"] not in ("start_time", "stop_time")
+        and align_col not in ("start_time", "stop_time")
         and np.isfinite(align).any()
     ):
         start = pd.to_numeric(trials["start_time"], errors="coerce").to_numpy(dtype=np.float64)
         if np.isfinite(start).any() and np.nanmax(align) < np.nanmin(start):
             warnings.warn(
-                f"{file or 'trials'}: every {columns['align']} time precedes the first "
+                f"{file or 'trials'}: every {align_col} time precedes the first "
                 "start_time; if event times are stored relative to the trial start, pass "
                 "times_relative_to='start_time'",
                 DopafitWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
+
+
+def _trial_kinds(trials: pd.DataFrame, opts: ExtractionOptions, file, columns: dict) -> tuple:
+    """Cue time, cued flag, trial type and cue id per trial; records their columns."""
+    n = len(trials)
     cue_col = _column(trials, opts.cue_time, "cue_time", file, required=False)
     cue = _event_times(trials, cue_col, opts, file) if cue_col else np.full(n, np.nan)
     cued_col = _column(trials, opts.cued, "cued", file, required=False)
@@ -319,18 +365,24 @@ def plan_trials(trials: pd.DataFrame, opts: ExtractionOptions, *, file=None) -> 
         if cue_id_col
         else np.where(cued, 1.0, 0.0)
     )
+    columns.update(cue_time=cue_col, cued=cued_col, trial_type=type_col, cue_id=cue_id_col)
+    return cue, cued, ttype, cue_id
+
+
+def _baseline_anchor(trials: pd.DataFrame, opts: ExtractionOptions, align, cue, file):
+    """Time of each trial's baseline event (first event, aligned event or a column)."""
     base = opts.baseline_event
     if base == "first":
-        anchor = np.where(np.isfinite(cue) & (np.isnan(align) | (cue < align)), cue, align)
-    elif base == "align":
-        anchor = align.copy()
-    else:
-        col = _column(trials, base, "baseline_event", file, required=True)
-        anchor = _event_times(trials, col, opts, file)
-    columns.update(cue_time=cue_col, cued=cued_col, trial_type=type_col, cue_id=cue_id_col)
-    columns["baseline_event"] = base
+        return np.where(np.isfinite(cue) & (np.isnan(align) | (cue < align)), cue, align)
+    if base == "align":
+        return align.copy()
+    col = _column(trials, base, "baseline_event", file, required=True)
+    return _event_times(trials, col, opts, file)
 
-    dropped = {"selection": 0, "no_reward": 0, "nan_event": 0, "cap": 0}
+
+def _usable_trials(trials, opts, reward, align, anchor, align_col, dropped, file) -> np.ndarray:
+    """Mask of the selected trials with a finite reward and event times; counts the drops."""
+    n = len(trials)
     keep = _selection(trials, opts.select, file)
     dropped["selection"] = int(n - keep.sum())
     no_reward = keep & ~np.isfinite(reward)
@@ -344,47 +396,31 @@ def plan_trials(trials: pd.DataFrame, opts: ExtractionOptions, *, file=None) -> 
     if dropped["nan_event"]:
         if not keep.any():
             raise EventTimesError(
-                f"finite {columns['align']} times on the kept trials",
+                f"finite {align_col} times on the kept trials",
                 found=f"NaN on all {dropped['nan_event']} of them",
                 remedy="choose another align= column or check times_relative_to=",
                 file=file,
             )
         warnings.warn(
             f"{file or 'trials'}: dropped {dropped['nan_event']} trial(s) with a NaN "
-            f"{columns['align']} or baseline event time",
+            f"{align_col} or baseline event time",
             DopafitWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    rows = np.nonzero(keep)[0]
-    rows = rows[np.argsort(align[rows], kind="stable")]
-    cap = opts.trial_cap
-    if cap is not None and rows.size:
-        if type_col is not None:
-            key = pd.Series(ttype[rows]).fillna(-1.0).astype(str)
-        else:
-            key = pd.Series(reward[rows]).astype(str) + "/" + pd.Series(cued[rows]).astype(str)
-        within = key.groupby(key).cumcount().to_numpy()
-        dropped["cap"] = int((within >= cap).sum())
-        rows = rows[within < cap]
-    if rows.size == 0:
-        raise NoDataError(
-            "at least one trial with a finite reward and event time",
-            found=f"{n} trial(s), dropped: "
-            + ", ".join(f"{k} {v}" for k, v in dropped.items() if v),
-            remedy="check reward=, align= and select=",
-            file=file,
-        )
-    return TrialPlan(
-        reward=reward[rows],
-        align=align[rows],
-        anchor=anchor[rows],
-        cued=cued[rows],
-        trial_type=ttype[rows],
-        cue_id=cue_id[rows],
-        row=rows.astype(np.int64),
-        columns=columns,
-        dropped=dropped,
-    )
+    return keep
+
+
+def _cap_per_type(rows, cap, type_col, ttype, reward, cued, dropped) -> np.ndarray:
+    """Keep the first ``cap`` rows of each trial type (reward and cued flag without one)."""
+    if cap is None or not rows.size:
+        return rows
+    if type_col is not None:
+        key = pd.Series(ttype[rows]).fillna(-1.0).astype(str)
+    else:
+        key = pd.Series(reward[rows]).astype(str) + "/" + pd.Series(cued[rows]).astype(str)
+    within = key.groupby(key).cumcount().to_numpy()
+    dropped["cap"] = int((within >= cap).sum())
+    return rows[within < cap]
 
 
 def pack(spike_times) -> tuple[np.ndarray, np.ndarray]:
@@ -601,26 +637,48 @@ class Block:
 
 def assemble(blocks: Sequence[Block], opts: ExtractionOptions, attrs: dict) -> xr.Dataset:
     """Pad the blocks' trials with NaN, stack their units and build a validated Dataset."""
-    n_trial = max(b.plan.align.size for b in blocks)
+    pad = partial(_pad, blocks)
+    unit_ids, sessions, subjects, base_rate, unit_vars = _unit_columns(blocks)
+    ds = schema.make_responses(
+        pad(lambda b: b.out["response"], np.nan, np.float64),
+        pad(lambda b: b.plan.reward, np.nan, np.float64),
+        cued=pad(lambda b: b.plan.cued, False, bool),
+        event_time=pad(lambda b: b.plan.align, np.nan, np.float64),
+        unit_id=unit_ids,
+        session=sessions,
+        subject=subjects,
+        baseline_rate=base_rate,
+        attrs=_extraction_attrs(blocks, opts, attrs),
+        unit_vars=unit_vars,
+    )
+    ds = _add_trial_variables(ds, pad)
+    if opts.psth:
+        ds = _add_psth(ds, blocks)
+    _warn_flags(ds)
+    return schema.validate_responses(ds)
+
+
+def _pad(blocks: Sequence[Block], getter, fill, dtype) -> np.ndarray:
+    """Each block's ``getter`` value (per trial or per unit and trial) as one padded array."""
     n_unit = sum(len(b.unit_id) for b in blocks)
+    if len(blocks) == 1:  # nothing to pad: avoid copying large arrays
+        value = np.asarray(getter(blocks[0]), dtype=dtype)
+        if value.ndim == 2:
+            return np.ascontiguousarray(value)
+        return np.repeat(value[None, :], n_unit, axis=0)
+    n_trial = max(b.plan.align.size for b in blocks)
+    arr = np.full((n_unit, n_trial), fill, dtype=dtype)
+    u = 0
+    for b in blocks:
+        value = np.asarray(getter(b))
+        k = len(b.unit_id)
+        arr[u : u + k, : b.plan.align.size] = value if value.ndim == 2 else value[None, :]
+        u += k
+    return arr
 
-    def pad2(getter, fill, dtype):
-        if len(blocks) == 1:  # nothing to pad: avoid copying large arrays
-            value = np.asarray(getter(blocks[0]), dtype=dtype)
-            if value.ndim == 2:
-                return np.ascontiguousarray(value)
-            return np.repeat(value[None, :], n_unit, axis=0)
-        arr = np.full((n_unit, n_trial), fill, dtype=dtype)
-        u = 0
-        for b in blocks:
-            value = np.asarray(getter(b))
-            k = len(b.unit_id)
-            arr[u : u + k, : b.plan.align.size] = value if value.ndim == 2 else value[None, :]
-            u += k
-        return arr
 
-    response = pad2(lambda b: b.out["response"], np.nan, np.float64)
-    reward = pad2(lambda b: b.plan.reward, np.nan, np.float64)
+def _unit_columns(blocks: Sequence[Block]) -> tuple:
+    """Per-unit ids, sessions, subjects, baseline rates and extra variables of all blocks."""
     all_magnitudes = np.unique(np.concatenate([b.plan.reward for b in blocks]))
     all_magnitudes = all_magnitudes[np.isfinite(all_magnitudes)]
     flags, unit_ids, sessions, subjects, base_rate, n_spk = [], [], [], [], [], []
@@ -649,6 +707,11 @@ def assemble(blocks: Sequence[Block], opts: ExtractionOptions, attrs: dict) -> x
         unit_vars[name] = np.concatenate(parts)
     unit_vars["n_spikes"] = np.concatenate(n_spk).astype(np.int64)
     unit_vars["unit_flags"] = np.asarray(flags, dtype=object)
+    return unit_ids, sessions, subjects, np.concatenate(base_rate), unit_vars
+
+
+def _extraction_attrs(blocks: Sequence[Block], opts: ExtractionOptions, attrs: dict) -> dict:
+    """The Dataset attrs: every extraction choice, then the caller's ``attrs``."""
     all_attrs = {
         "response_units": "spikes/s",
         "reward_units": opts.reward_units,
@@ -663,43 +726,39 @@ def assemble(blocks: Sequence[Block], opts: ExtractionOptions, attrs: dict) -> x
         "options": opts.record(),
     }
     all_attrs.update(attrs)
-    ds = schema.make_responses(
-        response,
-        reward,
-        cued=pad2(lambda b: b.plan.cued, False, bool),
-        event_time=pad2(lambda b: b.plan.align, np.nan, np.float64),
-        unit_id=unit_ids,
-        session=sessions,
-        subject=subjects,
-        baseline_rate=np.concatenate(base_rate),
-        attrs=all_attrs,
-        unit_vars=unit_vars,
-    )
+    return all_attrs
+
+
+def _add_trial_variables(ds: xr.Dataset, pad) -> xr.Dataset:
+    """Add the per-trial coordinates and the baseline and count variables."""
     dims2 = (schema.UNIT, schema.TRIAL)
     ds = ds.assign_coords(
-        trial_type=(dims2, pad2(lambda b: b.plan.trial_type, np.nan, np.float64)),
-        cue_id=(dims2, pad2(lambda b: b.plan.cue_id, np.nan, np.float64)),
-        trial_index=(dims2, pad2(lambda b: b.plan.row, -1, np.int64)),
+        trial_type=(dims2, pad(lambda b: b.plan.trial_type, np.nan, np.float64)),
+        cue_id=(dims2, pad(lambda b: b.plan.cue_id, np.nan, np.float64)),
+        trial_index=(dims2, pad(lambda b: b.plan.row, -1, np.int64)),
     )
     for name in ("baseline", "window_count", "baseline_count"):
-        ds[name] = (dims2, pad2(lambda b, n=name: b.out[n], np.nan, np.float64))
+        ds[name] = (dims2, pad(lambda b, n=name: b.out[n], np.nan, np.float64))
     ds["baseline"].attrs["units"] = ds.attrs["response_units"]
-    if opts.psth:
-        n_time = blocks[0].out["time"].size
-        cube = np.full((n_unit, n_trial, n_time), np.nan, dtype=np.float32)
-        u = 0
-        for b in blocks:
-            k = len(b.unit_id)
-            cube[u : u + k, : b.plan.align.size] = b.out["psth"]
-            u += k
-        ds = ds.assign_coords(time=("time", blocks[0].out["time"]))
-        ds["psth"] = ((*dims2, "time"), cube)
-        ds["psth"].attrs.update(
-            units=ds.attrs["response_units"],
-            description="baseline-subtracted rate, time relative to the aligned event",
-        )
-    _warn_flags(ds)
-    return schema.validate_responses(ds)
+    return ds
+
+
+def _add_psth(ds: xr.Dataset, blocks: Sequence[Block]) -> xr.Dataset:
+    """Add ``psth(unit, trial, time)``, padded with NaN like the responses."""
+    n_time = blocks[0].out["time"].size
+    cube = np.full((ds.sizes[schema.UNIT], ds.sizes[schema.TRIAL], n_time), np.nan, np.float32)
+    u = 0
+    for b in blocks:
+        k = len(b.unit_id)
+        cube[u : u + k, : b.plan.align.size] = b.out["psth"]
+        u += k
+    ds = ds.assign_coords(time=("time", blocks[0].out["time"]))
+    ds["psth"] = ((schema.UNIT, schema.TRIAL, "time"), cube)
+    ds["psth"].attrs.update(
+        units=ds.attrs["response_units"],
+        description="baseline-subtracted rate, time relative to the aligned event",
+    )
+    return ds
 
 
 def _warn_flags(ds: xr.Dataset) -> None:

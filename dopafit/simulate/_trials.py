@@ -7,6 +7,7 @@ import pandas as pd
 
 from dopafit.errors import ConfigError
 from dopafit.session import TRIAL_COLUMNS
+from dopafit.simulate._population import number
 from dopafit.simulate._task import Task, get_schedule, get_task
 
 __all__ = ["make_trials", "make_block_trials", "trial_type_codes"]
@@ -100,42 +101,11 @@ def make_trials(
     True
     """
     task = get_task(task)
-    n = int(n_trials)
-    if n < 0:
-        raise ConfigError("n_trials >= 0", found=f"{n_trials!r}")
-    f = float(cued_fraction)
-    if not 0.0 <= f <= 1.0:
-        raise ConfigError("cued_fraction in [0, 1]", found=f"{cued_fraction!r}")
-    try:
-        iti_mean, iti_min = (float(v) for v in iti)
-    except (TypeError, ValueError):
-        raise ConfigError("iti as (mean, min) seconds", found=f"{iti!r}") from None
-    if not 0 <= iti_min <= iti_mean:
-        raise ConfigError("iti (mean, min) with 0 <= min <= mean", found=f"{iti!r}")
-    if not (pre >= 0 and post >= 0):
-        raise ConfigError("pre and post >= 0 (s)", found=f"pre={pre!r}, post={post!r}")
-    rng = _rng(seed)
-    support = task.support
-    # fixed order of draws: cued flags, cue ids, reward uniforms, gaps
-    cued = rng.random(n) < f
-    ids = np.asarray(task.cue_ids)
-    cue_p = np.asarray([p for _, p in task.cue_probabilities])
-    cue_id = np.where(cued, ids[_pick(cue_p, rng.random(n))], 0)
-    u = rng.random(n)
-    gaps = (
-        iti_min + rng.exponential(iti_mean - iti_min, n)
-        if iti_mean > iti_min
-        else np.full(n, iti_min)
-    )
-    reward = np.empty(n)
-    for c in (0, *task.cue_ids):
-        sel = cue_id == c
-        if not sel.any():
-            continue
-        mags, probs = task.distribution(c)
-        reward[sel] = mags[_pick(probs, u[sel])]
-    k_support = np.searchsorted(support, reward)
-    trial_type = 1 + support.size * cue_id + k_support
+    n, f, iti_mean, iti_min = _checked_options(n_trials, cued_fraction, iti, pre, post, start)
+    cued, cue_id, u, gaps = _draws(_rng(seed), task, n, f, iti_mean, iti_min)
+    reward = _rewards(task, cue_id, u)
+    k_support = np.searchsorted(task.support, reward)
+    trial_type = 1 + task.support.size * cue_id + k_support
     delay = np.where(cued, task.cue_delay, 0.0)
     durations = pre + delay + post
     starts = np.empty(n)
@@ -156,6 +126,53 @@ def make_trials(
         }
     )
     return out[list(TRIAL_COLUMNS)]
+
+
+def _checked_options(n_trials, cued_fraction, iti, pre, post, start) -> tuple:
+    """The trial count, cued fraction and ITI (mean, min), or a ConfigError."""
+    n = int(number(n_trials, "n_trials"))
+    if n < 0:
+        raise ConfigError("n_trials >= 0", found=f"{n_trials!r}")
+    f = number(cued_fraction, "cued_fraction")
+    if not 0.0 <= f <= 1.0:
+        raise ConfigError("cued_fraction in [0, 1]", found=f"{cued_fraction!r}")
+    try:
+        iti_mean, iti_min = (float(v) for v in iti)
+    except (TypeError, ValueError):
+        raise ConfigError("iti as (mean, min) seconds", found=f"{iti!r}") from None
+    if not 0 <= iti_min <= iti_mean:
+        raise ConfigError("iti (mean, min) with 0 <= min <= mean", found=f"{iti!r}")
+    if not (number(pre, "pre") >= 0 and number(post, "post") >= 0):
+        raise ConfigError("pre and post >= 0 (s)", found=f"pre={pre!r}, post={post!r}")
+    number(start, "start")
+    return n, f, iti_mean, iti_min
+
+
+def _draws(rng: np.random.Generator, task: Task, n: int, f: float, iti_mean, iti_min) -> tuple:
+    """Cued flags, cue ids, reward uniforms and gaps, drawn in this fixed order."""
+    cued = rng.random(n) < f
+    ids = np.asarray(task.cue_ids)
+    cue_p = np.asarray([p for _, p in task.cue_probabilities])
+    cue_id = np.where(cued, ids[_pick(cue_p, rng.random(n))], 0)
+    u = rng.random(n)
+    gaps = (
+        iti_min + rng.exponential(iti_mean - iti_min, n)
+        if iti_mean > iti_min
+        else np.full(n, iti_min)
+    )
+    return cued, cue_id, u, gaps
+
+
+def _rewards(task: Task, cue_id: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Reward of each trial: its uniform drawn through its cue's (or the uncued) distribution."""
+    reward = np.empty(u.size)
+    for c in (0, *task.cue_ids):
+        sel = cue_id == c
+        if not sel.any():
+            continue
+        mags, probs = task.distribution(c)
+        reward[sel] = mags[_pick(probs, u[sel])]
+    return reward
 
 
 def make_block_trials(

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
-from dopafit import schema
+from dopafit import schema, seeds
 from dopafit._version import __version__
 from dopafit.errors import ConfigError
 from dopafit.fit.learning import MODEL, best_models, fit_with_options
@@ -277,10 +277,8 @@ def learning_recovery(
         raise ConfigError("the models as models=", found="model= among the options")
     opts = LearningOptions.from_dict({**options, "model": models, "seed": seed})
     models = resolve_models(opts.model)
-    n_rep = int(n_rep)
-    if n_rep < 1:
-        raise ConfigError("n_rep >= 1", found=repr(n_rep))
-    if noise_fraction is not None and not float(noise_fraction) > 0:
+    n_rep = _count_of_reps(n_rep)
+    if noise_fraction is not None and not _positive(noise_fraction):
         raise ConfigError("noise_fraction > 0", found=repr(noise_fraction))
     seq = sequences(responses, opts)
     n_unit, n_ctx = seq.n_trial.size, len(seq.contexts)
@@ -295,35 +293,108 @@ def learning_recovery(
     for p in truth.values():
         _check_params(p, opts.noise, noise_fraction)
 
-    root = np.random.SeedSequence(seed)
-    streams = root.spawn(len(models) * n_rep)
+    streams = seeds.master(seed).spawn(len(models) * n_rep)
     fits, truths = {}, {}
     for i, m in enumerate(models):
         for r in range(n_rep):
-            seeds = streams[i * n_rep + r].generate_state(n_unit, dtype=np.uint64)
-            sim, t = _simulate(responses, seq, truth[m], opts, noise_fraction, seeds)
+            unit_seeds = streams[i * n_rep + r].generate_state(n_unit, dtype=np.uint64)
+            sim, t = _simulate(responses, seq, truth[m], opts, noise_fraction, unit_seeds)
             truths[m] = t
             fits[(m, r)] = fit_with_options(sim, opts)
     return _score(responses, fits, truths, models, n_rep, opts, source, seed, noise_fraction)
 
 
+def _count_of_reps(n_rep) -> int:
+    """``n_rep`` as an int >= 1, or a ConfigError."""
+    try:
+        count = int(n_rep)
+    except (TypeError, ValueError):
+        raise ConfigError("n_rep as an int >= 1", found=repr(n_rep)) from None
+    if count < 1:
+        raise ConfigError("n_rep >= 1", found=repr(n_rep))
+    return count
+
+
+def _positive(value) -> bool:
+    """Whether ``value`` is a number > 0."""
+    try:
+        return float(value) > 0
+    except (TypeError, ValueError):
+        return False
+
+
 def _score(responses, fits, truths, models, n_rep, opts, source, seed, noise_fraction):
-    n_unit = responses.sizes[schema.UNIT]
-    n_m = len(models)
+    """Score the refits against the truths: confusion, recovery statistics and coverage."""
     criteria = ("bic", "aic", "cv") if opts.cv_blocks >= 2 else ("bic", "aic")
-    by_criterion = np.zeros((len(criteria), n_m, n_m), dtype=np.int64)
-    best = np.empty((n_m, n_rep, n_unit), dtype=object)
-    ident = np.zeros((n_m, n_rep, n_unit), dtype=bool)
-    est = {p: np.full((n_m, n_rep, n_unit), np.nan) for p in PARAMETERS}
-    lo = {p: np.full((n_m, n_rep, n_unit), np.nan) for p in PARAMETERS}
-    hi = {p: np.full((n_m, n_rep, n_unit), np.nan) for p in PARAMETERS}
-    true = {p: np.full((n_m, n_unit), np.nan) for p in PARAMETERS}
+    true = _true_values(truths, models, responses.sizes[schema.UNIT])
+    fitted = _fitted_values(fits, models, n_rep, criteria)
+    counts, confusion = _confusion(fitted["best"], models)
+    stats, n_used = _recovery_stats(models, true, fitted, opts.noise)
+    ds = _recovery_coords(responses, models, n_rep)
+    ds["confusion"] = ((TRUE_MODEL, MODEL), confusion)
+    ds["n_confusion"] = ((TRUE_MODEL, MODEL), counts)
+    ds = ds.assign_coords({CRITERION: list(criteria)})
+    by_criterion = fitted["by_criterion"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = by_criterion / by_criterion.sum(axis=2, keepdims=True)
+    ds["confusion_by_criterion"] = ((CRITERION, TRUE_MODEL, MODEL), frac)
+    dims_tu = (TRUE_MODEL, schema.UNIT)
+    dims_tru = (TRUE_MODEL, REP, schema.UNIT)
+    ds["best_model"] = (dims_tru, fitted["best"])
+    ds["identifiable"] = (dims_tru, fitted["ident"])
+    for p in PARAMETERS:
+        ds[f"true_{p}"] = (dims_tu, true[p])
+        ds[f"estimate_{p}"] = (dims_tru, fitted["est"][p])
+    ds["recovery_r"] = ((TRUE_MODEL, PARAMETER), stats["r"])
+    ds["recovery_bias"] = ((TRUE_MODEL, PARAMETER), stats["bias"])
+    ds["recovery_rmse"] = ((TRUE_MODEL, PARAMETER), stats["rmse"])
+    ds["coverage"] = ((TRUE_MODEL, PARAMETER), stats["coverage"])
+    ds["n_units"] = ((TRUE_MODEL, PARAMETER), n_used)
+    ident = fitted["ident"]
+    ds["identifiable_fraction"] = (TRUE_MODEL, ident.reshape(len(models), -1).mean(axis=1))
+    ds.attrs = {
+        schema.RESULT_KIND: schema.LEARNING_RECOVERY,
+        "analysis": "learning_recovery",
+        "parameters_from": source,
+        "n_rep": int(n_rep),
+        "seed": int(seed),
+        "noise_fraction": float("nan") if noise_fraction is None else float(noise_fraction),
+        "fit_options": opts.record(),
+        "selection": "best_model of each fit (fit option select)",
+        "dopafit_version": __version__,
+    }
+    ds.attrs.update(schema.provenance_attrs(responses))
+    return ds
+
+
+def _true_values(truths: dict, models, n_unit: int) -> dict:
+    """True value of every scored parameter, shape (true model, unit)."""
+    true = {p: np.full((len(models), n_unit), np.nan) for p in PARAMETERS}
     for i, m in enumerate(models):
         t = truths[m]
         for p in _NATURAL:
             true[p][i] = t[p]
         true["tau_learning"][i] = t["eta_pos"] / (t["eta_pos"] + t["eta_neg"])
         true["tau_scaling"][i] = t["alpha_pos"] / (t["alpha_pos"] + t["alpha_neg"])
+    return true
+
+
+def _fitted_values(fits: dict, models, n_rep: int, criteria) -> dict:
+    """Best models, identifiability, estimates and bounds of the true model's refits.
+
+    Arrays (true model, rep, unit), and ``by_criterion`` (criterion, true model, model):
+    how often each criterion chose each model.
+    """
+    n_m = len(models)
+    n_unit = next(iter(fits.values())).sizes[schema.UNIT]
+    shape = (n_m, n_rep, n_unit)
+    by_criterion = np.zeros((len(criteria), n_m, n_m), dtype=np.int64)
+    best = np.empty(shape, dtype=object)
+    ident = np.zeros(shape, dtype=bool)
+    est = {p: np.full(shape, np.nan) for p in PARAMETERS}
+    lo = {p: np.full(shape, np.nan) for p in PARAMETERS}
+    hi = {p: np.full(shape, np.nan) for p in PARAMETERS}
+    for i, m in enumerate(models):
         for r in range(n_rep):
             f = fits[(m, r)]
             sel = f.sel({MODEL: m})
@@ -339,6 +410,19 @@ def _score(responses, fits, truths, models, n_rep, opts, source, seed, noise_fra
                 hi[p][i, r] = sel[f"{p}_hi"].values
             ep, en = sel["eta_pos"].values, sel["eta_neg"].values
             est["tau_learning"][i, r] = ep / (ep + en)  # every unit, identifiable or not
+    return {
+        "best": best,
+        "ident": ident,
+        "est": est,
+        "lo": lo,
+        "hi": hi,
+        "by_criterion": by_criterion,
+    }
+
+
+def _confusion(best: np.ndarray, models) -> tuple[np.ndarray, np.ndarray]:
+    """Counts and fractions of each best model (columns) per true model (rows)."""
+    n_m = len(models)
     counts = np.zeros((n_m, n_m), dtype=np.int64)
     for i in range(n_m):
         for j, m in enumerate(models):
@@ -346,11 +430,18 @@ def _score(responses, fits, truths, models, n_rep, opts, source, seed, noise_fra
     total = counts.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         confusion = counts / total
+    return counts, confusion
+
+
+def _recovery_stats(models, true: dict, fitted: dict, noise: str) -> tuple[dict, np.ndarray]:
+    """Correlation, bias, RMSE and interval coverage per (true model, parameter)."""
+    est, lo, hi = fitted["est"], fitted["lo"], fitted["hi"]
+    n_m = len(models)
     stats = {k: np.full((n_m, len(PARAMETERS)), np.nan) for k in ("r", "bias", "rmse", "coverage")}
     n_used = np.zeros((n_m, len(PARAMETERS)), dtype=np.int64)
     for i, m in enumerate(models):
         for k, p in enumerate(PARAMETERS):
-            if not _free(m, p, opts.noise):
+            if not _free(m, p, noise):
                 continue
             tt = np.broadcast_to(true[p][i], est[p][i].shape)
             ee = est[p][i]
@@ -365,9 +456,12 @@ def _score(responses, fits, truths, models, n_rep, opts, source, seed, noise_fra
             if has.any():
                 inside = (lo[p][i] <= tt) & (tt <= hi[p][i])
                 stats["coverage"][i, k] = float(np.mean(inside[has]))
-    dims_tu = (TRUE_MODEL, schema.UNIT)
-    dims_tru = (TRUE_MODEL, REP, schema.UNIT)
-    ds = xr.Dataset(
+    return stats, n_used
+
+
+def _recovery_coords(responses, models, n_rep: int) -> xr.Dataset:
+    """An empty Dataset with the model, rep, unit and parameter coordinates."""
+    return xr.Dataset(
         coords={
             TRUE_MODEL: list(models),
             MODEL: list(models),
@@ -377,36 +471,6 @@ def _score(responses, fits, truths, models, n_rep, opts, source, seed, noise_fra
             **{n: responses[n] for n in schema.UNIT_COORDS if n in responses.variables},
         }
     )
-    ds["confusion"] = ((TRUE_MODEL, MODEL), confusion)
-    ds["n_confusion"] = ((TRUE_MODEL, MODEL), counts)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = by_criterion / by_criterion.sum(axis=2, keepdims=True)
-    ds = ds.assign_coords({CRITERION: list(criteria)})
-    ds["confusion_by_criterion"] = ((CRITERION, TRUE_MODEL, MODEL), frac)
-    ds["best_model"] = (dims_tru, best)
-    ds["identifiable"] = (dims_tru, ident)
-    for p in PARAMETERS:
-        ds[f"true_{p}"] = (dims_tu, true[p])
-        ds[f"estimate_{p}"] = (dims_tru, est[p])
-    ds["recovery_r"] = ((TRUE_MODEL, PARAMETER), stats["r"])
-    ds["recovery_bias"] = ((TRUE_MODEL, PARAMETER), stats["bias"])
-    ds["recovery_rmse"] = ((TRUE_MODEL, PARAMETER), stats["rmse"])
-    ds["coverage"] = ((TRUE_MODEL, PARAMETER), stats["coverage"])
-    ds["n_units"] = ((TRUE_MODEL, PARAMETER), n_used)
-    ds["identifiable_fraction"] = (TRUE_MODEL, ident.reshape(n_m, -1).mean(axis=1))
-    ds.attrs = {
-        schema.RESULT_KIND: schema.LEARNING_RECOVERY,
-        "analysis": "learning_recovery",
-        "parameters_from": source,
-        "n_rep": int(n_rep),
-        "seed": int(seed),
-        "noise_fraction": float("nan") if noise_fraction is None else float(noise_fraction),
-        "fit_options": opts.record(),
-        "selection": "best_model of each fit (fit option select)",
-        "dopafit_version": __version__,
-    }
-    ds.attrs.update(schema.provenance_attrs(responses))
-    return ds
 
 
 def recovery_summary(recovery: xr.Dataset) -> str:
