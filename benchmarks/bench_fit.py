@@ -9,11 +9,17 @@ same quantities with the same rules in a straightforward way and runs in the sam
 
 Usage: ``python benchmarks/bench_fit.py [--splits 1000] [--no-write]``. Prints a table and
 replaces the "Fitting" section of docs/performance.md.
+
+``python benchmarks/bench_fit.py --population [--units 8000] [--no-write]`` times instead the
+population fit of a batch: ``fit_expectiles`` with its defaults on ``--units`` simulated units
+of 250 trials (``dopafit.simulate_responses``), split into its stages, and its scaling in units,
+splits and bootstrap resamples; it replaces the "Population fit" section.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -148,11 +154,96 @@ print(time.perf_counter() - t)
 """
 
 
+def _timed(call) -> float:
+    t0 = time.perf_counter()
+    call()
+    return time.perf_counter() - t0
+
+
+def population(n_units: int, write: bool) -> None:
+    """Time the default population fit of ``n_units`` units and its scaling."""
+    import numba
+
+    from dopafit.kernels import expectile as kern
+
+    responses = dopafit.simulate_responses(
+        "dabney", "distributional", n_units=n_units, n_trials=250, seed=0
+    )
+    dopafit.fit_expectiles(responses.isel(unit=slice(0, 20)), n_splits=3, n_boot=3)  # load
+    load_start = f"{os.getloadavg()[0]:.2f}"
+    prep = prepare(responses, axis="utility", pool_cued="auto")
+    args = (prep.vals, prep.start, prep.cnt, prep.axis, prep.order, kern.METHOD_COUNT, 0.01, 0.1)
+    z_full = kern.fit_units(*args)[0]
+    seeds = np.random.SeedSequence(0).generate_state(1000, dtype=np.uint64)
+    t_boot = _timed(lambda: kern.bootstrap_units(*args, seeds[0], 1000))
+    t_split = _timed(lambda: kern.split_half(*args, z_full, seeds, 7))
+    cpu0 = time.process_time()
+    t_default = _timed(lambda: dopafit.fit_expectiles(responses, seed=0))
+    cpu_default = time.process_time() - cpu0
+    scaling = []
+    for units, splits, boot in (
+        (n_units // 4, 1000, 1000),
+        (n_units // 2, 1000, 1000),
+        (n_units, 1000, 1000),
+        (n_units, 250, 1000),
+        (n_units, 500, 1000),
+        (n_units, 1000, 0),
+        (n_units, 1000, 250),
+        (n_units, 1000, 500),
+        (n_units, 0, 1000),
+    ):
+        part = responses.isel(unit=slice(0, units))
+        t0 = time.perf_counter()
+        dopafit.fit_expectiles(part, n_splits=splits, n_boot=boot, seed=0)
+        scaling.append((units, splits, boot, time.perf_counter() - t0))
+    info = common.machine_info(LIBRARIES)
+    info["load average (1 min) at the start"] = load_start
+    threads = numba.get_num_threads()
+    text = [
+        "## Population fit\n",
+        "\n",
+        f"`python benchmarks/bench_fit.py --population --units {n_units}`: `fit_expectiles` with\n",
+        f"its defaults (1,000 splits, 7 folds, 1,000 bootstrap resamples) on {n_units} simulated\n",
+        "units of 250 trials (`simulate_responses`, distributional), the population fit of a\n",
+        f"200-session batch; numba on {threads} threads, one run each (wall time).\n",
+        "\n",
+        "| | time |\n|---|---|\n",
+        f"| `fit_expectiles`, defaults, {n_units} units | **{t_default:.1f} s** |\n",
+        f"| same, CPU time of all threads (about twice the wall time when idle) |"
+        f" {cpu_default:.1f} s |\n",
+        f"| of which the bootstrap kernel (1,000 resamples) | {t_boot:.1f} s |\n",
+        f"| of which the split-half kernel (1,000 splits, 7 folds) | {t_split:.1f} s |\n",
+        "\n",
+        "Scaling (time of the whole call):\n",
+        "\n",
+        "| units | splits | resamples | time |\n|---|---|---|---|\n",
+    ]
+    text += [f"| {u} | {s} | {b} | {sec:.1f} s |\n" for u, s, b, sec in scaling]
+    text += [
+        "\n",
+        "The time is linear in each factor: about units x (splits x c_split + resamples x\n",
+        "c_boot) plus the per-split population statistics (sorting the units for Spearman's\n",
+        "rho, linear-logarithmic in units); c_split and c_boot are the costs of one unit's\n",
+        "split (shuffle, two halves, two reversal points, slopes, 7 fold taus) and one unit's\n",
+        "resample (draws with replacement, refit), read off the table above.\n",
+        "\n",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items()) + ".\n",
+    ]
+    print("".join(text))
+    if write:
+        common.write_section("Population fit", "".join(text))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--splits", type=int, default=1000)
+    parser.add_argument("--population", action="store_true", help="the population fit instead")
+    parser.add_argument("--units", type=int, default=8000, help="units of --population")
     parser.add_argument("--no-write", action="store_true", help="do not update the docs")
     opts = parser.parse_args()
+    if opts.population:
+        population(opts.units, not opts.no_write)
+        return
 
     responses, source = common.real_responses()
     if responses is None:

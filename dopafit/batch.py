@@ -478,9 +478,10 @@ def run_batch(
     settings : BatchSettings, optional
         Load and fit options (defaults of both functions otherwise).
     workers : int, default 1
-        Cores to use, one session per core: 1 runs in this process; N > 1 starts a dask
-        ``LocalCluster`` of N worker processes. Every worker (and the serial run) fits with
-        single-threaded numba kernels, so N workers use N cores.
+        Cores to use, one session per core: 1 runs in this process; N > 1 runs sessions in
+        N local worker processes (forked from this one on Linux, so they start with its
+        imports done). Every worker (and the serial run) fits with single-threaded numba
+        kernels, so N workers use N cores.
     scheduler : str, optional
         Address of an existing dask scheduler (``tcp://host:8786``); overrides ``workers``.
     overwrite : bool, default False
@@ -508,9 +509,83 @@ def run_batch(
         for i, (src, dst) in enumerate(jobs):
             results[i] = fit_session(src, dst, settings, overwrite=overwrite, numba_threads=1)
             notify(results[i])
+    elif scheduler is None:
+        results = _run_processes(jobs, settings, workers, overwrite, notify)
     else:
         results = _run_dask(jobs, settings, workers, scheduler, overwrite, notify)
     return [results[i] for i in range(len(jobs))]
+
+
+def _start_method() -> str:
+    """``"fork"`` where it is safe and available, else ``"spawn"``.
+
+    A forked worker starts with this process's imports done (dopafit, numpy, xarray, h5py,
+    numba: seconds per worker otherwise). Fork only on Linux, only from a process with a
+    single thread, and before numba has started its thread pool (a forked copy of a running
+    OpenMP pool is unusable).
+    """
+    import multiprocessing
+    import sys
+    import threading
+
+    if not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return "spawn"
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return "spawn"
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    if parallel is not None and getattr(parallel, "_is_initialized", True):
+        return "spawn"
+    return "fork"
+
+
+def _failed(src, exc) -> SessionResult:
+    reason = f"{src}: worker failed: {exc.__class__.__name__}: {exc}"
+    return SessionResult(str(src), None, "failed", " ".join(reason.split()))
+
+
+def _run_processes(jobs, settings, workers, overwrite, notify) -> dict[int, SessionResult]:
+    """Sessions in ``workers`` local processes, one session per process at a time.
+
+    A worker that dies (memory, signal) breaks the pool: the sessions without a result are
+    run once more in a new pool, and reported as failed if that one breaks too.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    context = multiprocessing.get_context(_start_method())
+    results: dict[int, SessionResult] = {}
+    pending = list(range(len(jobs)))
+    for attempt in range(2):
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {
+                pool.submit(
+                    fit_session,
+                    jobs[i][0],
+                    jobs[i][1],
+                    settings,
+                    overwrite=overwrite,
+                    numba_threads=1,
+                ): i
+                for i in pending
+            }
+            broken = False
+            for future in as_completed(futures):
+                i = futures[future]
+                try:
+                    results[i] = future.result()
+                except BrokenProcessPool as exc:
+                    broken = True
+                    if attempt == 0:
+                        continue  # run again in a new pool
+                    results[i] = _failed(jobs[i][0], exc)
+                except Exception as exc:  # pickling or another failure outside the session
+                    results[i] = _failed(jobs[i][0], exc)
+                notify(results[i])
+        pending = [i for i in range(len(jobs)) if i not in results]
+        if not broken or not pending:
+            break
+    return results
 
 
 def _run_dask(jobs, settings, workers, scheduler, overwrite, notify) -> dict[int, SessionResult]:
@@ -547,9 +622,7 @@ def _run_dask(jobs, settings, workers, scheduler, overwrite, notify) -> dict[int
             try:
                 results[i] = future.result()
             except Exception as exc:  # a worker died (memory, signal): report, go on
-                src = jobs[i][0]
-                reason = f"{src}: worker failed: {exc.__class__.__name__}: {exc}"
-                results[i] = SessionResult(str(src), None, "failed", " ".join(reason.split()))
+                results[i] = _failed(jobs[i][0], exc)
             notify(results[i])
         return results
     finally:

@@ -1,20 +1,66 @@
-"""Issue-scale batch check (slow): 50 sessions + 3 broken files, rerun, workers 1 vs 2.
-
-Run with ``make test-slow`` (about 3 minutes on 2 cores).
-"""
+"""Batch at scale: how worker processes start and die; 50 sessions + 3 broken files, rerun,
+workers 1 vs 2 (slow: ``make test-slow``, about 3 minutes on 2 cores)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from dopafit import schema
+from dopafit.batch import BatchSettings, run_batch
 
-pytestmark = pytest.mark.slow
+SAMPLES = sorted((Path(__file__).parents[1] / "data_samples").glob("*.nwb"))
+
+START_METHOD = """
+import numpy as np
+from numba import njit, prange
+from dopafit.batch import _start_method
+
+@njit(parallel=True)
+def total(x):
+    s = 0.0
+    for i in prange(x.size):
+        s += x[i]
+    return s
+
+print(_start_method())
+total(np.ones(10))
+print(_start_method())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is used on Linux only")
+def test_workers_fork_only_before_numba_starts_its_threads():
+    out = subprocess.run(
+        [sys.executable, "-c", START_METHOD], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["fork", "spawn"]
+
+
+class _KillsItsWorker(BatchSettings):
+    """Settings whose use in a worker process ends that process (a crash, an OOM kill)."""
+
+    def learning_options(self, *, file=None):
+        if os.getpid() != self.learning_recovery:  # the parent's pid, stored below
+            os._exit(3)
+        return None
+
+
+def test_a_dying_worker_fails_its_sessions_and_the_batch_returns(tmp_path):
+    settings = _KillsItsWorker(fit={"n_splits": 2, "n_boot": 2})
+    settings.learning_recovery = os.getpid()
+    results = run_batch(SAMPLES[:3], tmp_path, settings, workers=2)
+    assert len(results) == 3
+    for result in results:
+        assert result.status == "failed"
+        assert "worker failed" in result.reason
+        assert "BrokenProcessPool" in result.reason
 
 
 def _fit(folder, out, workers):
@@ -23,6 +69,7 @@ def _fit(folder, out, workers):
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_fifty_sessions_three_broken(tmp_path):
     folder = tmp_path / "in"
     cmd = [sys.executable, "-m", "dopafit", "simulate", "-o", str(folder)]

@@ -501,3 +501,83 @@ def test_anova_rows_match_scipy_with_exclusion():
         ref = stats.f_oneway(*[tf[i, :, u] for u in np.flatnonzero(ok)])
         assert f[i] == pytest.approx(ref.statistic, rel=1e-10)
     assert k[3] == 38
+
+
+@pytest.mark.parametrize("n_boot", [1, 7])
+def test_bootstrap_odd_count_matches_reference_and_prefix(n_boot):
+    # resamples are computed two at a time: an odd count leaves one alone, and resample b
+    # must not depend on how many follow it
+    rng = np.random.default_rng(21)
+    vals, start, cnt = random_layout(rng, 5, 6, max_n=14)
+    axis = random_axis(rng, 6)
+    args = (vals, start, cnt, axis, np.argsort(axis), K.METHOD_COUNT, 0.01, 0.1, np.uint64(99))
+    z, a_neg, a_pos, tau = K.bootstrap_units(*args, n_boot)
+    longer = K.bootstrap_units(*args, n_boot + 5)
+    for got, more in zip((z, a_neg, a_pos, tau), longer):
+        np.testing.assert_array_equal(got, more[:, :n_boot])
+    for u in range(5):
+        stream = Stream(99, u)
+        for b in range(n_boot):
+            idx = [[stream.below(cnt[u, m]) for _ in range(cnt[u, m])] for m in range(6)]
+            resp, midx = group(vals, start, cnt, u, idx)
+            rz, _, ran, rap, rtau = ref_fit(resp, midx, axis)
+            np.testing.assert_allclose(
+                [z[u, b], a_neg[u, b], a_pos[u, b], tau[u, b]], [rz, ran, rap, rtau]
+            )
+
+
+@pytest.mark.parametrize("n_folds", [0, 3, 7])
+def test_split_unit_sums_same_with_either_buffer(n_folds):
+    # a scratch buffer of 2 max(cnt) draws before swapping; max(cnt) swaps as it draws:
+    # the same permutation, and sums equal to the reference sums over draw_permutations
+    rng = np.random.default_rng(3)
+    vals, start, cnt = random_layout(rng, 6, 5, max_n=30)
+    seed = np.uint64(2024)
+    perm = K.draw_permutations(cnt, seed, n_folds)
+    width = int(cnt.max())
+    for u in range(6):
+        outs = []
+        for size in (width, 2 * width):
+            na, pa, ga, nb, pb, gb = (np.zeros(5, np.int64) for _ in range(6))
+            sa, sb = np.zeros(5), np.zeros(5)
+            nf = np.zeros((max(n_folds, 1), 5), np.int64)
+            sf = np.zeros((max(n_folds, 1), 5))
+            state = K.stream_state(seed, u)
+            buf = np.empty(size, np.int64)
+            K.split_unit_sums(
+                vals, start[u], cnt[u], n_folds, buf, state, na, sa, pa, ga, nb, sb, pb, gb, nf, sf
+            )
+            outs.append((sa, pa, ga, sb, pb, gb, sf[:n_folds], state[0]))
+        for a, b in zip(*outs):
+            np.testing.assert_array_equal(a, b)
+        sa, pa, ga, sb, pb, gb, sf, _ = outs[0]
+        for m in range(5):
+            n = cnt[u, m]
+            h = n // 2
+            row = vals[start[u, m] : start[u, m] + n]
+            half_a, half_b = row[perm[u, m, :h]], row[perm[u, m, h : 2 * h]]
+            assert sa[m] == pytest.approx(half_a.sum(), abs=1e-12)
+            assert sb[m] == pytest.approx(half_b.sum(), abs=1e-12)
+            assert (pa[m], ga[m]) == ((half_a > 0).sum(), (half_a < 0).sum())
+            assert (pb[m], gb[m]) == ((half_b > 0).sum(), (half_b < 0).sum())
+            if n_folds:
+                q = n // n_folds
+                ref = [row[perm[u, m, f * q : (f + 1) * q]].sum() for f in range(n_folds)]
+                np.testing.assert_allclose(sf[:, m], ref, atol=1e-12)
+
+
+def test_percentile_rows_equal_numpy():
+    rng = np.random.default_rng(6)
+    values = np.round(rng.normal(size=(60, 41)), 2)  # ties
+    values[rng.random(values.shape) < 0.2] = np.nan
+    values[rng.random(values.shape) < 0.05] = np.inf
+    values[0] = np.nan  # no finite value
+    values[1, 1:] = np.nan  # one
+    values[2, 2:] = -np.inf  # two
+    for q in (np.array([2.5, 97.5]), np.array([0.0, 50.0, 100.0]), 100.0 * rng.random(5)):
+        got = K.percentile_rows(values, np.true_divide(q, 100))
+        assert got.shape == (60, q.size)
+        assert np.isnan(got[0]).all()
+        for r in range(1, 60):
+            finite = values[r][np.isfinite(values[r])]
+            np.testing.assert_array_equal(got[r], np.percentile(finite, q))

@@ -34,7 +34,9 @@ from dopafit.outputs import POPULATION_FILE, UNITS_FILE
     type=click.Path(dir_okay=False),
     help="TOML file with [load] and [fit] tables; flags given here override it.",
 )
-@count_option("--workers", "Parallel worker processes (a dask LocalCluster when > 1).", default=1)
+@count_option(
+    "--workers", "Parallel local worker processes (one session each at a time).", default=1
+)
 @option("--scheduler", help="Address of a running dask scheduler, e.g. tcp://host:8786.")
 @overwrite_option("Redo sessions whose output is up to date.")
 @option("--window", help="Response window after the event, seconds: START,STOP.")

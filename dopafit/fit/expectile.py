@@ -360,12 +360,7 @@ def _add_bootstrap(ds, kern, data: _KernelData, boot_ss, opts: FitOptions):
         ("alpha_pos", apb),
         ("tau", taub),
     ):
-        lo = np.full(values.shape[0], np.nan)
-        hi = np.full(values.shape[0], np.nan)
-        for u in range(values.shape[0]):
-            finite = values[u][np.isfinite(values[u])]
-            if finite.size:
-                lo[u], hi[u] = np.percentile(finite, q)
+        lo, hi = kern.percentile_rows(values, np.true_divide(q, 100)).T  # np.percentile's
         ds[f"{name}_lo"] = (schema.UNIT, lo)
         ds[f"{name}_hi"] = (schema.UNIT, hi)
     ds["n_boot_ok"] = (schema.UNIT, np.isfinite(taub).sum(axis=1).astype(np.int64))

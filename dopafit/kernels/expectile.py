@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from dopafit.kernels.fit_stats import anova_rows, pearson_rows, spearman_rows
+from dopafit.kernels.fit_stats import anova_rows, pearson_rows, percentile_rows, spearman_rows
 
 __all__ = [
     "METHOD_COUNT",
@@ -56,6 +56,7 @@ __all__ = [
     "pearson_rows",
     "spearman_rows",
     "anova_rows",
+    "percentile_rows",
 ]
 
 METHOD_COUNT = 0
@@ -71,6 +72,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _INV_2_53 = 1.0 / 9007199254740992.0
 _KINK_GRID = 24  # grid points per segment before golden-section refinement
 _KINK_ITERS = 80  # golden-section iterations (width shrinks by 0.618 each)
+_SPLIT_BLOCK = 16  # splits computed together, unit by unit, in split_half
 
 
 # --------------------------------------------------------------------------------------------
@@ -84,6 +86,11 @@ def _mix64(z):
     return z ^ (z >> np.uint64(31))
 
 
+@njit(cache=True, inline="always")
+def _stream_start(seed, key):
+    return _mix64(np.uint64(seed) ^ _mix64(np.uint64(key) * _GOLDEN + np.uint64(1)))
+
+
 @njit(cache=True)
 def stream_state(seed, key):
     """State of the random stream of ``key`` (an int >= 0) under ``seed`` (uint64).
@@ -94,17 +101,56 @@ def stream_state(seed, key):
         A one-element state array, advanced in place by :func:`random_below`.
     """
     state = np.empty(1, dtype=np.uint64)
-    state[0] = _mix64(np.uint64(seed) ^ _mix64(np.uint64(key) * _GOLDEN + np.uint64(1)))
+    state[0] = _stream_start(seed, key)
     return state
+
+
+@njit(cache=True, inline="always")
+def _below(word, k):
+    # uniform integer in [0, k) from one mixed 64-bit word: the top 53 bits as a float in
+    # [0, 1), times k (the 53-bit integer converts exactly through int64, faster than uint64)
+    u = np.float64(np.int64(word >> np.uint64(11))) * _INV_2_53
+    j = int(u * k)
+    return j if j < k else k - 1
 
 
 @njit(cache=True)
 def random_below(state, k):
     """Uniform integer in ``[0, k)`` from the splitmix64 stream ``state`` (advanced in place)."""
     state[0] += _GOLDEN
-    u = np.float64(_mix64(state[0]) >> np.uint64(11)) * _INV_2_53
-    j = int(u * k)
-    return j if j < k else k - 1
+    return _below(_mix64(state[0]), k)
+
+
+@njit(cache=True, inline="always")
+def _shuffle(buf, n, need, st):
+    # partial_shuffle on a stream state held in a register; returns the advanced state
+    for i in range(n):
+        buf[i] = i
+    for i in range(min(need, n - 1)):
+        st += _GOLDEN
+        j = i + _below(_mix64(st), n - i)
+        tmp = buf[i]
+        buf[i] = buf[j]
+        buf[j] = tmp
+    return st
+
+
+@njit(cache=True, inline="always")
+def _shuffle_drawn_first(buf, n, need, st, js):
+    # the same shuffle with every draw of the stream made first (into js), then the swaps:
+    # the swaps no longer wait on the generator, about three times faster
+    for i in range(n):
+        buf[i] = i
+    m = min(need, n - 1)
+    for i in range(m):
+        st += _GOLDEN
+        js[i] = i + _below(_mix64(st), n - i)
+    for i in range(m):
+        j = js[i]
+        tmp = buf[i]
+        buf[i] = buf[j]
+        buf[j] = tmp
+    return st
 
 
 @njit(cache=True)
@@ -114,13 +160,7 @@ def partial_shuffle(buf, n, need, state):
     After the call ``buf[:need]`` is a uniformly random ordered draw without replacement from
     ``0..n-1``.
     """
-    for i in range(n):
-        buf[i] = i
-    for i in range(min(need, n - 1)):
-        j = i + random_below(state, n - i)
-        tmp = buf[i]
-        buf[i] = buf[j]
-        buf[j] = tmp
+    state[0] = _shuffle(buf, n, need, state[0])
 
 
 @njit(cache=True, inline="always")
@@ -219,47 +259,62 @@ def count_reversal(n, npos, nneg, axis, cap_lo, cap_hi):
     ``z = (d_hi a_lo + d_lo a_hi) / (d_lo + d_hi)`` (weights proportional to ``1/d``), the
     midpoint when both are 0.
     """
+    # allocation-free: C(j) = C(0) + sum over the first j present magnitudes of
+    # (nneg - npos), walked twice (maximum and ties, then the chosen position)
     n_mag = n.shape[0]
-    pres = np.empty(n_mag, dtype=np.int64)
     p = 0
     total_pos = 0
+    first = -1
+    last = -1
     for m in range(n_mag):
         if n[m] > 0:
-            pres[p] = m
+            if first < 0:
+                first = m
+            last = m
             p += 1
             total_pos += npos[m]
     if p < 2:
         return np.nan, 0, -1
-    counts = np.empty(p + 1, dtype=np.int64)
-    counts[0] = total_pos
-    for j in range(1, p + 1):
-        m = pres[j - 1]
-        counts[j] = counts[j - 1] + nneg[m] - npos[m]
-    best = counts.max()
-    if counts[0] == best:
-        return axis[pres[0]] + cap_lo, -1, 0
-    if counts[p] == best:
-        return axis[pres[p - 1]] - cap_hi, 1, p
-    n_tied = 0
-    for j in range(p + 1):
-        if counts[j] == best:
+    c = total_pos
+    best = c
+    n_tied = 1
+    for m in range(first, last + 1):
+        if n[m] == 0:
+            continue
+        c += nneg[m] - npos[m]
+        if c > best:
+            best = c
+            n_tied = 1
+        elif c == best:
             n_tied += 1
+    if total_pos == best:
+        return axis[first] + cap_lo, -1, 0
+    if c == best:
+        return axis[last] - cap_hi, 1, p
     target = (n_tied - 1) // 2
-    k = -1
+    # position j separates present magnitudes below m (the last one: prev) from m onwards;
+    # positions 0 and p are not maximisers here
+    c = total_pos
     seen = 0
-    for j in range(p + 1):
-        if counts[j] == best:
+    j = 0
+    prev = first
+    for m in range(first, last + 1):
+        if n[m] == 0:
+            continue
+        if j > 0 and c == best:
             if seen == target:
-                k = j
-                break
+                a_lo = axis[prev]
+                a_hi = axis[m]
+                d_lo = nneg[prev] - npos[prev]  # C(j) - C(j - 1)
+                d_hi = npos[m] - nneg[m]  # C(j) - C(j + 1)
+                if d_lo + d_hi == 0:
+                    return 0.5 * (a_lo + a_hi), 0, j
+                return (d_hi * a_lo + d_lo * a_hi) / (d_lo + d_hi), 0, j
             seen += 1
-    a_lo = axis[pres[k - 1]]
-    a_hi = axis[pres[k]]
-    d_lo = counts[k] - counts[k - 1]
-    d_hi = counts[k] - counts[k + 1]
-    if d_lo + d_hi == 0:
-        return 0.5 * (a_lo + a_hi), 0, k
-    return (d_hi * a_lo + d_lo * a_hi) / (d_lo + d_hi), 0, k
+        c += nneg[m] - npos[m]
+        prev = m
+        j += 1
+    return np.nan, 0, -1  # not reached
 
 
 @njit(cache=True, inline="always")
@@ -458,6 +513,15 @@ def kink_reversal(n, s, axis, order, cap_lo, cap_hi):
     return best_z, edge
 
 
+@njit(cache=True, inline="always")
+def _reversal(n, s, npos, nneg, axis, order, method, cap_lo, cap_hi):
+    # the reversal point and edge flag of fit_sample alone (NaN, 0 when it has none)
+    if method == METHOD_KINK:
+        return kink_reversal(n, s, axis, order, cap_lo, cap_hi)
+    z, edge, _ = count_reversal(n, npos, nneg, axis, cap_lo, cap_hi)
+    return z, edge
+
+
 @njit(cache=True)
 def fit_sample(n, s, npos, nneg, axis, order, method, cap_lo, cap_hi):
     """Reversal point, slopes and tau of one sample.
@@ -530,18 +594,28 @@ def fit_units(vals, start, cnt, axis, order, method, cap_lo, cap_hi):
 
 
 @njit(cache=True, inline="always")
-def _drawn_sums(row, base, buf, lo, hi):
-    """Sum and numbers of positive and negative values of ``row[base + buf[lo:hi]]``."""
+def _half_sums(row, base, buf, h):
+    """Sums and numbers of positive and negative values of ``row[base + buf[j]]`` over the
+    positions ``j`` of half A (``[0, h)``) and of half B (``[h, 2h)``)."""
+    # each sum runs in position order; the two halves are interleaved so that their
+    # additions overlap (the result is the same as summing one half after the other);
     # branch-free sign counts: the signs of noisy responses are unpredictable
-    c_s = 0.0
-    c_p = 0
-    c_g = 0
-    for j in range(lo, hi):
-        v = row[base + buf[j]]
-        c_s += v
-        c_p += v > 0
-        c_g += v < 0
-    return c_s, c_p, c_g
+    s_a = 0.0
+    p_a = 0
+    g_a = 0
+    s_b = 0.0
+    p_b = 0
+    g_b = 0
+    for j in range(h):
+        va = row[base + buf[j]]
+        vb = row[base + buf[h + j]]
+        s_a += va
+        p_a += va > 0
+        g_a += va < 0
+        s_b += vb
+        p_b += vb > 0
+        g_b += vb < 0
+    return s_a, p_a, g_a, s_b, p_b, g_b
 
 
 @njit(cache=True, inline="always")
@@ -564,7 +638,8 @@ def split_unit_sums(
     n_folds : int
         0 skips the folds.
     buf : ndarray of int64, shape (>= max(cnt_u),)
-        Scratch space.
+        Scratch space. With at least ``2 max(cnt_u)`` elements the draws are made before
+        the swaps (faster; the same permutation).
     state : ndarray of uint64, shape (1,)
         The unit's stream (:func:`stream_state` of the split's seed and the unit).
     na, sa, pa, ga, nb, sb, pb, gb : ndarray, shape (n_mag,)
@@ -573,23 +648,28 @@ def split_unit_sums(
     nf, sf : ndarray, shape (>= n_folds, n_mag)
         Filled with the folds' trial counts and sums.
     """
+    st = state[0]
+    width = buf.shape[0] // 2
     for m in range(cnt_u.shape[0]):
         n = cnt_u[m]
         h = n // 2
         q = n // n_folds if n_folds > 0 else 0
-        if n > 0:
-            partial_shuffle(buf, n, _n_drawn(n, n_folds), state)
+        if n > width:
+            st = _shuffle(buf, n, _n_drawn(n, n_folds), st)
+        elif n > 0:
+            st = _shuffle_drawn_first(buf, n, _n_drawn(n, n_folds), st, buf[width:])
         base = start_u[m]
         na[m] = h
-        sa[m], pa[m], ga[m] = _drawn_sums(row, base, buf, 0, h)
         nb[m] = h
-        sb[m], pb[m], gb[m] = _drawn_sums(row, base, buf, h, 2 * h)
+        sa[m], pa[m], ga[m], sb[m], pb[m], gb[m] = _half_sums(row, base, buf, h)
+        # fold f sums positions [f q, (f + 1) q) in order; the folds advance together
         for f in range(n_folds):
-            c_s = 0.0
-            for j in range(f * q, (f + 1) * q):
-                c_s += row[base + buf[j]]
             nf[f, m] = q
-            sf[f, m] = c_s
+            sf[f, m] = 0.0
+        for j in range(q):
+            for f in range(n_folds):
+                sf[f, m] += row[base + buf[f * q + j]]
+    state[0] = st
 
 
 @njit(cache=True, inline="always")
@@ -643,8 +723,11 @@ def split_half(vals, start, cnt, axis, order, method, cap_lo, cap_hi, z_full, se
     edge_a = np.empty((n_split, n_unit), dtype=np.int64)
     edge_b = np.empty((n_split, n_unit), dtype=np.int64)
     tau_fold = np.empty((n_split, n_folds, n_unit))
-    for i in prange(n_split):
-        buf = np.empty(width, dtype=np.int64)
+    # blocks of splits in parallel; within a block unit by unit, so that a unit's trials
+    # stay in cache across the block's splits (each (split, unit) has its own stream)
+    n_block = (n_split + _SPLIT_BLOCK - 1) // _SPLIT_BLOCK
+    for ib in prange(n_block):
+        buf = np.empty(2 * width, dtype=np.int64)  # permutation and draws (split_unit_sums)
         na = np.zeros(n_mag, dtype=np.int64)
         sa = np.zeros(n_mag)
         pa = np.zeros(n_mag, dtype=np.int64)
@@ -655,22 +738,26 @@ def split_half(vals, start, cnt, axis, order, method, cap_lo, cap_hi, z_full, se
         gb = np.zeros(n_mag, dtype=np.int64)
         nf = np.zeros((max(n_folds, 1), n_mag), dtype=np.int64)
         sf = np.zeros((max(n_folds, 1), n_mag))
+        state = np.empty(1, dtype=np.uint64)
         for u in range(n_unit):
-            state = stream_state(seeds[i], u)
-            split_unit_sums(
-                vals, start[u], cnt[u], n_folds, buf, state, na, sa, pa, ga, nb, sb, pb, gb, nf, sf
-            )
-            ra = fit_sample(na, sa, pa, ga, axis, order, method, cap_lo, cap_hi)
-            z_a[i, u] = ra[0]
-            edge_a[i, u] = ra[1]
-            rb = fit_sample(nb, sb, pb, gb, axis, order, method, cap_lo, cap_hi)
-            z_b[i, u] = rb[0]
-            edge_b[i, u] = rb[1]
-            a_neg_b[i, u] = rb[2]
-            a_pos_b[i, u] = rb[3]
-            tau_b[i, u] = rb[4]
-            for f in range(n_folds):
-                tau_fold[i, f, u] = fold_tau(nf[f], sf[f], axis, z_full[u])
+            for i in range(ib * _SPLIT_BLOCK, min(n_split, (ib + 1) * _SPLIT_BLOCK)):
+                state[0] = _stream_start(seeds[i], u)
+                split_unit_sums(
+                    vals, start[u], cnt[u], n_folds, buf, state, na, sa, pa, ga, nb, sb, pb, gb,
+                    nf, sf,
+                )  # fmt: skip
+                # half A: the reversal point only (its slopes are not reported)
+                z_a[i, u], edge_a[i, u] = _reversal(
+                    na, sa, pa, ga, axis, order, method, cap_lo, cap_hi
+                )
+                rb = fit_sample(nb, sb, pb, gb, axis, order, method, cap_lo, cap_hi)
+                z_b[i, u] = rb[0]
+                edge_b[i, u] = rb[1]
+                a_neg_b[i, u] = rb[2]
+                a_pos_b[i, u] = rb[3]
+                tau_b[i, u] = rb[4]
+                for f in range(n_folds):
+                    tau_fold[i, f, u] = fold_tau(nf[f], sf[f], axis, z_full[u])
     return z_a, z_b, a_neg_b, a_pos_b, tau_b, edge_a, edge_b, tau_fold
 
 
@@ -690,25 +777,59 @@ def bootstrap_units(vals, start, cnt, axis, order, method, cap_lo, cap_hi, seed,
     a_neg = np.empty((n_unit, n_boot))
     a_pos = np.empty((n_unit, n_boot))
     tau = np.empty((n_unit, n_boot))
+    width = max(1, cnt.sum(axis=1).max())
     for u in prange(n_unit):
-        state = stream_state(seed, u)
-        n = np.zeros(n_mag, dtype=np.int64)
-        s = np.zeros(n_mag)
-        npos = np.zeros(n_mag, dtype=np.int64)
-        nneg = np.zeros(n_mag, dtype=np.int64)
-        for b in range(n_boot):
-            n[:] = 0
-            s[:] = 0.0
-            npos[:] = 0
-            nneg[:] = 0
+        st = _stream_start(seed, u)
+        n = np.zeros((2, n_mag), dtype=np.int64)
+        s = np.zeros((2, n_mag))
+        npos = np.zeros((2, n_mag), dtype=np.int64)
+        nneg = np.zeros((2, n_mag), dtype=np.int64)
+        drawn = np.empty((2, width), dtype=np.int64)
+        for b0 in range(0, n_boot, 2):
+            n_pair = min(2, n_boot - b0)
+            # the stream's draws of up to two consecutive resamples first (magnitude by
+            # magnitude, as indices into vals), then their sums: each sum runs in draw order
+            # and the two resamples' additions overlap
+            for c in range(n_pair):
+                p = 0
+                for m in range(n_mag):
+                    k = cnt[u, m]
+                    base = start[u, m]
+                    for _ in range(k):
+                        st += _GOLDEN
+                        drawn[c, p] = base + _below(_mix64(st), k)
+                        p += 1
+            p = 0
             for m in range(n_mag):
                 k = cnt[u, m]
-                base = start[u, m]
-                for _ in range(k):
-                    _add(vals[base + random_below(state, k)], m, n, s, npos, nneg)
-            r = fit_sample(n, s, npos, nneg, axis, order, method, cap_lo, cap_hi)
-            z[u, b] = r[0]
-            a_neg[u, b] = r[2]
-            a_pos[u, b] = r[3]
-            tau[u, b] = r[4]
+                s0 = 0.0
+                p0 = 0
+                g0 = 0
+                s1 = 0.0
+                p1 = 0
+                g1 = 0
+                for j in range(p, p + k):
+                    v0 = vals[drawn[0, j]]
+                    v1 = vals[drawn[1, j]] if n_pair == 2 else 0.0
+                    s0 += v0
+                    p0 += v0 > 0
+                    g0 += v0 < 0
+                    s1 += v1
+                    p1 += v1 > 0
+                    g1 += v1 < 0
+                p += k
+                n[0, m] = k
+                s[0, m] = s0
+                npos[0, m] = p0
+                nneg[0, m] = g0
+                n[1, m] = k
+                s[1, m] = s1
+                npos[1, m] = p1
+                nneg[1, m] = g1
+            for c in range(n_pair):
+                r = fit_sample(n[c], s[c], npos[c], nneg[c], axis, order, method, cap_lo, cap_hi)
+                z[u, b0 + c] = r[0]
+                a_neg[u, b0 + c] = r[2]
+                a_pos[u, b0 + c] = r[3]
+                tau[u, b0 + c] = r[4]
     return z, a_neg, a_pos, tau

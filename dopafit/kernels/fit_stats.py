@@ -1,15 +1,17 @@
-"""numba kernels of population statistics per row: Pearson, Spearman and one-way ANOVA.
+"""numba kernels of statistics per row: Pearson, Spearman, one-way ANOVA and percentiles.
 
-Each row is one split of the expectile fit; columns are units. Values that are not finite are
-left out pairwise (correlations) or unit-wise (ANOVA).
+For the correlations and the ANOVA each row is one split of the expectile fit and columns
+are units; for the percentiles each row is one unit and columns are bootstrap resamples.
+Values that are not finite are left out pairwise (correlations), unit-wise (ANOVA) or
+value-wise (percentiles). Rows are independent and computed in parallel.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-__all__ = ["pearson_rows", "spearman_rows", "anova_rows"]
+__all__ = ["pearson_rows", "spearman_rows", "anova_rows", "percentile_rows"]
 
 
 @njit(cache=True)
@@ -59,7 +61,7 @@ def _average_ranks(v):
     return ranks
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def pearson_rows(x, y):
     """Pearson r of ``x[i]`` and ``y[i]`` over columns where both are finite, per row.
 
@@ -73,18 +75,18 @@ def pearson_rows(x, y):
     n_row = x.shape[0]
     r = np.empty(n_row)
     n = np.empty(n_row, dtype=np.int64)
-    for i in range(n_row):
+    for i in prange(n_row):
         r[i], n[i] = _pearson(x[i], y[i])
     return r, n
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def spearman_rows(x, y):
     """Spearman rho (Pearson of average ranks) per row over pairs where both are finite."""
     n_row, n_col = x.shape
     r = np.empty(n_row)
     n = np.empty(n_row, dtype=np.int64)
-    for i in range(n_row):
+    for i in prange(n_row):
         keep = np.zeros(n_col, dtype=np.bool_)
         k = 0
         for j in range(n_col):
@@ -115,7 +117,7 @@ def _all_folds_finite(tau_fold, i, u):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def anova_rows(tau_fold):
     """One-way ANOVA of fold taus across units, per split.
 
@@ -136,7 +138,7 @@ def anova_rows(tau_fold):
     n_split, n_folds, n_unit = tau_fold.shape
     f_out = np.empty(n_split)
     k_out = np.empty(n_split, dtype=np.int64)
-    for i in range(n_split):
+    for i in prange(n_split):
         grand = 0.0
         k = 0
         for u in range(n_unit):
@@ -166,3 +168,63 @@ def anova_rows(tau_fold):
         else:
             f_out[i] = (ssb / (k - 1)) / (ssw / (k * (n_folds - 1)))
     return f_out, k_out
+
+
+@njit(cache=True, parallel=True)
+def percentile_rows(values, quantiles):
+    """Percentiles of the finite values of each row, as :func:`numpy.percentile` computes them.
+
+    Parameters
+    ----------
+    values : ndarray of float64, shape (n_row, n_col)
+    quantiles : ndarray of float64, shape (n_q,)
+        Quantiles in [0, 1] (``numpy.true_divide(q, 100)`` for percentiles ``q``).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_row, n_q)
+        NaN for a row without finite values.
+
+    Notes
+    -----
+    numpy's default ("linear", Hyndman & Fan type 7) rule, with its arithmetic: on the
+    ``n`` sorted finite values ``v``, the virtual index is ``g = (n - 1) p``; at or
+    beyond ``n - 1`` the result is ``v[n - 1]``; else with ``i = floor(g)``, ``t = g - i`` and
+    ``d = v[i + 1] - v[i]`` it is ``v[i] + d t`` when ``t < 0.5`` and ``v[i + 1] - d (1 - t)``
+    otherwise.
+    """
+    n_row, n_col = values.shape
+    n_q = quantiles.shape[0]
+    out = np.empty((n_row, n_q))
+    for r in prange(n_row):
+        finite = np.empty(n_col)
+        n = 0
+        for j in range(n_col):
+            v = values[r, j]
+            if np.isfinite(v):
+                finite[n] = v
+                n += 1
+        if n == 0:
+            out[r, :] = np.nan
+            continue
+        # the order statistics needed, placed by one partial sort (not a full sort)
+        need = np.empty(2 * n_q, dtype=np.int64)
+        for k in range(n_q):
+            g = (n - 1) * quantiles[k]
+            i = min(int(np.floor(g)), n - 1)
+            need[2 * k] = i
+            need[2 * k + 1] = min(i + 1, n - 1)
+        ordered = np.partition(finite[:n], need)
+        for k in range(n_q):
+            p = quantiles[k]
+            g = (n - 1) * p
+            if g >= n - 1:
+                out[r, k] = ordered[n - 1]
+                continue
+            i = int(np.floor(g))
+            t = g - i
+            a = ordered[i]
+            b = ordered[i + 1]
+            d = b - a
+            out[r, k] = a + d * t if t < 0.5 else b - d * (1.0 - t)
+    return out
