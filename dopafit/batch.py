@@ -407,13 +407,13 @@ def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads
             stamp = _read_stamp(output)
             if stamp == {"input_sha256": input_hash, "settings_sha256": settings.sha256}:
                 return SessionResult(str(path), str(output), "skipped", "up to date")
-        from dopafit.fit.expectile import fit_expectiles
+        from dopafit.fit.expectile import fit_with_options
         from dopafit.io.nwb import load_nwb
 
         responses = load_nwb(path, **settings.load)
         learning_opts = settings.learning_options()
         with numba_threads_set(numba_threads):
-            fit = fit_expectiles(responses, **settings.fit)
+            fit = fit_with_options(responses, settings.fit)
             learning = fit_learning_or_reason(responses, learning_opts)
         stamp = {
             "input_file": str(path),
@@ -638,7 +638,7 @@ def combine(outdir: str | os.PathLike, settings: BatchSettings | None = None) ->
     ``outdir``, atomically. Returns the population path, or None when no session succeeded.
     """
     from dopafit import schema
-    from dopafit.fit.expectile import fit_expectiles
+    from dopafit.fit.expectile import fit_with_options
 
     settings = settings or BatchSettings()
     outdir = Path(outdir)
@@ -656,7 +656,7 @@ def combine(outdir: str | os.PathLike, settings: BatchSettings | None = None) ->
         return target
     parts = [schema.open_responses(f, group="responses") for f in files]
     responses = concat_responses(parts)
-    fit = fit_expectiles(responses, **settings.fit)
+    fit = fit_with_options(responses, settings.fit)
     fit = fit.assign_attrs(
         sessions=[str(f.name) for f in files],
         settings=json.loads(settings.to_json()),
