@@ -409,9 +409,10 @@ def _add_folds(ds, kern, tau_fold, point: _PointFit, fold_exclude_edge):
     exclude = ~fit_ok
     if fold_exclude_edge:
         exclude = exclude | (edge != 0)
-    masked = tau_fold.copy()
-    masked[:, :, exclude] = np.nan
-    f_stat, k = kern.anova_rows(masked)
+    first = tau_fold[0].copy()  # (fold, unit): the per-unit precision below
+    if exclude.any():  # in place: the kernel's array is not used again (saves a copy)
+        tau_fold[:, :, exclude] = np.nan
+    f_stat, k = kern.anova_rows(tau_fold)
     df1 = (k - 1).astype(np.int64)
     df2 = (k * (n_folds - 1)).astype(np.int64)
     with np.errstate(invalid="ignore"):
@@ -422,7 +423,6 @@ def _add_folds(ds, kern, tau_fold, point: _PointFit, fold_exclude_edge):
     ds["anova_df2"] = (SPLIT, df2)
 
     # per-unit precision from the first fold draw (split 0)
-    first = tau_fold[0]  # (fold, unit)
     finite = np.isfinite(first).all(axis=0)
     included = finite & ~exclude
     grand = first[:, included].mean() if included.any() else np.nan
