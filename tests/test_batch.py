@@ -254,3 +254,20 @@ def test_worker_warnings_print_as_one_line_each(tmp_path):
         "and will be NaN"
     ]
     assert "DopafitWarning" not in out.stderr and ".py:" not in out.stderr
+
+
+def test_flags_override_the_config_file_table_by_table(tmp_path):
+    import click
+
+    from dopafit.cli.fit import _settings
+
+    config = tmp_path / "lab.toml"
+    config.write_text('[load]\nwindow = [0.2, 0.5]\nalign = "cue"\n[fit]\nn_splits = 10\n')
+    flags = {"window": "0.1,0.4", "n_boot": 7, "seed": None, "learning": None}
+    settings = _settings(str(config), flags)
+    assert settings.load == {"window": [0.1, 0.4], "align": "cue"}
+    assert settings.fit == FitOptions(n_splits=10, n_boot=7)
+    assert settings.learning == {} and settings.sha256 != BatchSettings.from_toml(config).sha256
+    assert _settings(None, {}).fit == FitOptions()
+    with pytest.raises(click.UsageError, match="method one of count, kink"):
+        _settings(str(config), {"method": "kinky"})

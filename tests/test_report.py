@@ -371,6 +371,97 @@ def test_report_without_responses_or_splits(tmp_path, responses):
     assert "run dopafit compare" in text
 
 
+def test_mapping_entries_override_the_output_folder(outdir, tmp_path, fit, comparison):
+    """Each mapping entry replaces what the folder gives; ``files`` says where each came from."""
+    import pandas as pd
+
+    from dopafit.report.data import load_outputs
+
+    other = comparison.assign_attrs(label="the other comparison")
+    other.dopafit.to_netcdf(tmp_path / "other.nc")
+    units = pd.DataFrame({"unit_id": ["x"], "reversal_point": [0.5]})
+    inputs = load_outputs(
+        {"outputs": outdir, "comparison": tmp_path / "other.nc", "units": units, "failures": None}
+    )
+    assert list(inputs.files) == ["fit", "responses", "units", "failures", "comparison"]
+    assert inputs.files["comparison"] == str(tmp_path / "other.nc")
+    assert inputs.files["units"] == "(in memory)"
+    assert inputs.files["failures"] == str(outdir / "failures.csv")  # None keeps the folder's
+    assert inputs.units is units and len(inputs.failures) == 1
+    assert inputs.comparison.attrs["label"] == "the other comparison"
+    np.testing.assert_array_equal(inputs.fit["tau"].values, fit["tau"].values)
+    with pytest.raises(ConfigError, match="keys among"):
+        load_outputs({"outputs": outdir, "figures": 1})
+    with pytest.raises(FileNotFoundError_, match="existing comparison file"):
+        load_outputs({"outputs": outdir, "comparison": tmp_path / "none.nc"})
+    with pytest.raises(NoDataError, match="a fit to report on"):
+        load_outputs({"units": units})
+
+
+def test_response_grid_shows_units_in_reversal_point_order(fit, responses):
+    from dopafit.report.data import fitted_mask
+    from dopafit.report.figures import plot_response_grid
+
+    z = fit["reversal_point"].values
+    fitted = np.flatnonzero(fitted_mask(fit))
+    fig = plot_response_grid(fit, responses, units=fitted[:5][::-1], ncols=3)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(fig.axes) == 6 and len(shown) == 5
+    names = [str(fit["unit_id"].values[u]) for u in fitted[:5][np.argsort(z[fitted[:5]])]]
+    assert [ax.get_title().split()[0] for ax in shown] == names
+    assert "of" not in fig.get_suptitle()
+    fig = plot_response_grid(fit, responses, max_units=4)
+    assert sum(ax.get_visible() for ax in fig.axes) == 4
+    assert f"(4 of {fitted.size}, spread over the ranks)" in fig.get_suptitle()
+    rp = [float(ax.get_lines()[-1].get_xdata()[0]) for ax in fig.axes if ax.get_visible()]
+    assert rp == sorted(rp)  # the dashed reversal-point line, left to right by rank
+
+
+def test_comparison_figure_panels(comparison):
+    from dopafit.report.figures import STATISTIC_LABELS, plot_comparison
+
+    chosen = ["reliability", "r_tau_reversal", "anova_f"]
+    fig = plot_comparison(comparison, statistics=chosen, ncols=2)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(fig.axes) == 4 and len(visible) == 3
+    assert [ax.get_title(loc="left") for ax in visible] == [STATISTIC_LABELS[s] for s in chosen]
+    accounts = [str(a) for a in comparison["account"].values]
+    first, second, third = ([t.get_text() for t in ax.get_yticklabels()] for ax in visible)
+    assert first == third == accounts[::-1] and second == [""] * len(accounts)
+    # one observed diamond per account, at the observed value of that account
+    diamonds = [line for line in visible[0].get_lines() if line.get_marker() == "D"]
+    observed = comparison["observed"].sel(statistic="reliability").values
+    np.testing.assert_allclose([d.get_xdata()[0] for d in diamonds], observed)
+    with pytest.raises(ConfigError, match="computable statistic"):
+        plot_comparison(comparison, statistics=["no_such_statistic"])
+
+
+def test_tau_reversal_panels_follow_the_inputs(fit, responses, comparison):
+    from dopafit.report.figures import plot_tau_reversal
+
+    fig = plot_tau_reversal(fit, comparison, split=3)
+    assert len(fig.axes) == 4
+    text = " ".join(t.get_text() for t in fig.axes[0].texts)
+    r = np.corrcoef(*_split_pair(fit, 3))[0, 1]
+    assert f"split 3: r = {r:.2f}" in text
+    assert fig.axes[2].get_xlabel().startswith("r(τ half B, reversal half A)")
+    fit0 = dopafit.fit_expectiles(responses, n_splits=0, n_boot=0)
+    fig0 = plot_tau_reversal(fit0)
+    assert len(fig0.axes) == 2
+    assert "no split halves" in " ".join(t.get_text() for t in fig0.axes[0].texts)
+    assert fig0.axes[0].get_xlim() == fig0.axes[1].get_xlim()
+
+
+def _split_pair(fit, split):
+    """Reversal points of half A and tau of half B of the fitted units of one split."""
+    from dopafit.report.data import fitted_mask
+
+    za = fit["reversal_point_a"].isel(split=split).values
+    tb = fit["tau_b"].isel(split=split).values
+    keep = fitted_mask(fit) & np.isfinite(za) & np.isfinite(tb)
+    return za[keep], tb[keep]
+
+
 def test_import_stays_light():
     code = (
         "import sys, dopafit.report.figures, dopafit.report.html, dopafit.report.data\n"

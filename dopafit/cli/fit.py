@@ -92,45 +92,9 @@ def fit(
       dopafit fit 'raw/**/*.nwb' -o fits --config lab.toml
       dopafit fit data/ -o fits --learning all
     """
-    from dopafit.batch import BatchSettings, combine, find_inputs, run_batch
-    from dopafit.errors import ConfigError
+    from dopafit.batch import combine, find_inputs, run_batch
 
-    try:
-        settings = BatchSettings.from_toml(config) if config else BatchSettings()
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
-    if options.get("learning") is not None:
-        settings.learning["model"] = options["learning"]
-    if options.get("learning_recovery") is not None:
-        settings.learning_recovery = options["learning_recovery"]
-    load_keys = {
-        "window": "window",
-        "baseline": "baseline",
-        "trials_table": "trials_table",
-        "reward_column": "reward",
-        "align": "align",
-        "faithful": "faithful",
-    }
-    fit_keys = {
-        "axis": "axis",
-        "method": "method",
-        "n_splits": "n_splits",
-        "n_boot": "n_boot",
-        "seed": "seed",
-    }
-    for flag, key in load_keys.items():
-        value = options.get(flag)
-        if value is not None:
-            settings.load[key] = (
-                parse_pair(value, flag) if flag in ("window", "baseline") else value
-            )
-    flags = {key: options[flag] for flag, key in fit_keys.items() if options.get(flag) is not None}
-    try:
-        settings.fit = dataclasses.replace(settings.fit, **flags)  # validated again
-        settings.check(file=config)  # every table, once, before any work
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
-
+    settings = _settings(config, options)
     inputs = find_inputs(paths)
     if not inputs:
         raise click.UsageError("no input files found in PATHS")
@@ -146,14 +110,66 @@ def fit(
     )
     show.close()
     pooled = combine(outdir, settings) if population else None
+    _print_summary(results, pooled, Path(outdir))
+
+
+#: ``dopafit fit`` option -> key of the [load] table
+_LOAD_KEYS = {
+    "window": "window",
+    "baseline": "baseline",
+    "trials_table": "trials_table",
+    "reward_column": "reward",
+    "align": "align",
+    "faithful": "faithful",
+}
+#: ``dopafit fit`` option -> key of the [fit] table
+_FIT_KEYS = {
+    "axis": "axis",
+    "method": "method",
+    "n_splits": "n_splits",
+    "n_boot": "n_boot",
+    "seed": "seed",
+}
+
+
+def _settings(config, options: dict):
+    """The batch settings: the config file's, overridden by the flags given, checked once."""
+    from dopafit.batch import BatchSettings
+    from dopafit.errors import ConfigError
+
+    try:
+        settings = BatchSettings.from_toml(config) if config else BatchSettings()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    if options.get("learning") is not None:
+        settings.learning["model"] = options["learning"]
+    if options.get("learning_recovery") is not None:
+        settings.learning_recovery = options["learning_recovery"]
+    for flag, key in _LOAD_KEYS.items():
+        value = options.get(flag)
+        if value is not None:
+            settings.load[key] = (
+                parse_pair(value, flag) if flag in ("window", "baseline") else value
+            )
+    flags = {key: options[flag] for flag, key in _FIT_KEYS.items() if options.get(flag) is not None}
+    try:
+        settings.fit = dataclasses.replace(settings.fit, **flags)  # validated again
+        settings.check(file=config)  # every table, once, before any work
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    return settings
+
+
+def _print_summary(results, pooled, outdir: Path) -> None:
+    """One line of counts, the population file, and the failures (exit code 1 if any)."""
     done = sum(r.status == "done" for r in results)
     skipped = sum(r.status == "skipped" for r in results)
     failed = [r for r in results if r.status == "failed"]
     click.echo(
-        f"dopafit fit: {done} fitted, {skipped} up to date, {len(failed)} failed -> {Path(outdir)}"
+        f"dopafit fit: {done} fitted, {skipped} up to date, {len(failed)} failed -> {outdir}"
     )
     if pooled is not None:
         click.echo(f"population: {pooled}")
     if failed:
-        print_failures(failed, Path(outdir))
+        print_failures(failed, outdir)
         sys.exit(1)

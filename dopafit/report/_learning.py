@@ -192,25 +192,7 @@ def plot_tau_learning_scaling(learning: xr.Dataset, model: str = "asymmetric_bot
         ax.axhline(0.5, color="0.85", lw=0.6, zorder=0)
         ax.axvline(0.5, color="0.85", lw=0.6, zorder=0)
         if ok.any():
-            ax.errorbar(
-                ts[ok],
-                tl[ok],
-                xerr=np.abs(
-                    np.vstack(
-                        [ts - sel["tau_scaling_lo"].values, sel["tau_scaling_hi"].values - ts]
-                    )[:, ok]
-                ),
-                yerr=np.abs(
-                    np.vstack(
-                        [tl - sel["tau_learning_lo"].values, sel["tau_learning_hi"].values - tl]
-                    )[:, ok]
-                ),
-                fmt="o",
-                ms=3,
-                color=sty.OKABE_ITO["blue"],
-                ecolor="0.6",
-                elinewidth=0.6,
-            )
+            _tau_intervals(ax, sel, ok)
         flat = np.isfinite(ts) & ~ok
         if flat.any():  # their tau_scaling is still estimated: a rug below the axis
             ax.plot(
@@ -235,6 +217,28 @@ def plot_tau_learning_scaling(learning: xr.Dataset, model: str = "asymmetric_bot
             fontsize=6.5,
         )
     return fig
+
+
+def _tau_intervals(ax, sel, ok) -> None:
+    """τ_learning against τ_scaling with both intervals, for the units in ``ok``."""
+    tl, ts = sel["tau_learning"].values, sel["tau_scaling"].values
+    ax.errorbar(
+        ts[ok],
+        tl[ok],
+        xerr=np.abs(
+            np.vstack([ts - sel["tau_scaling_lo"].values, sel["tau_scaling_hi"].values - ts])[:, ok]
+        ),
+        yerr=np.abs(
+            np.vstack([tl - sel["tau_learning_lo"].values, sel["tau_learning_hi"].values - tl])[
+                :, ok
+            ]
+        ),
+        fmt="o",
+        ms=3,
+        color=sty.OKABE_ITO["blue"],
+        ecolor="0.6",
+        elinewidth=0.6,
+    )
 
 
 def plot_model_counts(learning: xr.Dataset, recovery: xr.Dataset | None = None):
@@ -335,7 +339,7 @@ CAPTIONS = {
 def section_html(learning, recovery, figs, notes, embed) -> str:
     """The report's "Learning models" section (figures from :func:`learning_figures`)."""
     from dopafit.fit.learning import learning_summary
-    from dopafit.report.html import _e, _figure, _num, _p, _table
+    from dopafit.report.html import _e, _figure
 
     if learning is None:
         return f'<p class="note">{_e(notes.get("learning_curves", "Not fitted."))}</p>'
@@ -343,54 +347,61 @@ def section_html(learning, recovery, figs, notes, embed) -> str:
     n_unit = learning.sizes["unit"]
     fitted = np.isfinite(learning["loglik"].values).any(axis=0)
     ident_any = learning["identifiable"].values.any(axis=0)
-    asym = [m for m in ("asymmetric_learning", "asymmetric_both") if m in learning["model"].values]
-    flat = ""
-    if asym:
-        ident_asym = learning["identifiable"].sel(model=asym).values.any(axis=0)
-        n_flat = int(np.sum(fitted & ~ident_asym))
-        if n_flat:
-            flat = (
-                f'<p class="warn">The data cannot pin the learning rates of {n_flat} of '
-                f"{int(fitted.sum())} units under the asymmetric-learning models (typical of "
-                "a stationary task, where the values settle and stay): no learning asymmetry "
-                "is reported for them.</p>"
-            )
     out = [
         f"<p>{int(fitted.sum())} of {n_unit} units fitted with {len(summary)} model(s) "
         f"({', '.join(_e(SHORT.get(m, m)) for m in summary.index)}); best model by "
         f"{_e(str(learning.attrs.get('select', '?')).upper())}; {int(ident_any.sum())} units have "
         "identifiable learning rates under at least one model.</p>",
-        flat,
+        _not_identifiable_note(learning, fitted),
+        _models_table(summary),
     ]
-    rows = []
-    for m, r in summary.iterrows():
-        rows.append(
-            [
-                _e(f"{m} ({SHORT.get(m, m)})"),
-                str(int(r["n_fitted"])),
-                str(int(r["n_identifiable"])),
-                str(int(r["n_best"])),
-                _num(r["median_tau_learning"]),
-                _num(r["median_tau_scaling"]),
-                _num(r.get("cv_vs_classical", np.nan)),
-                _p(r.get("p_vs_classical", np.nan)),
-            ]
-        )
-    out.append(
-        _table(
-            [
-                "model",
-                "fitted",
-                "identifiable",
-                "best",
-                "median τ_learning",
-                "median τ_scaling",
-                "CV vs classical (median)",
-                "p (Wilcoxon)",
-            ],
-            rows,
-        )
-    )
     for name in ("learning_curves", "tau_learning_scaling", "learning_models"):
         out.append(_figure(figs, name, CAPTIONS[name], embed, notes))
     return "\n".join(out)
+
+
+def _not_identifiable_note(learning, fitted) -> str:
+    """A warning naming how many fitted units have learning rates the data cannot pin."""
+    asym = [m for m in ("asymmetric_learning", "asymmetric_both") if m in learning["model"].values]
+    if not asym:
+        return ""
+    ident_asym = learning["identifiable"].sel(model=asym).values.any(axis=0)
+    n_flat = int(np.sum(fitted & ~ident_asym))
+    if not n_flat:
+        return ""
+    return (
+        f'<p class="warn">The data cannot pin the learning rates of {n_flat} of '
+        f"{int(fitted.sum())} units under the asymmetric-learning models (typical of "
+        "a stationary task, where the values settle and stay): no learning asymmetry "
+        "is reported for them.</p>"
+    )
+
+
+def _models_table(summary) -> str:
+    """One row per model: units fitted, identifiable and best, median taus, CV and p."""
+    from dopafit.report.html import _e, _num, _p, _table
+
+    rows = [
+        [
+            _e(f"{m} ({SHORT.get(m, m)})"),
+            str(int(r["n_fitted"])),
+            str(int(r["n_identifiable"])),
+            str(int(r["n_best"])),
+            _num(r["median_tau_learning"]),
+            _num(r["median_tau_scaling"]),
+            _num(r.get("cv_vs_classical", np.nan)),
+            _p(r.get("p_vs_classical", np.nan)),
+        ]
+        for m, r in summary.iterrows()
+    ]
+    header = [
+        "model",
+        "fitted",
+        "identifiable",
+        "best",
+        "median τ_learning",
+        "median τ_scaling",
+        "CV vs classical (median)",
+        "p (Wilcoxon)",
+    ]
+    return _table(header, rows)

@@ -101,6 +101,7 @@ def _regression(ax, x, y, color):
 
 
 def _sim_band(ax, y, values, color, *, q=(5, 95), label=None, height=0.5):
+    """One row of simulated values: box over the q-range, bar at the median, line min to max."""
     finite = values[np.isfinite(values)]
     if not finite.size:
         ax.text(
@@ -163,107 +164,25 @@ def plot_tau_reversal(
     """
     check_fit(fit)
     probs, how = _axis_probabilities(fit, reward_values, reward_probabilities)
-    taus, curve, mean = _expectile_curve(fit, probs)
+    prediction = _expectile_curve(fit, probs)
     ok = fitted_mask(fit)
     has_splits = "reversal_point_a" in fit and "tau_b" in fit
     if has_splits and split is None:
         split = representative_split(fit)
-    has_cmp = comparison is not None
     with sty.style():
-        fig = sty.new_figure(sty.DOUBLE_COLUMN, 5.4 if has_cmp else 2.9)
-        if has_cmp:
-            gs = fig.add_gridspec(2, 2, height_ratios=[1.35, 1.0])
-            ax_a, ax_b = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1])
-            ax_c, ax_d = fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[1, 1])
-        else:
-            ax_a, ax_b = fig.subplots(1, 2)
-        color_a = sty.OKABE_ITO["vermillion"]
-        if has_splits and split is not None:
-            za = np.asarray(fit["reversal_point_a"].isel(split=split).values, dtype=float)
-            tb = np.asarray(fit["tau_b"].isel(split=split).values, dtype=float)
-            keep = ok & np.isfinite(za) & np.isfinite(tb)
-            _add_predictions(ax_a, taus, curve, mean)
-            n_out = _tau_scatter(
-                ax_a,
-                za[keep],
-                tb[keep],
-                color_a,
-                filled=True,
-                label="units (half A → x, half B → y)",
-            )
-            r, p = _regression(ax_a, za[keep], tb[keep], color_a)
-            text = f"split {split}: r = {r:.2f}, nominal p = {sty.fmt_p(p)}, n = {int(keep.sum())}"
-            if n_out:
-                text += f"\n{n_out} τ outside the plot (triangles)"
-            ax_a.text(0.02, 0.98, text, transform=ax_a.transAxes, va="top", fontsize=6.5)
-            ax_a.set_title("Independent halves (representative split)", loc="left")
-        else:
-            ax_a.text(
-                0.5,
-                0.5,
-                "no split halves in this fit (n_splits = 0)",
-                ha="center",
-                va="center",
-                transform=ax_a.transAxes,
-            )
-        ax_a.set_xlabel(f"Reversal point, half A ({sty.axis_short(fit)})")
-        ax_a.set_ylabel("τ, half B")
-
-        z = np.asarray(fit["reversal_point"].values, dtype=float)
-        t = np.asarray(fit["tau"].values, dtype=float)
-        _add_predictions(ax_b, taus, curve, mean)
-        if "tau_lo" in fit and "reversal_point_lo" in fit:
-            tl, th = fit["tau_lo"].values, fit["tau_hi"].values
-            zl, zh = fit["reversal_point_lo"].values, fit["reversal_point_hi"].values
-            sel = ok & np.isfinite(tl) & np.isfinite(zl) & (t > -0.08) & (t < 1.08)
-            ax_b.errorbar(
-                z[sel],
-                t[sel],
-                xerr=np.abs(np.vstack([z[sel] - zl[sel], zh[sel] - z[sel]])),
-                yerr=np.abs(np.vstack([t[sel] - tl[sel], th[sel] - t[sel]])),
-                ls="none",
-                color="0.6",
-                elinewidth=0.4,
-                alpha=0.45,
-                zorder=2,
-            )
-        n_out = _tau_scatter(ax_b, z[ok], t[ok], "0.2", filled=True, label="units (all trials)")
-        if n_out:
-            ax_b.text(
-                0.02,
-                0.98,
-                f"{n_out} τ outside the plot (triangles)",
-                transform=ax_b.transAxes,
-                va="top",
-                fontsize=6.5,
-            )
-        ci = fit.attrs.get("ci_level", 0.95)
-        ci_text = f" ({100 * float(ci):g}% bootstrap intervals)" if "tau_lo" in fit else ""
-        ax_b.set_title(f"All trials{ci_text}; same trials: not a test", loc="left")
-        ax_b.set_xlabel(f"Reversal point, all trials ({sty.axis_short(fit)})")
-        ax_b.set_ylabel("τ")
-        xlo = min(float(np.nanmin(fit["axis_value"].values)), float(np.nanmin(curve)))
-        xhi = max(float(np.nanmax(fit["axis_value"].values)), float(np.nanmax(curve)))
-        pad = 0.04 * (xhi - xlo)
-        for ax in (ax_a, ax_b):
-            ax.set_ylim(-0.08, 1.08)
-            ax.set_xlim(xlo - pad, xhi + pad)
-        # one legend (the predictions are the same in both panels), where panel b is emptiest
-        ax_b.legend(
-            loc="lower right",
-            fontsize=6,
-            handlelength=1.5,
-            frameon=True,
-            framealpha=0.85,
-            edgecolor="none",
-        )
+        fig = sty.new_figure(sty.DOUBLE_COLUMN, 5.4 if comparison is not None else 2.9)
+        axes = _tau_reversal_axes(fig, with_comparison=comparison is not None)
+        ax_a, ax_b = axes[0], axes[1]
+        _split_halves_panel(ax_a, fit, ok, split if has_splits else None, prediction)
+        _all_trials_panel(ax_b, fit, ok, prediction)
+        _shared_limits_and_legend(ax_a, ax_b, fit, prediction[1])
         sty.panel_label(ax_a, "a")
         sty.panel_label(ax_b, "b")
-        if has_cmp:
-            _comparison_bands(ax_c, comparison, "r_tau_reversal", "r(τ half B, reversal half A)")
-            _comparison_bands(ax_d, comparison, "reliability", "r(reversal half A, half B)")
-            sty.panel_label(ax_c, "c")
-            sty.panel_label(ax_d, "d")
+        if comparison is not None:
+            _comparison_bands(axes[2], comparison, "r_tau_reversal", "r(τ half B, reversal half A)")
+            _comparison_bands(axes[3], comparison, "reliability", "r(reversal half A, half B)")
+            sty.panel_label(axes[2], "c")
+            sty.panel_label(axes[3], "d")
         fig.text(
             0.0,
             -0.01,
@@ -276,7 +195,109 @@ def plot_tau_reversal(
     return fig
 
 
+def _tau_reversal_axes(fig, *, with_comparison: bool) -> list:
+    """Panels a, b side by side, and c, d below them when a comparison is shown."""
+    if not with_comparison:
+        return list(fig.subplots(1, 2))
+    gs = fig.add_gridspec(2, 2, height_ratios=[1.35, 1.0])
+    ax_a, ax_b = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1])
+    ax_c, ax_d = fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[1, 1])
+    return [ax_a, ax_b, ax_c, ax_d]
+
+
+def _split_halves_panel(ax, fit, ok, split, prediction) -> None:
+    """Panel a: tau of half B against the reversal point of half A for one split."""
+    color = sty.OKABE_ITO["vermillion"]
+    if split is not None:
+        za = np.asarray(fit["reversal_point_a"].isel(split=split).values, dtype=float)
+        tb = np.asarray(fit["tau_b"].isel(split=split).values, dtype=float)
+        keep = ok & np.isfinite(za) & np.isfinite(tb)
+        _add_predictions(ax, *prediction)
+        n_out = _tau_scatter(
+            ax, za[keep], tb[keep], color, filled=True, label="units (half A → x, half B → y)"
+        )
+        r, p = _regression(ax, za[keep], tb[keep], color)
+        text = f"split {split}: r = {r:.2f}, nominal p = {sty.fmt_p(p)}, n = {int(keep.sum())}"
+        if n_out:
+            text += f"\n{n_out} τ outside the plot (triangles)"
+        ax.text(0.02, 0.98, text, transform=ax.transAxes, va="top", fontsize=6.5)
+        ax.set_title("Independent halves (representative split)", loc="left")
+    else:
+        ax.text(
+            0.5,
+            0.5,
+            "no split halves in this fit (n_splits = 0)",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
+    ax.set_xlabel(f"Reversal point, half A ({sty.axis_short(fit)})")
+    ax.set_ylabel("τ, half B")
+
+
+def _all_trials_panel(ax, fit, ok, prediction) -> None:
+    """Panel b: all-trial tau against reversal point, with the bootstrap intervals."""
+    z = np.asarray(fit["reversal_point"].values, dtype=float)
+    t = np.asarray(fit["tau"].values, dtype=float)
+    _add_predictions(ax, *prediction)
+    if "tau_lo" in fit and "reversal_point_lo" in fit:
+        _interval_bars(ax, fit, ok, z, t)
+    n_out = _tau_scatter(ax, z[ok], t[ok], "0.2", filled=True, label="units (all trials)")
+    if n_out:
+        ax.text(
+            0.02,
+            0.98,
+            f"{n_out} τ outside the plot (triangles)",
+            transform=ax.transAxes,
+            va="top",
+            fontsize=6.5,
+        )
+    ci = fit.attrs.get("ci_level", 0.95)
+    ci_text = f" ({100 * float(ci):g}% bootstrap intervals)" if "tau_lo" in fit else ""
+    ax.set_title(f"All trials{ci_text}; same trials: not a test", loc="left")
+    ax.set_xlabel(f"Reversal point, all trials ({sty.axis_short(fit)})")
+    ax.set_ylabel("τ")
+
+
+def _interval_bars(ax, fit, ok, z, t) -> None:
+    """Bootstrap intervals of tau and reversal point of the units drawn inside the plot."""
+    tl, th = fit["tau_lo"].values, fit["tau_hi"].values
+    zl, zh = fit["reversal_point_lo"].values, fit["reversal_point_hi"].values
+    sel = ok & np.isfinite(tl) & np.isfinite(zl) & (t > -0.08) & (t < 1.08)
+    ax.errorbar(
+        z[sel],
+        t[sel],
+        xerr=np.abs(np.vstack([z[sel] - zl[sel], zh[sel] - z[sel]])),
+        yerr=np.abs(np.vstack([t[sel] - tl[sel], th[sel] - t[sel]])),
+        ls="none",
+        color="0.6",
+        elinewidth=0.4,
+        alpha=0.45,
+        zorder=2,
+    )
+
+
+def _shared_limits_and_legend(ax_a, ax_b, fit, curve) -> None:
+    """The same limits in panels a and b, and one legend for both (in panel b)."""
+    xlo = min(float(np.nanmin(fit["axis_value"].values)), float(np.nanmin(curve)))
+    xhi = max(float(np.nanmax(fit["axis_value"].values)), float(np.nanmax(curve)))
+    pad = 0.04 * (xhi - xlo)
+    for ax in (ax_a, ax_b):
+        ax.set_ylim(-0.08, 1.08)
+        ax.set_xlim(xlo - pad, xhi + pad)
+    # one legend (the predictions are the same in both panels), where panel b is emptiest
+    ax_b.legend(
+        loc="lower right",
+        fontsize=6,
+        handlelength=1.5,
+        frameon=True,
+        framealpha=0.85,
+        edgecolor="none",
+    )
+
+
 def _comparison_bands(ax, comparison, statistic, xlabel):
+    """Panels c, d: one statistic simulated under each account, against the observed one."""
     ds = comparison
     accounts = [str(a) for a in ds["account"].values]
     if statistic not in [str(s) for s in ds["statistic"].values]:
@@ -318,6 +339,19 @@ def _comparison_bands(ax, comparison, statistic, xlabel):
     ax.tick_params(axis="y", length=0)
 
 
+#: split-statistic panels: (variable, its p-value variable, x label, title)
+_SPLIT_PANELS = [
+    ("r_tau_reversal", "p_tau_reversal", "r(τ half B, reversal half A)", "τ vs reversal point"),
+    (
+        "r_reliability",
+        "p_reliability",
+        "r(reversal half A, half B)",
+        "Reliability of reversal points",
+    ),
+    ("anova_f", "anova_p", "F (fold τ across units)", "Diversity of τ (fold ANOVA)"),
+]
+
+
 def plot_split_distributions(fit: xr.Dataset, *, alpha: float = 0.05):
     """Distributions over random splits of r(tau, reversal), reliability and fold-ANOVA F.
 
@@ -340,20 +374,8 @@ def plot_split_distributions(fit: xr.Dataset, *, alpha: float = 0.05):
     ConfigError
         The fit has no split statistics.
     """
-    from scipy import stats
-
     check_fit(fit)
-    panels = [
-        ("r_tau_reversal", "p_tau_reversal", "r(τ half B, reversal half A)", "τ vs reversal point"),
-        (
-            "r_reliability",
-            "p_reliability",
-            "r(reversal half A, half B)",
-            "Reliability of reversal points",
-        ),
-        ("anova_f", "anova_p", "F (fold τ across units)", "Diversity of τ (fold ANOVA)"),
-    ]
-    present = [p for p in panels if p[0] in fit]
+    present = [p for p in _SPLIT_PANELS if p[0] in fit]
     if not present:
         raise ConfigError(
             "a fit with split statistics", found="none", remedy="fit with n_splits > 0"
@@ -367,56 +389,68 @@ def plot_split_distributions(fit: xr.Dataset, *, alpha: float = 0.05):
             if not finite.size:
                 ax.text(0.5, 0.5, "no finite values", ha="center", transform=ax.transAxes)
                 continue
-            lo, med, hi = np.percentile(finite, [5, 50, 95])
-            bins = int(np.clip(np.sqrt(finite.size) * 1.5, 10, 40))
-            ax.axvspan(lo, hi, color=sty.OKABE_ITO["sky_blue"], alpha=0.25, lw=0)
-            ax.hist(
-                finite,
-                bins=bins,
-                color=sty.OKABE_ITO["blue"],
-                alpha=0.85,
-                edgecolor="white",
-                linewidth=0.3,
-            )
-            ax.axvline(med, color="k", lw=1.2)
-            ax.set_ylim(0, ax.get_ylim()[1] * 1.7)
-            pv = np.asarray(fit[pname].values, dtype=float) if pname in fit else np.array([])
-            pv = pv[np.isfinite(pv)]
-            frac = f"\np < {alpha:g}: {100 * np.mean(pv < alpha):.0f}% of splits" if pv.size else ""
-            ax.text(
-                0.98,
-                0.98,
-                f"median {med:.2f}\n5–95%: {lo:.2f} to {hi:.2f}{frac}\n{finite.size} splits",
-                transform=ax.transAxes,
-                va="top",
-                ha="right",
-                fontsize=6.5,
-                bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.0),
-            )
+            _split_histogram(ax, fit, finite, pname, alpha)
             if name.startswith("r_"):
                 ax.axvline(0.0, color="0.5", lw=0.6, ls=":")
                 ax.set_xlim(min(-0.05, finite.min() - 0.05), max(1.0, finite.max() + 0.05))
             elif "anova_df1" in fit and "anova_df2" in fit:
-                d1 = np.nanmedian(fit["anova_df1"].values.astype(float))
-                d2 = np.nanmedian(fit["anova_df2"].values.astype(float))
-                if d1 > 0 and d2 > 0:
-                    crit = float(stats.f.isf(alpha, d1, d2))
-                    ax.axvline(crit, color=sty.OKABE_ITO["vermillion"], lw=0.9, ls="--")
-                    ax.text(
-                        crit,
-                        0.55,
-                        f" F crit ({alpha:g})\n df {d1:g}, {d2:g}",
-                        transform=ax.get_xaxis_transform(),
-                        fontsize=6,
-                        ha="left",
-                        color=sty.OKABE_ITO["vermillion"],
-                        va="top",
-                    )
+                _critical_f(ax, fit, alpha)
             ax.set_xlabel(xlabel)
             ax.set_ylabel("Splits" if k == 0 else "")
             ax.set_title(title, loc="left")
             sty.panel_label(ax, "abc"[k])
     return fig
+
+
+def _split_histogram(ax, fit, finite, pname, alpha) -> None:
+    """Histogram of one statistic over splits: median, 5-95% band and share of p < alpha."""
+    lo, med, hi = np.percentile(finite, [5, 50, 95])
+    bins = int(np.clip(np.sqrt(finite.size) * 1.5, 10, 40))
+    ax.axvspan(lo, hi, color=sty.OKABE_ITO["sky_blue"], alpha=0.25, lw=0)
+    ax.hist(
+        finite,
+        bins=bins,
+        color=sty.OKABE_ITO["blue"],
+        alpha=0.85,
+        edgecolor="white",
+        linewidth=0.3,
+    )
+    ax.axvline(med, color="k", lw=1.2)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.7)
+    pv = np.asarray(fit[pname].values, dtype=float) if pname in fit else np.array([])
+    pv = pv[np.isfinite(pv)]
+    frac = f"\np < {alpha:g}: {100 * np.mean(pv < alpha):.0f}% of splits" if pv.size else ""
+    ax.text(
+        0.98,
+        0.98,
+        f"median {med:.2f}\n5–95%: {lo:.2f} to {hi:.2f}{frac}\n{finite.size} splits",
+        transform=ax.transAxes,
+        va="top",
+        ha="right",
+        fontsize=6.5,
+        bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.0),
+    )
+
+
+def _critical_f(ax, fit, alpha) -> None:
+    """The critical F at ``alpha`` for the median degrees of freedom over splits."""
+    from scipy import stats
+
+    d1 = np.nanmedian(fit["anova_df1"].values.astype(float))
+    d2 = np.nanmedian(fit["anova_df2"].values.astype(float))
+    if d1 > 0 and d2 > 0:
+        crit = float(stats.f.isf(alpha, d1, d2))
+        ax.axvline(crit, color=sty.OKABE_ITO["vermillion"], lw=0.9, ls="--")
+        ax.text(
+            crit,
+            0.55,
+            f" F crit ({alpha:g})\n df {d1:g}, {d2:g}",
+            transform=ax.get_xaxis_transform(),
+            fontsize=6,
+            ha="left",
+            color=sty.OKABE_ITO["vermillion"],
+            va="top",
+        )
 
 
 def plot_comparison(comparison, *, statistics: Sequence[str] | None = None, ncols: int = 4):
@@ -451,55 +485,14 @@ def plot_comparison(comparison, *, statistics: Sequence[str] | None = None, ncol
     accounts = [str(a) for a in ds["account"].values]
     ncols = int(min(ncols, len(stats_)))
     nrows = int(np.ceil(len(stats_) / ncols))
-    rows = len(accounts)
     with sty.style():
-        fig = sty.new_figure(sty.DOUBLE_COLUMN, 0.35 + nrows * (0.35 + 0.28 * rows))
+        fig = sty.new_figure(sty.DOUBLE_COLUMN, 0.35 + nrows * (0.35 + 0.28 * len(accounts)))
         axes = fig.subplots(nrows, ncols, squeeze=False)
         for k, ax in enumerate(axes.flat):
             if k >= len(stats_):
                 ax.set_visible(False)
                 continue
-            s = stats_[k]
-            sel = ds.sel(statistic=s)
-            obs = np.asarray(sel["observed"].values, dtype=float)
-            for a, name in enumerate(accounts):
-                y = rows - 1 - a
-                color = sty.ACCOUNT_COLORS.get(name, "0.4")
-                _sim_band(
-                    ax,
-                    y,
-                    np.asarray(sel["simulated"].sel(account=name).values, float),
-                    color,
-                    height=0.55,
-                )
-                ax.plot(
-                    [obs[a]],
-                    [y],
-                    marker="D",
-                    ms=3.5,
-                    color=sty.OBSERVED_COLOR,
-                    zorder=5,
-                    clip_on=False,
-                )
-                p = float(sel["p_calibrated"].sel(account=name))
-                ax.text(
-                    1.05,
-                    y,
-                    sty.fmt_p(p),
-                    transform=ax.get_yaxis_transform(),
-                    fontsize=5.8,
-                    va="center",
-                    fontweight="bold" if p < ds.attrs.get("alpha", 0.05) else "normal",
-                )
-            if np.allclose(obs, obs[0], equal_nan=True) and np.isfinite(obs[0]):
-                ax.axvline(obs[0], color=sty.OBSERVED_COLOR, lw=0.8, ls="--", zorder=0)
-            ax.set_yticks(range(rows), accounts[::-1] if k % ncols == 0 else [""] * rows)
-            ax.set_ylim(-0.6, rows - 0.4)
-            ax.margins(x=0.08)
-            ax.tick_params(axis="y", length=0)
-            ax.spines["left"].set_visible(False)
-            ax.set_title(STATISTIC_LABELS.get(s, s.replace("_", " ")), loc="left", fontsize=7)
-            ax.tick_params(axis="x", labelsize=6)
+            _statistic_panel(ax, ds, stats_[k], accounts, first_column=k % ncols == 0)
         fig.suptitle(
             f"Observed (◆) vs simulated per account: box 5–95%, bar median, line range "
             f"({ds.sizes['sim']} simulations each); right: calibrated p (bold < "
@@ -509,3 +502,50 @@ def plot_comparison(comparison, *, statistics: Sequence[str] | None = None, ncol
             ha="left",
         )
     return fig
+
+
+def _statistic_panel(ax, ds, statistic, accounts, *, first_column) -> None:
+    """One statistic: a row per account (simulated band, observed diamond, calibrated p)."""
+    sel = ds.sel(statistic=statistic)
+    obs = np.asarray(sel["observed"].values, dtype=float)
+    rows = len(accounts)
+    for a, name in enumerate(accounts):
+        _account_row(ax, ds, sel, name, rows - 1 - a, obs[a])
+    if np.allclose(obs, obs[0], equal_nan=True) and np.isfinite(obs[0]):
+        ax.axvline(obs[0], color=sty.OBSERVED_COLOR, lw=0.8, ls="--", zorder=0)
+    ax.set_yticks(range(rows), accounts[::-1] if first_column else [""] * rows)
+    ax.set_ylim(-0.6, rows - 0.4)
+    ax.margins(x=0.08)
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
+    ax.set_title(
+        STATISTIC_LABELS.get(statistic, statistic.replace("_", " ")), loc="left", fontsize=7
+    )
+    ax.tick_params(axis="x", labelsize=6)
+
+
+def _account_row(ax, ds, sel, name, y, observed) -> None:
+    """One account's row of a statistic panel."""
+    color = sty.ACCOUNT_COLORS.get(name, "0.4")
+    _sim_band(
+        ax, y, np.asarray(sel["simulated"].sel(account=name).values, float), color, height=0.55
+    )
+    ax.plot(
+        [observed],
+        [y],
+        marker="D",
+        ms=3.5,
+        color=sty.OBSERVED_COLOR,
+        zorder=5,
+        clip_on=False,
+    )
+    p = float(sel["p_calibrated"].sel(account=name))
+    ax.text(
+        1.05,
+        y,
+        sty.fmt_p(p),
+        transform=ax.get_yaxis_transform(),
+        fontsize=5.8,
+        va="center",
+        fontweight="bold" if p < ds.attrs.get("alpha", 0.05) else "normal",
+    )

@@ -171,26 +171,10 @@ def plot_response_grid(
     """
     check_fit(fit)
     table, order = _response_data(fit, responses)
-    ok = fitted_mask(fit)
-    tau = np.asarray(fit["tau"].values, dtype=float)
-    z = np.asarray(fit["reversal_point"].values, dtype=float)
-    a_neg = np.asarray(fit["alpha_neg"].values, dtype=float)
-    a_pos = np.asarray(fit["alpha_pos"].values, dtype=float)
-    edge = np.asarray(fit["edge_reversal"].values) if "edge_reversal" in fit else np.zeros(z.size)
+    est = _unit_estimates(fit)
     names = _unit_names(fit)
     multi = any("/" in n for n in names) and schema.UNIT_ID in fit.coords
-    if units is None:
-        fitted = np.nonzero(ok)[0]
-        fitted = fitted[np.argsort(z[fitted], kind="stable")]
-        if fitted.size > max_units:
-            pick = np.unique(np.round(np.linspace(0, fitted.size - 1, max_units)).astype(int))
-            shown, note = fitted[pick], f" ({pick.size} of {fitted.size}, spread over the ranks)"
-        else:
-            shown, note = fitted, ""
-    else:
-        shown = np.asarray(units, dtype=int)
-        shown = shown[np.argsort(np.where(np.isfinite(z[shown]), z[shown], np.inf), kind="stable")]
-        note = ""
+    shown, note = _grid_units(fitted_mask(fit), est["reversal_point"], max_units, units)
     n = max(int(shown.size), 1)
     ncols = int(min(ncols, n))
     nrows = int(np.ceil(n / ncols))
@@ -205,32 +189,8 @@ def plot_response_grid(
                 ax.set_visible(False)
                 continue
             u = int(shown[k])
-            color = sty.tau_color(tau[u])
-            ax.axhline(0.0, color="0.75", lw=0.5, zorder=0)
-            y, e = table["mean"][u, order], table["sem"][u, order]
-            present = np.isfinite(y)
-            ax.errorbar(
-                x[present],
-                y[present],
-                yerr=None if not np.isfinite(e).any() else np.nan_to_num(e[present]),
-                ls="none",
-                marker="o",
-                ms=2.3,
-                color=color,
-                elinewidth=0.6,
-            )
-            if np.isfinite(z[u]):
-                line = np.where(xs >= z[u], a_pos[u], a_neg[u]) * (xs - z[u])
-                ax.plot(xs, line, color=color, lw=0.9)
-                ax.axvline(z[u], color="0.35", lw=0.6, ls="--")
-            flag = " edge" if edge[u] != 0 else ""
-            if np.isfinite(tau[u]) and not 0 <= tau[u] <= 1:
-                flag += " τ<0" if tau[u] < 0 else " τ>1"
             head = names[u].replace("/", "\n", 1) if multi else names[u]
-            ax.set_title(f"{head}  τ={tau[u]:.2f}{flag}", fontsize=5.5, pad=2, linespacing=1.1)
-            ax.tick_params(labelsize=5.5, length=2, pad=1)
-            for side in ("left", "bottom"):
-                ax.spines[side].set_linewidth(0.5)
+            _unit_panel(ax, u, head, est, table, order, xs)
         fig.supxlabel(sty.axis_label(fit), fontsize=7.5)
         fig.supylabel(sty.response_label(fit), fontsize=7.5)
         fig.suptitle(
@@ -241,3 +201,62 @@ def plot_response_grid(
             ha="left",
         )
     return fig
+
+
+def _unit_estimates(fit: xr.Dataset) -> dict:
+    """Per-unit arrays the grid draws: tau, reversal point, slopes and edge flags."""
+    z = np.asarray(fit["reversal_point"].values, dtype=float)
+    return {
+        "tau": np.asarray(fit["tau"].values, dtype=float),
+        "reversal_point": z,
+        "alpha_neg": np.asarray(fit["alpha_neg"].values, dtype=float),
+        "alpha_pos": np.asarray(fit["alpha_pos"].values, dtype=float),
+        "edge": np.asarray(fit["edge_reversal"].values)
+        if "edge_reversal" in fit
+        else np.zeros(z.size),
+    }
+
+
+def _grid_units(ok, z, max_units, units) -> tuple[np.ndarray, str]:
+    """The units of the grid in reversal-point order, and the title's note on the choice."""
+    if units is not None:
+        shown = np.asarray(units, dtype=int)
+        shown = shown[np.argsort(np.where(np.isfinite(z[shown]), z[shown], np.inf), kind="stable")]
+        return shown, ""
+    fitted = np.nonzero(ok)[0]
+    fitted = fitted[np.argsort(z[fitted], kind="stable")]
+    if fitted.size > max_units:
+        pick = np.unique(np.round(np.linspace(0, fitted.size - 1, max_units)).astype(int))
+        return fitted[pick], f" ({pick.size} of {fitted.size}, spread over the ranks)"
+    return fitted, ""
+
+
+def _unit_panel(ax, u, head, est, table, order, xs) -> None:
+    """One unit: mean ± SEM, the fitted slopes through the reversal point, name and tau."""
+    tau, z = est["tau"], est["reversal_point"]
+    color = sty.tau_color(tau[u])
+    ax.axhline(0.0, color="0.75", lw=0.5, zorder=0)
+    x = table["axis"][order]
+    y, e = table["mean"][u, order], table["sem"][u, order]
+    present = np.isfinite(y)
+    ax.errorbar(
+        x[present],
+        y[present],
+        yerr=None if not np.isfinite(e).any() else np.nan_to_num(e[present]),
+        ls="none",
+        marker="o",
+        ms=2.3,
+        color=color,
+        elinewidth=0.6,
+    )
+    if np.isfinite(z[u]):
+        line = np.where(xs >= z[u], est["alpha_pos"][u], est["alpha_neg"][u]) * (xs - z[u])
+        ax.plot(xs, line, color=color, lw=0.9)
+        ax.axvline(z[u], color="0.35", lw=0.6, ls="--")
+    flag = " edge" if est["edge"][u] != 0 else ""
+    if np.isfinite(tau[u]) and not 0 <= tau[u] <= 1:
+        flag += " τ<0" if tau[u] < 0 else " τ>1"
+    ax.set_title(f"{head}  τ={tau[u]:.2f}{flag}", fontsize=5.5, pad=2, linespacing=1.1)
+    ax.tick_params(labelsize=5.5, length=2, pad=1)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_linewidth(0.5)

@@ -225,111 +225,115 @@ def load_outputs(source) -> ReportInputs:
         A netCDF file is unreadable.
     """
     files: dict[str, str] = {}
-    overrides: dict = {}
-    if isinstance(source, Mapping):
-        overrides = dict(source)
-        unknown = set(overrides) - {
-            "fit",
-            "responses",
-            "units",
-            "comparison",
-            "failures",
-            "outputs",
-            *LEARNING_GROUPS,
-        }
-        if unknown:
-            raise ConfigError(
-                "keys among fit, responses, units, comparison, failures, outputs, learning, "
-                "learning_recovery",
-                found=", ".join(sorted(unknown)),
-            )
-        source = overrides.pop("outputs", None)
-    fit = responses = units = comparison = failures = None
-    extra: dict = {}
-    if source is not None:
-        path = Path(os.fspath(source))
-        if not path.exists():
-            raise FileNotFoundError_(
-                "an existing dopafit output folder or .nc file",
-                found="no such path",
-                remedy="run 'dopafit fit DATA -o OUTDIR' and pass OUTDIR",
-                file=path,
-            )
-        if path.is_dir():
-            fit, responses = _from_outdir(path, files)
-            extra = optional_groups(Path(files["fit"]))
-            if (path / UNITS_FILE).is_file():
-                units = _read_table(path / UNITS_FILE)
-                files["units"] = str(path / UNITS_FILE)
-            if (path / FAILURES_FILE).is_file():
-                failures = _read_table(path / FAILURES_FILE)
-                files["failures"] = str(path / FAILURES_FILE)
-            if (path / COMPARISON_FILE).is_file():
-                comparison = _open_comparison(path / COMPARISON_FILE)
-                files["comparison"] = str(path / COMPARISON_FILE)
-        else:
-            fit, responses = _from_file(path, files)
-            extra = optional_groups(path)
+    source, overrides = _split_mapping(source)
+    found = _read_outputs(Path(os.fspath(source)), files) if source is not None else {}
     for key, value in overrides.items():
-        if value is None:
-            continue
-        if key in LEARNING_GROUPS:
-            if isinstance(value, (str, os.PathLike)):
-                files[key] = str(value)
-                value = _open_group(Path(os.fspath(value)), key, validate=False)
-            else:
-                files[key] = "(in memory)"
-            extra[key] = value
-            continue
-        if isinstance(value, (str, os.PathLike)):
-            p = Path(os.fspath(value))
-            if not p.exists():
-                raise FileNotFoundError_(f"an existing {key} file", found="no such path", file=p)
-            files[key] = str(p)
-            if key == "fit":
-                value = check_fit(_open_group(p, "fit", validate=False), file=p)
-            elif key == "responses":
-                value = _open_group(p, "responses", validate=True)
-            elif key == "comparison":
-                value = _open_comparison(p)
-            else:
-                value = _read_table(p)
-        else:
-            files[key] = "(in memory)"
-        if key == "fit":
-            fit = check_fit(value)
-        elif key == "responses":
-            responses = schema.validate_responses(value)
-        elif key == "units":
-            units = value
-        elif key == "comparison":
-            from dopafit.results import check_kind
-
-            check_kind(value, schema.COMPARISON, "the comparison of the report")
-            comparison = value
-        else:
-            failures = value
-    if fit is None:
+        if value is not None:
+            found[key] = _override(key, value, files)
+    if found.get("fit") is None:
         raise NoDataError(
             "a fit to report on",
             found="no 'fit' and no 'outputs'",
             remedy="pass an OUTDIR of dopafit fit, a .nc output, or {'fit': fit_dataset}",
         )
-    learning = extra.get("learning")
+    learning = found.get("learning")
     if learning is not None:
         from dopafit.report._learning import check_learning
 
         check_learning(learning)
     return ReportInputs(
-        fit,
-        responses,
-        units,
-        comparison,
-        failures,
+        found["fit"],
+        found.get("responses"),
+        found.get("units"),
+        found.get("comparison"),
+        found.get("failures"),
         files,
         learning=learning,
-        learning_recovery=extra.get("learning_recovery"),
+        learning_recovery=found.get("learning_recovery"),
     )
+
+
+#: keys of the mapping :func:`load_outputs` accepts
+_SOURCE_KEYS = ("fit", "responses", "units", "comparison", "failures", "outputs", *LEARNING_GROUPS)
+
+
+def _split_mapping(source) -> tuple[object, dict]:
+    """The output folder or file to read (or None) and the entries that override it."""
+    if not isinstance(source, Mapping):
+        return source, {}
+    overrides = dict(source)
+    unknown = set(overrides) - set(_SOURCE_KEYS)
+    if unknown:
+        raise ConfigError(
+            "keys among fit, responses, units, comparison, failures, outputs, learning, "
+            "learning_recovery",
+            found=", ".join(sorted(unknown)),
+        )
+    return overrides.pop("outputs", None), overrides
+
+
+def _read_outputs(path: Path, files: dict) -> dict:
+    """What an output folder or ``.nc`` file holds, by :class:`ReportInputs` field name."""
+    if not path.exists():
+        raise FileNotFoundError_(
+            "an existing dopafit output folder or .nc file",
+            found="no such path",
+            remedy="run 'dopafit fit DATA -o OUTDIR' and pass OUTDIR",
+            file=path,
+        )
+    if not path.is_dir():
+        fit, responses = _from_file(path, files)
+        return {"fit": fit, "responses": responses, **optional_groups(path)}
+    fit, responses = _from_outdir(path, files)
+    found = {"fit": fit, "responses": responses, **optional_groups(Path(files["fit"]))}
+    for key, name, read in (
+        ("units", UNITS_FILE, _read_table),
+        ("failures", FAILURES_FILE, _read_table),
+        ("comparison", COMPARISON_FILE, _open_comparison),
+    ):
+        if (path / name).is_file():
+            found[key] = read(path / name)
+            files[key] = str(path / name)
+    return found
+
+
+def _override(key: str, value, files: dict):
+    """One entry of the mapping: opened when it is a path, then checked."""
+    if key in LEARNING_GROUPS:
+        if isinstance(value, (str, os.PathLike)):
+            files[key] = str(value)
+            return _open_group(Path(os.fspath(value)), key, validate=False)
+        files[key] = "(in memory)"
+        return value
+    if isinstance(value, (str, os.PathLike)):
+        p = Path(os.fspath(value))
+        if not p.exists():
+            raise FileNotFoundError_(f"an existing {key} file", found="no such path", file=p)
+        files[key] = str(p)
+        if key == "fit":
+            value = check_fit(_open_group(p, "fit", validate=False), file=p)
+        elif key == "responses":
+            value = _open_group(p, "responses", validate=True)
+        elif key == "comparison":
+            value = _open_comparison(p)
+        else:
+            value = _read_table(p)
+    else:
+        files[key] = "(in memory)"
+    return _checked(key, value)
+
+
+def _checked(key: str, value):
+    """A fit, responses or comparison given in the mapping, checked for what it must be."""
+    if key == "fit":
+        return check_fit(value)
+    if key == "responses":
+        return schema.validate_responses(value)
+    if key == "comparison":
+        from dopafit.results import check_kind
+
+        check_kind(value, schema.COMPARISON, "the comparison of the report")
+    return value
 
 
 def _open_comparison(path: Path):

@@ -37,6 +37,7 @@ from dopafit import outputs, schema
 from dopafit._version import __version__
 from dopafit.errors import ConfigError
 from dopafit.report import _style as sty
+from dopafit.report._captions import COMPARISON_CAPTION, figure_captions
 from dopafit.report._learning import section_html
 from dopafit.report.data import REWARD_MAPPING, ReportInputs, axis_to_reward, load_outputs
 
@@ -168,8 +169,20 @@ def _settings_value(value) -> str:
 
 
 def _analysed(inputs: ReportInputs) -> str:
+    """The "What was analysed" table: files, data, settings and versions."""
     fit, responses = inputs.fit, inputs.responses
-    a = fit.attrs
+    pairs = [
+        ("Files", "<br>".join(_e(f"{k}: {v}") for k, v in inputs.files.items()) or "(in memory)"),
+        *_data_rows(fit),
+        *_settings_rows(fit),
+    ]
+    if responses is not None and "source" in responses.attrs:
+        pairs.insert(1, ("Responses source", _settings_value(responses.attrs["source"])))
+    return _kv(pairs)
+
+
+def _data_rows(fit) -> list:
+    """Rows of the sessions, subjects, units, trials and reward magnitudes analysed."""
     sessions = (
         sorted({str(s) for s in fit[schema.SESSION].values}) if schema.SESSION in fit.coords else []
     )
@@ -184,15 +197,14 @@ def _analysed(inputs: ReportInputs) -> str:
     n_trials = np.asarray(fit["n_trials"].values) if "n_trials" in fit else np.array([0])
     counts = np.asarray(fit["n_trials_magnitude"].sum(schema.UNIT).values, dtype=float)
     mags = np.asarray(fit["magnitude"].values, dtype=float)
-    units = sty.pretty_units(a.get("responses_reward_units", ""))
+    units = sty.pretty_units(fit.attrs.get("responses_reward_units", ""))
     mag_text = ", ".join(
         f"{m:g} ({int(c)}, {100 * c / counts.sum():.1f}%)" for m, c in zip(mags, counts)
     )
     shown_sessions = ", ".join(sessions[:12]) + (
         f" and {len(sessions) - 12} more" if len(sessions) > 12 else ""
     )
-    pairs = [
-        ("Files", "<br>".join(_e(f"{k}: {v}") for k, v in inputs.files.items()) or "(in memory)"),
+    return [
         ("Sessions", f"{len(sessions)}: {_e(shown_sessions)}"),
         ("Subjects", f"{len(subjects)}: {_e(', '.join(subjects[:20]))}"),
         ("Units", f"{fit.sizes[schema.UNIT]} ({int(ok.sum())} fitted)"),
@@ -202,6 +214,13 @@ def _analysed(inputs: ReportInputs) -> str:
             f"range {int(n_trials.min())}–{int(n_trials.max())})",
         ),
         (f"Reward magnitudes{' (' + units + ')' if units else ''}: trials, share", _e(mag_text)),
+    ]
+
+
+def _settings_rows(fit) -> list:
+    """Rows of the extraction and fit settings, the seed and the dopafit versions."""
+    a = fit.attrs
+    return [
         (
             "Response",
             _e(
@@ -233,9 +252,6 @@ def _analysed(inputs: ReportInputs) -> str:
             ),
         ),
     ]
-    if responses is not None and "source" in responses.attrs:
-        pairs.insert(1, ("Responses source", _settings_value(responses.attrs["source"])))
-    return _kv(pairs)
 
 
 def _summary(fit) -> str:
@@ -340,77 +356,76 @@ def _decoding_table(result) -> str:
 
 
 def _comparison(cmp, figs, notes, embed) -> str:
+    """The comparison section: verdict, table of calibrated p-values, figure, mixed models."""
     if cmp is None:
         return f'<p class="note">{_e(notes.get("comparison", "No comparison of accounts."))}</p>'
-    ds = cmp
-    df = cmp.dopafit.to_dataframe()
-    accounts = cmp.dopafit.accounts
-    alpha = float(ds.attrs.get("alpha", 0.05))
-    out = [f'<div class="verdict"><b>Verdict.</b> {_e(cmp.dopafit.verdict)}</div>']
-    out.append(
-        f'<p class="note">{ds.sizes["sim"]} simulated datasets per account, '
-        f"{ds.attrs.get('n_splits')} splits each, noise model {_e(ds.attrs.get('noise'))}, "
-        f"axis {_e(ds.attrs.get('axis'))}. Each cell: calibrated p-value "
+    alpha = float(cmp.attrs.get("alpha", 0.05))
+    out = [
+        f'<div class="verdict"><b>Verdict.</b> {_e(cmp.dopafit.verdict)}</div>',
+        f'<p class="note">{cmp.sizes["sim"]} simulated datasets per account, '
+        f"{cmp.attrs.get('n_splits')} splits each, noise model {_e(cmp.attrs.get('noise'))}, "
+        f"axis {_e(cmp.attrs.get('axis'))}. Each cell: calibrated p-value "
         "(one-sided towards the distributional signature for classical and bias, away from it "
         "for distributional, two-sided for sigmoid) and the simulated median [5–95%]. "
-        f"Bold: p &lt; {alpha:g}.</p>"
-    )
+        f"Bold: p &lt; {alpha:g}.</p>",
+        _table(
+            ["statistic", "observed", "nominal p", *map(_e, cmp.dopafit.accounts)],
+            _comparison_rows(cmp, alpha),
+            cls="cmp",
+        ),
+        _figure(figs, "comparison", COMPARISON_CAPTION, embed, notes),
+        _mixed_tests(cmp),
+    ]
+    return "".join(out)
+
+
+def _comparison_rows(cmp, alpha: float) -> list:
+    """One table row per statistic: name, observed value, nominal p, a cell per account."""
+    df = cmp.dopafit.to_dataframe()
+    n_accounts = len(cmp.dopafit.accounts)
     rows = []
-    for s in ds["statistic"].values:
+    for s in cmp["statistic"].values:
         sub = df[df["statistic"] == str(s)]
         first = sub.iloc[0]
         name = _e(str(s))
         if not first["computable"]:
             reason = f'<span class="muted">not computable: {_e(first["reason"])}</span>'
-            rows.append([name, "–", "–", (reason, len(accounts))])
+            rows.append([name, "–", "–", (reason, n_accounts)])
             continue
-        combined = str(s).startswith("combined")
-        obs = "(Fisher T)" if combined else _num(first["observed"])
-        cells = []
-        for r in sub.itertuples():
-            sims = np.asarray(
-                ds["simulated"].sel(account=r.account, statistic=str(s)).values, float
-            )
-            sims = sims[np.isfinite(sims)]
-            band = (
-                (
-                    f"{_num(np.median(sims))} [{_num(np.percentile(sims, 5))}, "
-                    f"{_num(np.percentile(sims, 95))}]"
-                )
-                if sims.size
-                else "–"
-            )
-            cls = "sig" if r.p_calibrated < alpha else ""
-            cells.append(
-                f'<span class="{cls}">{_p(r.p_calibrated)}</span><br>'
-                f'<span class="muted">{band}</span>'
-            )
+        obs = "(Fisher T)" if str(s).startswith("combined") else _num(first["observed"])
+        cells = [_account_cell(cmp, str(s), r, alpha) for r in sub.itertuples()]
         rows.append([name, obs, _p(first["p_nominal"]), *cells])
-    out.append(_table(["statistic", "observed", "nominal p", *map(_e, accounts)], rows, cls="cmp"))
-    out.append(
-        _figure(
-            figs,
-            "comparison",
-            "Each panel is one statistic computed by the identical pipeline on the recording "
-            "and on every simulated dataset. Rows: accounts fitted to the recording (box: 5–95% "
-            "of the simulated values, bar: median, line: range). Diamond: observed value (for "
-            "the combined statistics the Fisher statistic depends on the account's direction). "
-            "Right: calibrated p-value, bold below alpha.",
-            embed,
-            notes,
+    return rows
+
+
+def _account_cell(cmp, statistic: str, r, alpha: float) -> str:
+    """Calibrated p (bold below alpha) over the simulated median [5-95%] of one account."""
+    sims = np.asarray(cmp["simulated"].sel(account=r.account, statistic=statistic).values, float)
+    sims = sims[np.isfinite(sims)]
+    band = (
+        (
+            f"{_num(np.median(sims))} [{_num(np.percentile(sims, 5))}, "
+            f"{_num(np.percentile(sims, 95))}]"
         )
+        if sims.size
+        else "–"
     )
+    cls = "sig" if r.p_calibrated < alpha else ""
+    return f'<span class="{cls}">{_p(r.p_calibrated)}</span><br><span class="muted">{band}</span>'
+
+
+def _mixed_tests(cmp) -> str:
+    """The nominal mixed-effects tests of the comparison, when it holds any."""
     tests = cmp.dopafit.mixed_tests()
-    if tests is not None and len(tests):
-        rows = [
-            [_e(r.test), _num(r.lr), _num(r.df), _p(r.p_naive), _p(r.p_mixture)]
-            for r in tests.itertuples()
-        ]
-        out.append(
-            "<h3>Mixed-effects models (nominal)</h3>"
-            + _table(["test", "LR", "df", "p (naive)", "p (boundary mixture)"], rows)
-        )
-    return "".join(out)
+    if tests is None or not len(tests):
+        return ""
+    rows = [
+        [_e(r.test), _num(r.lr), _num(r.df), _p(r.p_naive), _p(r.p_mixture)]
+        for r in tests.itertuples()
+    ]
+    return "<h3>Mixed-effects models (nominal)</h3>" + _table(
+        ["test", "LR", "df", "p (naive)", "p (boundary mixture)"], rows
+    )
 
 
 _UNIT_COLUMNS = [
@@ -565,88 +580,10 @@ def render_report(
             learning_recovery=inputs.learning_recovery,
         )
     notes = notes or {}
-    n_sessions = (
-        len({str(s) for s in fit[schema.SESSION].values}) if schema.SESSION in fit.coords else 1
-    )
-    title = title or f"dopafit report: {fit.sizes[schema.UNIT]} units, {n_sessions} session(s)"
-    now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    axis_lbl = _e(sty.axis_label(fit))
-    sem = "± SEM " if inputs.responses is not None else ""
-    resp_caption = (
-        f"Mean response {sem}of every fitted unit at each reward magnitude, on the fit's axis "
-        f"({axis_lbl}; reward magnitudes on top), coloured by the unit's asymmetry τ = "
-        "α⁺/(α⁺+α⁻) (all trials). Ticks on the zero line mark each unit's reversal point. "
-        "Under distributional TD, units with higher τ reverse at larger rewards."
-    )
-    grid_caption = (
-        "One panel per unit, sorted by reversal point: mean response "
-        f"{sem}(markers), the fitted slopes α⁻ below and α⁺ above the reversal point (lines; "
-        "least squares through the reversal point on single trials), and the reversal point "
-        "(dashed). 'edge': the counting maximum was beyond all magnitudes and the estimate is "
-        "capped."
-    )
-    tau_caption = (
-        "<b>a</b>, τ from one half of the trials against the reversal point from the other, "
-        "for the split whose r is the median over splits (the test: estimates from independent "
-        "trials), with the least-squares line. <b>b</b>, the same quantities from all trials "
-        "with bootstrap intervals; estimated on the same trials they correlate even without "
-        "any real relation, so this panel describes and does not test. Green curve: the "
-        "distributional-TD prediction (each reversal point is the τ-expectile of the reward "
-        "distribution on this axis); blue square: classical TD (τ = 0.5 at the mean)."
-        + (
-            " <b>c, d</b>, the median over splits of r(τ, reversal) and of the reliability "
-            "in datasets simulated under each account (box 5–95%, bar median, line range) "
-            "and in the recording (grey: its distribution over splits; dashed: median)."
-            if inputs.comparison is not None
-            else ""
-        )
-    )
-    split_caption = (
-        "Distribution over random split halves of <b>a</b>, the correlation between τ (half B) "
-        "and the reversal point (half A); <b>b</b>, the correlation of the reversal points of "
-        "the two halves (reliability); <b>c</b>, the one-way ANOVA F of fold-wise τ across units "
-        "(dashed: critical F at 0.05). Black line: median; shaded: 5–95%. One split is one "
-        "random draw; only the distribution over many splits is a result."
-    )
-    decode_caption = (
-        "Reward distribution decoded by expectile imputation from the units' all-trial "
-        "(τ, reversal point) pairs (reversal points mapped to reward, see Methods), against the "
-        "task's distribution. <b>a</b>, both smoothed with the same Gaussian kernel (ticks: "
-        "decoded samples; stems: task probabilities). <b>b</b>, cumulative distributions with "
-        "means, SDs and Wasserstein-1 distances."
-    )
-    body = [
-        f"<header><h1>{_e(title)}</h1><p class='sub'>Generated {_e(now)} by dopafit "
-        f"{_e(__version__)}. Axis: {axis_lbl}.</p>",
-        "<nav>"
-        + "\n".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in SECTIONS.items())
-        + "</nav></header>",
-        f'<section id="analysed"><h2>{SECTIONS["analysed"]}</h2>{_analysed(inputs)}</section>',
-        f'<section id="summary"><h2>{SECTIONS["summary"]}</h2>{_summary(fit)}</section>',
-        f'<section id="responses"><h2>{SECTIONS["responses"]}</h2>'
-        + _figure(figures, "response_curves", resp_caption, embed, notes)
-        + _figure(figures, "response_grid", grid_caption, embed, notes)
-        + "</section>",
-        f'<section id="tau-reversal"><h2>{SECTIONS["tau-reversal"]}</h2>'
-        + _figure(figures, "tau_reversal", tau_caption, embed, notes)
-        + "</section>",
-        f'<section id="splits"><h2>{SECTIONS["splits"]}</h2>'
-        + _figure(figures, "split_distributions", split_caption, embed, notes)
-        + "</section>",
-        f'<section id="decoding"><h2>{SECTIONS["decoding"]}</h2>'
-        + _figure(figures, "decoded_distribution", decode_caption, embed, notes)
-        + _decoding_table(notes.get("decode"))
-        + "</section>",
-        f'<section id="comparison"><h2>{SECTIONS["comparison"]}</h2>'
-        + _comparison(inputs.comparison, figures, notes, embed)
-        + "</section>",
-        f'<section id="learning"><h2>{SECTIONS["learning"]}</h2>'
-        + section_html(inputs.learning, inputs.learning_recovery, figures, notes, embed)
-        + "</section>",
-        f'<section id="units"><h2>{SECTIONS["units"]}</h2>{_unit_rows(inputs)}</section>',
-        f'<section id="failures"><h2>{SECTIONS["failures"]}</h2>{_failures(inputs)}</section>',
-        f'<section id="methods"><h2>{SECTIONS["methods"]}</h2>{_methods(fit)}</section>',
-    ]
+    title = title or _default_title(fit)
+    body = [_header(title, fit)]
+    for key, content in _sections(inputs, figures, notes, embed):
+        body.append(f'<section id="{key}"><h2>{SECTIONS[key]}</h2>{content}</section>')
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -654,6 +591,56 @@ def render_report(
         + "\n".join(body)
         + "</main></body></html>\n"
     )
+
+
+def _default_title(fit) -> str:
+    """``dopafit report: N units, M session(s)``."""
+    n_sessions = (
+        len({str(s) for s in fit[schema.SESSION].values}) if schema.SESSION in fit.coords else 1
+    )
+    return f"dopafit report: {fit.sizes[schema.UNIT]} units, {n_sessions} session(s)"
+
+
+def _header(title: str, fit) -> str:
+    """The page's header: title, when and by which version it was made, the section links."""
+    now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    return (
+        f"<header><h1>{_e(title)}</h1><p class='sub'>Generated {_e(now)} by dopafit "
+        f"{_e(__version__)}. Axis: {_e(sty.axis_label(fit))}.</p>\n"
+        "<nav>"
+        + "\n".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in SECTIONS.items())
+        + "</nav></header>"
+    )
+
+
+def _sections(inputs: ReportInputs, figures: dict, notes: dict, embed: str) -> list:
+    """``(section id, HTML content)`` of every section, in page order."""
+    fit = inputs.fit
+    captions = figure_captions(
+        _e(sty.axis_label(fit)),
+        sem=inputs.responses is not None,
+        comparison=inputs.comparison is not None,
+    )
+
+    def figure(name):
+        return _figure(figures, name, captions[name], embed, notes)
+
+    return [
+        ("analysed", _analysed(inputs)),
+        ("summary", _summary(fit)),
+        ("responses", figure("response_curves") + figure("response_grid")),
+        ("tau-reversal", figure("tau_reversal")),
+        ("splits", figure("split_distributions")),
+        ("decoding", figure("decoded_distribution") + _decoding_table(notes.get("decode"))),
+        ("comparison", _comparison(inputs.comparison, figures, notes, embed)),
+        (
+            "learning",
+            section_html(inputs.learning, inputs.learning_recovery, figures, notes, embed),
+        ),
+        ("units", _unit_rows(inputs)),
+        ("failures", _failures(inputs)),
+        ("methods", _methods(fit)),
+    ]
 
 
 def write_report(
