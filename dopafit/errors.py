@@ -87,7 +87,8 @@ class DopafitError(Exception):
             parts.append(f"found {found}")
         text = "; ".join(parts) + "."
         if self.remedy:
-            text += f" Fix: {self.remedy.rstrip('.')}."
+            remedy = self.remedy.rstrip(".")
+            text += f" Fix: {remedy}" + ("" if remedy.endswith(("?", "!")) else ".")
         return " ".join(text.split())  # one line, whatever the parts held
 
     def __reduce__(self):  # picklable across dask workers
@@ -170,7 +171,7 @@ def unknown_name(name: str, valid, what: str, *, file: str | PathLike | None = N
     Examples
     --------
     >>> print(unknown_name("n_split", ["n_boot", "n_splits"], "[fit] options"))
-    expected [fit] options among n_boot, n_splits; found unknown key 'n_split'. Fix: did you mean 'n_splits'?.
+    expected [fit] options among n_boot, n_splits; found unknown key 'n_split'. Fix: did you mean 'n_splits'?
     """
     import difflib
 

@@ -83,6 +83,7 @@ def test_from_dict_names_the_closest_valid_key():
     with pytest.raises(ConfigError, match="did you mean 'n_splits'") as info:
         FitOptions.from_dict({"n_split": 10})
     assert "unknown key 'n_split'" in str(info.value)
+    assert str(info.value).endswith("Fix: did you mean 'n_splits'?")  # no "?."
     with pytest.raises(ConfigError, match="did you mean 'fold_exclude_edge'"):
         FitOptions.from_dict({"fold_exclude_edges": False}, file="lab.toml")
     with pytest.raises(ConfigError, match="remove it"):

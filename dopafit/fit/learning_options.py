@@ -15,7 +15,7 @@ Examples
 >>> LearningOptions.from_dict({"n_start": 3})
 Traceback (most recent call last):
 ...
-dopafit.errors.ConfigError: expected learning options among axis, cv_blocks, intervals, level, max_iter, min_trials, model, n_starts, noise, seed, select, uncued, v0, v0_trials; found unknown key 'n_start'. Fix: did you mean 'n_starts'?.
+dopafit.errors.ConfigError: expected learning options among axis, cv_blocks, intervals, level, max_iter, min_trials, model, n_starts, noise, seed, select, uncued, v0, v0_trials; found unknown key 'n_start'. Fix: did you mean 'n_starts'?
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ Examples
 >>> FitOptions.from_dict({"n_split": 50})
 Traceback (most recent call last):
 ...
-dopafit.errors.ConfigError: expected options of fit_expectiles among axis, cap_high, cap_low, fold_exclude_edge, level, method, n_boot, n_folds, n_splits, pool_cued, seed; found unknown key 'n_split'. Fix: did you mean 'n_splits'?.
+dopafit.errors.ConfigError: expected options of fit_expectiles among axis, cap_high, cap_low, fold_exclude_edge, level, method, n_boot, n_folds, n_splits, pool_cued, seed; found unknown key 'n_split'. Fix: did you mean 'n_splits'?
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ Examples
 >>> CompareOptions.from_dict({"n_sims": 99})
 Traceback (most recent call last):
 ...
-dopafit.errors.ConfigError: expected compare options among accounts, alpha, axis, cap_high, cap_low, fold_exclude_edge, level, method, mixed, n_boot, n_folds, n_sim, n_splits, noise, pool_cued, seed; found unknown key 'n_sims'. Fix: did you mean 'n_sim'?.
+dopafit.errors.ConfigError: expected compare options among accounts, alpha, axis, cap_high, cap_low, fold_exclude_edge, level, method, mixed, n_boot, n_folds, n_sim, n_splits, noise, pool_cued, seed; found unknown key 'n_sims'. Fix: did you mean 'n_sim'?
 """
 
 from __future__ import annotations
