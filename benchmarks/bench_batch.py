@@ -8,7 +8,7 @@ Simulated NWB sessions are written once to ``benchmarks/results/batch_inputs_<S>
 on later runs). Each configuration runs the real command line in a fresh process, as a user
 would, with the default fit settings; wall time includes process start, imports, numba cache
 loading, the worker processes' start (workers > 1), reading, fitting, writing and (end to end)
-the final population fit. The two ratios the issue asks for are printed last, from this one
+the final population fit. The two ratios are printed last, from this one
 run: the session stage (``--no-population``) and end to end, 2 workers against 1. Per-session
 costs (load, fit, write) are measured separately in this process.
 """
