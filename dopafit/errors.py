@@ -183,3 +183,26 @@ def unknown_name(name: str, valid, what: str, *, file: str | PathLike | None = N
         remedy=f"did you mean {close[0]!r}?" if close else "remove it",
         file=file,
     )
+
+
+def whole_number(name: str, value, low: int = 1) -> int:
+    """``value`` as an int >= ``low`` if it is a whole number (``10`` or ``10.0``), else the
+    :class:`ConfigError` naming ``name`` (``2.5`` is refused, not truncated).
+
+    Examples
+    --------
+    >>> whole_number("n_units", 10.0)
+    10
+    >>> whole_number("n_units", 2.5)
+    Traceback (most recent call last):
+    ...
+    dopafit.errors.ConfigError: expected n_units as an integer >= 1; found 2.5.
+    """
+    try:
+        number = float(value)
+        whole = not isinstance(value, bool) and number.is_integer()
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole or number < low:
+        raise ConfigError(f"{name} as an integer >= {low}", found=repr(value))
+    return int(number)

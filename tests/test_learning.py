@@ -323,7 +323,8 @@ def test_poisson_on_a_loaded_spike_count_session():
 
 
 @pytest.mark.parametrize(
-    "option", [{"n_rep": "two"}, {"n_rep": None}, {"n_rep": 0}, {"noise_fraction": "high"}]
+    "option",
+    [{"n_rep": "two"}, {"n_rep": None}, {"n_rep": 0}, {"n_rep": 1.5}, {"noise_fraction": "high"}],
 )
 def test_recovery_counts_that_are_not_numbers_are_config_errors(option):
     ds = dopafit.simulate_learning("flip", n_units=2, n_trials=100, seed=0)

@@ -502,9 +502,16 @@ def test_population_options_that_are_not_numbers_raise_config_errors(kind, optio
 
 
 def test_population_size_must_be_an_integer():
-    for bad in ("a", None):
-        with pytest.raises(ConfigError, match="n_units an integer"):
+    for bad in ("a", None, 2.5, 0, True):  # 2.5 was once truncated to 2 units
+        with pytest.raises(ConfigError, match=r"expected n_units as an integer >= 1; found"):
             make_population("classical", bad)
+    assert len(make_population("classical", 3.0, seed=0)) == 3
+
+
+def test_session_clock_must_be_a_positive_number():
+    for bad in (-1000.0, 0, float("nan"), "fast"):
+        with pytest.raises(ConfigError, match=r"clock"):
+            simulate_session(n_units=2, n_trials=10, seed=1, clock=bad)
 
 
 def test_session_inputs_that_are_malformed_raise_config_errors():

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from dopafit.errors import ConfigError
+from dopafit.errors import ConfigError, whole_number
 from dopafit.simulate._task import Task, Utility, expectile, expectile_level, get_task
 from dopafit.simulate._task import resolve_utility as _resolve_utility
 
@@ -260,13 +260,7 @@ def _check_request(kind: str, n_units, options: dict) -> int:
         raise ConfigError(
             f"options of the {kind} kind: {sorted(_OPTIONS[kind])}", found=f"{unknown}"
         )
-    try:
-        n = int(n_units)
-    except (TypeError, ValueError):
-        raise ConfigError("n_units an integer >= 1", found=f"{n_units!r}") from None
-    if n < 1:
-        raise ConfigError("n_units >= 1", found=f"{n_units!r}")
-    return n
+    return whole_number("n_units", n_units)
 
 
 def _draws(rng: np.random.Generator, n: int) -> _Draws:

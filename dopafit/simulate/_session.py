@@ -175,6 +175,7 @@ def simulate_session(
         task, population, n_units, rng, utility, population_options
     )
     w0, w1 = _check_window(window)
+    clock = _check_clock(clock)
     scalars = {
         name: number(value, name)
         for name, value in (
@@ -221,6 +222,16 @@ def _check_window(window) -> tuple[float, float]:
     if not 0.0 <= w0 < w1:
         raise ConfigError(want, found=f"{window!r}")
     return w0, w1
+
+
+def _check_clock(clock) -> float | None:
+    """The acquisition clock (Hz): None, or a finite number > 0."""
+    if clock is None:
+        return None
+    value = number(clock, "clock")
+    if not (np.isfinite(value) and value > 0):
+        raise ConfigError("clock (Hz) as a finite number > 0, or None", found=repr(clock))
+    return value
 
 
 def _session_trials(task, trials, n_trials, cued_fraction, rng, iti, w1) -> pd.DataFrame:

@@ -29,7 +29,7 @@ import xarray as xr
 
 from dopafit import schema, seeds
 from dopafit._version import __version__
-from dopafit.errors import ConfigError
+from dopafit.errors import ConfigError, whole_number
 from dopafit.fit.learning import MODEL, best_models, fit_with_options
 from dopafit.fit.learning_data import sequences
 from dopafit.fit.learning_options import (
@@ -306,13 +306,7 @@ def learning_recovery(
 
 def _count_of_reps(n_rep) -> int:
     """``n_rep`` as an int >= 1, or a ConfigError."""
-    try:
-        count = int(n_rep)
-    except (TypeError, ValueError):
-        raise ConfigError("n_rep as an int >= 1", found=repr(n_rep)) from None
-    if count < 1:
-        raise ConfigError("n_rep >= 1", found=repr(n_rep))
-    return count
+    return whole_number("n_rep", n_rep)
 
 
 def _positive(value) -> bool:
