@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from dopafit import schema, seeds
+from dopafit import schema
 from dopafit.errors import FitError
 from dopafit.fit.expectile import p_from_r
 
@@ -50,7 +50,6 @@ __all__ = [
     "build_layout",
     "run_pipeline",
     "computability",
-    "split_seeds_like_fitter",
     "p_from_r",
     "calibrated_p",
     "npc_fisher",
@@ -335,14 +334,6 @@ def prepare_raw(layout: Layout, raw: np.ndarray):
         layout.axis_mode,
         np.ascontiguousarray(layout.prep.axis, dtype=np.float64),
     )
-
-
-def split_seeds_like_fitter(seed, n_splits: int) -> np.ndarray:
-    """The split seeds :func:`dopafit.fit.fit_expectiles` draws for ``seed`` (uint64).
-
-    Kept for existing callers: the derivation is :func:`dopafit.seeds.split_seeds`.
-    """
-    return seeds.split_seeds(seed, n_splits)
 
 
 def _nanmedian_rows(x: np.ndarray) -> np.ndarray:
