@@ -96,14 +96,13 @@ def plot_response_curves(
         for u in np.argsort(np.where(ok, tau, -1.0)):  # optimistic units drawn last
             if not ok[u]:
                 continue
-            color = sty.tau_color(tau[u])
-            y, e = table["mean"][u, order], table["sem"][u, order]
-            present = np.isfinite(y)
-            ax.errorbar(
-                x[present],
-                y[present],
-                yerr=None if not np.isfinite(e).any() else np.nan_to_num(e[present]),
-                color=color,
+            _mean_sem(
+                ax,
+                x,
+                table,
+                u,
+                order,
+                color=sty.tau_color(tau[u]),
                 lw=0.9,
                 elinewidth=0.6,
                 marker="o",
@@ -231,24 +230,21 @@ def _grid_units(ok, z, max_units, units) -> tuple[np.ndarray, str]:
     return fitted, ""
 
 
+def _mean_sem(ax, x, table, u, order, **style) -> None:
+    """Unit ``u``'s mean response ± SEM at the magnitudes where it has one."""
+    y, e = table["mean"][u, order], table["sem"][u, order]
+    present = np.isfinite(y)
+    yerr = None if not np.isfinite(e).any() else np.nan_to_num(e[present])
+    ax.errorbar(x[present], y[present], yerr=yerr, **style)
+
+
 def _unit_panel(ax, u, head, est, table, order, xs) -> None:
     """One unit: mean ± SEM, the fitted slopes through the reversal point, name and tau."""
     tau, z = est["tau"], est["reversal_point"]
     color = sty.tau_color(tau[u])
     ax.axhline(0.0, color="0.75", lw=0.5, zorder=0)
     x = table["axis"][order]
-    y, e = table["mean"][u, order], table["sem"][u, order]
-    present = np.isfinite(y)
-    ax.errorbar(
-        x[present],
-        y[present],
-        yerr=None if not np.isfinite(e).any() else np.nan_to_num(e[present]),
-        ls="none",
-        marker="o",
-        ms=2.3,
-        color=color,
-        elinewidth=0.6,
-    )
+    _mean_sem(ax, x, table, u, order, ls="none", marker="o", ms=2.3, color=color, elinewidth=0.6)
     if np.isfinite(z[u]):
         line = np.where(xs >= z[u], est["alpha_pos"][u], est["alpha_neg"][u]) * (xs - z[u])
         ax.plot(xs, line, color=color, lw=0.9)
