@@ -1,7 +1,7 @@
 """Helpers shared by the benchmark scripts.
 
 The machine description printed with every result, best-of-n timing, the writer of one
-``## <Title>`` section of docs/performance.md, the 40 public neurons of Dabney et al. (2020)
+``## <Title>`` section of docs/reference/performance.md, the 40 public neurons of Dabney et al. (2020)
 (and their trial counts, for simulated stand-ins), the compile time of a fresh process, and
 the plain-numpy counting rule the numpy references share.
 
@@ -196,7 +196,7 @@ def compile_seconds(script: str) -> float:
 
 
 # ------------------------------------------------------------------------------------------
-# docs/performance.md
+# docs/reference/performance.md
 
 
 def replace_section(doc: str, title: str, text: str) -> str:
@@ -237,7 +237,7 @@ def replace_section(doc: str, title: str, text: str) -> str:
 
 
 def write_section(title: str, text: str, path: Path | None = None) -> None:
-    """Replace (or append) the ``## <title>`` section of docs/performance.md.
+    """Replace (or append) the ``## <title>`` section of docs/reference/performance.md.
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """Batch fitting: `dopafit fit --workers 2` vs `--workers 1` on many simulated sessions.
 
 Usage: ``python benchmarks/bench_batch.py [--sessions 200] [--units 40] [--no-write]``.
-Prints the section and replaces the "Batch fitting" section of docs/performance.md (not with
+Prints the section and replaces the "Batch fitting" section of docs/reference/performance.md (not with
 ``--no-write``); ``--sessions 8`` is a quick check.
 
 Simulated NWB sessions are written once to ``benchmarks/results/batch_inputs_<S>x<U>`` (reused

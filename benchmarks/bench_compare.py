@@ -6,7 +6,7 @@ population when they are absent) with 4 accounts x 1,000 simulations x 100 split
 straightforward numpy implementation of the same per-simulation loop (simulate, pool, axis,
 all-trial fit, 100 split halves with folds and the held-out statistics, per-split population
 statistics with scipy), timed on a few simulated datasets and extrapolated. Replaces the
-"Comparison" section of docs/performance.md (``--no-write`` to only print).
+"Comparison" section of docs/reference/performance.md (``--no-write`` to only print).
 
 Calibration (``--calibration``): rejection rates at alpha = 0.05 of the calibrated tests on
 datasets simulated with Dabney-like trial counts, gains and noise -- classical datasets

@@ -12,7 +12,7 @@
 
 Usage: ``python benchmarks/bench_extract.py [--small] [--no-write]``. ``--small`` runs
 100 units × 500 trials. Prints a table and replaces the "Loading" section of
-docs/performance.md (not with ``--small`` or ``--no-write``).
+docs/reference/performance.md (not with ``--small`` or ``--no-write``).
 """
 
 from __future__ import annotations

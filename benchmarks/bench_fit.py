@@ -8,7 +8,7 @@ counts per neuron, magnitude and cue condition. The numpy implementation below c
 same quantities with the same rules in a straightforward way and runs in the same process.
 
 Usage: ``python benchmarks/bench_fit.py [--splits 1000] [--no-write]``. Prints a table and
-replaces the "Fitting" section of docs/performance.md.
+replaces the "Fitting" section of docs/reference/performance.md.
 
 ``python benchmarks/bench_fit.py --population [--units 8000] [--no-write]`` times instead the
 population fit of a batch: ``fit_expectiles`` with its defaults on ``--units`` simulated units

@@ -1,7 +1,7 @@
 """Learning-model fit: dopafit's numba kernels against scipy.optimize on a plain-numpy likelihood.
 
 Run: ``.venv/bin/python benchmarks/bench_learning.py [--units 1000] [--trials 500]
-[--reference-units 8]``. Writes the "Learning models" section of docs/performance.md.
+[--reference-units 8]``. Writes the "Learning models" section of docs/reference/performance.md.
 
 Work compared (the same for both): every unit fitted with the four models, 5 optimiser starts
 each, by maximum likelihood (bounded quasi-Newton on the logit/log parameters), then the

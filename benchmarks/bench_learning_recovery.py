@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/bench_learning_recovery.py [--units 200] [--scipy-units 40]
 [--confusion-units 100]`` (about 20 minutes on 2 cores). Writes the sections "Measured
-recovery" and "Model recovery" of docs/learning.md.
+recovery" and "Model recovery" of docs/explanation/learning.md.
 
 Every cell simulates units on the "flip" schedule (rich and lean reward distributions
 alternating every 100 trials, half the trials cued) with Gaussian noise of SD = a fraction of

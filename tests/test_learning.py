@@ -4,7 +4,7 @@ recovery, identifiability, outputs, options and bad input.
 The recovery checks simulate the four models on the "flip" schedule of the simulator (a rich
 and a lean reward distribution alternating every 100 trials), with Gaussian noise of SD 0.15
 of each unit's largest mean response, and 1,000 trials per unit: the high-SNR cell of the
-docs' recovery table (docs/learning.md).
+docs' recovery table (docs/explanation/learning.md).
 """
 
 from __future__ import annotations

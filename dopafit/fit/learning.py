@@ -162,7 +162,7 @@ def fit_learning(
         Contiguous blocks of the leave-future-out cross-validation (0: none).
     select : {"bic", "aic", "cv"}, default "bic"
         Criterion of ``best_model`` (BIC recovers the generating model best on simulated
-        tasks; see docs/learning.md).
+        tasks; see docs/explanation/learning.md).
     level : float, default 0.95
         Level of the ``*_lo``/``*_hi`` intervals.
     intervals : {"profile", "wald"}, default "profile"

@@ -160,7 +160,7 @@ class LearningOptions:
         Contiguous blocks of the leave-future-out cross-validation (0: none).
     select : {"bic", "aic", "cv"}, default "bic"
         Criterion of ``best_model``. BIC recovers the generating model best on simulated
-        learning tasks (docs/learning.md: confusion matrices of all three); the
+        learning tasks (docs/explanation/learning.md: confusion matrices of all three); the
         cross-validated log-likelihood, like AIC, prefers the richer model more often.
     level : float, default 0.95
         Level of the intervals.

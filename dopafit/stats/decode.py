@@ -624,7 +624,7 @@ def classical_control(
     xarray.Dataset
         The decoding, with ``attrs['control'] = 'classical'`` and the noise levels
         (``tau_sd``, ``reversal_sd``) recorded. The decoded
-        distribution collapses around ``mean`` (see docs/decoding.md for measured SDs).
+        distribution collapses around ``mean`` (see docs/explanation/decoding.md for measured SDs).
     """
     lo, hi = _check_bounds(bounds)
     n_neurons = _positive_int("n_neurons", n_neurons)
