@@ -57,6 +57,24 @@ class DopafitError(Exception):
     problems : list of str, optional
         Several findings at once (for example every problem of a Dataset); shown after
         ``found`` separated by ``"; "``.
+
+    Examples
+    --------
+    Every error dopafit raises on purpose is a ``DopafitError`` (and also subclasses the matching
+    built-in error) whose message says what was expected, what was found and what to do:
+
+    >>> import dopafit
+    >>> try:
+    ...     dopafit.load_nwb("data_samples/sub-sim01_ses-dist1.nwb", reward="volume")
+    ... except dopafit.DopafitError as err:
+    ...     print(type(err).__name__, isinstance(err, KeyError))
+    ...     print(err)
+    MissingColumnError True
+    data_samples/sub-sim01_ses-dist1.nwb: expected a reward column (volume) in the trials table;
+    found columns start_time (float64), stop_time (float64), reward (float64), reward_time
+    (float64), cued (bool), cue_time (float64), cue_id (int64), trial_type (int64). Fix: pass
+    reward='<column>' (with reward_map={...} for text values) or reward=<number> for a constant
+    reward.
     """
 
     def __init__(

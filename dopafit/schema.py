@@ -206,6 +206,18 @@ def make_responses(
     -------
     xarray.Dataset
         A Dataset that passes :func:`validate_responses` if the inputs are consistent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dopafit
+    >>> response = np.array([[-1.2, 0.4, 3.1], [-0.3, 1.8, np.nan]])  # Hz, 2 units x 3 trials
+    >>> reward = np.array([[0.1, 2.5, 20.0], [0.1, 20.0, np.nan]])  # NaN: unit "b" has 2 trials
+    >>> ds = dopafit.make_responses(response, reward, unit_id=["a", "b"])
+    >>> dict(ds.sizes)
+    {'unit': 2, 'trial': 3}
+    >>> ds["unit_id"].values.tolist(), ds.attrs["response_units"], ds.attrs["reward_units"]
+    (['a', 'b'], 'spikes/s', 'ul')
     """
     response = np.asarray(response, dtype=np.float64)
     reward = np.asarray(reward, dtype=np.float64)
@@ -349,6 +361,19 @@ def validate_responses(ds: xr.Dataset, *, file: str | PathLike | None = None) ->
     ResponsesError
         With every problem found (missing coordinate, wrong dims, non-finite rewards where a
         response exists, units with no trials, missing attrs, ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dopafit
+    >>> ds = dopafit.make_responses(np.array([[1.0, -0.5]]), np.array([[5.0, 1.0]]))
+    >>> dopafit.validate_responses(ds) is ds
+    True
+    >>> dopafit.validate_responses(ds.drop_vars("reward"))
+    Traceback (most recent call last):
+    ...
+    dopafit.errors.ResponsesError: in-memory: expected a responses Dataset ...; found 1 problem(s):
+    missing coordinate 'reward' (dims unit, trial). Fix: ...
     """
     problems = _problems(ds)
     if problems:
@@ -436,6 +461,24 @@ def to_netcdf(
     -------
     pathlib.Path
         The path written.
+
+    Examples
+    --------
+    >>> import dopafit
+    >>> ds = dopafit.load_nwb("data_samples/sub-sim01_ses-dist1.nwb")
+    >>> print(dopafit.to_netcdf(ds, "responses.nc"))
+    responses.nc
+    >>> dopafit.open_responses("responses.nc").identical(ds)
+    True
+
+    Responses and their fit can share one file, as groups:
+
+    >>> fit = dopafit.fit_expectiles(ds, n_splits=0, n_boot=0)
+    >>> _ = dopafit.to_netcdf(ds, "session.nc", group="responses")
+    >>> _ = dopafit.to_netcdf(fit, "session.nc", group="fit", mode="a")
+    >>> fit_back = dopafit.open_responses("session.nc", group="fit", validate=False)
+    >>> fit_back["tau"].equals(fit["tau"])
+    True
     """
     path = Path(path)
     out = ds.copy()
@@ -463,6 +506,15 @@ def open_responses(
     Returns
     -------
     xarray.Dataset
+
+    Examples
+    --------
+    >>> import dopafit
+    >>> ds = dopafit.simulate_responses(n_units=3, n_trials=50, seed=1)
+    >>> path = dopafit.to_netcdf(ds, "responses.nc")
+    >>> back = dopafit.open_responses(path)
+    >>> dict(back.sizes), back.identical(ds)
+    ({'unit': 3, 'trial': 50}, True)
     """
     path = Path(path)
     if not path.exists():

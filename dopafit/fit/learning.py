@@ -218,6 +218,19 @@ def fit_learning(
     Nature Neuroscience 27:403-408.
     Dabney W. et al. (2020) A distributional code for value in dopamine-based reinforcement
     learning. Nature 577:671-675.
+
+    Examples
+    --------
+    >>> import dopafit
+    >>> ds = dopafit.simulate_learning("flip", n_units=4, n_trials=600, learning_rate=0.2, seed=1)
+    >>> fit = dopafit.fit_learning(ds, ("classical", "asymmetric_learning"), cv_blocks=0,
+    ...                            n_starts=2)
+    >>> fit["best_model"].values.tolist()
+    ['classical', 'asymmetric_learning', 'classical', 'asymmetric_learning']
+    >>> fit["tau_learning"].sel(model="asymmetric_learning").values.round(2).tolist()
+    [nan, 0.33, 0.56, 0.92]
+    >>> ds["true_tau"].values.round(2).tolist()  # unit 0: learning rates not identifiable
+    [0.08, 0.49, 0.57, 0.82]
     """
     opts = LearningOptions(
         model=model,
@@ -530,6 +543,18 @@ def learning_summary(fit: xr.Dataset):
         ``median_cv_loglik``, ``cv_vs_classical`` (median per-unit difference: one unit whose
         fitted model forecasts a held-out block badly cannot swamp it) and the Wilcoxon
         ``p_vs_classical`` of those differences.
+
+    Examples
+    --------
+    >>> import dopafit
+    >>> ds = dopafit.simulate_learning("flip", n_units=4, n_trials=600, learning_rate=0.2, seed=1)
+    >>> fit = dopafit.fit_learning(ds, ("classical", "asymmetric_learning"), cv_blocks=0,
+    ...                            n_starts=2)
+    >>> print(dopafit.learning_summary(fit).iloc[:, :5].round(2).to_string())
+                         n_fitted  n_converged  n_identifiable  n_best  median_tau_learning
+    model
+    classical                   4            4               4       2                 0.50
+    asymmetric_learning         4            4               3       2                 0.56
     """
     import pandas as pd
 

@@ -75,6 +75,21 @@ class FitOptions:
     A ``FitOptions`` unpacks as the keyword arguments of :func:`dopafit.fit_expectiles`:
     ``fit_expectiles(ds, **options)`` equals
     :func:`dopafit.fit.expectile.fit_with_options` ``(ds, options)``.
+
+    Examples
+    --------
+    >>> import dopafit
+    >>> options = dopafit.FitOptions(n_splits=50, n_boot=0, seed=1)
+    >>> options.changed()
+    {'n_splits': 50, 'n_boot': 0, 'seed': 1}
+    >>> ds = dopafit.load_nwb("data_samples/sub-sim01_ses-dist1.nwb")
+    >>> fit = dopafit.fit_expectiles(ds, **options)  # a FitOptions unpacks as keyword arguments
+    >>> fit.attrs["n_splits"]
+    50
+    >>> dopafit.FitOptions(n_folds=1)
+    Traceback (most recent call last):
+    ...
+    dopafit.errors.ConfigError: expected n_folds = 0 (no folds) or >= 2; found 1.
     """
 
     axis: str | Callable | np.ndarray = "utility"

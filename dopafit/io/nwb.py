@@ -446,6 +446,21 @@ max_trials_per_type, psth, psth_bin, psth_range, sort_spikes
     -----
     DopafitWarning
         Trials dropped for NaN event times; units without spikes or missing a magnitude.
+
+    Examples
+    --------
+    >>> import dopafit
+    >>> ds = dopafit.load_nwb("data_samples/sub-sim01_ses-dist1.nwb")
+    >>> dict(ds.sizes)
+    {'unit': 25, 'trial': 260}
+    >>> ds.attrs["align"], ds.attrs["window"], ds.attrs["response_units"]
+    ('reward_time', [0.2, 0.6], 'spikes/s')
+
+    A folder stands for its NWB files; units of all sessions are stacked (and padded):
+
+    >>> every = dopafit.load_nwb("data_samples")
+    >>> every.sizes["unit"], sorted(set(every["session"].values))
+    (95, ['classical1', 'dist1', 'dist2', 'dist3'])
     """
     opts = T.ExtractionOptions.pick(locals())
     files = nwb_files(paths)
@@ -669,6 +684,22 @@ def describe_nwb(path, *, trials_table: str = "trials", **mapping) -> dict:
         spikes, columns, spike-order problems), ``tables`` (path, type, rows, columns with
         dtype and first value), ``timeseries`` (path, type, shape, rate, unit) and
         ``mapping`` (what load_nwb would use, ``missing`` and ``hints``).
+
+    Examples
+    --------
+    >>> import dopafit
+    >>> info = dopafit.describe_nwb("data_samples/sub-sim01_ses-dist1.nwb")
+    >>> info["session"], info["subject"], info["units_tables"][0]["n_units"]
+    ('dist1', 'sim01', 25)
+    >>> info["mapping"]["columns"]
+    {'reward': 'reward', 'align': 'reward_time', 'cue_time': 'cue_time', 'cued': 'cued',
+     'cue_id': 'cue_id', 'trial_type': 'trial_type'}
+
+    A mapping that does not fit the file is reported before any loading:
+
+    >>> info = dopafit.describe_nwb("data_samples/sub-sim01_ses-dist1.nwb", reward="volume")
+    >>> info["mapping"]["missing"]
+    ["reward column ('volume')"]
     """
     _check_mapping(mapping)
     path = nwb_files(path)[0]

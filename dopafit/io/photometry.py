@@ -131,6 +131,21 @@ def responses_from_signal(
     -------
     xarray.Dataset
         Validated responses Dataset; ``window_count``/``baseline_count`` hold sample counts.
+
+    Examples
+    --------
+    A 20 Hz trace that rises by a tenth of the reward 0.1-0.7 s after each reward:
+
+    >>> import numpy as np, pandas as pd
+    >>> import dopafit
+    >>> t = np.arange(0.0, 20.0, 0.05)
+    >>> trials = pd.DataFrame({"reward": [1.0, 2.0, 4.0, 8.0],
+    ...                        "reward_time": [2.0, 7.0, 12.0, 17.0]})
+    >>> after = t[:, None] - trials["reward_time"].to_numpy()  # time since each reward
+    >>> dff = ((after > 0.1) & (after < 0.7)) @ (0.1 * trials["reward"].to_numpy())
+    >>> ds = dopafit.responses_from_signal(t, dff, trials, response_units="dF/F")
+    >>> ds["response"].values.round(3).tolist()
+    [[0.1, 0.2, 0.4, 0.8]]
     """
     timestamps = np.asarray(timestamps, dtype=np.float64).ravel()
     data = np.asarray(data, dtype=np.float64)

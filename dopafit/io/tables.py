@@ -873,9 +873,10 @@ def responses_from_spikes(
     Examples
     --------
     >>> import numpy as np, pandas as pd
+    >>> import dopafit
     >>> trials = pd.DataFrame({"reward": [1.0, 5.0], "reward_time": [2.0, 6.0]})
     >>> spikes = [np.array([1.5, 2.3, 2.4, 6.25])]
-    >>> ds = responses_from_spikes(spikes, trials)
+    >>> ds = dopafit.responses_from_spikes(spikes, trials)
     >>> ds["response"].values.round(2).tolist()  # 2 spikes / 0.4 s - 1 spike / 1 s, ...
     [[4.0, 2.5]]
     """

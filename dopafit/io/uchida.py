@@ -260,8 +260,24 @@ def convert_uchida_mat(
 
     Examples
     --------
-    >>> paths = convert_uchida_mat("cells/", "nwb/")  # doctest: +SKIP
-    >>> ds = dopafit.load_nwb(paths, faithful=True)  # doctest: +SKIP
+    One made-up neuron in the CommonFormat layout (times in ms; trial types 1-7 uncued, 8-14
+    cued), converted and loaded:
+
+    >>> import numpy as np
+    >>> from scipy.io import savemat
+    >>> import dopafit
+    >>> trial_type = np.tile([1.0, 9.0, 4.0, 12.0, 7.0, 14.0, 5.0], 2)
+    >>> events = {"odorOn": 10000.0 + 8000.0 * np.arange(14), "trialType": trial_type,
+    ...           "odorID": (trial_type > 7).astype(np.uint8)}
+    >>> spikes = np.sort(np.random.default_rng(0).uniform(0, 130000, 800))
+    >>> savemat("D_05-07_15-42-29_TT1_1_Common.mat",
+    ...         {"events": events, "responses": {"spike": spikes}})
+    >>> paths = dopafit.convert_uchida_mat(["D_05-07_15-42-29_TT1_1_Common.mat"], "nwb")
+    >>> [p.as_posix() for p in paths]
+    ['nwb/D_05-07_15-42-29.nwb']
+    >>> ds = dopafit.load_nwb(paths)
+    >>> ds["subject"].values.tolist(), ds["unit_id"].values.tolist(), ds.sizes["trial"]
+    (['D'], ['TT1_1'], 14)
     """
     from dopafit.io.nwb_write import write_nwb
 

@@ -209,14 +209,14 @@ def save_figures(
 
     Examples
     --------
-    >>> import tempfile, dopafit
-    >>> from dopafit.report.figures import save_figures
+    >>> import dopafit
     >>> responses = dopafit.simulate_responses(n_units=10, seed=0)
     >>> fit = dopafit.fit_expectiles(responses, n_splits=20, n_boot=20, seed=0)
-    >>> paths = save_figures(fit, responses, tempfile.mkdtemp(), formats=("png",),
-    ...                      decode=False)
+    >>> paths = dopafit.save_figures(fit, responses, "figures", formats=("png",), decode=False)
     >>> sorted(paths)
     ['response_curves', 'response_grid', 'split_distributions', 'tau_reversal']
+    >>> [p.as_posix() for p in paths["tau_reversal"]]
+    ['figures/tau_reversal.png']
     """
     formats = [f.lower().lstrip(".") for f in formats]
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]

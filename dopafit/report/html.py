@@ -698,6 +698,14 @@ def write_report(
         Missing or unusable inputs (see :func:`~dopafit.report.data.load_outputs`).
     ConfigError
         Invalid options, or no ``path`` for a non-folder input.
+
+    Examples
+    --------
+    >>> import dopafit
+    >>> ds = dopafit.load_nwb("data_samples/sub-sim01_ses-dist1.nwb")
+    >>> fit = dopafit.fit_expectiles(ds, n_splits=20, n_boot=0)
+    >>> print(dopafit.write_report({"fit": fit, "responses": ds}, "report.html", decode=False))
+    report.html
     """
     from dopafit.batch import atomic_path
     from dopafit.report.figures import make_figures, save_figure

@@ -206,9 +206,16 @@ def make_population(
 
     Examples
     --------
-    >>> pop = make_population("classical", 3, seed=0)
-    >>> bool(np.allclose(pop["reversal_point"], get_task("dabney").mean))
-    True
+    >>> import dopafit
+    >>> pop = dopafit.make_population("distributional", 4, seed=0)
+    >>> print(pop[["reversal_point", "tau", "alpha_pos", "alpha_neg"]].round(2).to_string())
+       reversal_point   tau  alpha_pos  alpha_neg
+    0            5.28  0.51       0.64       0.62
+    1            1.44  0.05       0.03       0.57
+    2            4.90  0.46       0.59       0.70
+    3           12.42  0.93       0.59       0.04
+    >>> dopafit.make_population("classical", 3, seed=0)["reversal_point"].round(2).tolist()
+    [5.21, 5.21, 5.21]
     """
     n = _check_request(kind, n_units, options)
     task = get_task(task)

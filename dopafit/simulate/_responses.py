@@ -260,9 +260,12 @@ def simulate_responses(
 
     Examples
     --------
-    >>> ds = simulate_responses(n_units=3, n_trials=50, seed=1)
-    >>> ds.sizes["unit"], ds.sizes["trial"]
-    (3, 50)
+    >>> import dopafit
+    >>> ds = dopafit.simulate_responses(n_units=3, n_trials=50, seed=1)
+    >>> dict(ds.sizes)
+    {'unit': 3, 'trial': 50}
+    >>> ds["true_tau"].values.round(2).tolist()  # the ground truth travels with the data
+    [0.09, 0.63, 0.74]
     """
     rng = _rng(seed)
     task, util, pop, kind = setup_population(
@@ -368,8 +371,9 @@ def simulate_learning(
 
     Examples
     --------
-    >>> ds = simulate_learning("flip", n_units=2, n_trials=300, seed=0)
-    >>> ds["block"].values[0, [0, 100, 200]].tolist()
+    >>> import dopafit
+    >>> ds = dopafit.simulate_learning("flip", n_units=2, n_trials=300, seed=0)
+    >>> ds["block"].values[0, [0, 100, 200]].tolist()  # rich, lean, rich blocks of 100 trials
     [0, 1, 2]
     """
     rng = _rng(seed)

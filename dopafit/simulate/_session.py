@@ -169,6 +169,20 @@ def simulate_session(
         :func:`simulate_responses`; ``true_reversal_point_cue<c>`` for cues whose
         distribution differs from the uncued one) and ``rate_clip_fraction``; ``attrs``
         record every setting.
+
+    Examples
+    --------
+    >>> import dopafit
+    >>> session = dopafit.simulate_session(n_units=3, n_trials=40, seed=0)
+    >>> session.n_units, session.n_trials, session.session_id
+    (3, 40, 'distributional-dabney-seed0')
+    >>> print(session.units[["unit_id", "true_tau", "true_reversal_point"]].round(2).to_string())
+      unit_id  true_tau  true_reversal_point
+    0     u00      0.66                 6.68
+    1     u01      0.05                 1.45
+    2     u02      0.59                 5.99
+    >>> print(dopafit.write_nwb(session, "sim.nwb"))  # then dopafit.load_nwb("sim.nwb")
+    sim.nwb
     """
     rng = _rng(seed)
     task, util, pop, kind = setup_population(

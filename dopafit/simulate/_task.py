@@ -96,11 +96,16 @@ class Task:
 
     Examples
     --------
-    >>> task = get_task("dabney")
+    >>> import dopafit
+    >>> task = dopafit.get_task("dabney")
     >>> round(task.mean, 2), round(task.sd, 2)
     (5.21, 5.27)
-    >>> Task([0.0, 1.0], [3, 1]).probabilities
-    (0.75, 0.25)
+    >>> coin = dopafit.Task([0.0, 4.0], [3, 1], name="coin")  # counts are normalised
+    >>> coin.probabilities, coin.mean
+    ((0.75, 0.25), 1.0)
+    >>> ds = dopafit.simulate_responses(coin, n_units=2, n_trials=20)
+    >>> sorted(set(ds["reward"].values.ravel().tolist()))
+    [0.0, 4.0]
     """
 
     magnitudes: tuple[float, ...]
@@ -221,6 +226,18 @@ def get_task(name: str | Task = "dabney", **options) -> Task:
     ------
     ConfigError
         Unknown name or option.
+
+    Examples
+    --------
+    >>> import dopafit
+    >>> task = dopafit.get_task("dabney")
+    >>> task.magnitudes
+    (0.1, 0.3, 1.2, 2.5, 5.0, 10.0, 20.0)
+    >>> round(task.mean, 2), round(task.sd, 2)
+    (5.21, 5.27)
+    >>> vp = dopafit.get_task("variable_probability", magnitude=4.0)
+    >>> vp.cue_ids, vp.support.tolist()
+    ((1, 2, 3), [0.0, 4.0])
     """
     if isinstance(name, Task):
         if options:
@@ -338,10 +355,14 @@ def expectile(values, probabilities, tau) -> float | np.ndarray:
 
     Examples
     --------
-    >>> expectile([0.0, 1.0], [0.5, 0.5], 0.5)
+    >>> import dopafit
+    >>> dopafit.expectile([0.0, 1.0], [0.5, 0.5], 0.5)  # tau = 0.5: the mean
     0.5
-    >>> round(expectile([0.0, 1.0], [0.9, 0.1], 0.9), 12)  # tau p / (tau p + (1-tau)(1-p))
+    >>> round(dopafit.expectile([0.0, 1.0], [0.9, 0.1], 0.9), 12)  # tau p / (tau p + (1-tau)(1-p))
     0.5
+    >>> task = dopafit.get_task("dabney")
+    >>> dopafit.expectile(task.magnitudes, task.probabilities, [0.1, 0.5, 0.9]).round(2).tolist()
+    [2.01, 5.21, 10.85]
     """
     v = np.asarray(values, dtype=np.float64).ravel()
     p = np.asarray(probabilities, dtype=np.float64).ravel()

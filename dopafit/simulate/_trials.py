@@ -96,9 +96,14 @@ def make_trials(
 
     Examples
     --------
-    >>> trials = make_trials("dabney", 4, seed=1)
-    >>> list(trials.columns) == list(TRIAL_COLUMNS)
-    True
+    >>> import dopafit
+    >>> trials = dopafit.make_trials("dabney", 4, seed=1)
+    >>> print(trials[["reward", "reward_time", "cued", "cue_time", "trial_type"]].round(2).to_string())
+       reward  reward_time   cued  cue_time  trial_type
+    0     5.0         2.00  False       NaN           5
+    1     0.1         5.92  False       NaN           1
+    2     5.0        17.13   True     15.63          12
+    3     5.0        20.97  False       NaN           5
     """
     task = get_task(task)
     n, f, iti_mean, iti_min = _checked_options(n_trials, cued_fraction, iti, pre, post, start)
@@ -212,7 +217,8 @@ def make_block_trials(
 
     Examples
     --------
-    >>> trials = make_block_trials("flip", 250, block_trials=100, seed=0)
+    >>> import dopafit
+    >>> trials = dopafit.make_block_trials("flip", 250, block_trials=100, seed=0)
     >>> trials.groupby("block")["block_task"].first().tolist()
     ['rich', 'lean', 'rich']
     """

@@ -189,6 +189,22 @@ def compare(
     The statistics and their directions are listed in :mod:`dopafit.stats.statistics`.
     A statistic that cannot be computed on the recording (too few units, magnitudes or
     subjects) is reported with ``computable=False`` and the reason; the others still run.
+
+    Examples
+    --------
+    >>> import dopafit
+    >>> ds = dopafit.load_nwb("data_samples/sub-sim01_ses-dist1.nwb")
+    >>> cmp = dopafit.compare(ds, accounts=("classical", "distributional"), n_sim=39,
+    ...                       n_splits=5, n_boot=0, mixed=False)
+    >>> print(cmp.dopafit.verdict)
+    The data reject classical TD (calibrated p = 0.025, combined_diversity). Distributional TD
+    (as fitted) is consistent with the data (two-sided p = 0.1, combined_diversity, Bonferroni
+    x2). (alpha = 0.05; 39 simulations per account, smallest attainable p = 0.025 one-sided (the
+    nulls) and 0.1 for the two-sided checks of the accounts that produce the signature (Bonferroni
+    x2); the combined statistics are pre-specified, single statistics in the table are not
+    corrected for multiplicity.)
+    >>> cmp["p_calibrated"].sel(statistic="combined_diversity").values.tolist()
+    [0.025, 0.05]
     """
     options = CompareOptions(
         accounts=accounts,
@@ -776,6 +792,18 @@ def open_comparison(path: str | PathLike) -> xr.Dataset:
     ------
     ResultKindError
         If the file holds another kind of result.
+
+    Examples
+    --------
+    >>> import dopafit
+    >>> ds = dopafit.load_nwb("data_samples/sub-sim01_ses-dist1.nwb")
+    >>> cmp = dopafit.compare(ds, accounts=("classical",), n_sim=19, n_splits=5, n_boot=0,
+    ...                       mixed=False)
+    >>> print(cmp.dopafit.to_netcdf("comparison.nc"))
+    comparison.nc
+    >>> back = dopafit.open_comparison("comparison.nc")
+    >>> back.dopafit.kind, back.dopafit.verdict == cmp.dopafit.verdict
+    ('comparison', True)
     """
     from dopafit.results import check_kind
 

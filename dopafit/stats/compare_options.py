@@ -111,6 +111,17 @@ class CompareOptions:
     ------
     ConfigError
         An invalid value, naming the option, what was expected and what was found.
+
+    Examples
+    --------
+    >>> import dopafit
+    >>> options = dopafit.CompareOptions.from_dict({"accounts": "classical, bias", "n_sim": 99})
+    >>> options.accounts, options.n_sim, options.n_splits
+    (('classical', 'bias'), 99, 100)
+    >>> dopafit.CompareOptions(noise="uniform")
+    Traceback (most recent call last):
+    ...
+    dopafit.errors.ConfigError: expected noise one of gaussian, residual; found 'uniform'.
     """
 
     accounts: Sequence[str] | str = ACCOUNTS

@@ -460,6 +460,23 @@ def decode_distribution(
     ----------
     Dabney W, Kurth-Nelson Z, Uchida N, et al. (2020) A distributional code for value in
     dopamine-based reinforcement learning. Nature 577:671-675.
+
+    Examples
+    --------
+    Decode the reward distribution of Dabney et al. (2020) from 20 of its exact expectiles:
+
+    >>> import numpy as np
+    >>> import dopafit
+    >>> task = dopafit.get_task("dabney")
+    >>> tau = np.linspace(0.05, 0.95, 20)
+    >>> reversal_point = dopafit.expectile(task.magnitudes, task.probabilities, tau)
+    >>> res = dopafit.decode_distribution(tau, reversal_point, (0.1, 20.0), n_starts=200,
+    ...                                   n_polish=2, n_epochs=1, true_values=task.magnitudes,
+    ...                                   true_probabilities=task.probabilities)
+    >>> print(res.dopafit.summary())
+    decoded 100 samples from 20 pairs: mean 5.211, SD 5.253, loss ..., W1 to truth 0.308
+    >>> round(task.mean, 3), round(task.sd, 3)
+    (5.209, 5.268)
     """
     lo, hi = _check_bounds(bounds)
     counts = {

@@ -272,6 +272,21 @@ def learning_recovery(
         per ``(true_model, parameter)`` over units and reps (NaN for a parameter the model
         fixes). ``tau_learning`` is scored from the estimated learning rates of every unit;
         its coverage over the identifiable units, which alone have an interval.
+
+    Examples
+    --------
+    >>> import dopafit
+    >>> ds = dopafit.simulate_learning("flip", n_units=6, n_trials=300, seed=2)
+    >>> rec = dopafit.learning_recovery(
+    ...     ds, params={"eta_pos": 0.15, "eta_neg": 0.05, "alpha_pos": 1.0, "alpha_neg": 1.0,
+    ...                 "sigma": 1.0}, models=("classical", "asymmetric_learning"),
+    ...     n_starts=2, cv_blocks=0, seed=1,
+    ... )
+    >>> print(rec["confusion"].to_pandas().round(2).to_string())
+    model                classical  asymmetric_learning
+    true_model
+    classical                  1.0                  0.0
+    asymmetric_learning        0.0                  1.0
     """
     if "model" in options:
         raise ConfigError("the models as models=", found="model= among the options")

@@ -438,6 +438,26 @@ def probability_task_stats(
       if significantly below the high-cue ones but not significantly above the low-cue
       ones; *neutral* otherwise (significantly different from both, i.e. in between, or from
       neither, i.e. undetermined).
+
+    Examples
+    --------
+    Cue responses of 20 simulated units whose responses follow the tau-expectile of the cue's
+    reward (probabilities 0.1, 0.5 and 0.9):
+
+    >>> import numpy as np
+    >>> import dopafit
+    >>> from dopafit.stats.probability import bernoulli_expectile
+    >>> rng = np.random.default_rng(0)
+    >>> tau = rng.uniform(0.1, 0.9, 20)
+    >>> prob = rng.choice([0.1, 0.5, 0.9], size=(20, 90))
+    >>> resp = 8 * bernoulli_expectile(tau[:, None], prob) + rng.normal(0, 2, prob.shape)
+    >>> ds = dopafit.make_responses(resp, np.zeros_like(resp), attrs={"align": "cue"})
+    >>> ds = ds.assign_coords(reward_probability=(("unit", "trial"), prob))
+    >>> stats = dopafit.probability_task_stats(ds, "reward_probability")
+    >>> stats["label"].to_series().value_counts().to_dict()
+    {'neutral': 18, 'optimistic': 1, 'pessimistic': 1}
+    >>> round(float(np.corrcoef(stats["optimism"], tau)[0, 1]), 2)
+    0.9
     """
     lo, mid, hi = _check_levels(levels)
     w = _neutral_weight(levels)
