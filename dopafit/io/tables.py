@@ -832,6 +832,8 @@ def responses_from_spikes(
         map, and the magnitude's units (attrs ``reward_units``).
     align : str, default "reward_time"
         Alignment-event column; ``offset`` (s) is added to it.
+    offset : float, default 0.0
+        Seconds added to the aligned event.
     cue_time, cued, cue_id, trial_type : str or None
         Optional columns (None: do not use).
     select : str or array of bool, optional
@@ -852,6 +854,8 @@ def responses_from_spikes(
     psth : bool, default False
         Also return ``psth(unit, trial, time)``, the baseline-subtracted rate in bins of
         ``psth_bin`` s over ``psth_range`` around the aligned event.
+    psth_bin, psth_range : float, (float, float), default 0.01, (-1.0, 1.0)
+        Bin width (s) of ``psth`` and its time range around the aligned event (s).
     sort_spikes : bool, default False
         Sort unsorted spike trains and drop NaN spike times instead of raising
         :class:`~dopafit.errors.SpikeTimesError`.
