@@ -212,17 +212,13 @@ def fit_expectiles(
     --------
     >>> import dopafit
     >>> ds = dopafit.load_nwb("data_samples/sub-sim01_ses-dist1.nwb")
-    >>> fit = dopafit.fit_expectiles(ds, n_splits=50, n_boot=0)
+    >>> fit = dopafit.fit_expectiles(ds, n_splits=50, n_boot=0)  # fewer splits than the default
     >>> fit["tau"].values[:4].round(2).tolist()
     [0.33, 0.24, 0.53, 0.45]
     >>> fit["reversal_point"].values[:4].round(2).tolist()  # on the utility axis
     [-0.72, -1.38, -0.09, -0.34]
-    >>> print(dopafit.split_summary(fit)[["median", "q05", "q95"]].round(2).to_string())
-                      median   q05    q95
-    r_tau_reversal      0.71  0.57   0.85
-    rho_tau_reversal    0.73  0.57   0.85
-    r_reliability       0.74  0.58   0.86
-    anova_f            24.85  1.50  40.90
+    >>> round(float(fit["r_tau_reversal"].median()), 2)  # split-half r(tau, reversal point)
+    0.71
 
     The sample file is simulated, so the estimates can be checked against the truth:
 

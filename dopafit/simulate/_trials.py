@@ -98,7 +98,8 @@ def make_trials(
     --------
     >>> import dopafit
     >>> trials = dopafit.make_trials("dabney", 4, seed=1)
-    >>> print(trials[["reward", "reward_time", "cued", "cue_time", "trial_type"]].round(2).to_string())
+    >>> columns = ["reward", "reward_time", "cued", "cue_time", "trial_type"]
+    >>> print(trials[columns].round(2).to_string())
        reward  reward_time   cued  cue_time  trial_type
     0     5.0         2.00  False       NaN           5
     1     0.1         5.92  False       NaN           1
