@@ -199,10 +199,7 @@ def compare(
     >>> print(cmp.dopafit.verdict)
     The data reject classical TD (calibrated p = 0.025, combined_diversity). Distributional TD
     (as fitted) is consistent with the data (two-sided p = 0.1, combined_diversity, Bonferroni
-    x2). (alpha = 0.05; 39 simulations per account, smallest attainable p = 0.025 one-sided (the
-    nulls) and 0.1 for the two-sided checks of the accounts that produce the signature (Bonferroni
-    x2); the combined statistics are pre-specified, single statistics in the table are not
-    corrected for multiplicity.)
+    x2). (alpha = 0.05; 39 simulations per account, ...)
     >>> cmp["p_calibrated"].sel(statistic="combined_diversity").values.tolist()
     [0.025, 0.05]
     """

@@ -454,7 +454,7 @@ def probability_task_stats(
     >>> ds = dopafit.make_responses(resp, np.zeros_like(resp), attrs={"align": "cue"})
     >>> ds = ds.assign_coords(reward_probability=(("unit", "trial"), prob))
     >>> stats = dopafit.probability_task_stats(ds, "reward_probability")
-    >>> stats["label"].to_series().value_counts().to_dict()
+    >>> stats["label"].to_series().value_counts().sort_index().to_dict()
     {'neutral': 18, 'optimistic': 1, 'pessimistic': 1}
     >>> round(float(np.corrcoef(stats["optimism"], tau)[0, 1]), 2)
     0.9
