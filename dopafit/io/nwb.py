@@ -10,7 +10,9 @@ TimeSeries. Response extraction is :mod:`dopafit.io.tables` (the same code as
 
 Examples
 --------
->>> ds = load_nwb("sub-01_ses-01.nwb")  # doctest: +SKIP
+>>> ds = load_nwb("data_samples/sub-sim01_ses-dist1.nwb")
+>>> ds.sizes["unit"], ds.attrs["align"]
+(25, 'reward_time')
 >>> ds = load_nwb(  # DANDI:000006: no reward column, events relative to the trial start
 ...     "sub-anm369963_ses-20170228.nwb", reward=1.0, align="cue_start_time",
 ...     times_relative_to="start_time", select="is_good == 1", sort_spikes=True,
