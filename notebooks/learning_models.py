@@ -92,7 +92,8 @@ for task in get_schedule("flip"):
 # `"distributional"` population each unit has its own τ, which sets both its learning
 # rates (η⁺ = 2ητ, η⁻ = 2η(1 − τ)) and its response slopes (α⁺ = 2gτ, α⁻ = 2g(1 − τ)): the
 # generating model is `asymmetric_both`, with the same τ for learning and for scaling.
-# Responses are the scaled prediction error plus Gaussian noise.
+# Responses are the scaled prediction error plus Gaussian noise (the simulator's default
+# noise, an SD of 2.5–6 Hz drawn per unit: column `noise` below).
 
 # %%
 responses = dopafit.simulate_learning("flip", "distributional", N_UNITS, N_TRIALS, seed=0)

@@ -246,6 +246,9 @@ print(f"tau_implied defined for {implied.sum()} of {implied.size} neurons")
 # distribution. {func}`dopafit.decode_distribution` looks for 100 equally weighted reward
 # samples whose expectiles at the neurons' τ are their reversal points.
 #
+# We simulate a session of each population on this task, as above, and compute the reward
+# responses (0.2–0.6 s after the reward, minus the baseline before the trial's first event).
+#
 # First with exact pairs: the true (τ, reversal point) of the simulated distributional
 # population. The classical control decodes pairs of a classical population (τ = 0.5 plus a
 # little noise, reversal points at the mean): there is nothing to decode but the mean, and
@@ -263,8 +266,11 @@ for kind in ("distributional", "classical"):
     sessions[kind] = dopafit.simulate_session(
         task, kind, n_units=N_UNITS, n_trials=N_TRIALS, seed=1
     )
-    path = dopafit.write_nwb(sessions[kind], work / f"magnitude-{kind}.nwb")
-    reward_responses[kind] = dopafit.load_nwb(path)  # aligned on the reward (the default)
+    # the extraction behind load_nwb, straight from the spike trains (no file this time);
+    # the responses are aligned on the reward, the default
+    reward_responses[kind] = dopafit.responses_from_spikes(
+        sessions[kind].spike_times, sessions[kind].trials
+    )
 
 population = sessions["distributional"].units
 decoded = {
