@@ -83,9 +83,7 @@ def execute(path: Path, workdir: Path, monkeypatch, *, env=None, extra_cells=())
     try:
         client.execute()
     except nbclient.exceptions.CellExecutionError as err:
-        failed = [
-            (i, cell) for i, cell in enumerate(nb.cells) if _cell_error(cell)
-        ]
+        failed = [(i, cell) for i, cell in enumerate(nb.cells) if _cell_error(cell)]
         where = ""
         if failed:
             i, cell = failed[0]
@@ -187,8 +185,9 @@ def check_dabney_numbers(nb):
     assert got["n_splits"] >= 200
     # the pooling offset and the empirical utility axis of the original analysis (§1)
     assert got["offset"] == pytest.approx(-1.498, abs=0.02)
-    assert got["axis"] == pytest.approx([-3.577, -3.288, -2.765, -1.759, 0.242, 4.428, 8.324],
-                                        abs=0.1)
+    assert got["axis"] == pytest.approx(
+        [-3.577, -3.288, -2.765, -1.759, 0.242, 4.428, 8.324], abs=0.1
+    )
     # r(tau_B, reversal_A): median 0.52 (5-95%: 0.10-0.66), 87.5% of splits with p < 0.05
     assert 0.45 <= got["r_median"] <= 0.60
     assert 0.05 <= got["r_q05"] and got["r_q95"] <= 0.75
@@ -236,16 +235,22 @@ def test_dabney_without_data_stops_cleanly(tmp_path, monkeypatch):
     empty.mkdir()
     path = NOTEBOOK_DIR / "dabney2020.py"
     nb = execute(
-        path, tmp_path, monkeypatch, env={"DOPAFIT_SHARED_DATA": empty},
+        path,
+        tmp_path,
+        monkeypatch,
+        env={"DOPAFIT_SHARED_DATA": empty},
         extra_cells=["print('after the stop')"],
     )
     text = _all_text(nb)
     assert "dongjae-kim/efficient-coding-dist-rl" in text
     assert str(empty / "dabney2020" / "cells") in text
     assert "after the stop" not in text
-    stop = next(i for i, c in enumerate(nb.cells) if "stop_notebook(" in c.source
-                and c.cell_type == "code" and "shared, searched" in c.source)
-    for cell in nb.cells[stop + 1:]:
+    stop = next(
+        i
+        for i, c in enumerate(nb.cells)
+        if "stop_notebook(" in c.source and c.cell_type == "code" and "shared, searched" in c.source
+    )
+    for cell in nb.cells[stop + 1 :]:
         assert not cell.get("outputs"), f"a cell after the stop produced output: {cell.source}"
     # run as a plain script it exits with status 0 and no traceback
     res = subprocess.run(
