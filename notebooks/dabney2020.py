@@ -195,10 +195,11 @@ figures.plot_split_distributions(fit)
 # %% [markdown]
 # ## The numbers, beside the published ones
 #
-# The paper reports one partition per statistic; our analysis specification
-# (`dabney-analysis.md` §3) gives the distribution over 200 random splits of an earlier
-# re-analysis. The last column is this run (medians over the splits, 5–95% range in
-# brackets).
+# The paper reports one partition per statistic. The middle column is an earlier
+# re-analysis of the same 40 neurons over 200 random splits (median, 5–95% range in
+# brackets), made while dopafit was specified; the last column is this run (median over its
+# splits, 5–95% range in brackets). `tests/test_notebooks.py` checks that this run stays
+# inside those ranges.
 
 
 # %%
@@ -307,5 +308,5 @@ figures.plot_comparison(result)
 # τ–reversal correlation are larger than what a population *without* a distributional code
 # would produce with the same trials and noise, and whether they match what each fitted
 # account produces. The statistics and their directions are explained in
-# [the comparison of accounts](../explanation/compare.md); the fitting choices in
-# [fitting](../explanation/fitting.md).
+# {doc}`the comparison of accounts </explanation/compare>`; the fitting choices in
+# {doc}`fitting </explanation/fitting>`.

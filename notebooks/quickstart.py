@@ -137,7 +137,7 @@ figures.plot_tau_reversal(fit)
 # ## 4. Distributional or classical TD?
 #
 # A positive r(τ_B, reversal_A) is not enough: populations without any distributional code
-# can produce one (see the Dabney notebook). {func}`dopafit.compare` fits four accounts to
+# can produce one (the Dabney et al. 2020 tutorial shows it on the real recordings). {func}`dopafit.compare` fits four accounts to
 # these units (classical TD, diverse but symmetric biases, distributional TD, and an
 # efficient-coding population of sigmoid curves), simulates each with this session's trials
 # and noise, runs the same pipeline on every simulated dataset and places the observed
@@ -154,8 +154,8 @@ print(textwrap.fill(result.attrs["verdict"], 100))
 
 # %% [markdown]
 # `result.dopafit.summary()` prints every statistic with its nominal and calibrated
-# p-values; the explanation pages say what each statistic means and which direction
-# supports which account.
+# p-values; {doc}`the comparison of accounts </explanation/compare>` explains what each
+# statistic means and which direction supports which account.
 #
 # ## 5. Save the results and write the report
 #
