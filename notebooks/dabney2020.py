@@ -249,22 +249,25 @@ numbers = pd.DataFrame(
             f"{np.median(fit['anova_p']):.1e}",
         ),
     ],
-    columns=["statistic", "published", "re-analysis (spec)", "this run"],
+    columns=["statistic", "published", "re-analysis (200 splits)", "this run"],
 ).set_index("statistic")
 numbers
 
 # %% [markdown]
 # ## Decoding the reward distribution
 #
-# If each neuron's reversal point is the τ-expectile of the reward distribution, the 40
-# (τ, reversal point) pairs constrain that distribution. The decoder looks for 100 reward
+# If each neuron's reversal point is the τ-expectile of the reward distribution, the
+# neurons' (τ, reversal point) pairs constrain that distribution (a neuron whose τ lies
+# outside [0, 1], from a negative slope, has no expectile and is left out). The decoder looks for 100 reward
 # samples whose expectiles at the neurons' τ match their reversal points (mapped back from
 # the utility axis to µl) and compares them with the rewards that were delivered.
 
 # %%
 decoding = decode_fit(fit, n_starts=N_STARTS, seed=0)
-print(f"decoded mean {decoding.attrs['mean']:.2f} µl, SD {decoding.attrs['sd']:.2f} µl "
-      f"from {decoding.attrs['n_units_used']} neurons")
+delivered = reward[np.isfinite(reward)]
+print(f"decoded from {decoding.attrs['n_units_used']} neurons: mean {decoding.attrs['mean']:.2f} µl,"
+      f" SD {decoding.attrs['sd']:.2f} µl; rewards delivered: mean {delivered.mean():.2f} µl,"
+      f" SD {delivered.std():.2f} µl")
 figures.plot_decoded_distribution(fit, decoding)
 
 # %% [markdown]
