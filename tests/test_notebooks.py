@@ -58,12 +58,34 @@ def _cell_error(cell) -> str:
     return ""
 
 
-def execute(path: Path, workdir: Path, monkeypatch, *, env=None, extra_cells=()):
-    """Run a notebook with nbclient in ``workdir``; return the executed notebook.
+KERNEL = "dopafit-notebook-tests"
 
+
+@pytest.fixture(scope="session")
+def jupyter_path(tmp_path_factory) -> Path:
+    """A Jupyter data folder whose only kernel runs this interpreter (never another Python)."""
+    folder = tmp_path_factory.mktemp("jupyter")
+    spec = folder / "kernels" / KERNEL
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    kernel = {"argv": argv, "display_name": "dopafit tests", "language": "python"}
+    (spec / "kernel.json").write_text(json.dumps(kernel), encoding="utf-8")
+    return folder
+
+
+def execute(path: Path, tmp_path: Path, monkeypatch, *, env=None, extra_cells=()):
+    """Run a notebook with nbclient in ``tmp_path/work``; return the executed notebook.
+
+    The kernel's temporary files go to ``tmp_path/tmp`` (``TMPDIR``), so that pytest cleans
+    them up; the working folder must be left empty (outputs go to a temporary folder).
     ``extra_cells`` are code cells appended after the notebook's own (they see its
     variables). A failing cell raises ``pytest.fail`` naming the cell and its error.
     """
+    pytest.importorskip("ipykernel")
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     monkeypatch.setenv("DOPAFIT_NOTEBOOK_QUICK", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("PYTHONHASHSEED", "0")
@@ -77,7 +99,7 @@ def execute(path: Path, workdir: Path, monkeypatch, *, env=None, extra_cells=())
     client = nbclient.NotebookClient(
         nb,
         timeout=TIMEOUT,
-        kernel_name="python3",
+        kernel_name=KERNEL,
         resources={"metadata": {"path": str(workdir)}},
     )
     try:
@@ -89,6 +111,8 @@ def execute(path: Path, workdir: Path, monkeypatch, *, env=None, extra_cells=())
             i, cell = failed[0]
             where = f"cell {i} ({_cell_error(cell)}):\n{cell.source}\n"
         pytest.fail(f"{path.name}: {where}{err}", pytrace=False)
+    left = sorted(p.name for p in workdir.iterdir())
+    assert not left, f"{path.name} wrote {left} into the working folder (use a temporary one)"
     return nb
 
 
@@ -213,8 +237,8 @@ CHECKS = {"dabney2020": ([DABNEY_CHECK], check_dabney_numbers)}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_notebook_runs(path, tmp_path, monkeypatch):
-    env = {"DOPAFIT_SAMPLES": ROOT / "data_samples"}
+def test_notebook_runs(path, tmp_path, monkeypatch, jupyter_path):
+    env = {"DOPAFIT_SAMPLES": ROOT / "data_samples", "JUPYTER_PATH": jupyter_path}
     if path.stem in NEEDS_SHARED_DATA:
         shared = shared_data_dir()
         if shared is None:
@@ -230,7 +254,7 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     print(f"{path.name}: {elapsed:.1f} s")
 
 
-def test_dabney_without_data_stops_cleanly(tmp_path, monkeypatch):
+def test_dabney_without_data_stops_cleanly(tmp_path, monkeypatch, jupyter_path):
     empty = tmp_path / "no-data"
     empty.mkdir()
     path = NOTEBOOK_DIR / "dabney2020.py"
@@ -238,7 +262,7 @@ def test_dabney_without_data_stops_cleanly(tmp_path, monkeypatch):
         path,
         tmp_path,
         monkeypatch,
-        env={"DOPAFIT_SHARED_DATA": empty},
+        env={"DOPAFIT_SHARED_DATA": empty, "JUPYTER_PATH": jupyter_path},
         extra_cells=["print('after the stop')"],
     )
     text = _all_text(nb)
