@@ -77,7 +77,8 @@ session_file = find_samples() / "sub-sim01_ses-dist1.nwb"
 responses = dopafit.load_nwb(session_file)
 print(dict(responses.sizes), "| response in", responses.attrs["response_units"],
       "| window", responses.attrs["window"], "s after", responses.attrs["align"])
-responses[["response", "reward", "cued"]].isel(unit=0).to_dataframe().head()
+columns = ["response", "reward", "cued"]
+responses[columns].isel(unit=0).to_dataframe()[columns].head()  # the first unit's first trials
 
 # %% [markdown]
 # ## 2. Fit reversal points and asymmetries
@@ -95,7 +96,8 @@ responses[["response", "reward", "cued"]].isel(unit=0).to_dataframe().head()
 
 # %%
 fit = dopafit.fit_expectiles(responses, axis="utility", n_splits=N_SPLITS, seed=0)
-fit[["reversal_point", "tau", "alpha_neg", "alpha_pos"]].to_dataframe().head()
+estimates = ["unit_id", "reversal_point", "tau", "alpha_neg", "alpha_pos"]
+fit.dopafit.to_dataframe()[estimates].head()
 
 # %% [markdown]
 # The population statistics over the splits: r(τ_B, reversal_A) (does τ from one half
@@ -120,7 +122,8 @@ for name in ("reversal_point", "tau"):
 # ## 3. Look at the responses
 #
 # Each unit's mean response (± SEM) to each reward size, coloured by its fitted τ. Every
-# curve crosses zero at its own reversal point; optimistic units (yellow) cross late.
+# curve crosses zero at its own reversal point; optimistic units (high τ, yellow) cross it
+# at large rewards, pessimistic ones (low τ, dark) at small rewards.
 
 # %%
 figures.plot_response_curves(fit, responses)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -36,6 +37,10 @@ JUPYTEXT_HEADER = (
 )
 # Notebooks that need ../shared/data; they get DOPAFIT_SHARED_DATA when it is found.
 NEEDS_SHARED_DATA = {"dabney2020"}
+RUN_PARAMS = [
+    pytest.param(p, id=p.stem, marks=[pytest.mark.realdata] if p.stem in NEEDS_SHARED_DATA else [])
+    for p in NOTEBOOKS
+]
 
 
 def _notebook(path: Path):
@@ -110,7 +115,8 @@ def execute(path: Path, tmp_path: Path, monkeypatch, *, env=None, extra_cells=()
         if failed:
             i, cell = failed[0]
             where = f"cell {i} ({_cell_error(cell)}):\n{cell.source}\n"
-        pytest.fail(f"{path.name}: {where}{err}", pytrace=False)
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # no terminal colours
+        pytest.fail(f"{path.name}: {where}{text}", pytrace=False)
     left = sorted(p.name for p in workdir.iterdir())
     assert not left, f"{path.name} wrote {left} into the working folder (use a temporary one)"
     return nb
@@ -236,7 +242,7 @@ def check_dabney_numbers(nb):
 CHECKS = {"dabney2020": ([DABNEY_CHECK], check_dabney_numbers)}
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+@pytest.mark.parametrize("path", RUN_PARAMS)
 def test_notebook_runs(path, tmp_path, monkeypatch, jupyter_path):
     env = {"DOPAFIT_SAMPLES": ROOT / "data_samples", "JUPYTER_PATH": jupyter_path}
     if path.stem in NEEDS_SHARED_DATA:
