@@ -294,7 +294,10 @@ table.pivot(index="statistic", columns="account", values="sim_median").assign(
 
 # %% [markdown]
 # Each account's median simulated statistic, beside the observed one. The calibrated p-value
-# is the fraction of an account's simulated datasets at least as extreme as the data:
+# is (about) the fraction of an account's simulated datasets at least as extreme as the
+# data: one-sided for classical TD and the bias null (can they produce this much of the
+# distributional signature?), two-sided for distributional TD and the sigmoid population
+# (does the data look like what they produce?).
 
 # %%
 table.pivot(index="statistic", columns="account", values="p_calibrated")
