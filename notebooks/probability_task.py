@@ -91,7 +91,7 @@ for cue in task_vp.cue_ids:
 #
 # Each session is written to an NWB file and loaded back with the **cue** as the alignment
 # event, keeping only the cued trials: that is how you would load your own recording of
-# the task (see [loading](../howto/loading.md)).
+# the task (see [loading](../howto/load-nwb.md)).
 
 # %%
 cue_responses = {}

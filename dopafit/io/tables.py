@@ -819,7 +819,7 @@ def responses_from_spikes(
     with :math:`a_j` the aligned event (+ ``offset``), :math:`b_j` the baseline event,
     ``window`` :math:`= (w_0, w_1)` and ``baseline`` :math:`= (\\beta_0, \\beta_1)`.
     ``faithful=True`` replaces both rates by the smoothed-PSTH computation of Dabney et al.
-    (2020) (see :mod:`dopafit.kernels.extract`, docs/howto/loading.md).
+    (2020) (see :mod:`dopafit.kernels.extract`, docs/howto/load-nwb.md).
 
     Parameters
     ----------
