@@ -244,7 +244,7 @@ def _table(h5, path: str, *, skip: Sequence[str] = ()) -> pd.DataFrame:
 def _tables_listing(h5) -> str:
     paths = _typed(h5, _TABLE_TYPES)
     items = [f"{p} ({_attr(h5[p], 'neurodata_type')})" for p in paths]
-    return "tables " + ", ".join(items) if items else "no tables at all"
+    return "only tables " + ", ".join(items) if items else "no tables at all"
 
 
 def _trials_path(h5, name: str) -> str | None:
@@ -275,7 +275,7 @@ def _read_trials(h5, name: str, path) -> pd.DataFrame:
     if where is None:
         raise MissingTableError(
             f"a trials table {name!r} (TimeIntervals)",
-            found=f"only {_tables_listing(h5)}",
+            found=_tables_listing(h5),
             remedy="pass trials_table='<name>' for another table, or trials=<pandas.DataFrame> "
             "with reward and event-time columns",
             file=path,
