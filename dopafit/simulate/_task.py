@@ -262,7 +262,7 @@ def get_task(name: str | Task = "dabney", **options) -> Task:
         raise ConfigError(
             "a task name: dabney, variable_magnitude, variable_probability, rich or lean",
             found=f"{name!r}",
-            remedy="or build one with dopafit.simulate.Task(magnitudes, probabilities)",
+            remedy="or build one with dopafit.Task(magnitudes, probabilities)",
         )
     fields = set(Task.__dataclass_fields__)
     unknown = sorted(set(options) - fields)
