@@ -172,9 +172,7 @@ def _add_units(nwb, session: Session) -> None:
         values, _ = _column_values(session.units[name].to_numpy())
         columns[name] = values
         units.add_column(name=name, description=descriptions.get(name, f"unit annotation {name}"))
-    for i, st in enumerate(session.spike_times):
-        row = {name: values[i] for name, values in columns.items()}
-        units.add_unit(spike_times=np.asarray(st, dtype=np.float64), id=i, **row)
+    _fill_units(units, session.spike_times, columns)
     units.spike_times.set_data_io(
         H5DataIO, {"compression": "gzip", "compression_opts": 6, "shuffle": True}
     )
@@ -191,9 +189,42 @@ def _add_trials(nwb, session: Session) -> None:
     extra = [c for c in trials.columns if c not in ("start_time", "stop_time")]
     for name in extra:
         nwb.add_trial_column(name=name, description=trial_desc.get(name, f"trial {name}"))
-    cols = {name: _column_values(trials[name].to_numpy())[0] for name in trials.columns}
-    for i in range(len(trials)):
-        nwb.add_trial(**{name: values[i] for name, values in cols.items()})
+    table = nwb.trials
+    for name in trials.columns:
+        _set_column(table[name], _column_values(trials[name].to_numpy())[0])
+    _set_column(table.id, list(range(len(trials))))
+
+
+def _set_column(column, values) -> None:
+    """Give an empty table column all its values at once.
+
+    Row by row (``add_row``, ``add_unit``) hdmf would store the same values one element at a
+    time and convert each one again when writing; the file written is the same.
+    """
+    column.transform(lambda _: values)
+
+
+def _index_dtype(n_max: int):
+    """The unsigned type hdmf's VectorIndex grows to for an index up to ``n_max`` (uint8 first)."""
+    for dtype in (np.uint8, np.uint16, np.uint32, np.uint64):
+        if n_max <= np.iinfo(dtype).max:
+            return dtype
+    raise ValueError(f"{n_max} spike times do not fit a uint64 index")
+
+
+def _fill_units(units, spike_times, columns: dict) -> None:
+    """Spike times (ragged), ids and annotation columns of the Units table, column by column."""
+    arrays = [np.asarray(st, dtype=np.float64) for st in spike_times]
+    ends = np.cumsum([a.size for a in arrays], dtype=np.int64)
+    flat = np.concatenate(arrays) if arrays else np.zeros(0)
+    units.add_column(
+        name="spike_times", description="the spike times for each unit in seconds", index=True
+    )
+    _set_column(units["spike_times"].target, flat)
+    _set_column(units["spike_times"], ends.astype(_index_dtype(int(ends[-1]) if ends.size else 0)))
+    for name, values in columns.items():
+        _set_column(units[name], values)
+    _set_column(units.id, list(range(len(arrays))))
 
 
 def _fix_object_ids(nwb, identifier: str) -> None:
