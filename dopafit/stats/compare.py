@@ -145,11 +145,11 @@ def compare(
         Split halves per dataset (observed and simulated alike).
     seed : int or None, default 0
         Master seed. The observed split halves use the seeds
-        :func:`dopafit.fit.fit_expectiles` uses for the same seed (so the observed split
+        :func:`dopafit.fit_expectiles` uses for the same seed (so the observed split
         statistics equal the fitter's); every account draws from its own fixed stream
         (:mod:`dopafit.seeds`).
     axis, method, n_folds, pool_cued, cap_low, cap_high, fold_exclude_edge
-        Options of the fitting pipeline (see :func:`dopafit.fit.fit_expectiles`).
+        Options of the fitting pipeline (see :func:`dopafit.fit_expectiles`).
     noise : {"gaussian", "residual"}, default "gaussian"
         Simulated noise: Gaussian with the residual SD of every unit and magnitude, or the
         unit's standardised residuals resampled (see :mod:`dopafit.stats.accounts`).
