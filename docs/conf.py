@@ -189,9 +189,11 @@ def convert_notebooks() -> list[Path]:
     return written
 
 
-convert_notebooks()
-
 TUTORIALS_MARKER = "<!-- tutorials: the notebooks, listed by docs/conf.py -->"
+
+
+def _convert_notebooks(app, config):
+    convert_notebooks()
 
 
 def _list_tutorials(app, docname, source):
@@ -270,6 +272,7 @@ html_context = {"default_mode": "light"}
 
 
 def setup(app):
+    app.connect("config-inited", _convert_notebooks)
     app.connect("source-read", _list_tutorials)
     app.connect("missing-reference", _internal_reference)
     app.connect("env-get-outdated", _always_reread_tutorials_index)
