@@ -140,6 +140,7 @@ nb_execution_timeout = 600  # s per cell; a notebook should take < 90 s at full 
 nb_execution_in_temp = False  # run in the page's folder; notebooks walk up to data_samples/
 nb_kernel_rgx_aliases = {".*": "python3"}  # the kernel of the Python that builds the site
 nb_merge_streams = True
+nb_render_markdown_format = "myst"  # Markdown outputs (tables) rendered like the pages
 
 # Notebook kernels inherit this process's environment: full settings, figures inline.
 os.environ.pop("DOPAFIT_NOTEBOOK_QUICK", None)
