@@ -60,7 +60,8 @@ docs: $(VENV)/.installed-docs
 	$(SPHINX) -d docs/_build/doctrees docs docs/_build/html $(SPHINX_ARGS)
 	@echo "site: docs/_build/html/index.html"
 
-# The same build without executing notebooks and executed pages (links, references, markup)
+# The same build without executing notebooks and executed pages (links, references, markup);
+# DOPAFIT_DOCS_EXECUTE=quick make docs executes them with the notebooks' small settings
 docs-check: $(VENV)/.installed-docs
 	rm -rf docs/reference/generated
 	DOPAFIT_DOCS_EXECUTE=0 $(SPHINX) -d docs/_build/doctrees-check docs docs/_build/html-check $(SPHINX_ARGS)

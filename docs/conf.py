@@ -9,8 +9,10 @@ from the network: no intersphinx, the theme's assets are bundled.
 Settings read from the environment:
 
 ``DOPAFIT_DOCS_EXECUTE``
-    ``0`` builds without executing notebooks or executed pages (``make docs-check``); anything
-    else (the default) executes them all.
+    ``1`` (the default): execute every notebook at full settings and every executed page;
+    ``quick``: the same with ``DOPAFIT_NOTEBOOK_QUICK=1`` (the notebooks' small settings, as
+    in the test suite); ``0``: execute nothing (``make docs-check``: links, references and
+    markup only).
 """
 
 from __future__ import annotations
@@ -132,8 +134,10 @@ myst_heading_anchors = 3  # [text](page.md#a-heading) for headings down to ###
 suppress_warnings: list[str] = []
 
 # -- notebooks (myst-nb) -------------------------------------------------------------------------
-_execute = os.environ.get("DOPAFIT_DOCS_EXECUTE", "1") != "0"
-nb_execution_mode = "force" if _execute else "off"
+_execute = os.environ.get("DOPAFIT_DOCS_EXECUTE", "1").strip().lower()
+if _execute not in ("0", "1", "quick"):
+    raise ValueError(f"DOPAFIT_DOCS_EXECUTE must be 0, 1 or quick, not {_execute!r}")
+nb_execution_mode = "off" if _execute == "0" else "force"
 nb_execution_raise_on_error = True  # a failing cell fails the build
 nb_execution_show_tb = True  # ... with its traceback in the log
 nb_execution_timeout = 600  # s per cell; a notebook should take < 90 s at full settings
@@ -142,8 +146,12 @@ nb_kernel_rgx_aliases = {".*": "python3"}  # the kernel of the Python that build
 nb_merge_streams = True
 nb_render_markdown_format = "myst"  # Markdown outputs (tables) rendered like the pages
 
-# Notebook kernels inherit this process's environment: full settings, figures inline.
-os.environ.pop("DOPAFIT_NOTEBOOK_QUICK", None)
+# Notebook kernels inherit this process's environment: full settings (unless quick), figures
+# inline.
+if _execute == "quick":
+    os.environ["DOPAFIT_NOTEBOOK_QUICK"] = "1"
+else:
+    os.environ.pop("DOPAFIT_NOTEBOOK_QUICK", None)
 os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiet debugger notice in kernels
 _shared = ROOT.parent / "shared" / "data"
