@@ -223,7 +223,6 @@ def _always_reread_tutorials_index(app, env, added, changed, removed):
 autosummary_generate = True  # one page per public name, in docs/reference/generated/ (ignored)
 autosummary_imported_members = True
 autodoc_typehints = "none"  # numpydoc sections carry the types; signatures stay short
-autodoc_default_options = {"members": False}
 autodoc_preserve_defaults = True
 numpydoc_show_class_members = False  # class pages list their members (see _templates)
 numpydoc_class_members_toctree = False
