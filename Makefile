@@ -68,4 +68,4 @@ docs-check: $(VENV)/.installed-docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
-	rm -rf docs/_build docs/reference/generated docs/tutorials/generated
+	rm -rf docs/_build docs/reference/generated docs/tutorials/*.ipynb

@@ -2,8 +2,10 @@
 
 Pages are MyST Markdown (myst-nb), the API reference is generated from the numpydoc docstrings
 (autosummary), the CLI reference from the click commands (sphinx-click), and the tutorials are
-``notebooks/*.py`` (jupytext percent scripts) converted here to
-``docs/tutorials/generated/*.ipynb`` and executed by myst-nb on every build. Nothing is fetched
+``notebooks/*.py`` (jupytext percent scripts) converted here to ``docs/tutorials/NAME.ipynb``
+(git-ignored) and executed by myst-nb on every build. A notebook is a page of the tutorials
+folder: its Markdown links are relative to ``docs/tutorials/`` (``../explanation/fitting.md``),
+or absolute roles such as {doc}`</explanation/fitting>`. Nothing is fetched
 from the network: no intersphinx, the theme's assets are bundled.
 
 Settings read from the environment:
@@ -25,7 +27,7 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 NOTEBOOKS = ROOT / "notebooks"
-GENERATED = DOCS / "tutorials" / "generated"
+TUTORIALS = DOCS / "tutorials"  # where the converted notebooks are written
 
 sys.path.insert(0, str(ROOT))  # the checkout's dopafit, also when it is not installed
 
@@ -171,16 +173,18 @@ def tutorial_names() -> list[str]:
 
 
 def convert_notebooks() -> list[Path]:
-    """Write ``notebooks/*.py`` as ``docs/tutorials/generated/*.ipynb`` (jupytext).
+    """Write ``notebooks/*.py`` as ``docs/tutorials/*.ipynb`` (jupytext).
 
     A notebook is rewritten only when its content changed, so that an incremental build re-runs
-    only the notebooks that changed; stale ones (their script was removed) are deleted.
+    only the notebooks that changed; stale ones (their script was removed) are deleted. No
+    ``.ipynb`` is tracked by git: every one in ``docs/tutorials/`` is written here.
     """
     import jupytext
 
-    GENERATED.mkdir(parents=True, exist_ok=True)
     written = []
     for name in tutorial_names():
+        if (TUTORIALS / f"{name}.md").exists():
+            raise ValueError(f"notebooks/{name}.py would replace docs/tutorials/{name}.md")
         nb = jupytext.read(NOTEBOOKS / f"{name}.py")
         nb.metadata["kernelspec"] = {
             "name": "python3",
@@ -188,11 +192,11 @@ def convert_notebooks() -> list[Path]:
             "language": "python",
         }
         text = jupytext.writes(nb, fmt="ipynb")
-        target = GENERATED / f"{name}.ipynb"
+        target = TUTORIALS / f"{name}.ipynb"
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")
         written.append(target)
-    for old in GENERATED.glob("*.ipynb"):
+    for old in TUTORIALS.glob("*.ipynb"):
         if old not in written:
             old.unlink()
     return written
@@ -209,7 +213,7 @@ def _list_tutorials(app, docname, source):
     """Replace the marker in tutorials/index.md by a toctree of the converted notebooks."""
     if docname != "tutorials/index" or TUTORIALS_MARKER not in source[0]:
         return
-    entries = "\n".join(f"generated/{name}" for name in tutorial_names())
+    entries = "\n".join(tutorial_names())
     toctree = f"```{{toctree}}\n:maxdepth: 1\n\n{entries}\n```\n"
     source[0] = source[0].replace(TUTORIALS_MARKER, toctree)
 
