@@ -36,7 +36,7 @@ import dopafit  # noqa: E402
 # -- project -------------------------------------------------------------------------------------
 project = "dopafit"
 author = "the dopafit developers"
-copyright = "the dopafit developers"  # noqa: A001
+copyright = "the dopafit developers"
 release = dopafit.__version__
 version = release
 
