@@ -440,7 +440,7 @@ max_trials_per_type, psth, psth_bin, psth_range, sort_spikes
 
     Raises
     ------
-    FileNotFoundError_, NotNWBError, NWBVersionError, NoDataError, MissingTableError,
+    ``FileNotFoundError_``, NotNWBError, NWBVersionError, NoDataError, MissingTableError,
     MissingColumnError, SpikeTimesError, EventTimesError, ConfigError
         Each message names the file, what was expected, what was found and the fix.
 

@@ -694,7 +694,7 @@ def write_report(
 
     Raises
     ------
-    FileNotFoundError_, NoDataError, NotNWBError
+    ``FileNotFoundError_``, NoDataError, NotNWBError
         Missing or unusable inputs (see :func:`~dopafit.report.data.load_outputs`).
     ConfigError
         Invalid options, or no ``path`` for a non-folder input.

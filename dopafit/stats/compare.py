@@ -145,11 +145,11 @@ def compare(
         Split halves per dataset (observed and simulated alike).
     seed : int or None, default 0
         Master seed. The observed split halves use the seeds
-        :func:`dopafit.fit.fit_expectiles` uses for the same seed (so the observed split
+        :func:`dopafit.fit_expectiles` uses for the same seed (so the observed split
         statistics equal the fitter's); every account draws from its own fixed stream
         (:mod:`dopafit.seeds`).
     axis, method, n_folds, pool_cued, cap_low, cap_high, fold_exclude_edge
-        Options of the fitting pipeline (see :func:`dopafit.fit.fit_expectiles`).
+        Options of the fitting pipeline (see :func:`dopafit.fit_expectiles`).
     noise : {"gaussian", "residual"}, default "gaussian"
         Simulated noise: Gaussian with the residual SD of every unit and magnitude, or the
         unit's standardised residuals resampled (see :mod:`dopafit.stats.accounts`).
@@ -435,7 +435,78 @@ def _assemble(
     attrs = {}
     if mixed_tables is not None:
         _add_mixed(mixed_tables, data, coords, attrs)
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    ds = xr.Dataset(data, coords=coords, attrs=attrs)
+    for name, text in _DESCRIPTIONS.items():
+        if name in ds.variables:
+            ds[name].attrs["description"] = text
+    return ds
+
+
+#: the description of every variable of the comparison (``attrs["description"]``)
+_DESCRIPTIONS = {
+    "account": "account of the data: a model of the units' mean responses, fitted and simulated",
+    "statistic": "statistic of the suite (single, then the combined statistics)",
+    "sim": "index of the dataset simulated from each account",
+    "unit": "index of the unit in the responses Dataset",
+    "unit_id": "unit identifier within its session",
+    "session": "session the unit was recorded in",
+    "subject": "subject (animal) of the session",
+    "baseline_rate": "mean baseline rate of the unit (response units)",
+    "magnitude": "reward magnitude (reward units), increasing",
+    "subject_left_out": "subject left out of the leave-one-subject-out statistics",
+    "model": "mixed-effects model of single trials (dopafit.stats.mixed)",
+    "mixed_test": "likelihood-ratio test of two nested mixed models",
+    "observed": "value of the statistic on the recording (combined: the Fisher statistic)",
+    "simulated": "value of the statistic on each dataset simulated from the account",
+    "p_calibrated": "p of the observed value in the account's simulated distribution "
+    "(tail: alternative)",
+    "p_greater": "(1 + #{simulated >= observed}) / (1 + n_sim)",
+    "p_less": "(1 + #{simulated <= observed}) / (1 + n_sim)",
+    "alternative": "tail of p_calibrated for this account and statistic",
+    "quantile": "fraction of the simulated values below the observed one (ties count half)",
+    "sim_median": "median of the simulated values",
+    "sim_lo": "lower bound of the central range of the simulated values (attrs 'level')",
+    "sim_hi": "upper bound of the central range of the simulated values (attrs 'level')",
+    "p_nominal": "textbook p of the statistic, without calibration (NaN where none exists)",
+    "computable": "the statistic could be computed on the recording",
+    "reason": "why the statistic could not be computed ('' when it could)",
+    "direction": "+1: larger values look distributional; -1: smaller; 0: two-sided",
+    "boot_lo": "lower bound of the statistic's interval when resampling units",
+    "boot_hi": "upper bound of the statistic's interval when resampling units",
+    "statistic_description": "what the statistic measures",
+    "axis_value": "position of the magnitude on the analysis axis (attrs 'axis')",
+    "noise_sd": "residual SD of the unit's responses at the magnitude, used by the simulations",
+    "cue_diff": "mean uncued minus cued response of the unit (after pooling)",
+    "cue_effect": "uncued minus cued difference the simulations use (unit plus magnitude effect)",
+    "account_alpha_neg": "slope below the reversal point under the account (NaN if none)",
+    "account_alpha_pos": "slope above the reversal point under the account (NaN if none)",
+    "account_gain": "gain of the unit under the account (NaN if none)",
+    "account_reversal_point": "reversal point of the unit under the account (NaN if none)",
+    "account_tau": "tau of the unit under the account (NaN if none)",
+    "account_sigmoid_offset": "offset a of the sigmoid account (NaN for other accounts)",
+    "account_sigmoid_amplitude": "amplitude b of the sigmoid account (NaN for other accounts)",
+    "account_sigmoid_slope": "slope k of the sigmoid account (NaN for other accounts)",
+    "account_sigmoid_threshold": "threshold c of the sigmoid account (NaN for other accounts)",
+    "account_misfit": "trial-weighted squared error of the account's means against the unit's",
+    "account_mean": "mean response of the unit at the magnitude under the account",
+    "account_notes": "fallbacks and remarks of the account's fit",
+    "observed_split_r_tau_reversal": "r_tau_reversal of the recording in each split",
+    "observed_split_rho_tau_reversal": "rho_tau_reversal of the recording in each split",
+    "observed_split_r_reliability": "split-half reliability of the recording in each split",
+    "observed_split_anova_f": "fold ANOVA F of the recording in each split",
+    "observed_loao": "r_tau_reversal of the recording with the subject left out",
+    "mixed_llf": "maximised log-likelihood of the mixed model",
+    "mixed_aic": "AIC of the mixed model",
+    "mixed_bic": "BIC of the mixed model",
+    "mixed_n_params": "parameters of the mixed model",
+    "mixed_converged": "the mixed model's optimiser converged",
+    "mixed_warnings": "warnings of the mixed model's fit",
+    "mixed_formula": "formula of the mixed model",
+    "mixed_lr": "likelihood-ratio statistic of the test",
+    "mixed_df": "degrees of freedom of the test",
+    "mixed_p_naive": "p of the test from chi-square(df) (conservative)",
+    "mixed_p_mixture": "p of the test from the mixture 1/2 chi2(df - 1) + 1/2 chi2(df)",
+}
 
 
 def _statistic_table(names: list, obs, reasons: dict) -> dict:
