@@ -32,7 +32,9 @@ def test_tau_center_interval_and_se_are_percentiles_of_the_bootstrap_taus(sim):
     taub = kern.bootstrap_units(*args, 0.01, 0.1, seeds.first_state(boot_ss), 300)[3]
     for u in range(sim.sizes["unit"]):
         t = taub[u][np.isfinite(taub[u])]
-        lo, hi, med, a, b = np.percentile(t, [5.0, 95.0, 50.0, 15.865525393145708, 84.13447460685429])
+        lo, hi, med, a, b = np.percentile(
+            t, [5.0, 95.0, 50.0, 15.865525393145708, 84.13447460685429]
+        )
         assert fit.tau_lo.values[u] == pytest.approx(lo, abs=1e-12)
         assert fit.tau_hi.values[u] == pytest.approx(hi, abs=1e-12)
         assert fit.tau_center.values[u] == pytest.approx(np.median(t), abs=1e-12)
