@@ -148,6 +148,8 @@ def real_like(pub):
 def evaluate_simulated(n_data, real=None):
     hits = {name: [] for name in RULES}
     widths = {name: [] for name in RULES}
+    centres = {name: [] for name in (*RULES, "all-trial tau")}
+    truth = []
     for d in range(n_data):
         rng = np.random.default_rng(1000 + d)
         if real is None:
@@ -168,16 +170,27 @@ def evaluate_simulated(n_data, real=None):
                 uncued_offset=-1.5,
                 seed=rng,
             )
-        res, _ = rules(ds, "reward", d)
+        res, tau = rules(ds, "reward", d)
         t = ds.true_tau.values
-        for name, (_c, lo, hi) in res.items():
+        truth.append(t)
+        centres["all-trial tau"].append(tau)
+        for name, (c, lo, hi) in res.items():
             hits[name].append((lo <= t) & (t <= hi))
             widths[name].append(hi - lo)
+            centres[name].append(c)
+    truth = np.concatenate(truth)
+
+    def r_truth(v):
+        v = np.concatenate(v)
+        ok = np.isfinite(v)
+        return np.corrcoef(v[ok], truth[ok])[0, 1]
+
     return pd.DataFrame(
         {
             "coverage": {k: np.concatenate(v).mean() for k, v in hits.items()},
             "median width": {k: np.nanmedian(np.concatenate(v)) for k, v in widths.items()},
             "units": {k: np.concatenate(v).size for k, v in hits.items()},
+            "r(centre, true tau)": {k: r_truth(v) for k, v in centres.items()},
         }
     )
 

@@ -134,3 +134,33 @@ def test_the_95_interval_covers_the_true_tau_in_90_to_98_percent_of_simulated_un
     assert 0.90 <= coverage <= 0.98, coverage
     center, truth = np.concatenate(center), np.concatenate(truth)
     assert np.corrcoef(center, truth)[0, 1] > 0.7
+
+
+# ------------------------------------------------------------------ issue 15, item 4
+
+
+def test_summaries_and_tables_print_every_column_at_80_columns_and_render_html(monkeypatch):
+    """At pandas' defaults in an 80-column terminal, split_summary, summary() and
+    to_dataframe() show every column (no '...'), and their notebook form is an HTML table."""
+    import pandas as pd
+
+    monkeypatch.setenv("COLUMNS", "80")
+    pd.reset_option("display.max_columns")
+    pd.reset_option("display.width")
+    ds = dopafit.load_nwb("data_samples/sub-sim01_ses-dist1.nwb")
+    fit = dopafit.fit_expectiles(ds, n_splits=20, n_boot=20)
+    table = dopafit.split_summary(fit)
+    per_unit = fit.dopafit.to_dataframe()
+    assert isinstance(per_unit, pd.DataFrame) and per_unit.shape[1] > 20
+    assert "..." in repr(pd.DataFrame(per_unit))  # what plain pandas would print
+    for obj, columns in ((table, table.columns), (per_unit, per_unit.columns)):
+        text = repr(obj)
+        assert str(obj) == text and "..." not in text
+        assert all(str(c) in text for c in columns)
+        html = obj._repr_html_()
+        assert html.lstrip().startswith("<div") and "<table" in html
+        assert all(f"<th>{c}</th>" in html for c in columns)
+    summary = fit.dopafit.summary()
+    assert isinstance(summary, str) and repr(summary) == str(table)
+    assert all(c in repr(summary) for c in table.columns)
+    assert "<table" in summary._repr_html_()

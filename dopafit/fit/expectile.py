@@ -228,7 +228,7 @@ def fit_expectiles(
     outside [0, 1] dominates it (a public cell: fold taus -17.2, 0.11, ... against tau 0.65
     give a fold mean of -1.94). Measured (docs/explanation/fitting.md): on the 40 public
     cells Pearson(tau, tau_center) = 0.99 (fold mean: 0.40); on 2,000 simulated units with
-    the public cells' trials and noise the 95% interval covers the true tau for 94.1%
+    the public cells' trials and noise the 95% interval covers the true tau for 94.0%
     (intervals from the folds: 67%, because slopes centred on a fixed reversal point leave
     out its uncertainty).
 
