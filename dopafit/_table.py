@@ -63,6 +63,8 @@ class Summary(str):
         Its HTML form (a table); by default the text in a ``<pre>`` block.
     """
 
+    _html: str | None
+
     def __new__(cls, text: str, html_text: str | None = None):
         obj = super().__new__(cls, text)
         obj._html = html_text

@@ -254,6 +254,17 @@ def fit_expectiles(
     >>> import numpy as np
     >>> round(float(np.corrcoef(fit["tau"], ds["true_tau"])[0, 1]), 2)
     0.95
+
+    The per-unit precision of tau comes from the bootstrap (``n_boot``; see Notes):
+
+    >>> fit = dopafit.fit_expectiles(ds, n_splits=0, n_boot=200)
+    >>> cols = ["tau", "tau_center", "tau_lo", "tau_hi"]
+    >>> print(fit[cols].reset_coords(drop=True).to_pandas().round(2).head(3))
+           tau  tau_center  tau_lo  tau_hi
+    unit
+    0     0.33        0.36    0.16    0.60
+    1     0.24        0.24    0.15    0.37
+    2     0.53        0.52    0.45    0.68
     """
     options = FitOptions(
         axis=axis,
