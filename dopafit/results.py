@@ -128,6 +128,13 @@ def _table(ds: xr.Dataset, dims: tuple[str, ...]):
     return ds[names].to_dataframe().reset_index()
 
 
+def _full(df):
+    """``df`` as a :class:`~dopafit._table.FullTable` (prints every column)."""
+    from dopafit._table import FullTable
+
+    return FullTable(df)
+
+
 @xr.register_dataset_accessor("dopafit")
 class DopafitAccessor:
     """``ds.dopafit``: the verbs of a dopafit result Dataset (see :mod:`dopafit.results`)."""
@@ -151,6 +158,8 @@ class DopafitAccessor:
         Returns
         -------
         str
+            A :class:`~dopafit._table.Summary`: a ``str`` that prints whole, is its own
+            ``repr`` and renders as an HTML table in a notebook.
             ``expectile_fit``: :func:`dopafit.split_summary` (needs split halves);
             ``learning_fit``: :func:`dopafit.learning_summary`; ``comparison``: the table
             of statistics and the verdict; ``decoding``: one line (N, M, mean, SD, loss, W1
@@ -158,29 +167,39 @@ class DopafitAccessor:
             ``learning_recovery``: the confusion matrix and the parameter recovery.
         """
         kind = _known_kind(self._ds, "summary()")
+        from dopafit._table import Summary
+
         if kind == schema.EXPECTILE_FIT:
             from dopafit.fit.expectile import split_summary
 
-            return str(split_summary(self._ds))
+            table = split_summary(self._ds)
+            return Summary(str(table), table._repr_html_())
         if kind == schema.LEARNING_FIT:
             from dopafit.fit.learning import learning_summary
 
-            return str(learning_summary(self._ds))
+            table = learning_summary(self._ds)
+            return Summary(str(table), table._repr_html_())
         if kind == schema.COMPARISON:
-            from dopafit.stats.compare import comparison_summary
+            import html
 
-            return comparison_summary(self._ds)
+            from dopafit.stats.compare import comparison_summary, comparison_table, verdict
+
+            table = _full(comparison_table(self._ds))
+            return Summary(
+                comparison_summary(self._ds),
+                table._repr_html_() + "<p>Verdict: " + html.escape(verdict(self._ds)) + "</p>",
+            )
         if kind == schema.DECODING:
             from dopafit.stats.decode import decoding_summary
 
-            return decoding_summary(self._ds)
+            return Summary(decoding_summary(self._ds))
         if kind == schema.LEARNING_RECOVERY:
             from dopafit.stats.learning_recovery import recovery_summary
 
-            return recovery_summary(self._ds)
+            return Summary(recovery_summary(self._ds))
         from dopafit.stats.probability import probability_summary
 
-        return probability_summary(self._ds)
+        return Summary(probability_summary(self._ds))
 
     def to_dataframe(self):
         """The result's main table as a :class:`pandas.DataFrame`.
@@ -188,7 +207,9 @@ class DopafitAccessor:
         Returns
         -------
         pandas.DataFrame
-            ``expectile_fit`` and ``probability_task``: one row per unit (every per-unit
+            A :class:`~dopafit._table.FullTable` (a DataFrame that prints every column in a
+            terminal and in a notebook). ``expectile_fit`` and ``probability_task``: one row
+            per unit (every per-unit
             variable, unit coordinates as columns); ``learning_fit``: one row per
             (model, unit); ``comparison``: one row per (account, statistic)
             (:func:`dopafit.stats.compare.comparison_table`); ``decoding``: one row per
@@ -200,20 +221,20 @@ class DopafitAccessor:
         if kind == schema.COMPARISON:
             from dopafit.stats.compare import comparison_table
 
-            return comparison_table(self._ds)
+            return _full(comparison_table(self._ds))
         if kind == schema.DECODING:
             from dopafit.stats.decode import pair_table
 
-            return pair_table(self._ds)
+            return _full(pair_table(self._ds))
         if kind == schema.LEARNING_FIT:
             from dopafit.fit.learning import MODEL
 
-            return _table(self._ds, (MODEL, schema.UNIT))
+            return _full(_table(self._ds, (MODEL, schema.UNIT)))
         if kind == schema.LEARNING_RECOVERY:
             from dopafit.stats.learning_recovery import PARAMETER, TRUE_MODEL
 
-            return _table(self._ds, (TRUE_MODEL, PARAMETER))
-        return _table(self._ds, (schema.UNIT,))
+            return _full(_table(self._ds, (TRUE_MODEL, PARAMETER)))
+        return _full(_table(self._ds, (schema.UNIT,)))
 
     def to_netcdf(self, path: str | PathLike) -> Path:
         """Write the result to netCDF with its attrs (:func:`dopafit.schema.to_netcdf`).

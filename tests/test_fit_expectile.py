@@ -62,9 +62,12 @@ def test_public_api_and_output_layout(synth, synth_fit):
         "reversal_point_hi",
         "tau_lo",
         "tau_hi",
-        "tau_sem",
-        "tau_t",
-        "tau_t_p",
+        "tau_center",
+        "tau_se",
+        "tau_fold_mean",
+        "tau_fold_sem",
+        "tau_fold_t",
+        "tau_fold_t_p",
         "fold_included",
         "fold_status",
     ):
@@ -151,8 +154,8 @@ def test_split_statistics_match_scipy(synth_fit):
     grand = tf[:, inc].mean()
     u = int(np.flatnonzero(inc)[0])
     t_ref = stats.ttest_1samp(tf[:, u], grand)
-    assert fit.tau_t.values[u] == pytest.approx(t_ref.statistic, rel=1e-9)
-    assert fit.tau_t_p.values[u] == pytest.approx(t_ref.pvalue, rel=1e-6)
+    assert fit.tau_fold_t.values[u] == pytest.approx(t_ref.statistic, rel=1e-9)
+    assert fit.tau_fold_t_p.values[u] == pytest.approx(t_ref.pvalue, rel=1e-6)
     table = split_summary(fit)
     assert set(table.index) == {"r_tau_reversal", "rho_tau_reversal", "r_reliability", "anova_f"}
     assert table.loc["r_reliability", "median"] == pytest.approx(np.median(fit.r_reliability))

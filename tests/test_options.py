@@ -132,8 +132,8 @@ def test_fold_grand_mean_tau_is_kept_in_attrs(small):
     expected = fit["tau_fold"].values[:, included].mean()
     assert fit.attrs["fold_grand_mean_tau"] == pytest.approx(expected, rel=1e-12)
     # the attribute the per-unit t statistics are centred on
-    t = (fit["tau_fold_mean"] - fit.attrs["fold_grand_mean_tau"]) / fit["tau_sem"]
-    np.testing.assert_allclose(t.values, fit["tau_t"].values, rtol=1e-10)
+    t = (fit["tau_fold_mean"] - fit.attrs["fold_grand_mean_tau"]) / fit["tau_fold_sem"]
+    np.testing.assert_allclose(t.values, fit["tau_fold_t"].values, rtol=1e-10)
     no_folds = fit_expectiles(small, n_splits=5, n_folds=0, n_boot=0, seed=2)
     assert "fold_grand_mean_tau" not in no_folds.attrs
 

@@ -116,6 +116,25 @@ def test_every_result_is_a_dataset_of_its_kind(result):
     assert isinstance(ds.dopafit.summary(), str)
 
 
+def test_every_summary_and_table_shows_every_column_and_renders_html(result):
+    """Issue 15: at pandas' default options nothing is elided as '...', and a notebook gets
+    an HTML table (the summaries that are prose get their text in a <pre> block)."""
+    name, ds = result
+    table = ds.dopafit.to_dataframe()
+    text = repr(table)
+    assert "..." not in text or len(table) > pd.get_option("display.max_rows")
+    assert all(str(c) in text.splitlines()[0] for c in table.columns)
+    assert "<table" in table._repr_html_()
+    assert all(f">{c}</th>" in table._repr_html_() for c in table.columns)
+    summary = ds.dopafit.summary()
+    assert repr(summary) == str(summary)  # prints as itself, not as a quoted string
+    page = summary._repr_html_()
+    if KINDS[name] in (schema.EXPECTILE_FIT, schema.LEARNING_FIT, schema.COMPARISON):
+        assert "<table" in page
+    else:
+        assert page.startswith("<pre>")
+
+
 def test_main_tables_have_one_row_per_unit_pair_or_statistic(
     expectile_fit, learning_fit, comparison, decoding, probability_task, learning_recovery
 ):

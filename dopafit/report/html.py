@@ -440,7 +440,7 @@ _UNIT_COLUMNS = [
     ("tau_ci", "τ interval"),
     ("alpha_neg", "α⁻"),
     ("alpha_pos", "α⁺"),
-    ("tau_sem", "τ SEM (folds)"),
+    ("tau_se", "τ SE (bootstrap)"),
     ("edge_reversal", "edge"),
     ("fit_status", "status"),
 ]
