@@ -37,6 +37,7 @@ __all__ = [
     "OutputExistsError",
     "ResultKindError",
     "DopafitWarning",
+    "DopafitNote",
     "unknown_name",
 ]
 
@@ -172,6 +173,42 @@ class ConfigError(DopafitError, ValueError):
 
 class DopafitWarning(UserWarning):
     """Something was dropped or flagged but the analysis went on (e.g. NaN event times)."""
+
+
+class DopafitNote(DopafitWarning):
+    """An expected condition, reported as information: nothing needs doing.
+
+    For example a session with fewer than 3 fittable units (its own split-half population
+    correlations are NaN), trials dropped for NaN event times, units flagged in
+    ``unit_flags``. A single call shows it as a warning of this category; a batch
+    (``dopafit fit``) does not print it per session but counts it, records it in each
+    session's output (``fit`` attrs ``notes``) and reports it once at the end.
+
+    Parameters
+    ----------
+    message : str
+        The text.
+    kind : str, default "note"
+        A short key a batch counts the note under (e.g. ``"few_units"``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn(DopafitNote("only 1 fittable unit(s) here", kind="few_units"))
+    >>> caught[0].category.__name__, caught[0].message.kind
+    ('DopafitNote', 'few_units')
+    >>> issubclass(DopafitNote, DopafitWarning)
+    True
+    """
+
+    def __init__(self, message: str = "", kind: str = "note"):
+        super().__init__(message)
+        self.kind = kind
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.kind))
 
 
 class OutputExistsError(DopafitError, FileExistsError):

@@ -237,6 +237,22 @@ def n_splits_option(default: int | None = None, help: str = "Random split halves
     return count_option("--n-splits", help, default=default)
 
 
+def progress_option():
+    """The ``--progress/--no-progress`` flag, passed as ``progress`` (None when not given:
+    a bar only when standard error is a terminal; see :mod:`dopafit._progress`).
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
+    return click.option(
+        "--progress/--no-progress",
+        default=None,
+        help="Progress bar on standard error (default: only when it is a terminal).",
+    )
+
+
 def parse_pair(text: str, name: str) -> list[float]:
     """Parse ``"0.2,0.6"`` into ``[0.2, 0.6]`` or raise a usage error naming the option."""
     try:
