@@ -210,7 +210,11 @@ def _jsonable(value):
 class SessionResult:
     """Outcome of one session: ``status`` is ``"done"``, ``"skipped"`` or ``"failed"``;
     ``warnings``: the distinct texts of the :class:`~dopafit.errors.DopafitWarning` raised
-    while it was fitted (in whichever process), for the caller to show."""
+    while it was fitted (in whichever process) that ask the user to do something, for the
+    caller to show; ``notes``: the expected conditions (:class:`~dopafit.errors.DopafitNote`
+    and units with edge reversal points) as ``"kind: text"`` strings, also recorded in the
+    output's ``fit`` attrs ``notes`` (read back for a skipped session), for the caller to
+    count (:func:`count_notes`)."""
 
     path: str
     output: str | None
@@ -219,6 +223,51 @@ class SessionResult:
     seconds: float = 0.0
     n_units: int = 0
     warnings: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+
+#: what each kind of note counts, as the end-of-batch summary says it
+NOTE_KINDS = {
+    "few_units": "fewer than 3 fittable units (their own split-half correlations are NaN; "
+    "population.nc pools all units)",
+    "edge_reversal": "edge reversal points (flagged in edge_reversal)",
+    "dropped_trials": "trials dropped for NaN event times",
+    "flagged_units": "units flagged in unit_flags",
+}
+
+
+def count_notes(results: Sequence[SessionResult]) -> dict[str, list[str]]:
+    """The sessions concerned by each kind of note (file names, in input order).
+
+    Examples
+    --------
+    >>> r = SessionResult("a/s1.nwb", None, "done", notes=["few_units: only 1 fittable unit"])
+    >>> count_notes([r, SessionResult("a/s2.nwb", None, "done")])
+    {'few_units': ['s1.nwb']}
+    """
+    out: dict[str, list[str]] = {}
+    for r in results:
+        for kind in dict.fromkeys(n.split(":", 1)[0] for n in r.notes):
+            out.setdefault(kind, []).append(Path(r.path).name)
+    return out
+
+
+def notes_line(results: Sequence[SessionResult]) -> str:
+    """One line counting the expected conditions of a batch ("" when there are none).
+
+    Examples
+    --------
+    >>> r = SessionResult("s1.nwb", None, "done", notes=["few_units: only 1 fittable unit"])
+    >>> print(notes_line([r]))
+    notes (expected, nothing to do): 1 session(s) with fewer than 3 fittable units (their own split-half correlations are NaN; population.nc pools all units): s1.nwb
+    """
+    parts = []
+    for kind, sessions in count_notes(results).items():
+        names = ", ".join(sessions[:3]) + (
+            f" and {len(sessions) - 3} more" if len(sessions) > 3 else ""
+        )
+        parts.append(f"{len(sessions)} session(s) with {NOTE_KINDS.get(kind, kind)}: {names}")
+    return "notes (expected, nothing to do): " + "; ".join(parts) if parts else ""
 
 
 def find_inputs(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -378,25 +427,60 @@ def fit_session(
     -------
     SessionResult
         dopafit's warnings are collected in ``warnings`` (not printed, so that a worker
-        process shows none); other warnings are shown as usual.
+        process shows none) and its notes of expected conditions in ``notes`` (also written
+        to the output); other warnings are shown as usual.
     """
     import warnings
 
     from dopafit.errors import DopafitWarning
 
+    notes: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
-        result = _fit_session(path, output, settings, overwrite, numba_threads)
+        warnings.simplefilter("always", DopafitWarning)
+        result = _fit_session(path, output, settings, overwrite, numba_threads, notes)
     for w in caught:
         if issubclass(w.category, DopafitWarning):
             text = " ".join(str(w.message).split())
-            if text not in result.warnings:
+            if text not in result.warnings and not _note_kind(w.message):
                 result.warnings.append(text)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    result.notes = notes
     return result
 
 
-def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads):
+def _note_kind(message) -> str:
+    """The kind of a :class:`~dopafit.errors.DopafitNote` ("" for any other warning)."""
+    from dopafit.errors import DopafitNote
+
+    return message.kind if isinstance(message, DopafitNote) else ""
+
+
+def _session_notes(caught, fit) -> list[str]:
+    """The expected conditions of one session as ``"kind: text"``: its notes, and its units
+    with an edge reversal point."""
+    import numpy as np
+
+    notes = []
+    for w in caught:
+        kind = _note_kind(w.message)
+        text = f"{kind}: {' '.join(str(w.message).split())}" if kind else ""
+        if text and text not in notes:
+            notes.append(text)
+    if "edge_reversal" in fit:
+        n_edge = int(np.count_nonzero(fit["edge_reversal"].values))
+        if n_edge:
+            notes.append(
+                f"edge_reversal: {n_edge} of {fit.sizes['unit']} unit(s) with an edge reversal "
+                "point (the counting rule's cap; flagged in edge_reversal)"
+            )
+    return notes
+
+
+def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads, notes):
+    """The work of :func:`fit_session`; appends the session's notes to ``notes``."""
+    import warnings
+
     from dopafit import schema
 
     start = time.perf_counter()
@@ -404,17 +488,24 @@ def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads
     try:
         input_hash = file_sha256(path)
         if output.exists() and not overwrite:
-            stamp = _read_stamp(output)
+            stamp = _read_stamp(output, ("input_sha256", "settings_sha256", "notes"))
+            recorded = stamp.pop("notes", None) if stamp else None
             if stamp == {"input_sha256": input_hash, "settings_sha256": settings.sha256}:
+                notes.extend(json.loads(recorded) if recorded else [])
                 return SessionResult(str(path), str(output), "skipped", "up to date")
         from dopafit.fit.expectile import fit_with_options
         from dopafit.io.nwb import load_nwb
 
-        responses = load_nwb(path, **settings.load)
-        learning_opts = settings.learning_options()
-        with numba_threads_set(numba_threads):
-            fit = fit_with_options(responses, settings.fit)
-            learning = fit_learning_or_reason(responses, learning_opts)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            responses = load_nwb(path, **settings.load)
+            learning_opts = settings.learning_options()
+            with numba_threads_set(numba_threads):
+                fit = fit_with_options(responses, settings.fit, progress=False)
+                learning = fit_learning_or_reason(responses, learning_opts)
+        for w in caught:  # passed on to fit_session, which sorts them
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        notes.extend(_session_notes(caught, fit))
         stamp = {
             "input_file": str(path),
             "input_sha256": input_hash,
@@ -422,7 +513,8 @@ def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads
             "settings": json.loads(settings.to_json()),
         }
         responses = responses.assign_attrs(stamp)
-        fit = fit.assign_attrs(stamp)
+        # the expected conditions, as JSON "kind: text" strings (read back on a rerun)
+        fit = fit.assign_attrs(stamp, notes=json.dumps(notes))
         if isinstance(learning, str):  # no unit could be fitted: say why in the output
             fit = fit.assign_attrs(learning_skipped=learning)
         with atomic_path(output) as tmp, _local_writes():
@@ -631,11 +723,19 @@ def _run_dask(jobs, settings, workers, scheduler, overwrite, notify) -> dict[int
             cluster.close()
 
 
-def combine(outdir: str | os.PathLike, settings: BatchSettings | None = None) -> Path | None:
+def combine(
+    outdir: str | os.PathLike,
+    settings: BatchSettings | None = None,
+    *,
+    progress: bool | None = False,
+) -> Path | None:
     """Pool the responses of all session outputs and fit the population.
 
     Writes ``population.nc`` (groups ``responses`` and ``fit``) and ``units.csv`` in
-    ``outdir``, atomically. Returns the population path, or None when no session succeeded.
+    ``outdir``, atomically. The ``fit`` group's attrs ``session_notes`` hold the sessions'
+    notes of expected conditions (JSON: session file -> ``"kind: text"`` strings).
+    ``progress`` shows a bar over the population fit (see :func:`dopafit.fit_expectiles`).
+    Returns the population path, or None when no session succeeded.
     """
     from dopafit import schema
     from dopafit.fit.expectile import fit_with_options
@@ -656,11 +756,15 @@ def combine(outdir: str | os.PathLike, settings: BatchSettings | None = None) ->
         return target
     parts = [schema.open_responses(f, group="responses") for f in files]
     responses = concat_responses(parts)
-    fit = fit_with_options(responses, settings.fit)
+    fit = fit_with_options(responses, settings.fit, progress=progress)
+    notes = {
+        f.name: json.loads((_read_stamp(f, ("notes",)) or {}).get("notes") or "[]") for f in files
+    }
     fit = fit.assign_attrs(
         sessions=[str(f.name) for f in files],
         settings=json.loads(settings.to_json()),
         population_sha256=key,
+        session_notes=json.dumps({k: v for k, v in notes.items() if v}),
     )
     learning, recovery = pool_learning(files, responses, settings)
     with atomic_path(target) as tmp:
