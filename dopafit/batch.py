@@ -635,6 +635,21 @@ def _failed(src, exc) -> SessionResult:
     return SessionResult(str(src), None, "failed", " ".join(reason.split()))
 
 
+class _stop:
+    """On an interrupt (Ctrl-C) or any other escape, drop the pool's queued sessions instead
+    of waiting for them (the running ones stop with their own copy of the signal)."""
+
+    def __init__(self, pool):
+        self.pool = pool
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _run_processes(jobs, settings, workers, overwrite, notify) -> dict[int, SessionResult]:
     """Sessions in ``workers`` local processes, one session per process at a time.
 
@@ -649,7 +664,7 @@ def _run_processes(jobs, settings, workers, overwrite, notify) -> dict[int, Sess
     results: dict[int, SessionResult] = {}
     pending = list(range(len(jobs)))
     for attempt in range(2):
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool, _stop(pool):
             futures = {
                 pool.submit(
                     fit_session,

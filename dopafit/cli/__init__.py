@@ -83,11 +83,51 @@ def _print_warnings_on_one_line() -> None:
     warnings.showwarning = show
 
 
+class Interrupted(BaseException):
+    """Ctrl-C (SIGINT) during a command. Not a :class:`KeyboardInterrupt`, so that no layer
+    in between (click prints a blank line for those) turns it into something else; like it,
+    it is no :class:`Exception`, so ``except Exception`` blocks let it through and every
+    output written through :class:`dopafit.batch.atomic_path` removes its temporary file."""
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted()
+
+
+class _sigint_raises_interrupted:
+    """Within the block, SIGINT raises :class:`Interrupted` (main thread only; the previous
+    handler is restored after)."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, _raise_interrupted)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``dopafit`` console script and ``python -m dopafit``."""
+    """Entry point of the ``dopafit`` console script and ``python -m dopafit``.
+
+    Ctrl-C stops any command with one line (``dopafit: interrupted ...``) and exit code 130;
+    outputs are written to temporary names and renamed when complete, so none is left
+    half-written.
+    """
     _print_warnings_on_one_line()
     try:
-        cli.main(args=argv, prog_name="dopafit", standalone_mode=False)
+        with _sigint_raises_interrupted():
+            cli.main(args=argv, prog_name="dopafit", standalone_mode=False)
+    except (Interrupted, KeyboardInterrupt):
+        click.echo("dopafit: interrupted (Ctrl-C): unfinished outputs were not written", err=True)
+        sys.exit(130)
     except click.exceptions.Abort:
         click.echo("dopafit: aborted", err=True)
         sys.exit(130)
@@ -97,9 +137,6 @@ def main(argv: list[str] | None = None) -> None:
     except DopafitError as exc:
         click.echo(f"dopafit: error: {exc}", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
-        click.echo("dopafit: interrupted", err=True)
-        sys.exit(130)
     except Exception as exc:
         if os.environ.get("DOPAFIT_DEBUG"):
             raise
