@@ -544,7 +544,7 @@ def fit_learning_or_reason(responses, opts):
     from dopafit.fit.learning import fit_with_options
 
     try:
-        return fit_with_options(responses, opts)
+        return fit_with_options(responses, opts, progress=False)
     except FitError as exc:
         return " ".join(str(exc).split())
 
@@ -843,7 +843,12 @@ def pool_learning(files, responses, settings: BatchSettings):
     options = {k: v for k, v in opts.record().items() if k not in ("model", "seed")}
     options["axis"] = opts.axis
     recovery = learning_recovery(
-        responses.isel({schema.UNIT: rows}), sub, models=opts.model, seed=opts.seed, **options
+        responses.isel({schema.UNIT: rows}),
+        sub,
+        models=opts.model,
+        seed=opts.seed,
+        progress=False,
+        **options,
     )
     return learning, recovery
 

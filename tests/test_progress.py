@@ -154,6 +154,22 @@ def test_fit_in_chunks_equals_the_single_call(sample, monkeypatch):
     _same(chunked, single)
 
 
+def test_learning_fit_in_chunks_equals_the_single_call(capsys):
+    from dopafit.fit import learning as L
+    from dopafit.fit.learning_options import LearningOptions
+
+    ds = dopafit.simulate_learning("flip", n_units=10, n_trials=200, seed=4)
+    opts = LearningOptions(n_starts=2, cv_blocks=3, seed=7)
+    seq = L.sequences(ds, opts)
+    layout = L.parameter_layout(seq, opts, opts.model)
+    ok = np.array([r == "" for r in seq.unit_reason])
+    chunked = L.run_kernel(seq, layout, opts, ok, progress=True)  # chunks of 4, 4, 2 units
+    assert "fit_learning" in capsys.readouterr().err
+    single = L._run_rows(seq, layout, opts, ok, 0, ok.size)
+    for a, b in zip(chunked, single):
+        np.testing.assert_array_equal(a, b)
+
+
 # ------------------------------------------------------------------------------------------
 # Ctrl-C
 

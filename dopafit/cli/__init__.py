@@ -63,10 +63,12 @@ def cli():
 
 
 def _print_warnings_on_one_line() -> None:
-    """Show dopafit's warnings as ``dopafit: warning: ...`` lines, each text once per run."""
+    """Show dopafit's warnings as ``dopafit: warning: ...`` lines and its notes of expected
+    conditions (:class:`~dopafit.errors.DopafitNote`) as ``dopafit: note: ...``, each text
+    once per run."""
     import warnings
 
-    from dopafit.errors import DopafitWarning
+    from dopafit.errors import DopafitNote, DopafitWarning
 
     seen: set[str] = set()
     default = warnings.showwarning
@@ -78,7 +80,8 @@ def _print_warnings_on_one_line() -> None:
         text = " ".join(str(message).split())
         if text not in seen:
             seen.add(text)
-            click.echo(f"dopafit: warning: {text}", err=True)
+            label = "note" if issubclass(category, DopafitNote) else "warning"
+            click.echo(f"dopafit: {label}: {text}", err=True)
 
     warnings.showwarning = show
 

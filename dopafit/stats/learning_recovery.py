@@ -310,7 +310,7 @@ def learning_recovery(
         source = "given"
     else:
         if fit is None:
-            fit = fit_with_options(responses, opts)
+            fit = fit_with_options(responses, opts, progress=progress)
         truth = _fitted_params(fit, models)
         source = "fitted"
     for p in truth.values():
@@ -326,7 +326,7 @@ def learning_recovery(
                 unit_seeds = streams[i * n_rep + r].generate_state(n_unit, dtype=np.uint64)
                 sim, t = _simulate(responses, seq, truth[m], opts, noise_fraction, unit_seeds)
                 truths[m] = t
-                fits[(m, r)] = fit_with_options(sim, opts)
+                fits[(m, r)] = fit_with_options(sim, opts, progress=False)
                 bar.update(1)
     return _score(responses, fits, truths, models, n_rep, opts, source, seed, noise_fraction)
 
