@@ -482,6 +482,7 @@ def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads
     import warnings
 
     from dopafit import schema
+    from dopafit.errors import DopafitWarning
 
     start = time.perf_counter()
     path, output = Path(path), Path(output)
@@ -497,7 +498,8 @@ def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads
         from dopafit.io.nwb import load_nwb
 
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+            # every session's notes, even from the code location of the previous session's
+            warnings.simplefilter("always", DopafitWarning)
             responses = load_nwb(path, **settings.load)
             learning_opts = settings.learning_options()
             with numba_threads_set(numba_threads):

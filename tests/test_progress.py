@@ -194,6 +194,28 @@ def test_ctrl_c_during_compare_leaves_no_file(tmp_path):
     assert list(tmp_path.iterdir()) == []  # no comparison file, no temporary file
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a subprocess is POSIX")
+def test_ctrl_c_during_fit_keeps_finished_sessions_only(tmp_path):
+    out = tmp_path / "fits"
+    cmd = [
+        sys.executable, "-m", "dopafit", "fit", *map(str, SAMPLES), "-o", str(out),
+        "--n-splits", "20000", "--n-boot", "0", "-q",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3.0)
+    assert proc.poll() is None, "the batch finished before the interrupt"
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines() == [
+        "dopafit: interrupted (Ctrl-C): unfinished outputs were not written"
+    ]
+    leftovers = [p.name for p in out.rglob("*") if p.is_file() and not p.name.endswith(".nc")]
+    assert leftovers == [] and not (out / "population.nc").exists()
+    for done in (out / "sessions").glob("*.nc"):  # finished sessions are complete
+        assert dopafit.schema.open_responses(done, group="responses").sizes["unit"] > 0
+
+
 def test_interrupt_inside_an_atomic_write_removes_the_temporary(tmp_path):
     from dopafit.batch import atomic_path
     from dopafit.cli import Interrupted
