@@ -530,7 +530,11 @@ def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads
         )
     except DopafitError as exc:
         reason = str(exc)
-    except Exception as exc:  # one bad session must never stop a batch
+    except Exception as exc:  # one bad session must never stop a batch (Ctrl-C must)
+        from dopafit.errors import interrupted_in
+
+        if interrupted_in(exc):
+            raise
         reason = f"{path}: unexpected {exc.__class__.__name__}: {exc}"
     return SessionResult(
         str(path), None, "failed", " ".join(reason.split()), time.perf_counter() - start

@@ -219,6 +219,33 @@ class ResultKindError(DopafitError, TypeError):
     """A result Dataset is not of the kind an operation needs (see :mod:`dopafit.results`)."""
 
 
+def interrupted_in(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or was raised while handling, an interrupt (Ctrl-C).
+
+    A signal handler that raises while a compiled kernel returns (numba) surfaces as a
+    ``SystemError`` whose cause is the interrupt; ``except Exception`` blocks that must never
+    swallow Ctrl-C ask this first.
+
+    Examples
+    --------
+    >>> try:
+    ...     try:
+    ...         raise KeyboardInterrupt
+    ...     except KeyboardInterrupt as inner:
+    ...         raise SystemError("returned a result with an exception set") from inner
+    ... except SystemError as err:
+    ...     interrupted_in(err), interrupted_in(ValueError())
+    (True, False)
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if not isinstance(exc, Exception):  # KeyboardInterrupt, dopafit.cli.Interrupted
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def unknown_name(name: str, valid, what: str, *, file: str | PathLike | None = None):
     """The :class:`ConfigError` for a name that is not among ``valid`` (a misspelt option or
     config key), naming the closest valid one.

@@ -17,6 +17,7 @@ import pytest
 import xarray as xr
 
 import dopafit
+from dopafit import schema
 from dopafit._progress import check_progress, progress_bar, wants_progress
 from dopafit.errors import ConfigError, DopafitNote, DopafitWarning
 
@@ -213,7 +214,7 @@ def test_ctrl_c_during_fit_keeps_finished_sessions_only(tmp_path):
     leftovers = [p.name for p in out.rglob("*") if p.is_file() and not p.name.endswith(".nc")]
     assert leftovers == [] and not (out / "population.nc").exists()
     for done in (out / "sessions").glob("*.nc"):  # finished sessions are complete
-        assert dopafit.schema.open_responses(done, group="responses").sizes["unit"] > 0
+        assert schema.open_responses(done, group="responses").sizes["unit"] > 0
 
 
 def test_interrupt_inside_an_atomic_write_removes_the_temporary(tmp_path):

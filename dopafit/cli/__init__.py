@@ -117,6 +117,11 @@ class _sigint_raises_interrupted:
             signal.signal(signal.SIGINT, self.previous)
 
 
+def _exit_interrupted():
+    click.echo("dopafit: interrupted (Ctrl-C): unfinished outputs were not written", err=True)
+    sys.exit(130)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``dopafit`` console script and ``python -m dopafit``.
 
@@ -129,18 +134,21 @@ def main(argv: list[str] | None = None) -> None:
         with _sigint_raises_interrupted():
             cli.main(args=argv, prog_name="dopafit", standalone_mode=False)
     except (Interrupted, KeyboardInterrupt):
-        click.echo("dopafit: interrupted (Ctrl-C): unfinished outputs were not written", err=True)
-        sys.exit(130)
+        _exit_interrupted()
     except click.exceptions.Abort:
         click.echo("dopafit: aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except DopafitError as exc:
-        click.echo(f"dopafit: error: {exc}", err=True)
-        sys.exit(1)
     except Exception as exc:
+        from dopafit.errors import interrupted_in
+
+        if interrupted_in(exc):  # Ctrl-C while a compiled kernel or a reader returned
+            _exit_interrupted()
+        if isinstance(exc, DopafitError):
+            click.echo(f"dopafit: error: {exc}", err=True)
+            sys.exit(1)
         if os.environ.get("DOPAFIT_DEBUG"):
             raise
         text = " ".join(str(exc).split())
