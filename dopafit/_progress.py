@@ -117,6 +117,21 @@ class _Silent:
         self.close()
 
 
+def _tqdm_class():
+    """tqdm.auto's choice (a widget in a notebook, text elsewhere), without its warning when
+    a notebook lacks ipywidgets (then the text bar, which notebooks show as well)."""
+    if _in_notebook():
+        try:
+            import ipywidgets  # noqa: F401
+            from tqdm.notebook import tqdm
+        except ImportError:
+            from tqdm import tqdm
+        return tqdm
+    from tqdm import tqdm
+
+    return tqdm
+
+
 def progress_bar(total: int, desc: str, *, progress: bool | None = None, unit: str = "it"):
     """A progress bar of ``total`` steps (a context manager with ``update(n)``).
 
@@ -134,14 +149,13 @@ def progress_bar(total: int, desc: str, *, progress: bool | None = None, unit: s
 
     Returns
     -------
-    tqdm.auto.tqdm or a silent stand-in
+    tqdm.tqdm, tqdm.notebook.tqdm or a silent stand-in
         Either way: ``update(n)``, ``set_description(text)``, ``set_postfix_str(text)``,
         ``close()``, ``n`` and use in a ``with`` block.
     """
     if not wants_progress(progress):
         return _Silent(total)
-    from tqdm.auto import tqdm
-
+    tqdm = _tqdm_class()
     return tqdm(
         total=total,
         desc=desc,

@@ -54,6 +54,26 @@ def test_helper_shows_a_bar_on_a_terminal(monkeypatch):
     assert wants_progress(None)
 
 
+def test_helper_shows_a_bar_in_a_notebook(monkeypatch, capsys):
+    """A Jupyter kernel (IPython with an IPKernelApp config) counts as someone watching; without
+    ipywidgets the text bar is used, with no warning about it."""
+    import types
+    import warnings
+
+    from dopafit import _progress
+
+    kernel = types.SimpleNamespace(config={"IPKernelApp": {}})
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: kernel))
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # not installed
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    assert _progress._in_notebook() and wants_progress(None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with progress_bar(2, "in a notebook") as bar:
+            bar.update(2)
+    assert "in a notebook" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------------------------------
 # progress changes no number
 
