@@ -55,6 +55,9 @@ class _LazyGroup(click.Group):
 def cli():
     """Fit distributional and classical TD accounts to dopamine recordings.
 
+    Long commands show a progress bar when standard error is a terminal. Ctrl-C stops any
+    command with one line and exit code 130, leaving no partial output file.
+
     \b
     Examples:
       dopafit simulate -o data_samples --preset samples
