@@ -169,6 +169,7 @@ def test_fit_in_chunks_equals_the_single_call(sample, monkeypatch):
     from dopafit.fit import expectile as E
 
     kw = {"n_splits": 200, "n_boot": 25, "seed": 11}
+    monkeypatch.setattr(E, "_CHUNK_FITS", 1)  # chunks of 2 units (of 20) and of 32 splits
     chunked = dopafit.fit_expectiles(sample, progress=False, **kw)
     monkeypatch.setattr(E, "_chunks", lambda n, size: [(0, n)])
     single = dopafit.fit_expectiles(sample, progress=False, **kw)

@@ -387,6 +387,11 @@ def _unit_dataset(responses, prep: Prepared, point: _PointFit) -> xr.Dataset:
     return ds
 
 
+#: unit fits per kernel call when the bootstrap and the split halves run in chunks (for the
+#: progress bar): about half a second of work, so small fits make one call
+_CHUNK_FITS = 100_000
+
+
 def _chunks(n: int, size: int):
     """``(start, stop)`` of consecutive chunks of at most ``size`` out of ``n``."""
     return [(i, min(n, i + size)) for i in range(0, n, max(1, size))]
@@ -399,7 +404,7 @@ def _add_bootstrap(ds, kern, data: _KernelData, boot_ss, opts: FitOptions, bar):
     vals, start, cnt, *rest = data.args
     n_unit = cnt.shape[0]
     parts = []
-    for u0, u1 in _chunks(n_unit, max(8, -(-n_unit // 10))):
+    for u0, u1 in _chunks(n_unit, max(-(-n_unit // 10), -(-_CHUNK_FITS // max(opts.n_boot, 1)))):
         # chunks of units: unit u keeps its own stream (unit0), so the numbers do not change
         parts.append(
             kern.bootstrap_units(
@@ -427,7 +432,8 @@ def _add_splits(ds, kern, data: _KernelData, split_ss, point: _PointFit, opts: F
     chunks of splits; ``bar`` advances by each chunk's unit splits)."""
     split_seeds = split_ss.generate_state(int(opts.n_splits), dtype=np.uint64)
     n_unit = data.args[2].shape[0]
-    size = -(-max(64, -(-split_seeds.size // 10)) // 16) * 16  # whole blocks of the kernel
+    size = max(-(-split_seeds.size // 10), -(-_CHUNK_FITS // max(n_unit, 1)))
+    size = -(-size // 16) * 16  # whole blocks of the kernel
     parts = []
     for i0, i1 in _chunks(split_seeds.size, size):
         # chunks of splits: each (split, unit) has its own stream, so the numbers do not change
