@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dopafit._notes import note_kind, session_notes
 from dopafit._version import __version__
 from dopafit.errors import ConfigError, DopafitError, FileNotFoundError_
 from dopafit.outputs import (
@@ -214,7 +215,7 @@ class SessionResult:
     caller to show; ``notes``: the expected conditions (:class:`~dopafit.errors.DopafitNote`
     and units with edge reversal points) as ``"kind: text"`` strings, also recorded in the
     output's ``fit`` attrs ``notes`` (read back for a skipped session), for the caller to
-    count (:func:`count_notes`)."""
+    count (:func:`dopafit._notes.count_notes`)."""
 
     path: str
     output: str | None
@@ -224,50 +225,6 @@ class SessionResult:
     n_units: int = 0
     warnings: list = field(default_factory=list)
     notes: list = field(default_factory=list)
-
-
-#: what each kind of note counts, as the end-of-batch summary says it
-NOTE_KINDS = {
-    "few_units": "fewer than 3 fittable units (their own split-half correlations are NaN; "
-    "population.nc pools all units)",
-    "edge_reversal": "edge reversal points (flagged in edge_reversal)",
-    "dropped_trials": "trials dropped for NaN event times",
-    "flagged_units": "units flagged in unit_flags",
-}
-
-
-def count_notes(results: Sequence[SessionResult]) -> dict[str, list[str]]:
-    """The sessions concerned by each kind of note (file names, in input order).
-
-    Examples
-    --------
-    >>> r = SessionResult("a/s1.nwb", None, "done", notes=["few_units: only 1 fittable unit"])
-    >>> count_notes([r, SessionResult("a/s2.nwb", None, "done")])
-    {'few_units': ['s1.nwb']}
-    """
-    out: dict[str, list[str]] = {}
-    for r in results:
-        for kind in dict.fromkeys(n.split(":", 1)[0] for n in r.notes):
-            out.setdefault(kind, []).append(Path(r.path).name)
-    return out
-
-
-def notes_line(results: Sequence[SessionResult]) -> str:
-    """One line counting the expected conditions of a batch ("" when there are none).
-
-    Examples
-    --------
-    >>> r = SessionResult("s1.nwb", None, "done", notes=["few_units: only 1 fittable unit"])
-    >>> print(notes_line([r]))
-    notes (expected, nothing to do): 1 session(s) with fewer than 3 fittable units (their own split-half correlations are NaN; population.nc pools all units): s1.nwb
-    """
-    parts = []
-    for kind, sessions in count_notes(results).items():
-        names = ", ".join(sessions[:3]) + (
-            f" and {len(sessions) - 3} more" if len(sessions) > 3 else ""
-        )
-        parts.append(f"{len(sessions)} session(s) with {NOTE_KINDS.get(kind, kind)}: {names}")
-    return "notes (expected, nothing to do): " + "; ".join(parts) if parts else ""
 
 
 def find_inputs(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -441,40 +398,12 @@ def fit_session(
     for w in caught:
         if issubclass(w.category, DopafitWarning):
             text = " ".join(str(w.message).split())
-            if text not in result.warnings and not _note_kind(w.message):
+            if text not in result.warnings and not note_kind(w.message):
                 result.warnings.append(text)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     result.notes = notes
     return result
-
-
-def _note_kind(message) -> str:
-    """The kind of a :class:`~dopafit.errors.DopafitNote` ("" for any other warning)."""
-    from dopafit.errors import DopafitNote
-
-    return message.kind if isinstance(message, DopafitNote) else ""
-
-
-def _session_notes(caught, fit) -> list[str]:
-    """The expected conditions of one session as ``"kind: text"``: its notes, and its units
-    with an edge reversal point."""
-    import numpy as np
-
-    notes = []
-    for w in caught:
-        kind = _note_kind(w.message)
-        text = f"{kind}: {' '.join(str(w.message).split())}" if kind else ""
-        if text and text not in notes:
-            notes.append(text)
-    if "edge_reversal" in fit:
-        n_edge = int(np.count_nonzero(fit["edge_reversal"].values))
-        if n_edge:
-            notes.append(
-                f"edge_reversal: {n_edge} of {fit.sizes['unit']} unit(s) with an edge reversal "
-                "point (the counting rule's cap; flagged in edge_reversal)"
-            )
-    return notes
 
 
 def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads, notes):
@@ -507,7 +436,7 @@ def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads
                 learning = fit_learning_or_reason(responses, learning_opts)
         for w in caught:  # passed on to fit_session, which sorts them
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        notes.extend(_session_notes(caught, fit))
+        notes.extend(session_notes(caught, fit))
         stamp = {
             "input_file": str(path),
             "input_sha256": input_hash,

@@ -297,7 +297,8 @@ def test_batch_of_small_sessions_prints_one_notes_line(tmp_path, workers):
 
 
 def test_warnings_that_ask_for_an_action_still_print():
-    from dopafit.batch import SessionResult, notes_line
+    from dopafit._notes import notes_line
+    from dopafit.batch import SessionResult
     from dopafit.cli._common import progress_printer
 
     show = progress_printer(1, quiet=True)

@@ -271,7 +271,7 @@ class progress_printer:
     """Report each finished session: a tqdm bar on a terminal, log lines otherwise; dopafit's
     warnings of the sessions (those that ask for an action) as one line each, each text once.
     The sessions' notes of expected conditions are not printed here: the summary counts them
-    (:func:`dopafit.batch.notes_line`)."""
+    (:func:`dopafit._notes.notes_line`)."""
 
     def __init__(self, total: int, *, quiet: bool = False, verbose: bool = False):
         self.total = total

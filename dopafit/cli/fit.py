@@ -170,7 +170,7 @@ def _settings(config, options: dict):
 def _print_summary(results, pooled, outdir: Path) -> None:
     """One line of counts, one line counting the expected conditions (notes), the population
     file, and the failures (exit code 1 if any)."""
-    from dopafit.batch import notes_line
+    from dopafit._notes import notes_line
 
     done = sum(r.status == "done" for r in results)
     skipped = sum(r.status == "skipped" for r in results)
