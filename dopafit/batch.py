@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dopafit._notes import note_kind, session_notes
 from dopafit._version import __version__
 from dopafit.errors import ConfigError, DopafitError, FileNotFoundError_
 from dopafit.outputs import (
@@ -210,7 +211,11 @@ def _jsonable(value):
 class SessionResult:
     """Outcome of one session: ``status`` is ``"done"``, ``"skipped"`` or ``"failed"``;
     ``warnings``: the distinct texts of the :class:`~dopafit.errors.DopafitWarning` raised
-    while it was fitted (in whichever process), for the caller to show."""
+    while it was fitted (in whichever process) that ask the user to do something, for the
+    caller to show; ``notes``: the expected conditions (:class:`~dopafit.errors.DopafitNote`
+    and units with edge reversal points) as ``"kind: text"`` strings, also recorded in the
+    output's ``fit`` attrs ``notes`` (read back for a skipped session), for the caller to
+    count (:func:`dopafit._notes.count_notes`)."""
 
     path: str
     output: str | None
@@ -219,6 +224,7 @@ class SessionResult:
     seconds: float = 0.0
     n_units: int = 0
     warnings: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
 
 
 def find_inputs(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -378,43 +384,59 @@ def fit_session(
     -------
     SessionResult
         dopafit's warnings are collected in ``warnings`` (not printed, so that a worker
-        process shows none); other warnings are shown as usual.
+        process shows none) and its notes of expected conditions in ``notes`` (also written
+        to the output); other warnings are shown as usual.
     """
     import warnings
 
     from dopafit.errors import DopafitWarning
 
+    notes: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
-        result = _fit_session(path, output, settings, overwrite, numba_threads)
+        warnings.simplefilter("always", DopafitWarning)
+        result = _fit_session(path, output, settings, overwrite, numba_threads, notes)
     for w in caught:
         if issubclass(w.category, DopafitWarning):
             text = " ".join(str(w.message).split())
-            if text not in result.warnings:
+            if text not in result.warnings and not note_kind(w.message):
                 result.warnings.append(text)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    result.notes = notes
     return result
 
 
-def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads):
+def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads, notes):
+    """The work of :func:`fit_session`; appends the session's notes to ``notes``."""
+    import warnings
+
     from dopafit import schema
+    from dopafit.errors import DopafitWarning
 
     start = time.perf_counter()
     path, output = Path(path), Path(output)
     try:
         input_hash = file_sha256(path)
         if output.exists() and not overwrite:
-            stamp = _read_stamp(output)
+            stamp = _read_stamp(output, ("input_sha256", "settings_sha256", "notes"))
+            recorded = stamp.pop("notes", None) if stamp else None
             if stamp == {"input_sha256": input_hash, "settings_sha256": settings.sha256}:
+                notes.extend(json.loads(recorded) if recorded else [])
                 return SessionResult(str(path), str(output), "skipped", "up to date")
         from dopafit.fit.expectile import fit_with_options
         from dopafit.io.nwb import load_nwb
 
-        responses = load_nwb(path, **settings.load)
-        learning_opts = settings.learning_options()
-        with numba_threads_set(numba_threads):
-            fit = fit_with_options(responses, settings.fit)
-            learning = fit_learning_or_reason(responses, learning_opts)
+        with warnings.catch_warnings(record=True) as caught:
+            # every session's notes, even from the code location of the previous session's
+            warnings.simplefilter("always", DopafitWarning)
+            responses = load_nwb(path, **settings.load)
+            learning_opts = settings.learning_options()
+            with numba_threads_set(numba_threads):
+                fit = fit_with_options(responses, settings.fit, progress=False)
+                learning = fit_learning_or_reason(responses, learning_opts)
+        for w in caught:  # passed on to fit_session, which sorts them
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        notes.extend(session_notes(caught, fit))
         stamp = {
             "input_file": str(path),
             "input_sha256": input_hash,
@@ -422,7 +444,8 @@ def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads
             "settings": json.loads(settings.to_json()),
         }
         responses = responses.assign_attrs(stamp)
-        fit = fit.assign_attrs(stamp)
+        # the expected conditions, as JSON "kind: text" strings (read back on a rerun)
+        fit = fit.assign_attrs(stamp, notes=json.dumps(notes))
         if isinstance(learning, str):  # no unit could be fitted: say why in the output
             fit = fit.assign_attrs(learning_skipped=learning)
         with atomic_path(output) as tmp, _local_writes():
@@ -436,7 +459,11 @@ def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads
         )
     except DopafitError as exc:
         reason = str(exc)
-    except Exception as exc:  # one bad session must never stop a batch
+    except Exception as exc:  # one bad session must never stop a batch (Ctrl-C must)
+        from dopafit.errors import interrupted_in
+
+        if interrupted_in(exc):
+            raise
         reason = f"{path}: unexpected {exc.__class__.__name__}: {exc}"
     return SessionResult(
         str(path), None, "failed", " ".join(reason.split()), time.perf_counter() - start
@@ -452,7 +479,7 @@ def fit_learning_or_reason(responses, opts):
     from dopafit.fit.learning import fit_with_options
 
     try:
-        return fit_with_options(responses, opts)
+        return fit_with_options(responses, opts, progress=False)
     except FitError as exc:
         return " ".join(str(exc).split())
 
@@ -543,6 +570,21 @@ def _failed(src, exc) -> SessionResult:
     return SessionResult(str(src), None, "failed", " ".join(reason.split()))
 
 
+class _stop:
+    """On an interrupt (Ctrl-C) or any other escape, drop the pool's queued sessions instead
+    of waiting for them (the running ones stop with their own copy of the signal)."""
+
+    def __init__(self, pool):
+        self.pool = pool
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _run_processes(jobs, settings, workers, overwrite, notify) -> dict[int, SessionResult]:
     """Sessions in ``workers`` local processes, one session per process at a time.
 
@@ -557,7 +599,7 @@ def _run_processes(jobs, settings, workers, overwrite, notify) -> dict[int, Sess
     results: dict[int, SessionResult] = {}
     pending = list(range(len(jobs)))
     for attempt in range(2):
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool, _stop(pool):
             futures = {
                 pool.submit(
                     fit_session,
@@ -631,11 +673,19 @@ def _run_dask(jobs, settings, workers, scheduler, overwrite, notify) -> dict[int
             cluster.close()
 
 
-def combine(outdir: str | os.PathLike, settings: BatchSettings | None = None) -> Path | None:
+def combine(
+    outdir: str | os.PathLike,
+    settings: BatchSettings | None = None,
+    *,
+    progress: bool | None = False,
+) -> Path | None:
     """Pool the responses of all session outputs and fit the population.
 
     Writes ``population.nc`` (groups ``responses`` and ``fit``) and ``units.csv`` in
-    ``outdir``, atomically. Returns the population path, or None when no session succeeded.
+    ``outdir``, atomically. The ``fit`` group's attrs ``session_notes`` hold the sessions'
+    notes of expected conditions (JSON: session file -> ``"kind: text"`` strings).
+    ``progress`` shows a bar over the population fit (see :func:`dopafit.fit_expectiles`).
+    Returns the population path, or None when no session succeeded.
     """
     from dopafit import schema
     from dopafit.fit.expectile import fit_with_options
@@ -656,11 +706,15 @@ def combine(outdir: str | os.PathLike, settings: BatchSettings | None = None) ->
         return target
     parts = [schema.open_responses(f, group="responses") for f in files]
     responses = concat_responses(parts)
-    fit = fit_with_options(responses, settings.fit)
+    fit = fit_with_options(responses, settings.fit, progress=progress)
+    notes = {
+        f.name: json.loads((_read_stamp(f, ("notes",)) or {}).get("notes") or "[]") for f in files
+    }
     fit = fit.assign_attrs(
         sessions=[str(f.name) for f in files],
         settings=json.loads(settings.to_json()),
         population_sha256=key,
+        session_notes=json.dumps({k: v for k, v in notes.items() if v}),
     )
     learning, recovery = pool_learning(files, responses, settings)
     with atomic_path(target) as tmp:
@@ -724,7 +778,12 @@ def pool_learning(files, responses, settings: BatchSettings):
     options = {k: v for k, v in opts.record().items() if k not in ("model", "seed")}
     options["axis"] = opts.axis
     recovery = learning_recovery(
-        responses.isel({schema.UNIT: rows}), sub, models=opts.model, seed=opts.seed, **options
+        responses.isel({schema.UNIT: rows}),
+        sub,
+        models=opts.model,
+        seed=opts.seed,
+        progress=False,
+        **options,
     )
     return learning, recovery
 

@@ -37,6 +37,7 @@ __all__ = [
     "OutputExistsError",
     "ResultKindError",
     "DopafitWarning",
+    "DopafitNote",
     "unknown_name",
 ]
 
@@ -174,12 +175,75 @@ class DopafitWarning(UserWarning):
     """Something was dropped or flagged but the analysis went on (e.g. NaN event times)."""
 
 
+class DopafitNote(DopafitWarning):
+    """An expected condition, reported as information: nothing needs doing.
+
+    For example a session with fewer than 3 fittable units (its own split-half population
+    correlations are NaN), trials dropped for NaN event times, units flagged in
+    ``unit_flags``. A single call shows it as a warning of this category; a batch
+    (``dopafit fit``) does not print it per session but counts it, records it in each
+    session's output (``fit`` attrs ``notes``) and reports it once at the end.
+
+    Parameters
+    ----------
+    message : str
+        The text.
+    kind : str, default "note"
+        A short key a batch counts the note under (e.g. ``"few_units"``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn(DopafitNote("only 1 fittable unit(s) here", kind="few_units"))
+    >>> caught[0].category.__name__, caught[0].message.kind
+    ('DopafitNote', 'few_units')
+    >>> issubclass(DopafitNote, DopafitWarning)
+    True
+    """
+
+    def __init__(self, message: str = "", kind: str = "note"):
+        super().__init__(message)
+        self.kind = kind
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.kind))
+
+
 class OutputExistsError(DopafitError, FileExistsError):
     """An output file exists and overwriting was not asked for."""
 
 
 class ResultKindError(DopafitError, TypeError):
     """A result Dataset is not of the kind an operation needs (see :mod:`dopafit.results`)."""
+
+
+def interrupted_in(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or was raised while handling, an interrupt (Ctrl-C).
+
+    A signal handler that raises while a compiled kernel returns (numba) surfaces as a
+    ``SystemError`` whose cause is the interrupt; ``except Exception`` blocks that must never
+    swallow Ctrl-C ask this first.
+
+    Examples
+    --------
+    >>> try:
+    ...     try:
+    ...         raise KeyboardInterrupt
+    ...     except KeyboardInterrupt as inner:
+    ...         raise SystemError("returned a result with an exception set") from inner
+    ... except SystemError as err:
+    ...     interrupted_in(err), interrupted_in(ValueError())
+    (True, False)
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if not isinstance(exc, Exception):  # KeyboardInterrupt, dopafit.cli.Interrupted
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def unknown_name(name: str, valid, what: str, *, file: str | PathLike | None = None):

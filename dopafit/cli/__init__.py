@@ -55,6 +55,9 @@ class _LazyGroup(click.Group):
 def cli():
     """Fit distributional and classical TD accounts to dopamine recordings.
 
+    Long commands show a progress bar when standard error is a terminal. Ctrl-C stops any
+    command with one line and exit code 130, leaving no partial output file.
+
     \b
     Examples:
       dopafit simulate -o data_samples --preset samples
@@ -63,10 +66,12 @@ def cli():
 
 
 def _print_warnings_on_one_line() -> None:
-    """Show dopafit's warnings as ``dopafit: warning: ...`` lines, each text once per run."""
+    """Show dopafit's warnings as ``dopafit: warning: ...`` lines and its notes of expected
+    conditions (:class:`~dopafit.errors.DopafitNote`) as ``dopafit: note: ...``, each text
+    once per run."""
     import warnings
 
-    from dopafit.errors import DopafitWarning
+    from dopafit.errors import DopafitNote, DopafitWarning
 
     seen: set[str] = set()
     default = warnings.showwarning
@@ -78,29 +83,75 @@ def _print_warnings_on_one_line() -> None:
         text = " ".join(str(message).split())
         if text not in seen:
             seen.add(text)
-            click.echo(f"dopafit: warning: {text}", err=True)
+            label = "note" if issubclass(category, DopafitNote) else "warning"
+            click.echo(f"dopafit: {label}: {text}", err=True)
 
     warnings.showwarning = show
 
 
+class Interrupted(BaseException):
+    """Ctrl-C (SIGINT) during a command. Not a :class:`KeyboardInterrupt`, so that no layer
+    in between (click prints a blank line for those) turns it into something else; like it,
+    it is no :class:`Exception`, so ``except Exception`` blocks let it through and every
+    output written through :class:`dopafit.batch.atomic_path` removes its temporary file."""
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted()
+
+
+class _sigint_raises_interrupted:
+    """Within the block, SIGINT raises :class:`Interrupted` (main thread only; the previous
+    handler is restored after)."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, _raise_interrupted)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def _exit_interrupted():
+    click.echo("dopafit: interrupted (Ctrl-C): unfinished outputs were not written", err=True)
+    sys.exit(130)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``dopafit`` console script and ``python -m dopafit``."""
+    """Entry point of the ``dopafit`` console script and ``python -m dopafit``.
+
+    Ctrl-C stops any command with one line (``dopafit: interrupted ...``) and exit code 130;
+    outputs are written to temporary names and renamed when complete, so none is left
+    half-written.
+    """
     _print_warnings_on_one_line()
     try:
-        cli.main(args=argv, prog_name="dopafit", standalone_mode=False)
+        with _sigint_raises_interrupted():
+            cli.main(args=argv, prog_name="dopafit", standalone_mode=False)
+    except (Interrupted, KeyboardInterrupt):
+        _exit_interrupted()
     except click.exceptions.Abort:
         click.echo("dopafit: aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except DopafitError as exc:
-        click.echo(f"dopafit: error: {exc}", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        click.echo("dopafit: interrupted", err=True)
-        sys.exit(130)
     except Exception as exc:
+        from dopafit.errors import interrupted_in
+
+        if interrupted_in(exc):  # Ctrl-C while a compiled kernel or a reader returned
+            _exit_interrupted()
+        if isinstance(exc, DopafitError):
+            click.echo(f"dopafit: error: {exc}", err=True)
+            sys.exit(1)
         if os.environ.get("DOPAFIT_DEBUG"):
             raise
         text = " ".join(str(exc).split())

@@ -237,6 +237,22 @@ def n_splits_option(default: int | None = None, help: str = "Random split halves
     return count_option("--n-splits", help, default=default)
 
 
+def progress_option():
+    """The ``--progress/--no-progress`` flag, passed as ``progress`` (None when not given:
+    a bar only when standard error is a terminal; see :mod:`dopafit._progress`).
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
+    return click.option(
+        "--progress/--no-progress",
+        default=None,
+        help="Progress bar on standard error (default: only when it is a terminal).",
+    )
+
+
 def parse_pair(text: str, name: str) -> list[float]:
     """Parse ``"0.2,0.6"`` into ``[0.2, 0.6]`` or raise a usage error naming the option."""
     try:
@@ -253,7 +269,9 @@ def parse_pair(text: str, name: str) -> list[float]:
 
 class progress_printer:
     """Report each finished session: a tqdm bar on a terminal, log lines otherwise; dopafit's
-    warnings of the sessions as one line each, each text once."""
+    warnings of the sessions (those that ask for an action) as one line each, each text once.
+    The sessions' notes of expected conditions are not printed here: the summary counts them
+    (:func:`dopafit._notes.notes_line`)."""
 
     def __init__(self, total: int, *, quiet: bool = False, verbose: bool = False):
         self.total = total

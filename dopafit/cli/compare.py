@@ -13,6 +13,7 @@ from dopafit.cli._common import (
     n_splits_option,
     option,
     output_file_option,
+    progress_option,
     seed_option,
 )
 
@@ -27,7 +28,8 @@ ACCOUNTS = ("classical", "bias", "distributional", "sigmoid")
 @option("--accounts", default=",".join(ACCOUNTS), help="Comma-separated accounts to simulate.")
 @axis_option("the fit's, else utility")
 @seed_option()
-def compare(source, output, n_sim, n_splits, accounts, axis, seed):
+@progress_option()
+def compare(source, output, n_sim, n_splits, accounts, axis, seed, progress):
     """Test classical TD, biased and distributional accounts on SOURCE.
 
     SOURCE is an output folder of `dopafit fit` (its population.nc is used), a netCDF file
@@ -35,6 +37,9 @@ def compare(source, output, n_sim, n_splits, accounts, axis, seed):
     (loaded with default options). Each account is fitted to the recording, simulated N times
     with the recording's own trials and noise, and passed through the identical pipeline;
     the observed statistics are placed in each simulated distribution.
+
+    A progress bar (per account and chunk of simulations) is shown when standard error is a
+    terminal. Ctrl-C stops the run: no comparison file is written, exit code 130.
 
     \b
     Example:
@@ -50,7 +55,7 @@ def compare(source, output, n_sim, n_splits, accounts, axis, seed):
     axis = axis or fit_attrs.get("axis")
     if axis:
         options = replace(options, axis=axis)
-    result = _run(responses, options, Path(source))
+    result = _run(responses, options, Path(source), progress)
     out = Path(output) if output else default_out
     from dopafit.batch import atomic_path
 
@@ -114,13 +119,13 @@ def _groups(source: Path) -> set[str]:
         ) from None
 
 
-def _run(responses, options, source: Path):
+def _run(responses, options, source: Path, progress=None):
     """The comparison; its errors name SOURCE, the file the user passed."""
     from dopafit.errors import DopafitError
     from dopafit.stats.compare import run_comparison
 
     try:
-        return run_comparison(responses, options)
+        return run_comparison(responses, options, progress=progress)
     except DopafitError as exc:
         if exc.file == str(source):
             raise

@@ -84,6 +84,13 @@ def fit(
     OUTDIR/population.nc and OUTDIR/units.csv. A rerun skips up-to-date sessions.
     With --learning, each output also holds a 'learning' group (fit_learning) and the
     population output a 'learning_recovery' group.
+
+    Expected conditions of a session (fewer than 3 fittable units, edge reversal points,
+    trials dropped for NaN event times, flagged units) are not printed per session: one
+    'notes' line at the end counts them with the sessions concerned, and they are recorded
+    in each session's fit attrs 'notes' and in population.nc (fit attrs 'session_notes').
+    Warnings printed during the run ask for an action. Ctrl-C stops cleanly: finished
+    sessions are kept (a rerun resumes), no partial file is left, exit code 130.
     Exit code: 0 all succeeded, 1 some failed, 2 usage error.
 
     \b
@@ -109,7 +116,7 @@ def fit(
         on_result=show,
     )
     show.close()
-    pooled = combine(outdir, settings) if population else None
+    pooled = combine(outdir, settings, progress=False if quiet else None) if population else None
     _print_summary(results, pooled, Path(outdir))
 
 
@@ -161,13 +168,20 @@ def _settings(config, options: dict):
 
 
 def _print_summary(results, pooled, outdir: Path) -> None:
-    """One line of counts, the population file, and the failures (exit code 1 if any)."""
+    """One line of counts, one line counting the expected conditions (notes), the population
+    file, and the failures (exit code 1 if any)."""
+    from dopafit._notes import notes_line
+
     done = sum(r.status == "done" for r in results)
     skipped = sum(r.status == "skipped" for r in results)
     failed = [r for r in results if r.status == "failed"]
     click.echo(
         f"dopafit fit: {done} fitted, {skipped} up to date, {len(failed)} failed -> {outdir}"
     )
+    notes = notes_line(results)
+    if notes:
+        where = f"{pooled.name} attrs 'session_notes' and " if pooled is not None else ""
+        click.echo(f"{notes} (recorded in {where}each session's fit attrs 'notes')")
     if pooled is not None:
         click.echo(f"population: {pooled}")
     if failed:

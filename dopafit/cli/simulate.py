@@ -168,6 +168,9 @@ def _write_manifest(out: Path, files: list[str], preset: str) -> Path:
         },
         "versions": library_versions(),
     }
+    from dopafit.batch import atomic_path
+
     path = out / MANIFEST_FILE
-    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    with atomic_path(path) as tmp:  # Ctrl-C never leaves half a manifest
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return path

@@ -30,7 +30,7 @@ import xarray as xr
 from dopafit import results as _results  # noqa: F401  (registers the ds.dopafit accessor)
 from dopafit import schema, seeds
 from dopafit._version import __version__
-from dopafit.errors import DopafitWarning, FitError
+from dopafit.errors import DopafitNote, DopafitWarning, FitError
 from dopafit.fit.axes import Prepared, prepare
 from dopafit.fit.options import METHODS, FitOptions
 
@@ -139,6 +139,7 @@ def fit_expectiles(
     cap_low: float = 0.01,
     cap_high: float = 0.1,
     fold_exclude_edge: bool = True,
+    progress: bool | None = None,
 ) -> xr.Dataset:
     """Fit reversal points, asymmetric slopes and tau per unit, with split-half controls.
 
@@ -173,6 +174,11 @@ def fit_expectiles(
         original's constants, in axis units); the kink is searched within the same bounds.
     fold_exclude_edge : bool, default True
         Leave units whose all-trial reversal point is an edge estimate out of the fold ANOVA.
+    progress : bool or None, default None
+        A progress bar over the bootstrap and the split halves: None shows it in a notebook
+        or when standard error is a terminal, True always, False never. Not an analysis
+        option (not in :class:`~dopafit.fit.options.FitOptions`, not in attrs): the numbers
+        do not depend on it.
 
     Returns
     -------
@@ -279,16 +285,22 @@ def fit_expectiles(
         cap_high=cap_high,
         fold_exclude_edge=fold_exclude_edge,
     )
-    return fit_with_options(responses, options)
+    return fit_with_options(responses, options, progress=progress)
 
 
-def fit_with_options(responses: xr.Dataset, opts: FitOptions) -> xr.Dataset:
+def fit_with_options(
+    responses: xr.Dataset, opts: FitOptions, *, progress: bool | None = None
+) -> xr.Dataset:
     """:func:`fit_expectiles` with the options as one validated :class:`FitOptions`.
 
     Reads as the steps of the analysis: prepare the data, fit every unit on all trials,
     bootstrap the intervals, then the split halves and their folds, and record the attrs.
+    ``progress`` as in :func:`fit_expectiles` (not an option: it changes no number).
     """
+    from dopafit._progress import check_progress, progress_bar
     from dopafit.kernels import expectile as kern
+
+    progress = check_progress(progress)
 
     prep = _prepare(responses, opts)
     split_ss, boot_ss = seeds.fit_streams(opts.seed)
@@ -296,16 +308,25 @@ def fit_with_options(responses: xr.Dataset, opts: FitOptions) -> xr.Dataset:
     point = _point_fit(responses, prep, data, kern)
     if point.fit_ok.sum() < 3 and opts.n_splits > 0:
         warnings.warn(
-            f"only {int(point.fit_ok.sum())} fittable unit(s): population correlations need 3 "
-            "or more and will be NaN",
-            DopafitWarning,
+            DopafitNote(
+                f"only {int(point.fit_ok.sum())} fittable unit(s) here: the split-half "
+                "population correlations need 3 or more and are NaN (expected for a small "
+                "session; the per-unit estimates stand, and pooling sessions, as `dopafit fit` "
+                "does in population.nc, gives the population statistics)",
+                kind="few_units",
+            ),
             stacklevel=3,
         )
     ds = _unit_dataset(responses, prep, point)
-    if opts.n_boot > 0:
-        _add_bootstrap(ds, kern, data, boot_ss, opts)
-    if opts.n_splits > 0:
-        _add_splits(ds, kern, data, split_ss, point, opts)
+    n_unit = int(point.fit_ok.size)
+    total = n_unit * (opts.n_boot + opts.n_splits)
+    with progress_bar(total, "fit", progress=progress, unit="fit") as bar:
+        if opts.n_boot > 0:
+            bar.set_description("fit: bootstrap")
+            _add_bootstrap(ds, kern, data, boot_ss, opts, bar)
+        if opts.n_splits > 0:
+            bar.set_description("fit: split halves")
+            _add_splits(ds, kern, data, split_ss, point, opts, bar)
     ds.attrs = {**_attrs(responses, prep, opts, split_ss), **ds.attrs}
     _describe(ds)
     return ds
@@ -406,12 +427,33 @@ def _unit_dataset(responses, prep: Prepared, point: _PointFit) -> xr.Dataset:
     return ds
 
 
-def _add_bootstrap(ds, kern, data: _KernelData, boot_ss, opts: FitOptions):
+#: unit fits per kernel call when the bootstrap and the split halves run in chunks (for the
+#: progress bar): about half a second of work, so small fits make one call
+_CHUNK_FITS = 100_000
+
+
+def _chunks(n: int, size: int):
+    """``(start, stop)`` of consecutive chunks of at most ``size`` out of ``n``."""
+    return [(i, min(n, i + size)) for i in range(0, n, max(1, size))]
+
+
+def _add_bootstrap(ds, kern, data: _KernelData, boot_ss, opts: FitOptions, bar):
     """Percentile intervals from trial-level resamples within magnitude, and the per-unit
     precision of tau (:data:`TAU_PRECISION`): the median and robust SE of the resampled
-    taus."""
+    taus. Runs in chunks of units; ``bar`` advances by each chunk's unit resamples."""
     boot_seed = seeds.first_state(boot_ss)
-    zb, anb, apb, taub = kern.bootstrap_units(*data.args, *data.caps, boot_seed, int(opts.n_boot))
+    vals, start, cnt, *rest = data.args
+    n_unit = cnt.shape[0]
+    parts = []
+    for u0, u1 in _chunks(n_unit, max(-(-n_unit // 10), -(-_CHUNK_FITS // max(opts.n_boot, 1)))):
+        # chunks of units: unit u keeps its own stream (unit0), so the numbers do not change
+        parts.append(
+            kern.bootstrap_units(
+                vals, start[u0:u1], cnt[u0:u1], *rest, *data.caps, boot_seed, int(opts.n_boot), u0
+            )
+        )
+        bar.update((u1 - u0) * int(opts.n_boot))
+    zb, anb, apb, taub = (np.concatenate(p) for p in zip(*parts))
     level = opts.level
     q = 100.0 * np.array([(1.0 - level) / 2.0, (1.0 + level) / 2.0])
     for name, values in (
@@ -432,12 +474,23 @@ def _add_bootstrap(ds, kern, data: _KernelData, boot_ss, opts: FitOptions):
     ds["n_boot_ok"] = (schema.UNIT, np.isfinite(taub).sum(axis=1).astype(np.int64))
 
 
-def _add_splits(ds, kern, data: _KernelData, split_ss, point: _PointFit, opts: FitOptions):
-    """Split halves (and the folds drawn with them): per-split population statistics."""
+def _add_splits(ds, kern, data: _KernelData, split_ss, point: _PointFit, opts: FitOptions, bar):
+    """Split halves (and the folds drawn with them): per-split population statistics (run in
+    chunks of splits; ``bar`` advances by each chunk's unit splits)."""
     split_seeds = split_ss.generate_state(int(opts.n_splits), dtype=np.uint64)
-    out = kern.split_half(
-        *data.args, *data.caps, point.reversal_point, split_seeds, int(opts.n_folds)
-    )
+    n_unit = data.args[2].shape[0]
+    size = max(-(-split_seeds.size // 10), -(-_CHUNK_FITS // max(n_unit, 1)))
+    size = -(-size // 16) * 16  # whole blocks of the kernel
+    parts = []
+    for i0, i1 in _chunks(split_seeds.size, size):
+        # chunks of splits: each (split, unit) has its own stream, so the numbers do not change
+        parts.append(
+            kern.split_half(
+                *data.args, *data.caps, point.reversal_point, split_seeds[i0:i1], int(opts.n_folds)
+            )
+        )
+        bar.update((i1 - i0) * n_unit)
+    out = [np.concatenate(p) for p in zip(*parts)]
     z_a, z_b, a_neg_b, a_pos_b, tau_b, edge_a, edge_b, tau_fold = out
     dims = (SPLIT, schema.UNIT)
     ds["reversal_point_a"] = (dims, z_a)

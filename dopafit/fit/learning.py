@@ -132,6 +132,7 @@ def fit_learning(
     min_trials: int = 20,
     max_iter: int = 500,
     seed: int = 0,
+    progress: bool | None = None,
 ) -> xr.Dataset:
     """Fit trial-by-trial learning models to every unit by maximum likelihood.
 
@@ -173,6 +174,10 @@ def fit_learning(
         Units with fewer trials with a response are reported, not fitted.
     max_iter : int, default 500
     seed : int, default 0
+    progress : bool or None, default None
+        A progress bar over the units (fitted in chunks; the numbers do not depend on it):
+        None shows it in a notebook or when standard error is a terminal, True always, False
+        never. Not an option (not in :class:`LearningOptions`, not in attrs).
 
     Returns
     -------
@@ -248,11 +253,17 @@ def fit_learning(
         max_iter=max_iter,
         seed=seed,
     )
-    return fit_with_options(responses, opts)
+    return fit_with_options(responses, opts, progress=progress)
 
 
-def fit_with_options(responses: xr.Dataset, opts: LearningOptions) -> xr.Dataset:
-    """:func:`fit_learning` with the options as one validated :class:`LearningOptions`."""
+def fit_with_options(
+    responses: xr.Dataset, opts: LearningOptions, *, progress: bool | None = None
+) -> xr.Dataset:
+    """:func:`fit_learning` with the options as one validated :class:`LearningOptions`
+    (``progress`` as in :func:`fit_learning`)."""
+    from dopafit._progress import check_progress
+
+    progress = check_progress(progress)
     seq = sequences(responses, opts)
     unit_ok = np.array([r == "" for r in seq.unit_reason])
     if not unit_ok.any():
@@ -265,7 +276,7 @@ def fit_with_options(responses: xr.Dataset, opts: LearningOptions) -> xr.Dataset
             file=source if isinstance(source, str) else None,
         )
     layout = parameter_layout(seq, opts, opts.model)
-    raw = run_kernel(seq, layout, opts, unit_ok)
+    raw = run_kernel(seq, layout, opts, unit_ok, progress=progress)
     return assemble(responses, seq, layout, opts, raw, unit_ok)
 
 
@@ -274,28 +285,66 @@ def kernel_seed(seed: int) -> np.uint64:
     return seeds.kernel_seed(seed)
 
 
-def run_kernel(seq: Sequences, layout: Layout, opts: LearningOptions, unit_ok) -> tuple:
-    """Run :func:`dopafit.kernels.learning.fit_rows` on prepared sequences."""
+def run_kernel(
+    seq: Sequences, layout: Layout, opts: LearningOptions, unit_ok, *, progress=False
+) -> tuple:
+    """Run :func:`dopafit.kernels.learning_fit.fit_rows` on prepared sequences, in chunks of
+    units (each unit keeps its random streams, so the numbers are those of one call)."""
+    from dopafit._progress import progress_bar
+
+    n_unit = int(seq.n_trial.size)
+    size = max(4, -(-n_unit // 10))
+    f_max = int(layout.n_free.max()) if layout.n_free.size else 0
+    parts = []
+    with progress_bar(n_unit, "fit_learning", progress=progress, unit="unit") as bar:
+        for u0 in range(0, n_unit, size):
+            u1 = min(n_unit, u0 + size)
+            parts.append(_run_rows(seq, layout, opts, unit_ok, u0, u1))
+            bar.update(u1 - u0)
+    return _join_rows(parts, f_max)
+
+
+def _join_rows(parts: list, f_max: int) -> tuple:
+    """The chunks' outputs joined along the unit axis (axis 1); the Hessians padded with NaN
+    to the largest number of free parameters over all units, as one call makes them."""
+    out = []
+    for i, pieces in enumerate(zip(*parts)):
+        if i == 5:  # hess (model, unit, F, F)
+            pieces = [
+                np.pad(
+                    h,
+                    ((0, 0), (0, 0), (0, f_max - h.shape[2]), (0, f_max - h.shape[3])),
+                    constant_values=np.nan,
+                )
+                for h in pieces
+            ]
+        out.append(np.concatenate(pieces, axis=1))
+    return tuple(out)
+
+
+def _run_rows(seq: Sequences, layout: Layout, opts: LearningOptions, unit_ok, u0, u1) -> tuple:
+    """:func:`dopafit.kernels.learning_fit.fit_rows` on units ``u0:u1``."""
     from scipy import stats
 
     from dopafit.kernels import learning as K
     from dopafit.kernels.learning_fit import fit_rows
 
     q = float(stats.chi2.ppf(opts.level, 1)) if opts.intervals == "profile" else 0.0
+    r = slice(u0, u1)
     return fit_rows(
-        seq.util,
-        seq.ctx,
-        seq.resp,
-        seq.count,
-        seq.base,
-        seq.n_trial,
-        unit_ok,
-        layout.tie,
-        layout.n_free,
-        layout.fixed,
-        layout.start,
-        layout.lo,
-        layout.hi,
+        seq.util[r],
+        seq.ctx[r],
+        seq.resp[r],
+        seq.count[r],
+        seq.base[r],
+        seq.n_trial[r],
+        unit_ok[r],
+        np.ascontiguousarray(layout.tie[:, r]),  # C order: the kernel compiled for it
+        np.ascontiguousarray(layout.n_free[:, r]),
+        layout.fixed[r],
+        layout.start[r],
+        layout.lo[r],
+        layout.hi[r],
         seq.learn,
         K.NOISE_POISSON if opts.noise == "poisson" else K.NOISE_GAUSSIAN,
         float(seq.window) if opts.noise == "poisson" else 1.0,
@@ -307,6 +356,7 @@ def run_kernel(seq: Sequences, layout: Layout, opts: LearningOptions, unit_ok) -
         _GTOL,
         _FTOL,
         q,
+        u0,
     )
 
 

@@ -41,6 +41,7 @@ import xarray as xr
 from dopafit import schema
 from dopafit.errors import (
     ConfigError,
+    DopafitNote,
     DopafitWarning,
     EventTimesError,
     MissingColumnError,
@@ -402,9 +403,11 @@ def _usable_trials(trials, opts, reward, align, anchor, align_col, dropped, file
                 file=file,
             )
         warnings.warn(
-            f"{file or 'trials'}: dropped {dropped['nan_event']} trial(s) with a NaN "
-            f"{align_col} or baseline event time",
-            DopafitWarning,
+            DopafitNote(
+                f"{file or 'trials'}: dropped {dropped['nan_event']} trial(s) with a NaN "
+                f"{align_col} or baseline event time (counted in attrs 'n_trials_dropped')",
+                kind="dropped_trials",
+            ),
             stacklevel=4,
         )
     return keep
@@ -772,9 +775,11 @@ def _warn_flags(ds: xr.Dataset) -> None:
         if hit:
             more = f" and {len(hit) - 5} more" if len(hit) > 5 else ""
             warnings.warn(
-                f"{len(hit)} unit(s) with {text} (flagged in 'unit_flags'): "
-                f"{', '.join(hit[:5])}{more}",
-                DopafitWarning,
+                DopafitNote(
+                    f"{len(hit)} unit(s) with {text} (flagged in 'unit_flags'): "
+                    f"{', '.join(hit[:5])}{more}",
+                    kind="flagged_units",
+                ),
                 stacklevel=4,
             )
 

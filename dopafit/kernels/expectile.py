@@ -762,11 +762,12 @@ def split_half(vals, start, cnt, axis, order, method, cap_lo, cap_hi, z_full, se
 
 
 @njit(cache=True, parallel=True)
-def bootstrap_units(vals, start, cnt, axis, order, method, cap_lo, cap_hi, seed, n_boot):
+def bootstrap_units(vals, start, cnt, axis, order, method, cap_lo, cap_hi, seed, n_boot, unit0=0):
     """Trial-level bootstrap within magnitude (parallel over units).
 
     Resample ``cnt[u, m]`` trials with replacement at every magnitude, refit. Unit ``u``
-    draws from ``stream_state(seed, u)``.
+    draws from ``stream_state(seed, unit0 + u)``: rows ``start[u0:u1]``, ``cnt[u0:u1]`` with
+    ``unit0=u0`` give exactly rows ``u0:u1`` of the whole call (a run in chunks of units).
 
     Returns
     -------
@@ -779,7 +780,7 @@ def bootstrap_units(vals, start, cnt, axis, order, method, cap_lo, cap_hi, seed,
     tau = np.empty((n_unit, n_boot))
     width = max(1, cnt.sum(axis=1).max())
     for u in prange(n_unit):
-        st = _stream_start(seed, u)
+        st = _stream_start(seed, unit0 + u)
         n = np.zeros((2, n_mag), dtype=np.int64)
         s = np.zeros((2, n_mag))
         npos = np.zeros((2, n_mag), dtype=np.int64)

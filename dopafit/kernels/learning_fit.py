@@ -649,6 +649,7 @@ def fit_rows(
     gtol,
     ftol,
     profile_q,
+    unit0=0,
 ):
     """Fit every model to every unit: best of several starts, Hessian, profile intervals of
     the learning rates, blocked cross-validation.
@@ -686,6 +687,9 @@ def fit_rows(
         Passed to :func:`minimize_box`.
     profile_q : float
         Quantile of chi-square(1) of the profile intervals (3.84 for 95%); <= 0: none.
+    unit0 : int, default 0
+        Index of row 0 among all units: the streams are keyed by ``unit0 + u``, so a call on
+        rows ``u0:u1`` with ``unit0=u0`` gives rows ``u0:u1`` of the whole call (chunks).
 
     Returns
     -------
@@ -761,7 +765,7 @@ def fit_rows(
                     for i in range(nf):
                         x[i] = start[u, first[i]]
                 else:
-                    state = stream_state(seed, start_key(u, m, fold, s))
+                    state = stream_state(seed, start_key(unit0 + u, m, fold, s))
                     _draw_start(x, first, start[u], data, fit_hi, state)
                 _linear_start(x, lo_f, hi_f, spec, data, fit_hi)
                 f, it, c = minimize_box(

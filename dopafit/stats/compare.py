@@ -126,6 +126,7 @@ def compare(
     cap_high: float = 0.1,
     fold_exclude_edge: bool = True,
     chunk_size: int | None = None,
+    progress: bool | None = None,
 ) -> xr.Dataset:
     """Compare accounts of a recording by simulation-calibrated statistics.
 
@@ -164,6 +165,11 @@ def compare(
         Also fit the mixed-effects models (:mod:`dopafit.stats.mixed`).
     chunk_size : int, optional
         Simulated datasets processed at once (memory); the result does not depend on it.
+    progress : bool or None, default None
+        A progress bar per account and chunk of simulations: None shows it in a notebook or
+        when standard error is a terminal, True always, False never (see
+        :mod:`dopafit._progress`). Not an analysis option: the result does not depend on it
+        and does not record it.
 
     Returns
     -------
@@ -221,11 +227,15 @@ def compare(
         cap_high=cap_high,
         fold_exclude_edge=fold_exclude_edge,
     )
-    return run_comparison(responses, options, chunk_size=chunk_size)
+    return run_comparison(responses, options, chunk_size=chunk_size, progress=progress)
 
 
 def run_comparison(
-    responses: xr.Dataset, options: CompareOptions, *, chunk_size: int | None = None
+    responses: xr.Dataset,
+    options: CompareOptions,
+    *,
+    chunk_size: int | None = None,
+    progress: bool | None = None,
 ) -> xr.Dataset:
     """:func:`compare` with its options already gathered in a :class:`CompareOptions`.
 
@@ -235,14 +245,19 @@ def run_comparison(
     options : CompareOptions
     chunk_size : int, optional
         Simulated datasets processed at once (memory); the result does not depend on it.
+    progress : bool or None, default None
+        Progress bar (see :func:`compare`).
 
     Returns
     -------
     xarray.Dataset
         The comparison (see :func:`compare`).
     """
+    from dopafit._progress import check_progress, progress_bar
+
     if not isinstance(options, CompareOptions):
         raise ConfigError("options as a CompareOptions", found=type(options).__name__)
+    progress = check_progress(progress)
     t0 = time.perf_counter()
     layout = _layout(responses, options)
     root = seeds.master(options.seed)
@@ -251,10 +266,15 @@ def run_comparison(
     noise_model = acc.fit_noise(layout)
     chunk_size = _chunk_size(layout, options, chunk_size)
     fits, sims, timing = {}, {}, {}
-    for name in options.accounts:
-        t1 = time.perf_counter()
-        fits[name], sims[name] = _account(layout, noise_model, name, root, options, chunk_size)
-        timing[name] = time.perf_counter() - t1
+    total = options.n_sim * len(options.accounts)
+    with progress_bar(total, "compare", progress=progress, unit="sim") as bar:
+        for name in options.accounts:
+            bar.set_description(f"compare: {name}")
+            t1 = time.perf_counter()
+            fits[name], sims[name] = _account(
+                layout, noise_model, name, root, options, chunk_size, bar
+            )
+            timing[name] = time.perf_counter() - t1
     boot = _bootstrap(obs, root, options)
     mixed_tables, mixed_error = _mixed(layout, options, timing)
     ds = _assemble(
@@ -295,15 +315,18 @@ def _observed(layout: st.Layout, root, n_splits: int) -> st.PipelineResult:
 
 
 def _chunk_size(layout: st.Layout, options: CompareOptions, chunk_size: int | None) -> int:
-    """Simulated datasets per chunk: the caller's, else what fits in about 64 MB."""
+    """Simulated datasets per chunk: the caller's, else what fits in about 64 MB and at most
+    a tenth of ``n_sim`` (so that the progress bar moves; the numbers do not depend on it)."""
     if chunk_size is not None:
         return chunk_size
     per_sim = options.n_splits * max(1, layout.n_folds + 4) * layout.n_unit * 8
-    return int(max(8, min(options.n_sim, 64e6 // max(per_sim, 1))))
+    tenth = -(-options.n_sim // 10)
+    return int(max(8, min(options.n_sim, tenth, 64e6 // max(per_sim, 1))))
 
 
-def _account(layout, noise_model, name: str, root, options: CompareOptions, chunk_size: int):
-    """One account fitted to the recording, and its statistics on ``n_sim`` simulations."""
+def _account(layout, noise_model, name: str, root, options: CompareOptions, chunk_size: int, bar):
+    """One account fitted to the recording, and its statistics on ``n_sim`` simulations
+    (``bar`` advances by each chunk's simulations)."""
     fit = acc.fit_account(name, layout)
     stream = seeds.account_stream(root.entropy, _ACCOUNT_KEY[name])
     sim_seeds, split_seeds = seeds.account_seeds(stream, options.n_sim, options.n_splits)
@@ -315,6 +338,7 @@ def _account(layout, noise_model, name: str, root, options: CompareOptions, chun
         res = st.run_pipeline(layout, raw, split_seeds[c0:c1])
         for j, s in enumerate(names):
             out[c0:c1, j] = res.stats[s]
+        bar.update(c1 - c0)
     return fit, out
 
 

@@ -35,6 +35,7 @@ import xarray as xr
 
 from dopafit import results as _results  # noqa: F401  (registers the ds.dopafit accessor)
 from dopafit import schema
+from dopafit._progress import check_progress
 from dopafit._version import __version__
 from dopafit.errors import ConfigError, DopafitWarning, FitError
 
@@ -387,6 +388,7 @@ def decode_distribution(
     seed: int = 0,
     true_values: np.ndarray | None = None,
     true_probabilities: np.ndarray | None = None,
+    progress: bool | None = None,
 ) -> xr.Dataset:
     """Decode a reward distribution from neurons' (tau, reversal point) pairs.
 
@@ -415,6 +417,10 @@ def decode_distribution(
         function of the inputs and ``seed``.
     true_values, true_probabilities : ndarray, optional
         The true distribution, stored for :func:`distances` (``ds.dopafit.distances()``).
+    progress : bool or None, default None
+        A progress bar over the epochs' polishes: None shows it in a notebook or when
+        standard error is a terminal, True always, False never. The result does not depend
+        on it and does not record it.
 
     Returns
     -------
@@ -487,8 +493,9 @@ def decode_distribution(
         "maxiter": _positive_int("maxiter", maxiter, minimum=0),
     }
     seed = _check_seed(seed)
+    progress = check_progress(progress)
     t, e, dropped = _usable_pairs(tau, reversal_point, lo, hi)
-    best_x, best_f, epoch_loss = _impute(t, e, lo, hi, counts, seed)
+    best_x, best_f, epoch_loss = _impute(t, e, lo, hi, counts, seed, progress)
     truth = (
         None if true_values is None else np.asarray(true_values, np.float64).ravel(),
         None if true_probabilities is None else np.asarray(true_probabilities, np.float64).ravel(),
@@ -559,10 +566,11 @@ def _usable_pairs(tau, reversal_point, lo: float, hi: float):
     return t, e, dropped
 
 
-def _impute(t, e, lo: float, hi: float, counts: dict, seed: int):
+def _impute(t, e, lo: float, hi: float, counts: dict, seed: int, progress=None):
     """The best samples, their loss and the best loss after each epoch (see Notes above)."""
     from threadpoolctl import threadpool_limits
 
+    from dopafit._progress import progress_bar
     from dopafit.kernels.decode import expectile_loss_batch
 
     n_samples, n_epochs = counts["n_samples"], counts["n_epochs"]
@@ -572,7 +580,9 @@ def _impute(t, e, lo: float, hi: float, counts: dict, seed: int):
     epoch_loss = np.empty(n_epochs)
     # L-BFGS-B takes many tiny dense steps: BLAS threads only spin on them (and stall
     # badly when the cores are busy), so run them single-threaded.
-    with threadpool_limits(limits=1, user_api="blas"):
+    n_polish = min(counts["n_polish"], counts["n_starts"])
+    bar = progress_bar(n_epochs * n_polish, "decode", progress=progress, unit="polish")
+    with threadpool_limits(limits=1, user_api="blas"), bar:
         for epoch in range(n_epochs):
             cands = rng.uniform(lo, hi, size=(counts["n_starts"], n_samples))
             if best_x is not None:
@@ -582,6 +592,7 @@ def _impute(t, e, lo: float, hi: float, counts: dict, seed: int):
                 x, f = _polish(cands[k], t, e, lo, hi, counts["maxiter"])
                 if f < best_f:
                     best_f, best_x = f, x
+                bar.update(1)
             epoch_loss[epoch] = best_f
     return best_x, best_f, epoch_loss
 

@@ -224,6 +224,7 @@ def learning_recovery(
     n_rep: int = 1,
     noise_fraction: float | None = None,
     seed: int = 0,
+    progress: bool | None = None,
     **options,
 ) -> xr.Dataset:
     """Simulate each learning model on a recording's trials, refit, and score the recovery.
@@ -253,6 +254,10 @@ def learning_recovery(
         the recording's trials (overrides ``sigma``).
     seed : int, default 0
         Seed of the simulations and of the fits' random starts.
+    progress : bool or None, default None
+        A progress bar over the simulated datasets' fits: None shows it in a notebook or
+        when standard error is a terminal, True always, False never. The result does not
+        depend on it and does not record it.
     **options
         Options of :func:`dopafit.fit_learning` (``axis``, ``noise``, ``n_starts``,
         ``cv_blocks``, ``select``, ...); ``model`` is set by ``models``, ``seed`` by ``seed``.
@@ -288,8 +293,11 @@ def learning_recovery(
     classical                  1.0                  0.0
     asymmetric_learning        0.0                  1.0
     """
+    from dopafit._progress import check_progress, progress_bar
+
     if "model" in options:
         raise ConfigError("the models as models=", found="model= among the options")
+    progress = check_progress(progress)
     opts = LearningOptions.from_dict({**options, "model": models, "seed": seed})
     models = resolve_models(opts.model)
     n_rep = _count_of_reps(n_rep)
@@ -302,7 +310,7 @@ def learning_recovery(
         source = "given"
     else:
         if fit is None:
-            fit = fit_with_options(responses, opts)
+            fit = fit_with_options(responses, opts, progress=progress)
         truth = _fitted_params(fit, models)
         source = "fitted"
     for p in truth.values():
@@ -310,12 +318,16 @@ def learning_recovery(
 
     streams = seeds.master(seed).spawn(len(models) * n_rep)
     fits, truths = {}, {}
-    for i, m in enumerate(models):
-        for r in range(n_rep):
-            unit_seeds = streams[i * n_rep + r].generate_state(n_unit, dtype=np.uint64)
-            sim, t = _simulate(responses, seq, truth[m], opts, noise_fraction, unit_seeds)
-            truths[m] = t
-            fits[(m, r)] = fit_with_options(sim, opts)
+    bar = progress_bar(len(models) * n_rep, "learning recovery", progress=progress, unit="fit")
+    with bar:
+        for i, m in enumerate(models):
+            bar.set_description(f"learning recovery: {m}")
+            for r in range(n_rep):
+                unit_seeds = streams[i * n_rep + r].generate_state(n_unit, dtype=np.uint64)
+                sim, t = _simulate(responses, seq, truth[m], opts, noise_fraction, unit_seeds)
+                truths[m] = t
+                fits[(m, r)] = fit_with_options(sim, opts, progress=False)
+                bar.update(1)
     return _score(responses, fits, truths, models, n_rep, opts, source, seed, noise_fraction)
 
 

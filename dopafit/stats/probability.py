@@ -26,6 +26,7 @@ import numpy as np
 import xarray as xr
 
 from dopafit import results as _results  # noqa: F401  (registers the ds.dopafit accessor)
+from dopafit._progress import check_progress
 from dopafit.errors import ConfigError, FitError, MissingColumnError, ResponsesError
 from dopafit.schema import (
     PROBABILITY_TASK,
@@ -373,6 +374,7 @@ def probability_task_stats(
     response: str = RESPONSE,
     include_midpoint_variance: bool = True,
     atol: float = 1e-6,
+    progress: bool | None = None,
 ) -> xr.Dataset:
     """Per-neuron optimism, t-statistics and labels, and the population dispersion test.
 
@@ -399,6 +401,9 @@ def probability_task_stats(
         See :func:`midpoint_t`.
     atol : float, default 1e-6
         Tolerance when matching probabilities to ``levels``.
+    progress : bool or None, default None
+        A progress bar over the units: None shows it in a notebook or when standard error is
+        a terminal, True always, False never. The result does not depend on it.
 
     Returns
     -------
@@ -465,7 +470,7 @@ def probability_task_stats(
     resp = _response_array(responses, response)
     prob = _probabilities(responses, probability, mapping)
     masks = _level_masks(resp, prob, (lo, mid, hi), atol, responses.attrs.get("source"))
-    per_unit = _unit_tests(resp, masks, w, include_midpoint_variance)
+    per_unit = _unit_tests(resp, masks, w, include_midpoint_variance, check_progress(progress))
     means = per_unit["mean_response"]
     with np.errstate(invalid="ignore", divide="ignore"):
         optimism = (means[:, 1] - means[:, 0]) / (means[:, 2] - means[:, 0])
@@ -600,9 +605,11 @@ def _level_masks(resp, prob, levels, atol, source) -> list[np.ndarray]:
     return masks
 
 
-def _unit_tests(resp, masks, w, include_midpoint_variance) -> dict[str, np.ndarray]:
+def _unit_tests(resp, masks, w, include_midpoint_variance, progress=None) -> dict[str, np.ndarray]:
     """Per unit: mean and count per level, the midpoint t and the two Mann-Whitney p-values."""
     from scipy.stats import mannwhitneyu
+
+    from dopafit._progress import progress_bar
 
     n_unit = resp.shape[0]
     means = np.full((n_unit, 3), np.nan)
@@ -611,7 +618,9 @@ def _unit_tests(resp, masks, w, include_midpoint_variance) -> dict[str, np.ndarr
     df = np.full(n_unit, np.nan)
     p_low = np.full(n_unit, np.nan)
     p_high = np.full(n_unit, np.nan)
+    bar = progress_bar(n_unit, "probability tests", progress=progress, unit="unit")
     for u in range(n_unit):
+        bar.update(1)
         groups = [resp[u, m[u]] for m in masks]
         for k, g in enumerate(groups):
             counts[u, k] = g.size
@@ -624,6 +633,7 @@ def _unit_tests(resp, masks, w, include_midpoint_variance) -> dict[str, np.ndarr
             p_low[u] = mannwhitneyu(groups[1], groups[0], alternative="greater").pvalue
         if groups[1].size and groups[2].size:
             p_high[u] = mannwhitneyu(groups[1], groups[2], alternative="less").pvalue
+    bar.close()
     return {
         "mean_response": means,
         "n_trials": counts,
