@@ -447,6 +447,31 @@ def test_runner_finds_the_pages():
     assert not any("_build" in n for n in names)
 
 
+def _commands(group, prefix=()):
+    import click
+
+    yield prefix, group
+    if isinstance(group, click.Group):
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            yield from _commands(group.get_command(ctx, name), (*prefix, name))
+
+
+def test_every_command_help_has_an_example():
+    """The README says every command's --help shows an example."""
+    from click.testing import CliRunner
+
+    from dopafit.cli import cli
+
+    missing = []
+    for names, _ in _commands(cli):
+        res = CliRunner().invoke(cli, [*names, "--help"])
+        assert res.exit_code == 0, res.output
+        if not re.search(r"^\s*Examples?:\s*$", res.output, re.M) or "  dopafit " not in res.output:
+            missing.append(" ".join(("dopafit", *names)))
+    assert not missing, f"--help without an example: {missing}"
+
+
 # ---- the runner itself, on small pages
 
 

@@ -82,7 +82,7 @@ def test_convert_then_load(fake_cells, tmp_path):
 
 
 def test_converter_errors(tmp_path):
-    with pytest.raises(FileNotFoundError_, match="no such path"):
+    with pytest.raises(FileNotFoundError_, match="no such file or folder"):
         convert_uchida_mat([tmp_path / "x.mat"], tmp_path / "out")
     bad = tmp_path / "bad.mat"
     bad.write_text("not a mat file")
@@ -100,6 +100,28 @@ def test_converter_errors(tmp_path):
     )
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert res.stderr.startswith("dopafit: error:") and res.stderr.strip().count("\n") == 0
+
+
+def test_converter_folder_errors_name_the_folder(fake_cells, tmp_path, monkeypatch):
+    """A relative folder is searched from the working folder; a missing or empty folder is
+    an error naming the absolute path searched and what it holds."""
+    monkeypatch.chdir(fake_cells.parent)
+    assert convert_uchida_mat(fake_cells.name, tmp_path / "ok")  # the natural call on a folder
+    work = tmp_path / "notebooks"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    with pytest.raises(FileNotFoundError_) as info:
+        convert_uchida_mat("../shared/data/cells", tmp_path / "out")
+    msg = str(info.value)
+    assert str((work / "../shared/data/cells").resolve()) in msg
+    assert f"working folder {work}" in msg and "no such file or folder" in msg
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError_, match=r"no \*\.mat file in .*empty \(empty\)"):
+        convert_uchida_mat(empty, tmp_path / "out")
+    (empty / "a.nwb").write_text("x")
+    with pytest.raises(FileNotFoundError_, match=r"1 other entries: a\.nwb"):
+        convert_uchida_mat(empty, tmp_path / "out")
 
 
 def test_cli_convert(fake_cells, tmp_path):

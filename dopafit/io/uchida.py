@@ -265,6 +265,20 @@ def convert_uchida_mat(
     """
     from dopafit.io.nwb_write import write_nwb
 
+    expanded = _mat_files(files)
+    outdir = Path(outdir)
+    sessions = uchida_sessions(expanded, magnitudes=magnitudes, subjects=subjects)
+    outdir.mkdir(parents=True, exist_ok=True)
+    return [write_nwb(s, outdir / f"{s.session_id}.nwb", overwrite=overwrite) for s in sessions]
+
+
+def _mat_files(files) -> list[Path]:
+    """The MAT files named by ``files`` (folders stand for their ``*.mat`` files).
+
+    A path that does not exist, or a folder without ``*.mat`` files, is an error that names
+    the absolute path searched (relative paths resolve from the working folder) and what was
+    there.
+    """
     if isinstance(files, (str, PathLike)):
         files = [files]
     expanded: list[Path] = []
@@ -273,18 +287,28 @@ def convert_uchida_mat(
         if f.is_dir():
             found = sorted(f.glob("*.mat"))
             if not found:
+                entries = sorted(p.name for p in f.iterdir())
+                listed = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
                 raise FileNotFoundError_(
-                    "a directory holding *.mat files",
-                    found="none",
+                    "a folder holding CommonFormat *.mat files",
+                    found=f"no *.mat file in {f.resolve()}"
+                    + (f" ({len(entries)} other entries: {listed})" if entries else " (empty)"),
                     file=f,
-                    remedy="pass the .mat files themselves",
+                    remedy="pass the folder that holds the per-neuron .mat files, or the "
+                    ".mat files themselves",
                 )
             expanded.extend(found)
+        elif not f.exists():
+            raise FileNotFoundError_(
+                "a CommonFormat .mat file or a folder of them",
+                found=f"no such file or folder: {f.resolve()}"
+                + (f" (resolved from the working folder {Path.cwd()})" if not f.is_absolute() else ""),
+                file=f,
+                remedy="relative paths start at the working folder; give the path from there "
+                "or an absolute one",
+            )
         else:
             expanded.append(f)
     if not expanded:
         raise FileNotFoundError_("at least one .mat file", found="an empty list of files")
-    outdir = Path(outdir)
-    sessions = uchida_sessions(expanded, magnitudes=magnitudes, subjects=subjects)
-    outdir.mkdir(parents=True, exist_ok=True)
-    return [write_nwb(s, outdir / f"{s.session_id}.nwb", overwrite=overwrite) for s in sessions]
+    return expanded
