@@ -338,6 +338,7 @@ def _run_pycon(block: Block, namespace: dict) -> None:
     report: list[str] = []
     runner = doctest.DocTestRunner(checker=_NumberChecker(), optionflags=FLAGS, verbose=False)
     runner.run(test, out=report.append, clear_globs=False)
+    namespace.update(test.globs)  # DocTest works on a copy of the namespace
     if runner.failures:
         raise DocsCodeError(
             f"{block.where}: {runner.failures} of {len(examples)} example(s) of the pycon "
@@ -502,7 +503,8 @@ def test_runner_runs_and_checks_output(tmp_path):
     text = (
         "<!-- file: hello.txt -->\n```text\nhi\n```\n\n"
         "```python\nx = 0.123456\n```\n\n"
-        "```pycon\n>>> print(round(x * 2, 6))\n0.25\n>>> open('hello.txt').read()\n'hi\\n'\n```\n\n"
+        "```pycon\n>>> print(round(x * 2, 6))\n0.25\n>>> open('hello.txt').read()\n'hi\\n'\n"
+        ">>> y = x\n```\n\n```python\nassert y == x\n```\n\n"
         "```bash\nmake demo   # not run\ntest -f hello.txt && \\\n  test -d data_samples\n```\n"
     )
     run_file(_page(tmp_path, text), tmp_path / "work", None)
