@@ -418,10 +418,13 @@ def test_docs_code_runs(path, tmp_path, monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
+    failure = None
     try:
         cpu = run_file(path, tmp_path / "work", shared)
     except DocsCodeError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        failure = str(exc)
+    if failure is not None:
+        pytest.fail(failure, pytrace=False)
     assert cpu < CPU_LIMIT, (
         f"{_rel(path)}: its blocks took {cpu:.0f} s CPU (limit {CPU_LIMIT:.0f} s): choose "
         "smaller settings (n_splits, n_sim, n_boot) that still make the point"
