@@ -302,7 +302,11 @@ def _mat_files(files) -> list[Path]:
             raise FileNotFoundError_(
                 "a CommonFormat .mat file or a folder of them",
                 found=f"no such file or folder: {f.resolve()}"
-                + (f" (resolved from the working folder {Path.cwd()})" if not f.is_absolute() else ""),
+                + (
+                    f" (resolved from the working folder {Path.cwd()})"
+                    if not f.is_absolute()
+                    else ""
+                ),
                 file=f,
                 remedy="relative paths start at the working folder; give the path from there "
                 "or an absolute one",
