@@ -82,7 +82,7 @@ def test_convert_then_load(fake_cells, tmp_path):
 
 
 def test_converter_errors(tmp_path):
-    with pytest.raises(FileNotFoundError_, match="no such file or folder"):
+    with pytest.raises(FileNotFoundError_, match="no such path"):
         convert_uchida_mat([tmp_path / "x.mat"], tmp_path / "out")
     bad = tmp_path / "bad.mat"
     bad.write_text("not a mat file")
@@ -114,7 +114,7 @@ def test_converter_folder_errors_name_the_folder(fake_cells, tmp_path, monkeypat
         convert_uchida_mat("../shared/data/cells", tmp_path / "out")
     msg = str(info.value)
     assert str((work / "../shared/data/cells").resolve()) in msg
-    assert f"working folder {work}" in msg and "no such file or folder" in msg
+    assert f"working folder {work}" in msg and "no such path" in msg
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(FileNotFoundError_, match=r"no \*\.mat file in .*empty \(empty\)"):

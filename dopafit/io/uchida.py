@@ -40,7 +40,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dopafit.errors import ConfigError, FileNotFoundError_, MissingColumnError, NotNWBError
+from dopafit.errors import (
+    ConfigError,
+    FileNotFoundError_,
+    MissingColumnError,
+    NotNWBError,
+    missing_path,
+)
 
 __all__ = ["convert_uchida_mat", "read_uchida_mat", "uchida_sessions", "MAGNITUDES"]
 
@@ -68,12 +74,7 @@ def read_uchida_mat(path: str | PathLike) -> dict:
 
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError_(
-            "an existing CommonFormat .mat file",
-            found="no such path",
-            file=path,
-            remedy="check the path",
-        )
+        raise missing_path(path, "an existing CommonFormat .mat file")
     try:
         mat = loadmat(path, squeeze_me=True, struct_as_record=False)
     except Exception as exc:  # scipy raises ValueError/TypeError/OSError for bad files
@@ -299,18 +300,7 @@ def _mat_files(files) -> list[Path]:
                 )
             expanded.extend(found)
         elif not f.exists():
-            raise FileNotFoundError_(
-                "a CommonFormat .mat file or a folder of them",
-                found=f"no such file or folder: {f.resolve()}"
-                + (
-                    f" (resolved from the working folder {Path.cwd()})"
-                    if not f.is_absolute()
-                    else ""
-                ),
-                file=f,
-                remedy="relative paths start at the working folder; give the path from there "
-                "or an absolute one",
-            )
+            raise missing_path(f, "a CommonFormat .mat file or a folder of them")
         else:
             expanded.append(f)
     if not expanded:
