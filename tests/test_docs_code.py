@@ -409,6 +409,10 @@ FILES = doc_files()
 @pytest.mark.parametrize("path", FILES, ids=[_rel(p) for p in FILES])
 def test_docs_code_runs(path, tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # `dopafit` is on PATH for python blocks (subprocess) as for bash lines
+    monkeypatch.setenv(
+        "PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    )
     blocks = parse_blocks(path.read_text(encoding="utf-8"), path)
     if not any(b.kind in ("python", "pycon", "bash") for b in blocks):
         return  # nothing to run (tables and prose only)
