@@ -45,6 +45,8 @@ CODE_CELL_LANGUAGES = {"python", "python3", "ipython", "ipython3"}
 SHOWN = {"text", "console", "toml", "yaml", "json", "ini", "csv", "output"}
 #: MyST directives whose body is markup (may hold code blocks, which are parsed), not code
 MARKUP_DIRECTIVE = re.compile(r"^\{[\w:-]+\}")
+#: MyST directives that display code: treated as a fenced block of their language
+CODE_DIRECTIVE = re.compile(r"^\{(?:code-block|code|sourcecode)\}\s*(\S*)")
 SETUP_COMMANDS = ("make", "pip", "git")
 FILE_MARKER = re.compile(r"^<!--\s*file:\s*(\S+)\s*-->\s*$")
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
@@ -132,7 +134,11 @@ def parse_blocks(text: str, path: Path, first_line: int = 1) -> list[Block]:
             i += 1
         i += 1  # past the closing fence
         lineno = first_line + start
-        if MARKUP_DIRECTIVE.match(info) and not info.startswith("{code-cell}"):
+        display = CODE_DIRECTIVE.match(info)
+        if display:  # {code-block} python ... is a fenced block of that language
+            body, _ = _strip_cell_options(body)
+            info = display.group(1)
+        elif MARKUP_DIRECTIVE.match(info) and not info.startswith("{code-cell}"):
             blocks.extend(parse_blocks("\n".join(body), path, lineno + 1))
             continue
         options: dict = {}
@@ -499,6 +505,7 @@ def test_runner_parses_languages_lines_and_markers(tmp_path):
         "# t\n\n<!-- file: cfg.toml -->\n```toml\na = 1\n```\n\n"
         "````{note}\nx\n```python\ny = 2\n```\n````\n\n"
         "```{code-cell} python\n:tags: [hide-input]\nz = 3\n```\n\n```\nbare\n```\n"
+        "\n```{code-block} python\n:caption: c\nw = 4\n```\n```{code-block} sh\nls\n```\n"
     )
     blocks = parse_blocks(text, tmp_path / "p.md")
     assert [(b.line, b.kind) for b in blocks] == [
@@ -506,6 +513,8 @@ def test_runner_parses_languages_lines_and_markers(tmp_path):
         (10, "python"),
         (15, "python"),
         (20, "unknown"),
+        (24, "python"),
+        (28, "unknown"),
     ]
     assert blocks[0].file_name == "cfg.toml"
     assert blocks[2].text.strip() == "z = 3"
