@@ -413,7 +413,7 @@ FILES = doc_files()
 
 
 @pytest.mark.parametrize("path", FILES, ids=[_rel(p) for p in FILES])
-def test_docs_code_runs(path, tmp_path, monkeypatch):
+def test_docs_code_runs(path, tmp_path, monkeypatch, record_property):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     # `dopafit` is on PATH for python blocks (subprocess) as for bash lines
     monkeypatch.setenv(
@@ -438,6 +438,7 @@ def test_docs_code_runs(path, tmp_path, monkeypatch):
         failure = str(exc)
     if failure is not None:
         pytest.fail(failure, pytrace=False)
+    record_property("cpu_seconds", round(cpu, 1))
     mark = CPU_LIMIT_MARK.search(path.read_text(encoding="utf-8"))
     limit = max(CPU_LIMIT, float(mark.group(1))) if mark else CPU_LIMIT
     assert cpu < limit, (
