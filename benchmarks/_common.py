@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: scratch outputs of the benchmarks (ignored by git)
 RESULTS = ROOT / "benchmarks" / "results"
 #: the document the benchmarks write their sections into
-PERFORMANCE_DOC = ROOT / "docs" / "performance.md"
+PERFORMANCE_DOC = ROOT / "docs" / "reference" / "performance.md"
 
 #: reward magnitudes (ul) of the variable-magnitude task and their probabilities
 MAGNITUDES = np.array([0.1, 0.3, 1.2, 2.5, 5.0, 10.0, 20.0])
@@ -81,12 +81,15 @@ def machine_info(
     Returns
     -------
     dict of str to str
-        Keys ``cpu``, ``cores``, ``numba threads``, ``python``, each library, and
-        ``load average (1 min) at the end`` when ``load``.
+        Keys ``date`` (UTC), ``cpu``, ``cores``, ``numba threads``, ``python``, each library,
+        and ``load average (1 min) at the end`` when ``load``.
     """
+    import datetime
+
     import numba
 
     info = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
         "cpu": cpu_name(),
         "cores": str(os.cpu_count()),
         "numba threads": str(numba.get_num_threads()),

@@ -38,7 +38,7 @@ from dopafit.fit.learning_options import LearningOptions
 from dopafit.stats import learning_recovery as LR
 from tests._learning import population  # (the project root is on sys.path: bench_learning)
 
-DOC = common.ROOT / "docs" / "learning.md"
+DOC = common.ROOT / "docs" / "explanation" / "learning.md"
 NOISE = (0.15, 0.3, 0.5)
 TRIALS = (500, 1000, 2000)
 PARAMS = ("eta_pos", "eta_neg", "alpha_pos", "alpha_neg", "tau_learning")

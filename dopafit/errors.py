@@ -39,6 +39,7 @@ __all__ = [
     "DopafitWarning",
     "DopafitNote",
     "unknown_name",
+    "missing_path",
 ]
 
 
@@ -127,6 +128,25 @@ class ResponsesError(DopafitError, ValueError):
 
 class FileNotFoundError_(DopafitError, FileNotFoundError):
     """An input path does not exist."""
+
+
+def missing_path(path, expected: str) -> FileNotFoundError_:
+    """The error for a path that does not exist: names the absolute path searched and, for a
+    relative path, the working folder it was resolved from (a path written for the repository
+    root fails from ``notebooks/``)."""
+    from pathlib import Path
+
+    path = Path(path)
+    where = f"no such path: {path.resolve()}"
+    if not path.is_absolute():
+        where += f" (resolved from the working folder {Path.cwd()})"
+    return FileNotFoundError_(
+        expected,
+        found=where,
+        file=path,
+        remedy="relative paths start at the working folder; give the path from there or an "
+        "absolute one",
+    )
 
 
 class NotNWBError(DopafitError, OSError):

@@ -550,3 +550,16 @@ def test_classical_simulated_population_has_no_reliability():
         fit = fit_expectiles(ds, n_splits=100, n_boot=0, seed=seed)
         assert abs(float(np.median(fit.r_reliability))) < 0.2
         assert abs(float(np.median(fit.r_tau_reversal))) < 0.2
+
+
+def test_fold_grand_mean_tau_survives_the_attrs_and_netcdf(synth_fit, tmp_path):
+    """Regression (issue 12): fit_expectiles set ``fold_grand_mean_tau`` and then replaced
+    the attrs; it must be in the fit and in its netCDF file (tests/test_options.py checks
+    its value)."""
+    from dopafit import open_responses
+
+    grand = synth_fit.attrs["fold_grand_mean_tau"]
+    assert np.isfinite(grand)
+    path = synth_fit.dopafit.to_netcdf(tmp_path / "fit.nc")
+    back = open_responses(path, validate=False)
+    assert back.attrs["fold_grand_mean_tau"] == grand

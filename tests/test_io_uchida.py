@@ -102,6 +102,28 @@ def test_converter_errors(tmp_path):
     assert res.stderr.startswith("dopafit: error:") and res.stderr.strip().count("\n") == 0
 
 
+def test_converter_folder_errors_name_the_folder(fake_cells, tmp_path, monkeypatch):
+    """A relative folder is searched from the working folder; a missing or empty folder is
+    an error naming the absolute path searched and what it holds."""
+    monkeypatch.chdir(fake_cells.parent)
+    assert convert_uchida_mat(fake_cells.name, tmp_path / "ok")  # the natural call on a folder
+    work = tmp_path / "notebooks"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    with pytest.raises(FileNotFoundError_) as info:
+        convert_uchida_mat("../shared/data/cells", tmp_path / "out")
+    msg = str(info.value)
+    assert str((work / "../shared/data/cells").resolve()) in msg
+    assert f"working folder {work}" in msg and "no such path" in msg
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError_, match=r"no \*\.mat file in .*empty \(empty\)"):
+        convert_uchida_mat(empty, tmp_path / "out")
+    (empty / "a.nwb").write_text("x")
+    with pytest.raises(FileNotFoundError_, match=r"1 other entries: a\.nwb"):
+        convert_uchida_mat(empty, tmp_path / "out")
+
+
 def test_cli_convert(fake_cells, tmp_path):
     res = subprocess.run(
         [

@@ -25,7 +25,13 @@ def uchida_mat(files, outdir, overwrite):
     """Convert Uchida-lab CommonFormat per-neuron MAT FILES (or folders of them) to NWB.
 
     Neurons with identical event arrays are one session and go into one file
-    OUTDIR/<session>.nwb. Prints the files written.
+    OUTDIR/<session>.nwb. Prints the files written. Relative paths start at the
+    working folder; a folder stands for its *.mat files.
+
+    \b
+    Example:
+      dopafit convert uchida-mat ../shared/data/dabney2020/cells -o nwb/
+      dopafit convert uchida-mat cells/*.mat -o nwb/ --overwrite
     """
     from dopafit.io.uchida import convert_uchida_mat
 

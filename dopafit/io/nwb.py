@@ -40,6 +40,7 @@ from dopafit.errors import (
     NoDataError,
     NotNWBError,
     NWBVersionError,
+    missing_path,
 )
 from dopafit.io import tables as T
 from dopafit.io.photometry import (
@@ -107,12 +108,7 @@ def nwb_files(paths, *, empty_ok: bool = False) -> list[Path]:
                 )
             out.extend(m for m in matches if m.is_file())
         else:
-            raise FileNotFoundError_(
-                "an existing NWB file, directory or glob pattern",
-                found="no such path",
-                file=p,
-                remedy="check the path",
-            )
+            raise missing_path(p, "an existing NWB file, directory or glob pattern")
     if not out and not empty_ok:
         raise FileNotFoundError_("at least one NWB file", found="an empty list of paths")
     return out

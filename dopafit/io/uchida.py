@@ -40,7 +40,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dopafit.errors import ConfigError, FileNotFoundError_, MissingColumnError, NotNWBError
+from dopafit.errors import (
+    ConfigError,
+    FileNotFoundError_,
+    MissingColumnError,
+    NotNWBError,
+    missing_path,
+)
 
 __all__ = ["convert_uchida_mat", "read_uchida_mat", "uchida_sessions", "MAGNITUDES"]
 
@@ -68,12 +74,7 @@ def read_uchida_mat(path: str | PathLike) -> dict:
 
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError_(
-            "an existing CommonFormat .mat file",
-            found="no such path",
-            file=path,
-            remedy="check the path",
-        )
+        raise missing_path(path, "an existing CommonFormat .mat file")
     try:
         mat = loadmat(path, squeeze_me=True, struct_as_record=False)
     except Exception as exc:  # scipy raises ValueError/TypeError/OSError for bad files
@@ -281,6 +282,20 @@ def convert_uchida_mat(
     """
     from dopafit.io.nwb_write import write_nwb
 
+    expanded = _mat_files(files)
+    outdir = Path(outdir)
+    sessions = uchida_sessions(expanded, magnitudes=magnitudes, subjects=subjects)
+    outdir.mkdir(parents=True, exist_ok=True)
+    return [write_nwb(s, outdir / f"{s.session_id}.nwb", overwrite=overwrite) for s in sessions]
+
+
+def _mat_files(files) -> list[Path]:
+    """The MAT files named by ``files`` (folders stand for their ``*.mat`` files).
+
+    A path that does not exist, or a folder without ``*.mat`` files, is an error that names
+    the absolute path searched (relative paths resolve from the working folder) and what was
+    there.
+    """
     if isinstance(files, (str, PathLike)):
         files = [files]
     expanded: list[Path] = []
@@ -289,18 +304,21 @@ def convert_uchida_mat(
         if f.is_dir():
             found = sorted(f.glob("*.mat"))
             if not found:
+                entries = sorted(p.name for p in f.iterdir())
+                listed = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
                 raise FileNotFoundError_(
-                    "a directory holding *.mat files",
-                    found="none",
+                    "a folder holding CommonFormat *.mat files",
+                    found=f"no *.mat file in {f.resolve()}"
+                    + (f" ({len(entries)} other entries: {listed})" if entries else " (empty)"),
                     file=f,
-                    remedy="pass the .mat files themselves",
+                    remedy="pass the folder that holds the per-neuron .mat files, or the "
+                    ".mat files themselves",
                 )
             expanded.extend(found)
+        elif not f.exists():
+            raise missing_path(f, "a CommonFormat .mat file or a folder of them")
         else:
             expanded.append(f)
     if not expanded:
         raise FileNotFoundError_("at least one .mat file", found="an empty list of files")
-    outdir = Path(outdir)
-    sessions = uchida_sessions(expanded, magnitudes=magnitudes, subjects=subjects)
-    outdir.mkdir(parents=True, exist_ok=True)
-    return [write_nwb(s, outdir / f"{s.session_id}.nwb", overwrite=overwrite) for s in sessions]
+    return expanded
