@@ -220,7 +220,9 @@ def _file_session(path: Path) -> str:
 def _write_one(src: Path, fit, learning, overwrite: bool) -> Path:
     """Copy ``src``, add the module to the copy, move the copy over ``src``."""
     if not src.is_file():
-        raise FileNotFoundError_("an existing NWB file to write into", found="no such file", file=src)
+        raise FileNotFoundError_(
+            "an existing NWB file to write into", found="no such file", file=src
+        )
     _refuse_existing(src, overwrite)
     tmp = src.with_name(f".{src.name}.dopafit-{os.getpid()}.tmp")
     try:
@@ -485,7 +487,9 @@ def _learning_table(learning, fit, pointer):
     )
     _add_pointer(table, pointer, unit_index)
     table.add_column(
-        name="unit_id", description="dopafit unit_id", data=[_str(v) for v in fit["unit_id"].values[unit_index]]
+        name="unit_id",
+        description="dopafit unit_id",
+        data=[_str(v) for v in fit["unit_id"].values[unit_index]],
     )
     table.add_column(name="model", description="learning model", data=models * n_unit)
     for name, var in learning.data_vars.items():
