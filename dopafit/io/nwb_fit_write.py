@@ -116,12 +116,22 @@ def write_fit_nwb(
     >>> dopafit.write_fit_nwb(fit, "ses.nwb")
     [PosixPath('ses.nwb')]
     >>> with pynwb.NWBHDF5IO("ses.nwb", "r") as io:
-    ...     table = io.read().processing["dopafit"]["fits"].to_dataframe()
-    >>> table[["unit_id", "reversal_point", "tau"]].head(2)  # doctest: +SKIP
-    >>> bool((table["tau"].to_numpy() == fit["tau"].values).all() or True)
+    ...     table = io.read().processing["dopafit"]["fits"].to_dataframe(index=True)
+    >>> table[["unit", "unit_id", "tau"]].head(3)
+        unit unit_id       tau
+    id
+    0      0     u00  0.61...
+    1      1     u01  0.66...
+    2      2     u02  0.74...
+    >>> bool((table["tau"].to_numpy() == fit["tau"].values).all())
     True
-    >>> table["unit"].iloc[0].index.tolist()  # the row of the Units table it points at
-    [0]
+
+    A second write is refused unless ``overwrite=True``:
+
+    >>> dopafit.write_fit_nwb(fit, "ses.nwb")
+    Traceback (most recent call last):
+    ...
+    dopafit.errors.OutputExistsError: ses.nwb: expected a file without a processing/dopafit module; found one from an earlier write. Fix: pass overwrite=True (--overwrite) to replace it.
     """
     _check_fit(fit)
     if learning is not None and "model" not in learning.dims:
@@ -231,9 +241,6 @@ def _write_one(src: Path, fit, learning, overwrite: bool) -> Path:
         if overwrite:
             _delete_module(tmp)
         _append(tmp, src, fit, learning)
-        delay = float(os.environ.get(_SLEEP_ENV, "0") or 0)
-        if delay:  # test hook: a kill -9 now must leave src untouched
-            time.sleep(delay)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, src)
@@ -287,6 +294,9 @@ def _append(tmp: Path, src: Path, fit, learning) -> None:
                 module.add(_learning_table(learning, fit, pointer))
             module.add(_settings_table(fit, learning))
             io.write(nwb)
+            delay = float(os.environ.get(_SLEEP_ENV, "0") or 0)
+            if delay:  # test hook: a kill -9 while the copy is open must leave src untouched
+                time.sleep(delay)
     except DopafitError:
         raise
     except Exception as exc:  # pynwb/hdmf raise many types; one line naming the file
