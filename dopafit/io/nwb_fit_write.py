@@ -105,7 +105,7 @@ def write_fit_nwb(
     ConfigError
         ``path`` given for a fit of several sessions; no source file recorded and no
         ``path``; a unit id absent from the file.
-    FileNotFoundError_, NotNWBError
+    ``FileNotFoundError_``, NotNWBError
         A source file is missing or pynwb cannot open it.
 
     Examples
