@@ -134,6 +134,31 @@ def test_each_file_gets_its_own_rows_and_one_path_for_many_sessions_is_refused(t
         _same(mine["unit_id"].values, raw["unit_id"])
 
 
+def test_learning_parameters_one_row_per_unit_and_model(tmp_path):
+    path = tmp_path / CLASSICAL.name
+    shutil.copy(CLASSICAL, path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dopafit.errors.DopafitWarning)
+        ds = dopafit.load_nwb(path).isel(unit=[4, 0, 2])  # not in file order
+        fit = dopafit.fit_expectiles(ds, n_splits=10, seed=0)
+        learning = dopafit.fit_learning(
+            ds.isel(unit=[2, 1, 0]), ("classical", "asymmetric_learning"), cv_blocks=0, n_starts=2
+        )
+    dopafit.write_fit_nwb(fit, path, learning=learning)
+    _, raw, settings = _read(path)
+    assert raw["unit"].tolist() == [4, 0, 2]
+    _same(learning["best_model"].values[[2, 1, 0]], raw["learning_best_model"])
+    _, rows, _ = _read(path, "learning_fits")
+    models = [str(m) for m in learning["model"].values]
+    assert [_text(m) for m in rows["model"]] == models * 3
+    assert rows["unit"].tolist() == [4, 4, 0, 0, 2, 2]
+    for name in ("eta_pos", "eta_neg", "alpha_pos", "alpha_neg", "aic", "converged", "fit_status"):
+        expected = learning[name].isel(unit=[2, 1, 0]).transpose("unit", "model").values
+        _same(expected.reshape(-1), rows[name])
+    assert any(k.startswith("learning.") for k in settings)
+    assert _critical(path) == []
+
+
 def test_bad_inputs_are_named_errors(written, tmp_path):
     _, fit = written
     copy = tmp_path / "x.nwb"

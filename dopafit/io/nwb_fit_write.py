@@ -236,8 +236,16 @@ def _write_one(src: Path, fit, learning, overwrite: bool) -> Path:
     _refuse_existing(src, overwrite)
     tmp = src.with_name(f".{src.name}.dopafit-{os.getpid()}.tmp")
     try:
-        shutil.copyfile(src, tmp)
-        shutil.copymode(src, tmp)
+        try:
+            shutil.copyfile(src, tmp)
+            shutil.copymode(src, tmp)
+        except OSError as exc:
+            raise ConfigError(
+                "a writable folder with room for a temporary copy of the file",
+                found=f"{type(exc).__name__}: {exc.strerror or exc}",
+                remedy="free space or make the folder writable; the original is unchanged",
+                file=src,
+            ) from None
         if overwrite:
             _delete_module(tmp)
         _append(tmp, src, fit, learning)
