@@ -279,6 +279,7 @@ def _hand_fit(ds, **attrs):
 
 @pytest.mark.realdata
 @pytest.mark.filterwarnings("ignore::dopafit.errors.DopafitWarning")
+@pytest.mark.filterwarnings("ignore:All-NaN slice:RuntimeWarning")  # nwbinspector on stop_time
 def test_dandi_file_written_by_other_software(shared_data, tmp_path):
     from tests.test_io_nwb import DANDI_OPTIONS
 
