@@ -50,6 +50,7 @@ _LAZY = {
     "split_summary": "dopafit.fit.expectile",
     "fit_learning": "dopafit.fit.learning",
     "learning_summary": "dopafit.fit.learning",
+    "write_fit_nwb": "dopafit.io.nwb_fit_write",
     # statistics: decoding and the variable-probability task
     "decode_distribution": "dopafit.stats.decode",
     "probability_task_stats": "dopafit.stats.probability",
@@ -75,6 +76,7 @@ if TYPE_CHECKING:  # the same names for type checkers and editors; `x as x` re-e
     from dopafit.fit.options import FitOptions as FitOptions
     from dopafit.io.nwb import describe_nwb as describe_nwb
     from dopafit.io.nwb import load_nwb as load_nwb
+    from dopafit.io.nwb_fit_write import write_fit_nwb as write_fit_nwb
     from dopafit.io.nwb_write import write_nwb as write_nwb
     from dopafit.io.photometry import responses_from_signal as responses_from_signal
     from dopafit.io.tables import responses_from_spikes as responses_from_spikes

@@ -72,10 +72,26 @@ from dopafit.outputs import POPULATION_FILE, UNITS_FILE
     default=True,
     help=f"Pool all units into {POPULATION_FILE} and {UNITS_FILE} after the sessions.",
 )
+@option(
+    "--write-nwb",
+    is_flag=True,
+    help="Also write each session's per-unit results into its source NWB file "
+    "(processing/dopafit; with --overwrite, replace an existing one).",
+)
 @option("-q", "--quiet", is_flag=True, help="Print only the summary and failures.")
 @option("-v", "--verbose", is_flag=True, help="Print one line per session even on a terminal.")
 def fit(
-    paths, outdir, config, workers, scheduler, overwrite, population, quiet, verbose, **options
+    paths,
+    outdir,
+    config,
+    workers,
+    scheduler,
+    overwrite,
+    population,
+    write_nwb,
+    quiet,
+    verbose,
+    **options,
 ):
     """Fit reversal points, asymmetric scaling and tau for every session in PATHS.
 
@@ -98,6 +114,7 @@ def fit(
       dopafit fit data/ -o fits --workers 2 --n-splits 1000 --seed 1
       dopafit fit 'raw/**/*.nwb' -o fits --config lab.toml
       dopafit fit data/ -o fits --learning all
+      dopafit fit data/ -o fits --write-nwb
     """
     from dopafit.batch import combine, find_inputs, run_batch
 
@@ -117,7 +134,33 @@ def fit(
     )
     show.close()
     pooled = combine(outdir, settings, progress=False if quiet else None) if population else None
+    nwb_ok = _write_back(results, overwrite) if write_nwb else True
     _print_summary(results, pooled, Path(outdir))
+    if not nwb_ok:
+        sys.exit(1)
+
+
+def _write_back(results, overwrite: bool) -> bool:
+    """``--write-nwb``: each fitted session's results into its source file; one line each."""
+    from dopafit.errors import DopafitError
+    from dopafit.io.nwb_fit_write import write_fit_nwb
+    from dopafit.outputs import FIT_GROUP, LEARNING_GROUP
+    from dopafit.report.data import optional_groups
+    from dopafit.schema import open_responses
+
+    ok = True
+    for r in results:
+        if r.status == "failed" or not r.output:
+            continue
+        try:
+            fit = open_responses(r.output, group=FIT_GROUP, validate=False)
+            learning = optional_groups(Path(r.output), (LEARNING_GROUP,)).get(LEARNING_GROUP)
+            write_fit_nwb(fit, r.path, learning=learning, overwrite=overwrite)
+            click.echo(f"nwb: results written into {r.path} (processing/dopafit)")
+        except DopafitError as exc:
+            click.echo(f"nwb: {exc}", err=True)
+            ok = False
+    return ok
 
 
 #: ``dopafit fit`` option -> key of the [load] table
