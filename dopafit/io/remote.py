@@ -299,7 +299,7 @@ def _resolve_dandi(path: RemotePath, ident: tuple[str, str, str], api: str | Non
 
 
 # ----------------------------------------------------------------------------- HTTP
-class _GiveUp(BaseException):  # noqa: N818
+class _GiveUp(BaseException):
     """Carries a RemoteError through remfile, whose own loop retries any Exception."""
 
     def __init__(self, error: RemoteError):
