@@ -2,8 +2,9 @@
 
 ``serve(folder)`` starts it in a thread and yields the server; ``server.url(name)`` is a file's
 URL, ``server.bytes_sent`` counts the body bytes sent, ``server.mode`` switches behaviour:
-``"ok"``, ``"drop"`` (send half of each body, then close the connection), ``"stall"``
-(send the headers, then nothing; the connection is held until the server stops), ``"norange"``
+``"ok"``, ``"drop"`` (send half of each body, then close the connection), ``"drop-late"``
+(the same for ranges starting at or after ``server.late``), ``"stall"``
+(send the headers, then nothing, holding the connection until ``reset()`` or the end), ``"norange"``
 (ignore Range: 200 with the whole file). ``server.routes`` maps extra paths to callables
 returning ``(status, headers, body)`` (the fake DANDI API).
 """
@@ -64,10 +65,11 @@ class _Handler(BaseHTTPRequestHandler):
             body = handle.read(length)
         if server.mode == "stall" and first > 0:
             self._send_headers(status, headers, length)
-            server.stop.wait(60)  # hold the connection, send nothing
+            server.release.wait(60)  # hold the connection, send nothing, until reset()
             self.close_connection = True
             return
-        if server.mode == "drop" and length > 1:
+        dropping = server.mode == "drop" or (server.mode == "drop-late" and first >= server.late)
+        if dropping and length > 1:
             self._send_headers(status, headers, length)
             self.wfile.write(body[: length // 2])
             server.bytes_sent += length // 2
@@ -102,7 +104,8 @@ class RangeServer(ThreadingHTTPServer):
         self.bytes_sent = 0
         self.requests: list = []
         self.routes: dict = {}
-        self.stop = threading.Event()
+        self.release = threading.Event()
+        self.late = 1 << 20  # "drop-late": only ranges from this byte on are dropped
 
     def handle_error(self, request, client_address):  # a client that hung up: expected here
         pass
@@ -115,6 +118,8 @@ class RangeServer(ThreadingHTTPServer):
         return f"{self.base}/{name}"
 
     def reset(self, mode: str = "ok") -> None:
+        self.release.set()  # let stalled handlers go
+        self.release = threading.Event()
         self.mode = mode
         self.bytes_sent = 0
         self.requests.clear()
@@ -129,7 +134,7 @@ def serve(folder):
     try:
         yield server
     finally:
-        server.stop.set()
+        server.release.set()
         server.shutdown()
         server.server_close()
         thread.join(5)

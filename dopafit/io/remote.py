@@ -501,6 +501,7 @@ class RemoteFile:
             return self._file.read(size)
         except _GiveUp as stop:
             self.error = stop.error
+            _close_hdf5_at_exit()
             raise stop.error from None
 
     def seek(self, offset: int, whence: int = 0) -> int:
@@ -518,6 +519,34 @@ class RemoteFile:
 
     def close(self) -> None:
         self._session.close()
+
+
+_HDF5_CLOSE_REGISTERED = False
+
+
+def _close_hdf5_at_exit() -> None:
+    """Close the HDF5 library before Python shuts down, once a remote read has failed.
+
+    A read error inside HDF5 leaves its file open internally (without an id that h5py could
+    close); HDF5's own shutdown, after Python's, then calls back into the freed file object
+    and crashes the interpreter. ``H5close`` at exit, while Python still runs, closes it.
+    """
+    global _HDF5_CLOSE_REGISTERED
+    if _HDF5_CLOSE_REGISTERED:
+        return
+    import atexit
+    import ctypes
+
+    import h5py.defs
+
+    def close() -> None:
+        try:
+            ctypes.CDLL(h5py.defs.__file__).H5close()
+        except (OSError, AttributeError):  # pragma: no cover - the symbol is always there
+            pass
+
+    atexit.register(close)
+    _HDF5_CLOSE_REGISTERED = True
 
 
 def open_remote(path: RemotePath | str, options: RemoteOptions | Mapping | None = None):
