@@ -111,12 +111,12 @@ class RemoteOptions:
         timeout = os.environ.get(TIMEOUT_ENV, 30.0) if self.timeout is None else self.timeout
         retries = os.environ.get(RETRIES_ENV, 3) if self.retries is None else self.retries
         try:
-            timeout = float(timeout)
-            ok = timeout > 0
+            ok = float(timeout) > 0 and not isinstance(timeout, bool)
         except (TypeError, ValueError):
             ok = False
         if not ok:
             raise ConfigError("remote timeout as a number of seconds > 0", found=repr(timeout))
+        timeout = float(timeout)
         try:
             retries_ok = float(retries).is_integer() and int(float(retries)) >= 0
         except (TypeError, ValueError):
@@ -347,7 +347,7 @@ def _session(path: RemotePath, options: RemoteOptions):
                     problem = _failure(exc, options.timeout)
             raise _GiveUp(
                 RemoteError(
-                    "a complete answer to each range request",
+                    "the server to answer each range request in full",
                     found=f"{problem} after {options.retries + 1} attempt(s)",
                     remedy="try again later, raise RemoteOptions(timeout=, retries=) or "
                     f"${TIMEOUT_ENV}/${RETRIES_ENV}, or download the file and load it locally",
@@ -365,6 +365,8 @@ def _failure(exc, timeout: float) -> str:
 
     if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
         return f"a server that sent nothing for {timeout:g} s (timeout)"
+    if "refused" in str(exc).lower():
+        return "no server at this address (connection refused)"
     return f"a dropped connection ({type(exc).__name__})"
 
 
@@ -575,7 +577,7 @@ def open_remote(path: RemotePath | str, options: RemoteOptions | Mapping | None 
     >>> open_remote("http://127.0.0.1:9/missing.nwb", {"retries": 0, "timeout": 1})
     Traceback (most recent call last):
     ...
-    dopafit.errors.RemoteError: http://127.0.0.1:9/missing.nwb: expected a server that answers range requests; found a dropped connection (ConnectionError) after 1 attempt(s)...
+    dopafit.errors.RemoteError: http://127.0.0.1:9/missing.nwb: expected the server to answer each range request in full; found no server at this address (connection refused) after 1 attempt(s)...
     """
     path = path if isinstance(path, RemotePath) else RemotePath(path, options)
     options = RemoteOptions.make(options) if options is not None else path.options
