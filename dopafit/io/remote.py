@@ -126,7 +126,7 @@ class RemoteOptions:
         object.__setattr__(self, "timeout", timeout)
         object.__setattr__(self, "retries", int(float(retries)))
         if self.cache_dir is not None:
-            object.__setattr__(self, "cache_dir", str(self.cache_dir))
+            object.__setattr__(self, "cache_dir", str(Path(self.cache_dir).expanduser()))
 
     @classmethod
     def make(cls, value: RemoteOptions | Mapping | None) -> RemoteOptions:
