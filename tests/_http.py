@@ -33,6 +33,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, head: bool):
         server: RangeServer = self.server  # type: ignore[assignment]
         server.requests.append((self.command, self.path, self.headers.get("Range")))
+        if server.fail_next > 0:  # a transient server error
+            server.fail_next -= 1
+            self._send(503, {}, b"" if head else b"busy", 4)
+            return
         route = server.routes.get(self.path.split("?", 1)[0])
         if route is not None:
             status, headers, body = route(self)
@@ -105,6 +109,7 @@ class RangeServer(ThreadingHTTPServer):
         self.requests: list = []
         self.routes: dict = {}
         self.release = threading.Event()
+        self.fail_next = 0  # answer this many requests with 503 first
         self.late = 1 << 20  # "drop-late": only ranges from this byte on are dropped
 
     def handle_error(self, request, client_address):  # a client that hung up: expected here
@@ -121,6 +126,7 @@ class RangeServer(ThreadingHTTPServer):
         self.release.set()  # let stalled handlers go
         self.release = threading.Event()
         self.mode = mode
+        self.fail_next = 0
         self.bytes_sent = 0
         self.requests.clear()
 

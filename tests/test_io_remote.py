@@ -157,6 +157,44 @@ def test_server_without_range_support(server):
     _fails_fast(server.url(SAMPLE), "norange", server, "range requests")
 
 
+def test_transient_server_errors_are_retried_then_named(server):
+    url = server.url(SAMPLE)
+    server.fail_next = 2
+    again = dopafit.load_nwb(url, remote={"retries": 2, "timeout": 5})
+    _same(again, dopafit.load_nwb(SAMPLES / SAMPLE), [url])
+    server.reset()
+    server.fail_next = 100
+    with pytest.raises(RemoteError, match=r"HTTP 503 Service Unavailable after 2 attempt\(s\)"):
+        dopafit.load_nwb(url, remote=FAST)
+    assert len(server.requests) == 2
+
+
+def test_a_drop_late_in_the_load_is_named_and_the_process_exits_cleanly(tmp_path):
+    """HDF5 cannot recover a read error inside its calls; the process must still exit cleanly."""
+    import subprocess
+    import sys
+
+    path = _large_session(tmp_path, n_units=20)
+    code = (
+        "import dopafit, sys\n"
+        "try:\n"
+        "    dopafit.load_nwb(sys.argv[1], remote={'timeout': 1, 'retries': 0})\n"
+        "except dopafit.DopafitError as err:\n"
+        "    print(type(err).__name__, err)\n"
+    )
+    with serve(tmp_path) as srv:
+        srv.reset("drop-late")
+        srv.late = 100_000
+        res = subprocess.run(
+            [sys.executable, "-c", code, srv.url(path.name)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("RemoteError") and "dropped connection" in res.stdout
+
+
 def test_404_is_named_and_not_retried(server):
     _fails_fast(server.url("missing.nwb"), "ok", server, "HTTP 404")
     assert len(server.requests) == 1
