@@ -95,6 +95,15 @@ class BatchSettings:
         from dopafit.io.nwb import load_nwb
 
         _check_keys("load", self.load, load_nwb, ("paths",), file)
+        if self.load.get("remote") is not None:
+            from dopafit.io.remote import RemoteOptions
+
+            try:
+                RemoteOptions.make(self.load["remote"])
+            except ConfigError as exc:
+                raise ConfigError(
+                    f"[load] remote: {exc.expected}", found=exc.found, remedy=exc.remedy, file=file
+                ) from None
         self.fit = _fit_options(self.fit, file=file)
         if self.learning:
             self.learning_options(file=file)

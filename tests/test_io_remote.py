@@ -336,3 +336,15 @@ def test_fit_urls_as_paths_then_up_to_date(server, tmp_path):
     )  # fmt: skip
     assert failed.exit_code == 1 and "dropped connection" in failed.output
     assert not list((tmp_path / "fits" / "sessions").glob("*.nc"))
+
+
+def test_batch_settings_check_remote_options(tmp_path):
+    from dopafit.batch import BatchSettings
+
+    config = tmp_path / "lab.toml"
+    config.write_text("[load]\nremote = { timout = 2 }\n")
+    with pytest.raises(dopafit.DopafitError, match="did you mean 'timeout'") as info:
+        BatchSettings.from_toml(config)
+    assert "lab.toml" in str(info.value)
+    config.write_text('[load]\nremote = { cache_dir = "cache", retries = 1 }\n')
+    assert BatchSettings.from_toml(config).load["remote"] == {"cache_dir": "cache", "retries": 1}
