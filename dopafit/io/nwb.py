@@ -389,10 +389,13 @@ def _read_units(h5, where: str, path, unit_ids):
                 file=path,
             )
         rows = np.array([labels.index(u) for u in wanted], dtype=np.int64)
-        times = group["spike_times"]  # only these units' slices are read (or fetched)
-        spikes, offsets = T.pack(
-            [np.asarray(times[bounds[r] : bounds[r + 1]], dtype=np.float64) for r in rows]
-        )
+        times = group["spike_times"]
+        if times.file.driver == "fileobj":  # remote: fetch only these units' slices
+            parts = [np.asarray(times[bounds[r] : bounds[r + 1]], dtype=np.float64) for r in rows]
+        else:  # local: one read (each slice would decompress its chunks again)
+            data = _read_floats(times)
+            parts = [data[bounds[r] : bounds[r + 1]] for r in rows]
+        spikes, offsets = T.pack(parts)
     else:
         spikes, offsets = _read_floats(group["spike_times"]), bounds
     labels = [labels[r] for r in rows]
