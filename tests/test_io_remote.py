@@ -348,3 +348,39 @@ def test_batch_settings_check_remote_options(tmp_path):
     assert "lab.toml" in str(info.value)
     config.write_text('[load]\nremote = { cache_dir = "cache", retries = 1 }\n')
     assert BatchSettings.from_toml(config).load["remote"] == {"cache_dir": "cache", "retries": 1}
+
+
+# ----------------------------------------------------------------------------- real files
+DANDI_FILES = ("sub-anm369963_ses-20170228.nwb", "sub-anm372793_ses-20170508.nwb")
+DANDI_OPTIONS = dict(
+    reward="response",
+    reward_map={"correct": 1.0, "incorrect": 0.0},
+    reward_units="a.u.",
+    align="cue_start_time",
+    times_relative_to="start_time",
+    select="is_good == 1",
+    sort_spikes=True,
+)
+
+
+@pytest.mark.realdata
+@pytest.mark.filterwarnings("ignore::dopafit.errors.DopafitWarning")
+def test_files_written_by_other_software_load_alike_remotely(shared_data):
+    """DANDI:000006 (NWB 2.0.2) and a NeuroConv photometry file, served over HTTP."""
+    import pandas as pd
+
+    folder = shared_data / "nwb"
+    with serve(folder) as srv:
+        urls = [srv.url(n) for n in DANDI_FILES]
+        local = dopafit.load_nwb([folder / n for n in DANDI_FILES], **DANDI_OPTIONS)
+        _same(dopafit.load_nwb(urls, **DANDI_OPTIONS), local, urls)
+        name = "neuroconv_doric_fiber_photometry.nwb"
+        trials = pd.DataFrame({"start_time": [0.5], "reward": [1.0], "reward_time": [1.0]})
+        opts = dict(trials=trials, window=(0.0, 0.5), baseline=(-0.5, 0.0))
+        url = srv.url(name)
+        _same(dopafit.load_nwb(url, **opts), dopafit.load_nwb(folder / name, **opts), [url])
+        remote = dopafit.describe_nwb(url)
+        assert remote.pop("file") == url
+        local_info = dopafit.describe_nwb(folder / name)
+        local_info.pop("file")
+        assert remote == local_info
