@@ -384,3 +384,12 @@ def test_files_written_by_other_software_load_alike_remotely(shared_data):
         local_info = dopafit.describe_nwb(folder / name)
         local_info.pop("file")
         assert remote == local_info
+
+
+def test_fit_cache_dir_flag_goes_to_the_load_settings(tmp_path):
+    from dopafit.cli.fit import _settings
+
+    config = tmp_path / "lab.toml"
+    config.write_text("[load]\nremote = { retries = 1 }\n")
+    settings = _settings(str(config), {"cache_dir": "cache"})
+    assert settings.load["remote"] == {"retries": 1, "cache_dir": "cache"}
