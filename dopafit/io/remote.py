@@ -609,7 +609,7 @@ def fingerprint(path: RemotePath | str, options: RemoteOptions | Mapping | None 
     """
     handle = open_remote(path, options)
     try:
-        text = f"{handle.path.url}|{handle.validator}"
+        text = f"{handle.path}|{handle.validator}"  # without query: signed URLs change
     finally:
         handle.close()
     return hashlib.sha256(text.encode()).hexdigest()
