@@ -30,7 +30,7 @@ import os
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -103,13 +103,12 @@ class RemoteOptions:
     """
 
     cache_dir: str | os.PathLike | None = None
-    timeout: float = None  # type: ignore[assignment]  # filled from the environment
-    retries: int = None  # type: ignore[assignment]
+    timeout: float = field(default_factory=lambda: os.environ.get(TIMEOUT_ENV, 30.0))
+    retries: int = field(default_factory=lambda: os.environ.get(RETRIES_ENV, 3))
     dandi_api: str | None = None
 
     def __post_init__(self):
-        timeout = os.environ.get(TIMEOUT_ENV, 30.0) if self.timeout is None else self.timeout
-        retries = os.environ.get(RETRIES_ENV, 3) if self.retries is None else self.retries
+        timeout, retries = self.timeout, self.retries
         try:
             ok = float(timeout) > 0 and not isinstance(timeout, bool)
         except (TypeError, ValueError):
