@@ -393,3 +393,15 @@ def test_fit_cache_dir_flag_goes_to_the_load_settings(tmp_path):
     config.write_text("[load]\nremote = { retries = 1 }\n")
     settings = _settings(str(config), {"cache_dir": "cache"})
     assert settings.load["remote"] == {"retries": 1, "cache_dir": "cache"}
+
+
+def test_missing_extras_say_what_to_install(server, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "remfile", None)
+    with pytest.raises(dopafit.DopafitError, match=r'pip install "dopafit\[remote\]"'):
+        dopafit.load_nwb(server.url(SAMPLE))
+    monkeypatch.undo()
+    monkeypatch.setitem(sys.modules, "dandi.dandiapi", None)
+    with pytest.raises(dopafit.DopafitError, match=r'pip install "dopafit\[dandi\]"'):
+        dopafit.load_nwb("dandi://000999/draft/sub-x/sub-x_ses-y.nwb")
