@@ -30,6 +30,7 @@ _LAZY = {
     # loaders
     "load_nwb": "dopafit.io.nwb",
     "describe_nwb": "dopafit.io.nwb",
+    "RemoteOptions": "dopafit.io.remote",
     "responses_from_spikes": "dopafit.io.tables",
     "responses_from_signal": "dopafit.io.photometry",
     "convert_uchida_mat": "dopafit.io.uchida",
@@ -79,6 +80,7 @@ if TYPE_CHECKING:  # the same names for type checkers and editors; `x as x` re-e
     from dopafit.io.nwb_fit_write import write_fit_nwb as write_fit_nwb
     from dopafit.io.nwb_write import write_nwb as write_nwb
     from dopafit.io.photometry import responses_from_signal as responses_from_signal
+    from dopafit.io.remote import RemoteOptions as RemoteOptions
     from dopafit.io.tables import responses_from_spikes as responses_from_spikes
     from dopafit.io.uchida import convert_uchida_mat as convert_uchida_mat
     from dopafit.report.figures import save_figures as save_figures

@@ -96,6 +96,15 @@ class BatchSettings:
         from dopafit.io.nwb import load_nwb
 
         _check_keys("load", self.load, load_nwb, ("paths",), file)
+        if self.load.get("remote") is not None:
+            from dopafit.io.remote import RemoteOptions
+
+            try:
+                RemoteOptions.make(self.load["remote"])
+            except ConfigError as exc:
+                raise ConfigError(
+                    f"[load] remote: {exc.expected}", found=exc.found, remedy=exc.remedy, file=file
+                ) from None
         self.fit = _fit_options(self.fit, file=file)
         if self.learning:
             self.learning_options(file=file)
@@ -248,10 +257,11 @@ def find_inputs(paths: Iterable[str | os.PathLike]) -> list[Path]:
         For a path or pattern that matches nothing.
     """
     from dopafit.io.nwb import nwb_files
+    from dopafit.io.remote import is_remote
 
     found = nwb_files(list(paths), empty_ok=True)
-    unique = {p.resolve(): p for p in found}
-    return sorted(unique.values(), key=lambda p: str(p.resolve()))
+    unique = {p if is_remote(p) else p.resolve(): p for p in found}  # URLs kept as given
+    return [unique[k] for k in sorted(unique, key=str)]
 
 
 def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
@@ -414,9 +424,13 @@ def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads
     from dopafit.errors import DopafitWarning
 
     start = time.perf_counter()
-    path, output = Path(path), Path(output)
-    try:
-        input_hash = file_sha256(path)
+    from dopafit.io.remote import fingerprint, is_remote
+
+    path, output = (path if is_remote(path) else Path(path)), Path(output)
+    try:  # a URL's identity (size, ETag) stands for its bytes: nothing is downloaded
+        input_hash = (
+            fingerprint(path, settings.load.get("remote")) if is_remote(path) else file_sha256(path)
+        )
         if output.exists() and not overwrite:
             stamp = _read_stamp(output, ("input_sha256", "settings_sha256", "notes"))
             recorded = stamp.pop("notes", None) if stamp else None

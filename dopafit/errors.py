@@ -27,6 +27,7 @@ __all__ = [
     "FileNotFoundError_",
     "NotNWBError",
     "NWBVersionError",
+    "RemoteError",
     "NoDataError",
     "MissingTableError",
     "MissingColumnError",
@@ -155,6 +156,11 @@ class NotNWBError(DopafitError, OSError):
 
 class NWBVersionError(DopafitError, OSError):
     """pynwb cannot read this NWB file (version or extension problem)."""
+
+
+class RemoteError(DopafitError, OSError):
+    """A remote file (URL or DANDI asset) cannot be read: HTTP error, no range support,
+    a server that stalls or drops the connection after the retries."""
 
 
 class NoDataError(DopafitError, ValueError):

@@ -78,6 +78,11 @@ from dopafit.outputs import POPULATION_FILE, UNITS_FILE
     help="Also write each session's per-unit results into its source NWB file "
     "(processing/dopafit; with --overwrite, replace an existing one).",
 )
+@option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="For URLs among PATHS: keep the fetched byte ranges in this folder.",
+)
 @option("-q", "--quiet", is_flag=True, help="Print only the summary and failures.")
 @option("-v", "--verbose", is_flag=True, help="Print one line per session even on a terminal.")
 def fit(
@@ -95,7 +100,8 @@ def fit(
 ):
     """Fit reversal points, asymmetric scaling and tau for every session in PATHS.
 
-    PATHS are NWB files, folders (searched recursively for *.nwb) or glob patterns.
+    PATHS are NWB files, folders (searched recursively for *.nwb), glob patterns, https://
+    URLs or DANDI assets dandi://DANDISET/VERSION/path.nwb (read with range requests).
     Each session is written to OUTDIR/sessions/NAME.nc; then all units are pooled into
     OUTDIR/population.nc and OUTDIR/units.csv. A rerun skips up-to-date sessions.
     With --learning, each output also holds a 'learning' group (fit_learning) and the
@@ -115,6 +121,7 @@ def fit(
       dopafit fit 'raw/**/*.nwb' -o fits --config lab.toml
       dopafit fit data/ -o fits --learning all
       dopafit fit data/ -o fits --write-nwb
+      dopafit fit https://host/a.nwb dandi://000006/draft/sub-x/sub-x_ses-y.nwb -o fits
     """
     from dopafit.batch import combine, find_inputs, run_batch
 
@@ -195,6 +202,11 @@ def _settings(config, options: dict):
         settings.learning["model"] = options["learning"]
     if options.get("learning_recovery") is not None:
         settings.learning_recovery = options["learning_recovery"]
+    if options.get("cache_dir"):
+        settings.load["remote"] = {
+            **settings.load.get("remote", {}),
+            "cache_dir": options["cache_dir"],
+        }
     for flag, key in _LOAD_KEYS.items():
         value = options.get(flag)
         if value is not None:

@@ -57,7 +57,7 @@ _TABLE_TYPES = ("TimeIntervals", "DynamicTable", "Units")
 
 
 # ----------------------------------------------------------------------------- files
-def nwb_files(paths, *, empty_ok: bool = False) -> list[Path]:
+def nwb_files(paths, *, empty_ok: bool = False, remote=None) -> list:
     """Expand ``paths`` to NWB files: the one rule of ``load_nwb`` and ``dopafit fit``.
 
     Parameters
@@ -67,10 +67,13 @@ def nwb_files(paths, *, empty_ok: bool = False) -> list[Path]:
         patterns (``"raw/**/*.nwb"``, sorted matches).
     empty_ok : bool, default False
         Allow folders and the whole list to hold no NWB file (the batch reports that itself).
+    remote : RemoteOptions or dict, optional
+        How URLs (``https://…``, ``dandi://…``) are read; they are kept as
+        :class:`~dopafit.io.remote.RemotePath` (see :mod:`dopafit.io.remote`).
 
     Returns
     -------
-    list of pathlib.Path
+    list of pathlib.Path or RemotePath
         In the order given (a file given twice is there twice: ``load_nwb`` then reports
         the duplicate units).
 
@@ -82,10 +85,16 @@ def nwb_files(paths, *, empty_ok: bool = False) -> list[Path]:
     """
     import glob
 
+    from dopafit.io.remote import RemotePath, is_remote
+
     if isinstance(paths, (str, PathLike)):
         paths = [paths]
-    out: list[Path] = []
+    out: list = []
     for raw in paths:
+        if is_remote(raw):
+            keep = isinstance(raw, RemotePath) and remote is None
+            out.append(raw if keep else RemotePath(raw, remote))
+            continue
         text = str(raw)
         p = Path(text)
         if p.is_dir():
@@ -117,6 +126,22 @@ def nwb_files(paths, *, empty_ok: bool = False) -> list[Path]:
 def _open(path: Path):
     import h5py
 
+    from dopafit.io.remote import RemotePath, open_remote
+
+    if isinstance(path, RemotePath):
+        handle = open_remote(path)
+        try:
+            h5 = h5py.File(handle, "r")
+        except DopafitError:
+            raise
+        except OSError as exc:
+            raise NotNWBError(
+                "an NWB (HDF5) file",
+                found=f"a remote file h5py cannot open as HDF5 ({exc})",
+                remedy="check that the URL points at an .nwb file",
+                file=path,
+            ) from None
+        return _check_version(h5, path)
     try:
         h5 = h5py.File(path, "r")
     except OSError as exc:
@@ -126,6 +151,11 @@ def _open(path: Path):
             remedy="check that this is an .nwb file and that it was copied completely",
             file=path,
         ) from None
+    return _check_version(h5, path)
+
+
+def _check_version(h5, path):
+    """``h5`` if it is an NWB 2.x file; else close it and raise."""
     version = h5.attrs.get("nwb_version")
     if version is None and "nwb_version" in h5:
         version = h5["nwb_version"][()]
@@ -342,7 +372,6 @@ def _read_units(h5, where: str, path, unit_ids):
             break
     index = np.asarray(group["spike_times_index"][()], dtype=np.int64)
     bounds = np.concatenate([[0], index])
-    data = _read_floats(group["spike_times"])
     rows = np.arange(len(labels))
     if unit_ids is not None:
         wanted = [str(u) for u in unit_ids]
@@ -356,9 +385,15 @@ def _read_units(h5, where: str, path, unit_ids):
                 file=path,
             )
         rows = np.array([labels.index(u) for u in wanted], dtype=np.int64)
-        spikes, offsets = T.pack([data[bounds[r] : bounds[r + 1]] for r in rows])
+        times = group["spike_times"]
+        if times.file.driver == "fileobj":  # remote: fetch only these units' slices
+            parts = [np.asarray(times[bounds[r] : bounds[r + 1]], dtype=np.float64) for r in rows]
+        else:  # local: one read (each slice would decompress its chunks again)
+            data = _read_floats(times)
+            parts = [data[bounds[r] : bounds[r + 1]] for r in rows]
+        spikes, offsets = T.pack(parts)
     else:
-        spikes, offsets = data, bounds
+        spikes, offsets = _read_floats(group["spike_times"]), bounds
     labels = [labels[r] for r in rows]
     extras = {}
     for name in group:
@@ -398,13 +433,16 @@ def load_nwb(
     sort_spikes: bool = False,
     session: str | None = None,
     subject: str | None = None,
+    remote=None,
 ) -> xr.Dataset:
     """Load one or many NWB files as one responses Dataset (units of all files stacked).
 
     Parameters
     ----------
-    paths : path, directory or sequence of them
-        NWB files (a directory stands for its ``*.nwb`` files, sorted by name).
+    paths : path, directory, URL or sequence of them
+        NWB files (a directory stands for its ``*.nwb`` files, sorted by name);
+        ``https://…`` URLs and DANDI assets ``dandi://DANDISET/VERSION/path.nwb`` are read
+        with HTTP range requests (see ``remote``).
     units : str, optional
         HDF5 path of the Units table (e.g. ``"processing/ecephys/units"``); default: the
         root ``units`` table, else the only Units table in the file.
@@ -427,6 +465,11 @@ max_trials_per_type, psth, psth_bin, psth_range, sort_spikes
     session, subject : str, optional
         Override the identifiers read from the file (``session_id`` or ``identifier``;
         ``subject/subject_id``, "unknown" when absent).
+    remote : RemoteOptions or dict, optional
+        How URLs are read: ``cache_dir``, ``timeout``, ``retries``, ``dandi_api`` (see
+        :class:`dopafit.RemoteOptions`). Only the tables and the spike-time slices of the
+        units loaded are fetched; the result equals a local load of the same file, with the
+        URL (without credentials or query) as ``source``.
 
     Returns
     -------
@@ -437,7 +480,7 @@ max_trials_per_type, psth, psth_bin, psth_range, sort_spikes
     Raises
     ------
     ``FileNotFoundError_``, NotNWBError, NWBVersionError, NoDataError, MissingTableError,
-    MissingColumnError, SpikeTimesError, EventTimesError, ConfigError
+    MissingColumnError, SpikeTimesError, EventTimesError, ConfigError, RemoteError
         Each message names the file, what was expected, what was found and the fix.
 
     Warns
@@ -461,7 +504,7 @@ max_trials_per_type, psth, psth_bin, psth_range, sort_spikes
     (95, ['classical1', 'dist1', 'dist2', 'dist3'])
     """
     opts = T.ExtractionOptions.pick(locals())
-    files = nwb_files(paths)
+    files = nwb_files(paths, remote=remote)
     if isinstance(trials, pd.DataFrame) and len(files) > 1:
         raise ConfigError(
             "one trials DataFrame per file",
@@ -663,15 +706,18 @@ def _photometry_blocks(opts, meta: dict, plan, series: list, info: dict) -> list
 
 
 # ----------------------------------------------------------------------------- describe
-def describe_nwb(path, *, trials_table: str = "trials", **mapping) -> dict:
+def describe_nwb(path, *, trials_table: str = "trials", remote=None, **mapping) -> dict:
     """What an NWB file holds and the mapping :func:`load_nwb` would use on it.
 
     Parameters
     ----------
     path : str or path-like
-        An NWB file.
+        An NWB file, an ``https://…`` URL or ``dandi://DANDISET/VERSION/path.nwb``.
     trials_table : str, default "trials"
         Trials table to check the mapping against.
+    remote : RemoteOptions or dict, optional
+        How a URL is read (as in :func:`load_nwb`); describing counts unsorted and NaN spike
+        times, so it fetches every spike time of the Units tables.
     **mapping
         Column-mapping options as for :func:`load_nwb` (``reward=``, ``align=``, ...).
 
@@ -700,7 +746,7 @@ def describe_nwb(path, *, trials_table: str = "trials", **mapping) -> dict:
     ["reward column ('volume')"]
     """
     _check_mapping(mapping)
-    path = nwb_files(path)[0]
+    path = nwb_files(path, remote=remote)[0]
     info: dict = {"file": str(path)}
     with _open(path) as h5:
         info.update(_metadata(h5, path))
