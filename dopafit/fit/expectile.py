@@ -290,6 +290,7 @@ def fit_with_options(responses: xr.Dataset, opts: FitOptions) -> xr.Dataset:
     """
     from dopafit.kernels import expectile as kern
 
+    responses = schema.validate_responses(responses)  # a hand-built Dataset: completed, warned
     prep = _prepare(responses, opts)
     split_ss, boot_ss = seeds.fit_streams(opts.seed)
     data = _KernelData.of(prep, opts, kern)

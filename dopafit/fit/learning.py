@@ -253,6 +253,7 @@ def fit_learning(
 
 def fit_with_options(responses: xr.Dataset, opts: LearningOptions) -> xr.Dataset:
     """:func:`fit_learning` with the options as one validated :class:`LearningOptions`."""
+    responses = schema.validate_responses(responses)  # a hand-built Dataset: completed, warned
     seq = sequences(responses, opts)
     unit_ok = np.array([r == "" for r in seq.unit_reason])
     if not unit_ok.any():
