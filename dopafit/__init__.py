@@ -32,6 +32,9 @@ _LAZY = {
     "describe_nwb": "dopafit.io.nwb",
     "responses_from_spikes": "dopafit.io.tables",
     "responses_from_signal": "dopafit.io.photometry",
+    "responses_from_pynapple": "dopafit.io.pynapple",
+    "responses_from_table": "dopafit.io.longtable",
+    "responses_from_epochs": "dopafit.io.epochs",
     "convert_uchida_mat": "dopafit.io.uchida",
     # simulation
     "Task": "dopafit.simulate",
@@ -76,7 +79,10 @@ if TYPE_CHECKING:  # the same names for type checkers and editors; `x as x` re-e
     from dopafit.io.nwb import describe_nwb as describe_nwb
     from dopafit.io.nwb import load_nwb as load_nwb
     from dopafit.io.nwb_write import write_nwb as write_nwb
+    from dopafit.io.epochs import responses_from_epochs as responses_from_epochs
+    from dopafit.io.longtable import responses_from_table as responses_from_table
     from dopafit.io.photometry import responses_from_signal as responses_from_signal
+    from dopafit.io.pynapple import responses_from_pynapple as responses_from_pynapple
     from dopafit.io.tables import responses_from_spikes as responses_from_spikes
     from dopafit.io.uchida import convert_uchida_mat as convert_uchida_mat
     from dopafit.report.figures import save_figures as save_figures
