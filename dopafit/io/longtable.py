@@ -127,7 +127,9 @@ def _resolve(table: pd.DataFrame, columns: dict, file) -> dict:
 def _missing(table: pd.DataFrame, option: str, given, candidates, file) -> MissingColumnError:
     names = [str(c) for c in table.columns]
     listed = ", ".join(f"{c} ({table[c].dtype})" for c in table.columns) or "no columns"
-    close = difflib.get_close_matches(str(given), names, n=1, cutoff=0.5)
+    lower = {name.lower(): name for name in names}
+    close = difflib.get_close_matches(str(given).lower(), list(lower), n=1, cutoff=0.5)
+    close = [lower[c] for c in close]
     remedy = f"did you mean {option}={close[0]!r}?" if close else f"pass {option}='<column>'"
     if close:
         remedy += f" Else pass {option}='<column>'"
@@ -209,7 +211,7 @@ def _layout(table: pd.DataFrame, cols: dict, default_session: str, file) -> tupl
             raise ConfigError(
                 "one row per unit and trial",
                 found=f"{int(dup.sum())} rows sharing a (session, unit, trial), e.g. unit "
-                f"{first[cols['unit']]!r} trial {first[cols['trial']]!r}",
+                f"{_plain(first[cols['unit']])!r} trial {_plain(first[cols['trial']])!r}",
                 remedy="aggregate the repeated rows first, or check unit=, trial= and session=",
                 file=file,
             )
@@ -219,6 +221,11 @@ def _layout(table: pd.DataFrame, cols: dict, default_session: str, file) -> tupl
     slot[order] = pd.Series(code[order]).groupby(code[order]).cumcount().to_numpy()
     n_trial = int(slot.max()) + 1 if n else 0
     return uniques, code, slot, n_trial
+
+
+def _plain(value):
+    """A numpy scalar as the Python value (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _sort_key(trial: pd.Series) -> np.ndarray:
