@@ -250,7 +250,7 @@ def make_responses(
     my_lab.mat: the responses lack attrs response_units, reward_units, align, window, baseline;
     filled with defaults: response_units='spikes/s', reward_units='ul', align='reward',
     window=[0.2, 0.6], baseline=[-1.0, 0.0] (listed in attrs['filled_defaults']). Record how
-    the responses were made: make_responses(..., attrs={...}) or ds.attrs[...] = ...
+    the responses were made with attrs={...} (or ds.attrs[...] = ...)
     >>> ds.attrs["filled_defaults"]
     ['response_units', 'reward_units', 'align', 'window', 'baseline']
     """
@@ -323,7 +323,7 @@ def _warn_filled(attrs: dict, filled: list[str], coords: list[str]) -> None:
     warnings.warn(
         f"{head}the responses lack {' and '.join(parts)}; filled with defaults: "
         f"{', '.join(values)} (listed in attrs['{FILLED}']). Record how the responses were "
-        "made: make_responses(..., attrs={...}) or ds.attrs[...] = ...",
+        "made with attrs={...} (or ds.attrs[...] = ...)",
         DopafitWarning,
         stacklevel=3,
     )
@@ -531,7 +531,7 @@ def validate_responses(
     the responses lack attrs response_units, reward_units, align, window, baseline, source,
     dopafit_version and coordinates cued, event_time, unit_id, session, subject,
     baseline_rate; filled with defaults: response_units='spikes/s', ... (listed in
-    attrs['filled_defaults']). Record how the responses were made: ...
+    attrs['filled_defaults']). Record how the responses were made with attrs={...} (or ...)
     >>> full.attrs["window"], full["unit_id"].values.tolist(), "cued" in raw
     ([0.2, 0.6], ['0'], False)
     """

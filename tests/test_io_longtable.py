@@ -327,3 +327,61 @@ def test_hand_built_dataset_goes_through_fit_and_compare_with_one_warning():
         if "tau" in result:  # the fit records the responses' attrs
             assert result.attrs["responses_filled_defaults"][:6] == list(schema.REQUIRED_ATTRS[:6])
     assert "unit_id" not in raw.coords and not raw.attrs  # the input is untouched
+
+
+# ----------------------------------------------------------------------------- the CLI
+def _run(args, capsys):
+    from dopafit.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    out = capsys.readouterr()
+    return info.value.code, out.out, out.err
+
+
+FAST = ["--n-splits", "3", "--n-boot", "0", "--no-population", "-q"]
+
+
+def test_cli_fits_a_table_with_columns_or_a_config(tmp_path, simulated, capsys):
+    csv = tmp_path / "cells.csv"
+    _long(simulated).to_csv(csv, index=False)
+    flags = "unit=cell,trial=trial_no,reward=volume,response=dff,cued=is_cued,event_time=t"
+    code, _, err = _run(
+        ["fit", str(csv), "-o", str(tmp_path / "a"), "--columns", flags, *FAST], capsys
+    )
+    assert code == 0, err
+    assert "filled with defaults" in err  # align, window and baseline were not recorded
+    got = schema.open_responses(tmp_path / "a" / "sessions" / "cells.nc", group="responses")
+    np.testing.assert_allclose(got["response"].values, simulated["response"].values)
+    config = tmp_path / "lab.toml"
+    config.write_text(
+        "[table]\n"
+        + "".join(f'{k} = "{v}"\n' for k, v in COLUMNS.items())
+        + 'attrs = { align = "reward_time", window = [0.2, 0.6], baseline = [-1.0, 0.0] }\n'
+    )
+    code, _, err = _run(
+        ["fit", str(csv), "-o", str(tmp_path / "b"), "--config", str(config), *FAST], capsys
+    )
+    assert code == 0 and "filled" not in err, err
+    fit = schema.open_responses(
+        tmp_path / "b" / "sessions" / "cells.nc", group="fit", validate=False
+    )
+    assert fit.attrs["responses_columns"]["reward"] == "volume"
+    assert fit.attrs["responses_window"] == [0.2, 0.6]
+
+
+def test_cli_table_errors_are_one_line(tmp_path, simulated, capsys):
+    csv = tmp_path / "cells.csv"
+    _long(simulated).to_csv(csv, index=False)
+    code, _, err = _run(
+        ["fit", str(csv), "-o", str(tmp_path / "a"), "--columns", "unit=cel", *FAST], capsys
+    )
+    assert code == 1
+    line = next(line for line in err.splitlines() if "cells.csv:" in line)
+    assert "did you mean unit='cell'?" in line
+    code, _, err = _run(
+        ["fit", str(csv), "-o", str(tmp_path / "a"), "--columns", "units=cell"], capsys
+    )
+    assert code == 2 and "did you mean 'unit'?" in err
+    code, _, err = _run(["fit", str(csv), "-o", str(tmp_path / "a"), "--columns", "unit"], capsys)
+    assert code == 2 and "OPTION=COLUMN" in err

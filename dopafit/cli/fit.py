@@ -45,6 +45,14 @@ from dopafit.outputs import POPULATION_FILE, UNITS_FILE
 @option("--reward-column", help="Trials column holding the reward magnitude.")
 @option("--align", help="Trials column holding the alignment event time.")
 @option(
+    "--columns",
+    metavar="OPTION=COLUMN,...",
+    help="Columns of table inputs (.csv, .tsv, .parquet: one row per unit and trial), e.g. "
+    "unit=cell,reward=volume,response=dff; options unit, trial, reward, response, cued, "
+    "event_time, session, subject (=none: not used). Other options in the [table] table of "
+    "--config.",
+)
+@option(
     "--faithful",
     is_flag=True,
     default=None,
@@ -79,7 +87,9 @@ def fit(
 ):
     """Fit reversal points, asymmetric scaling and tau for every session in PATHS.
 
-    PATHS are NWB files, folders (searched recursively for *.nwb) or glob patterns.
+    PATHS are NWB files, folders (searched recursively for *.nwb) or glob patterns;
+    tables of responses (.csv, .tsv, .parquet: one row per unit and trial) are read with
+    their --columns.
     Each session is written to OUTDIR/sessions/NAME.nc; then all units are pooled into
     OUTDIR/population.nc and OUTDIR/units.csv. A rerun skips up-to-date sessions.
     With --learning, each output also holds a 'learning' group (fit_learning) and the
@@ -91,6 +101,7 @@ def fit(
       dopafit fit data/ -o fits --workers 2 --n-splits 1000 --seed 1
       dopafit fit 'raw/**/*.nwb' -o fits --config lab.toml
       dopafit fit data/ -o fits --learning all
+      dopafit fit cells.csv -o fits --columns unit=cell,reward=volume,response=dff
     """
     from dopafit.batch import combine, find_inputs, run_batch
 
@@ -145,6 +156,8 @@ def _settings(config, options: dict):
         settings.learning["model"] = options["learning"]
     if options.get("learning_recovery") is not None:
         settings.learning_recovery = options["learning_recovery"]
+    if options.get("columns") is not None:
+        settings.table.update(parse_columns(options["columns"]))
     for flag, key in _LOAD_KEYS.items():
         value = options.get(flag)
         if value is not None:
@@ -158,6 +171,22 @@ def _settings(config, options: dict):
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     return settings
+
+
+def parse_columns(text: str) -> dict:
+    """``"unit=cell,reward=volume,cued=none"`` -> ``{"unit": "cell", "reward": "volume",
+    "cued": None}`` (the names are checked with the settings)."""
+    out = {}
+    for item in str(text).split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise click.BadParameter(
+                f"expected OPTION=COLUMN pairs separated by commas, got {item!r}",
+                param_hint="--columns",
+            )
+        value = value.strip()
+        out[key.strip()] = None if value.lower() == "none" else value
+    return out
 
 
 def _print_summary(results, pooled, outdir: Path) -> None:
