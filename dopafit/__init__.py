@@ -33,6 +33,9 @@ _LAZY = {
     "RemoteOptions": "dopafit.io.remote",
     "responses_from_spikes": "dopafit.io.tables",
     "responses_from_signal": "dopafit.io.photometry",
+    "responses_from_pynapple": "dopafit.io.pynapple",
+    "responses_from_table": "dopafit.io.longtable",
+    "responses_from_epochs": "dopafit.io.epochs",
     "convert_uchida_mat": "dopafit.io.uchida",
     # simulation
     "Task": "dopafit.simulate",
@@ -75,11 +78,14 @@ if TYPE_CHECKING:  # the same names for type checkers and editors; `x as x` re-e
     from dopafit.fit.learning import fit_learning as fit_learning
     from dopafit.fit.learning import learning_summary as learning_summary
     from dopafit.fit.options import FitOptions as FitOptions
+    from dopafit.io.epochs import responses_from_epochs as responses_from_epochs
+    from dopafit.io.longtable import responses_from_table as responses_from_table
     from dopafit.io.nwb import describe_nwb as describe_nwb
     from dopafit.io.nwb import load_nwb as load_nwb
     from dopafit.io.nwb_fit_write import write_fit_nwb as write_fit_nwb
     from dopafit.io.nwb_write import write_nwb as write_nwb
     from dopafit.io.photometry import responses_from_signal as responses_from_signal
+    from dopafit.io.pynapple import responses_from_pynapple as responses_from_pynapple
     from dopafit.io.remote import RemoteOptions as RemoteOptions
     from dopafit.io.tables import responses_from_spikes as responses_from_spikes
     from dopafit.io.uchida import convert_uchida_mat as convert_uchida_mat

@@ -74,6 +74,10 @@ class BatchSettings:
         With learning models, the population output also holds a model recovery
         (:func:`dopafit.learning_recovery`) on at most this many units (evenly spaced over
         the fitted ones; 0: none).
+    table : dict
+        Keyword arguments of :func:`dopafit.responses_from_table` (the column mapping
+        ``unit``, ``reward``, ``response``, ...) for inputs that are tables (``.csv``,
+        ``.tsv``, ``.parquet``); NWB inputs use ``load``.
 
     Raises
     ------
@@ -85,6 +89,7 @@ class BatchSettings:
     fit: FitOptions = field(default_factory=lambda: _fit_options({}))
     learning: dict = field(default_factory=dict)
     learning_recovery: int = LEARNING_RECOVERY_UNITS
+    table: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.check()
@@ -93,6 +98,7 @@ class BatchSettings:
         """Raise :class:`ConfigError` for an unknown key (naming the closest valid one) or a
         bad value of any table, before any work; returns the settings (``fit`` given as a
         mapping becomes a :class:`~dopafit.fit.options.FitOptions`)."""
+        from dopafit.io.longtable import responses_from_table
         from dopafit.io.nwb import load_nwb
 
         _check_keys("load", self.load, load_nwb, ("paths",), file)
@@ -105,6 +111,7 @@ class BatchSettings:
                 raise ConfigError(
                     f"[load] remote: {exc.expected}", found=exc.found, remedy=exc.remedy, file=file
                 ) from None
+        _check_keys("table", self.table, responses_from_table, ("table",), file)
         self.fit = _fit_options(self.fit, file=file)
         if self.learning:
             self.learning_options(file=file)
@@ -131,6 +138,8 @@ class BatchSettings:
             "learning": self.learning,
             "learning_recovery": self.learning_recovery,
         }
+        if self.table:  # only then: the hash of settings without tables is unchanged
+            record["table"] = self.table
         return json.dumps(record, sort_keys=True, default=_jsonable)
 
     @property
@@ -141,9 +150,10 @@ class BatchSettings:
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike) -> BatchSettings:
-        """Read ``[load]``, ``[fit]`` and ``[learning]`` tables from a TOML file.
+        """Read ``[load]``, ``[fit]``, ``[learning]`` and ``[table]`` tables from a TOML file.
 
-        ``[fit]`` holds options of :func:`dopafit.fit_expectiles`
+        ``[table]`` holds the column mapping of table inputs (:attr:`table`); ``[fit]`` holds
+        options of :func:`dopafit.fit_expectiles`
         (:class:`~dopafit.fit.options.FitOptions`); ``[learning]`` options of
         :func:`dopafit.fit_learning` (``model = "all"``, ...) and ``recovery_units`` (see
         :attr:`learning_recovery`).
@@ -163,13 +173,13 @@ class BatchSettings:
             raise ConfigError(
                 "a valid TOML file", found=str(exc), file=path, remedy="fix the syntax"
             ) from None
-        unknown = sorted(set(data) - {"load", "fit", "learning"})
+        unknown = sorted(set(data) - {"load", "fit", "learning", "table"})
         if unknown:
             raise ConfigError(
-                "only the tables [load], [fit] and [learning]",
+                "only the tables [load], [fit], [learning] and [table]",
                 found=f"table(s) {', '.join(unknown)}",
                 file=path,
-                remedy="move those options under [load], [fit] or [learning]",
+                remedy="move those options under [load], [fit], [learning] or [table]",
             )
         learning = dict(data.get("learning", {}))
         recovery = learning.pop("recovery_units", LEARNING_RECOVERY_UNITS)
@@ -178,6 +188,7 @@ class BatchSettings:
         settings.fit = dict(data.get("fit", {}))
         settings.learning = learning
         settings.learning_recovery = recovery
+        settings.table = dict(data.get("table", {}))
         return settings.check(file=path)
 
 
@@ -438,12 +449,11 @@ def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads
                 notes.extend(json.loads(recorded) if recorded else [])
                 return SessionResult(str(path), str(output), "skipped", "up to date")
         from dopafit.fit.expectile import fit_with_options
-        from dopafit.io.nwb import load_nwb
 
         with warnings.catch_warnings(record=True) as caught:
             # every session's notes, even from the code location of the previous session's
             warnings.simplefilter("always", DopafitWarning)
-            responses = load_nwb(path, **settings.load)
+            responses = load_input(path, settings)
             learning_opts = settings.learning_options()
             with numba_threads_set(numba_threads):
                 fit = fit_with_options(responses, settings.fit, progress=False)
@@ -482,6 +492,19 @@ def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads
     return SessionResult(
         str(path), None, "failed", " ".join(reason.split()), time.perf_counter() - start
     )
+
+
+def load_input(path: Path, settings: BatchSettings):
+    """The responses of one input: a table file (:data:`~dopafit.io.longtable.TABLE_SUFFIXES`)
+    through :func:`dopafit.responses_from_table` with ``settings.table``, anything else
+    through :func:`dopafit.load_nwb` with ``settings.load``."""
+    from dopafit.io.longtable import TABLE_SUFFIXES, responses_from_table
+
+    if Path(path).suffix.lower() in TABLE_SUFFIXES:
+        return responses_from_table(path, **settings.table)
+    from dopafit.io.nwb import load_nwb
+
+    return load_nwb(path, **settings.load)
 
 
 def fit_learning_or_reason(responses, opts):

@@ -23,6 +23,10 @@ optional per-unit ground truth (simulated data)
 attrs
     ``response_units``, ``reward_units``, ``align``, ``window``, ``baseline``, ``source``,
     ``dopafit_version`` (required); anything else that records how the data were made.
+    A Dataset built by hand may lack them: :func:`make_responses` and
+    :func:`validate_responses` then fill them (and the optional coordinates) with defaults,
+    say which in one :class:`~dopafit.errors.DopafitWarning`, and list them in
+    ``attrs['filled_defaults']``.
 
 Examples
 --------
@@ -41,6 +45,7 @@ True
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
@@ -49,7 +54,7 @@ import numpy as np
 import xarray as xr
 
 from dopafit._version import __version__
-from dopafit.errors import FileNotFoundError_, NotNWBError, ResponsesError
+from dopafit.errors import DopafitWarning, FileNotFoundError_, NotNWBError, ResponsesError
 
 __all__ = [
     "UNIT",
@@ -67,6 +72,8 @@ __all__ = [
     "TRUTH_DESCRIPTIONS",
     "is_truth",
     "REQUIRED_ATTRS",
+    "DEFAULT_ATTRS",
+    "FILLED",
     "make_responses",
     "validate_responses",
     "trial_mask",
@@ -160,7 +167,8 @@ REQUIRED_ATTRS = (
     "dopafit_version",
 )
 
-_DEFAULT_ATTRS = {
+#: The value each required attr gets when a Dataset lacks it (``dopafit_version``: this one).
+DEFAULT_ATTRS = {
     "response_units": "spikes/s",
     "reward_units": "ul",
     "align": "reward",
@@ -168,6 +176,8 @@ _DEFAULT_ATTRS = {
     "baseline": [-1.0, 0.0],
     "source": "in-memory",
 }
+#: attr listing the attrs and coordinates that were filled with defaults (absent: none were)
+FILLED = "filled_defaults"
 
 
 def make_responses(
@@ -198,7 +208,9 @@ def make_responses(
     baseline_rate : sequence of float, length n_unit, optional
         Mean baseline rate per unit. Default NaN.
     attrs : dict, optional
-        Overrides of the default attrs (see module docstring); ``dopafit_version`` is set.
+        How the responses were made (see module docstring); ``dopafit_version`` is set.
+        Required attrs missing here get the values of :data:`DEFAULT_ATTRS`, are listed in
+        ``attrs['filled_defaults']`` and named in one :class:`~dopafit.errors.DopafitWarning`.
     unit_vars : dict, optional
         Extra per-unit data variables (e.g. ground truth ``true_tau``).
 
@@ -207,17 +219,40 @@ def make_responses(
     xarray.Dataset
         A Dataset that passes :func:`validate_responses` if the inputs are consistent.
 
+    Warns
+    -----
+    DopafitWarning
+        When ``attrs`` lacks some of ``response_units``, ``reward_units``, ``align``,
+        ``window``, ``baseline``, ``source``: which were filled, and with what.
+
     Examples
     --------
     >>> import numpy as np
     >>> import dopafit
     >>> response = np.array([[-1.2, 0.4, 3.1], [-0.3, 1.8, np.nan]])  # Hz, 2 units x 3 trials
     >>> reward = np.array([[0.1, 2.5, 20.0], [0.1, 20.0, np.nan]])  # NaN: unit "b" has 2 trials
-    >>> ds = dopafit.make_responses(response, reward, unit_id=["a", "b"])
+    >>> ds = dopafit.make_responses(response, reward, unit_id=["a", "b"],
+    ...                             attrs={"response_units": "spikes/s", "reward_units": "ul",
+    ...                                    "align": "reward_time", "window": [0.2, 0.6],
+    ...                                    "baseline": [-1.0, 0.0], "source": "my_lab.mat"})
     >>> dict(ds.sizes)
     {'unit': 2, 'trial': 3}
     >>> ds["unit_id"].values.tolist(), ds.attrs["response_units"], ds.attrs["reward_units"]
     (['a', 'b'], 'spikes/s', 'ul')
+
+    Attrs not given are filled with defaults, named in a warning and listed in the Dataset:
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     ds = dopafit.make_responses(response, reward, attrs={"source": "my_lab.mat"})
+    >>> print(caught[0].message)
+    my_lab.mat: the responses lack attrs response_units, reward_units, align, window, baseline;
+    filled with defaults: response_units='spikes/s', reward_units='ul', align='reward',
+    window=[0.2, 0.6], baseline=[-1.0, 0.0] (listed in attrs['filled_defaults']). Record how
+    the responses were made with attrs={...} (or ds.attrs[...] = ...)
+    >>> ds.attrs["filled_defaults"]
+    ['response_units', 'reward_units', 'align', 'window', 'baseline']
     """
     response = np.asarray(response, dtype=np.float64)
     reward = np.asarray(reward, dtype=np.float64)
@@ -255,10 +290,43 @@ def make_responses(
     data_vars = {RESPONSE: (dims2, response)}
     for name, values in (unit_vars or {}).items():
         data_vars[name] = (UNIT, np.asarray(values))
-    all_attrs = dict(_DEFAULT_ATTRS)
-    all_attrs.update(attrs or {})
+    all_attrs = dict(attrs or {})
+    filled = _fill_attrs(all_attrs)
     all_attrs["dopafit_version"] = __version__
+    if filled:
+        _warn_filled(all_attrs, filled, [])
     return xr.Dataset(data_vars, coords=coords, attrs=all_attrs)
+
+
+def _fill_attrs(attrs: dict) -> list[str]:
+    """Add the :data:`DEFAULT_ATTRS` missing from ``attrs`` (in place); their names."""
+    filled = [name for name in DEFAULT_ATTRS if name not in attrs]
+    for name in filled:
+        value = DEFAULT_ATTRS[name]
+        attrs[name] = list(value) if isinstance(value, list) else value
+    if filled:
+        attrs[FILLED] = [*attrs.get(FILLED, []), *filled]
+    return filled
+
+
+def _warn_filled(attrs: dict, filled: list[str], coords: list[str]) -> None:
+    """One :class:`DopafitWarning` naming the attrs and coordinates filled with defaults."""
+    parts = []
+    if filled:
+        parts.append("attrs " + ", ".join(filled))
+    if coords:
+        parts.append("coordinates " + ", ".join(coords))
+    values = [f"{name}={attrs[name]!r}" for name in filled]
+    values += [f"{name}={_COORD_DEFAULTS[name]}" for name in coords]
+    source = attrs.get("source")
+    head = f"{source}: " if isinstance(source, str) and source not in ("", "in-memory") else ""
+    warnings.warn(
+        f"{head}the responses lack {' and '.join(parts)}; filled with defaults: "
+        f"{', '.join(values)} (listed in attrs['{FILLED}']). Record how the responses were "
+        "made with attrs={...} (or ds.attrs[...] = ...)",
+        DopafitWarning,
+        stacklevel=3,
+    )
 
 
 def trial_mask(ds: xr.Dataset) -> xr.DataArray:
@@ -341,8 +409,74 @@ def _short(ds: xr.Dataset, idx: np.ndarray, limit: int = 5) -> str:
     return ", ".join(ids[:limit]) + more
 
 
-def validate_responses(ds: xr.Dataset, *, file: str | PathLike | None = None) -> xr.Dataset:
+_COORD_DEFAULTS = {
+    CUED: "False",
+    EVENT_TIME: "NaN",
+    UNIT_ID: "'0', '1', ...",
+    SESSION: "'session'",
+    SUBJECT: "'subject'",
+    BASELINE_RATE: "NaN",
+}
+
+
+def _completed(ds: xr.Dataset) -> tuple[xr.Dataset, list[str], list[str]]:
+    """``ds`` with its missing optional coordinates and required attrs filled with defaults
+    (a new Dataset; ``ds`` itself when nothing is missing), and the names filled.
+
+    ``reward``, ``cued``, ... given as data variables become coordinates (not counted as
+    filled); a Dataset whose ``response`` is not (unit, trial) is returned as it is, for
+    :func:`_problems` to describe.
+    """
+    if (
+        not isinstance(ds, xr.Dataset)
+        or RESPONSE not in ds
+        or ds[RESPONSE].dims != (UNIT, TRIAL)
+        or REWARD not in ds.variables
+    ):
+        return ds, [], []
+    names = (*UNIT_TRIAL_COORDS, *UNIT_COORDS)
+    promote = [name for name in names if name in ds.data_vars]
+    coords = [name for name in names if name != REWARD and name not in ds.variables]
+    attrs = [name for name in REQUIRED_ATTRS if name not in ds.attrs]
+    index = [dim for dim in (UNIT, TRIAL) if dim not in ds.coords]
+    if not (promote or coords or attrs or index):
+        return ds, [], []
+    out = ds.set_coords(promote) if promote else ds.copy()
+    shape = ds[RESPONSE].shape
+    n_unit = shape[0]
+    dims2 = (UNIT, TRIAL)
+    values = {
+        CUED: (dims2, np.zeros(shape, dtype=bool)),
+        EVENT_TIME: (dims2, np.full(shape, np.nan)),
+        UNIT_ID: (UNIT, np.asarray([str(i) for i in range(n_unit)], dtype=object)),
+        SESSION: (UNIT, np.asarray(["session"] * n_unit, dtype=object)),
+        SUBJECT: (UNIT, np.asarray(["subject"] * n_unit, dtype=object)),
+        BASELINE_RATE: (UNIT, np.full(n_unit, np.nan)),
+    }
+    out = out.assign_coords({name: values[name] for name in coords})
+    out = out.assign_coords({dim: np.arange(ds.sizes[dim]) for dim in index})
+    new_attrs = dict(out.attrs)
+    for name in attrs:
+        value = DEFAULT_ATTRS.get(name, __version__)  # dopafit_version: this one
+        new_attrs[name] = list(value) if isinstance(value, list) else value
+    if attrs or coords:
+        new_attrs[FILLED] = [*new_attrs.get(FILLED, []), *attrs, *coords]
+    out.attrs = new_attrs
+    return out, attrs, coords
+
+
+def validate_responses(
+    ds: xr.Dataset, *, file: str | PathLike | None = None, fill: bool = True
+) -> xr.Dataset:
     """Check that ``ds`` follows the responses data model; raise listing every problem.
+
+    A Dataset built by hand often has only ``response`` and ``reward`` (and perhaps
+    ``cued``). With ``fill=True`` what it lacks of the rest is filled with defaults instead
+    of refused: the coordinates ``cued`` (False), ``event_time`` (NaN), ``unit_id``
+    ("0", "1", ...), ``session``, ``subject`` and ``baseline_rate`` (NaN), and the attrs of
+    :data:`DEFAULT_ATTRS` and ``dopafit_version``. One
+    :class:`~dopafit.errors.DopafitWarning` names them, and ``attrs['filled_defaults']``
+    lists them. ``reward``, ``cued``, ... given as data variables become coordinates.
 
     Parameters
     ----------
@@ -350,32 +484,62 @@ def validate_responses(ds: xr.Dataset, *, file: str | PathLike | None = None) ->
         Candidate responses Dataset.
     file : str or path-like, optional
         File the Dataset came from, named in the error.
+    fill : bool, default True
+        Fill what is missing (see above); False refuses it as a problem.
 
     Returns
     -------
     xarray.Dataset
-        ``ds`` itself, so that calls can be chained.
+        ``ds`` itself, so that calls can be chained; a completed copy when something was
+        filled (``ds`` is never modified).
 
     Raises
     ------
     ResponsesError
-        With every problem found (missing coordinate, wrong dims, non-finite rewards where a
-        response exists, units with no trials, missing attrs, ...).
+        With every problem found (missing ``response`` or ``reward``, wrong dims,
+        non-finite rewards where a response exists, units with no trials, ...).
+
+    Warns
+    -----
+    DopafitWarning
+        Naming the attrs and coordinates filled with defaults.
 
     Examples
     --------
+    >>> import warnings
     >>> import numpy as np
     >>> import dopafit
-    >>> ds = dopafit.make_responses(np.array([[1.0, -0.5]]), np.array([[5.0, 1.0]]))
+    >>> ds = dopafit.make_responses(np.array([[1.0, -0.5]]), np.array([[5.0, 1.0]]),
+    ...                             attrs={"align": "reward_time", "source": "lab.csv"})
     >>> dopafit.validate_responses(ds) is ds
     True
     >>> dopafit.validate_responses(ds.drop_vars("reward"))
     Traceback (most recent call last):
     ...
-    dopafit.errors.ResponsesError: in-memory: expected a responses Dataset ...; found 1 problem(s):
+    dopafit.errors.ResponsesError: lab.csv: expected a responses Dataset ...; found 1 problem(s):
     missing coordinate 'reward' (dims unit, trial). Fix: ...
+
+    A Dataset built by hand is completed, with one warning saying what was filled:
+
+    >>> import xarray as xr
+    >>> raw = xr.Dataset({"response": (("unit", "trial"), [[1.0, -0.5]]),
+    ...                   "reward": (("unit", "trial"), [[5.0, 1.0]])})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     full = dopafit.validate_responses(raw)
+    >>> print(caught[0].message)
+    the responses lack attrs response_units, reward_units, align, window, baseline, source,
+    dopafit_version and coordinates cued, event_time, unit_id, session, subject,
+    baseline_rate; filled with defaults: response_units='spikes/s', ... (listed in
+    attrs['filled_defaults']). Record how the responses were made with attrs={...} (or ...)
+    >>> full.attrs["window"], full["unit_id"].values.tolist(), "cued" in raw
+    ([0.2, 0.6], ['0'], False)
     """
+    if fill:
+        ds, attrs, coords = _completed(ds)
     problems = _problems(ds)
+    if fill and not problems and (attrs or coords):
+        _warn_filled(ds.attrs, attrs, coords)
     if problems:
         raise ResponsesError(
             "a responses Dataset (dims unit × trial, see dopafit.schema)",
@@ -535,5 +699,5 @@ def open_responses(
     for name in ds.variables:
         ds[name].attrs = _decode_attrs(ds[name].attrs)
     if validate:
-        validate_responses(ds, file=path)
+        ds = validate_responses(ds, file=path)
     return ds

@@ -329,6 +329,13 @@ def test_units_missing_magnitudes_and_any_spacing():
 
 
 def _small(response, reward, **kw):
+    kw.setdefault("attrs", {"align": "reward", "window": [0.2, 0.6], "baseline": [-1.0, 0.0]})
+    kw["attrs"] = {
+        "source": "test",
+        "response_units": "spikes/s",
+        "reward_units": "ul",
+        **kw["attrs"],
+    }
     return dopafit.make_responses(np.asarray(response, float), np.asarray(reward, float), **kw)
 
 
@@ -383,8 +390,8 @@ def test_bad_input_raises_named_errors():
     reward = rng.choice(MAGS, (4, 30))
     resp = reward - 5
     ds = _small(resp, reward)
-    broken = ds.drop_vars("cued")
-    with pytest.raises(ResponsesError, match="cued"):
+    broken = ds.drop_vars("reward")  # (a missing cued is filled with False, with a warning)
+    with pytest.raises(ResponsesError, match="reward"):
         fit_expectiles(broken)
     with pytest.raises(FitError, match="2 or more"):
         fit_expectiles(_small(resp, np.full_like(reward, 5.0)))

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import xarray as xr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import dopafit
 from dopafit import schema
-from dopafit.errors import DopafitError, ResponsesError
+from dopafit.errors import DopafitError, DopafitWarning, ResponsesError
+
+ATTRS = {
+    "response_units": "spikes/s",
+    "reward_units": "ul",
+    "align": "reward_time",
+    "window": [0.2, 0.6],
+    "baseline": [-1.0, 0.0],
+    "source": "test",
+}
 
 
 def _ds(n_unit=3, n_trial=5, seed=0):
@@ -28,6 +40,7 @@ def _ds(n_unit=3, n_trial=5, seed=0):
         subject=["m0"] * n_unit,
         baseline_rate=rng.uniform(1, 10, n_unit),
         unit_vars={"true_tau": rng.random(n_unit)},
+        attrs=ATTRS,
     )
 
 
@@ -43,11 +56,8 @@ def test_valid_dataset_passes_and_mask_counts_trials():
     ("mutate", "needle"),
     [
         (lambda ds: ds.drop_vars("reward"), "missing coordinate 'reward'"),
-        (lambda ds: ds.drop_vars("cued"), "missing coordinate 'cued'"),
-        (lambda ds: ds.drop_vars("session"), "missing coordinate 'session'"),
         (lambda ds: ds.drop_vars("response"), "missing data variable 'response'"),
         (lambda ds: ds.transpose("trial", "unit"), "has dims ('trial', 'unit')"),
-        (lambda ds: _drop_attr(ds, "window"), "attr 'window'"),
         (lambda ds: _set(ds, "reward", 0, 0, np.inf), "infinite reward"),
         (lambda ds: _set(ds, "reward", 1, 2, np.nan), "response(s) with a NaN reward"),
         (lambda ds: _set(ds, "response", 1, 2, -np.inf), "infinite response"),
@@ -66,11 +76,89 @@ def test_each_problem_is_named(mutate, needle):
 def test_every_problem_is_listed_at_once():
     bad = _empty_unit(_set(_ds(), "reward", 0, 0, np.inf), 2).drop_vars("cued")
     with pytest.raises(ResponsesError) as info:
-        schema.validate_responses(bad)
+        schema.validate_responses(bad, fill=False)
     err = info.value
     assert len(err.problems) == 3
     assert "3 problem(s)" in str(err)
     assert "Fix:" in str(err)
+    with pytest.raises(ResponsesError) as info:  # cued is filled; the other two remain
+        schema.validate_responses(bad)
+    assert len(info.value.problems) == 2
+
+
+@pytest.mark.parametrize(
+    ("mutate", "coords", "attrs"),
+    [
+        (lambda ds: ds.drop_vars("cued"), ["cued"], []),
+        (lambda ds: ds.drop_vars(["session", "subject"]), ["session", "subject"], []),
+        (lambda ds: _drop_attr(ds, "window"), [], ["window"]),
+        (lambda ds: _drop_attr(_drop_attr(ds, "align"), "source"), [], ["align", "source"]),
+    ],
+)
+def test_missing_coordinates_and_attrs_are_filled_with_one_warning(mutate, coords, attrs):
+    bad = mutate(_ds())
+    with pytest.raises(ResponsesError) as info:
+        schema.validate_responses(bad, fill=False)
+    assert len(info.value.problems) == len(coords) + len(attrs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        full = schema.validate_responses(bad)
+    assert [w.category for w in caught] == [DopafitWarning]
+    text = str(caught[0].message)
+    for name in coords + attrs:
+        assert name in text and name not in bad.variables and name not in bad.attrs
+    assert full.attrs["filled_defaults"] == attrs + coords
+    for name in attrs:
+        assert full.attrs[name] == schema.DEFAULT_ATTRS[name]
+    assert schema.validate_responses(full) is full  # complete now: no second warning
+    assert "filled_defaults" not in bad.attrs  # the input is never modified
+
+
+def test_hand_built_dataset_with_response_and_reward_only():
+    rng = np.random.default_rng(0)
+    reward = rng.choice([1.0, 5.0], size=(2, 6))
+    raw = xr.Dataset(
+        {
+            "response": (("unit", "trial"), rng.normal(size=(2, 6))),
+            "reward": (("unit", "trial"), reward),  # a data variable: becomes a coordinate
+            "cued": (("unit", "trial"), rng.random((2, 6)) < 0.5),
+        }
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        full = schema.validate_responses(raw)
+    assert len(caught) == 1
+    assert full.attrs["filled_defaults"] == [
+        *schema.REQUIRED_ATTRS,
+        "event_time",
+        "unit_id",
+        "session",
+        "subject",
+        "baseline_rate",
+    ]
+    assert "reward" in full.coords and "cued" in full.coords
+    np.testing.assert_array_equal(full["cued"].values, raw["cued"].values)
+    assert full["unit_id"].values.tolist() == ["0", "1"]
+    assert full.attrs["dopafit_version"] == dopafit.__version__
+    assert "dopafit_version" not in raw.attrs
+
+
+def test_make_responses_warns_for_attrs_it_fills():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = schema.make_responses(np.ones((1, 2)), np.ones((1, 2)), attrs=ATTRS)
+    assert not caught and "filled_defaults" not in ds.attrs
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = schema.make_responses(np.ones((1, 2)), np.ones((1, 2)), attrs={"source": "x.csv"})
+    assert len(caught) == 1 and str(caught[0].message).startswith("x.csv: ")
+    assert ds.attrs["filled_defaults"] == [
+        "response_units",
+        "reward_units",
+        "align",
+        "window",
+        "baseline",
+    ]
 
 
 def test_not_a_dataset():
@@ -121,7 +209,9 @@ def test_round_trip_property(tmp_path_factory, n_unit, n_trial, seed, data):
     if n_pad:
         reward[-1, -n_pad:] = np.nan
         response[-1, -n_pad:] = np.nan
-    ds = schema.make_responses(response, reward, attrs={"seed": seed, "window": [0.1, 0.5]})
+    ds = schema.make_responses(
+        response, reward, attrs={**ATTRS, "seed": seed, "window": [0.1, 0.5]}
+    )
     schema.validate_responses(ds)
     path = tmp_path_factory.mktemp("rt") / "p.nc"
     back = schema.open_responses(schema.to_netcdf(ds, path))

@@ -45,6 +45,14 @@ from dopafit.outputs import POPULATION_FILE, UNITS_FILE
 @option("--reward-column", help="Trials column holding the reward magnitude.")
 @option("--align", help="Trials column holding the alignment event time.")
 @option(
+    "--columns",
+    metavar="OPTION=COLUMN,...",
+    help="Columns of table inputs (.csv, .tsv, .parquet: one row per unit and trial), e.g. "
+    "unit=cell,reward=volume,response=dff; options unit, trial, reward, response, cued, "
+    "event_time, session, subject (=none: not used). Other options in the [table] table of "
+    "--config.",
+)
+@option(
     "--faithful",
     is_flag=True,
     default=None,
@@ -101,7 +109,9 @@ def fit(
     """Fit reversal points, asymmetric scaling and tau for every session in PATHS.
 
     PATHS are NWB files, folders (searched recursively for *.nwb), glob patterns, https://
-    URLs or DANDI assets dandi://DANDISET/VERSION/path.nwb (read with range requests).
+    URLs or DANDI assets dandi://DANDISET/VERSION/path.nwb (read with range requests);
+    tables of responses (.csv, .tsv, .parquet: one row per unit and trial) are read with
+    their --columns.
     Each session is written to OUTDIR/sessions/NAME.nc; then all units are pooled into
     OUTDIR/population.nc and OUTDIR/units.csv. A rerun skips up-to-date sessions.
     With --learning, each output also holds a 'learning' group (fit_learning) and the
@@ -122,6 +132,7 @@ def fit(
       dopafit fit data/ -o fits --learning all
       dopafit fit data/ -o fits --write-nwb
       dopafit fit https://host/a.nwb dandi://000006/draft/sub-x/sub-x_ses-y.nwb -o fits
+      dopafit fit cells.csv -o fits --columns unit=cell,reward=volume,response=dff
     """
     from dopafit.batch import combine, find_inputs, run_batch
 
@@ -207,6 +218,8 @@ def _settings(config, options: dict):
             **settings.load.get("remote", {}),
             "cache_dir": options["cache_dir"],
         }
+    if options.get("columns") is not None:
+        settings.table.update(parse_columns(options["columns"]))
     for flag, key in _LOAD_KEYS.items():
         value = options.get(flag)
         if value is not None:
@@ -220,6 +233,22 @@ def _settings(config, options: dict):
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     return settings
+
+
+def parse_columns(text: str) -> dict:
+    """``"unit=cell,reward=volume,cued=none"`` -> ``{"unit": "cell", "reward": "volume",
+    "cued": None}`` (the names are checked with the settings)."""
+    out = {}
+    for item in str(text).split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise click.BadParameter(
+                f"expected OPTION=COLUMN pairs separated by commas, got {item!r}",
+                param_hint="--columns",
+            )
+        value = value.strip()
+        out[key.strip()] = None if value.lower() == "none" else value
+    return out
 
 
 def _print_summary(results, pooled, outdir: Path) -> None:

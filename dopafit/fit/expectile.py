@@ -302,6 +302,7 @@ def fit_with_options(
 
     progress = check_progress(progress)
 
+    responses = schema.validate_responses(responses)  # a hand-built Dataset: completed, warned
     prep = _prepare(responses, opts)
     split_ss, boot_ss = seeds.fit_streams(opts.seed)
     data = _KernelData.of(prep, opts, kern)

@@ -264,6 +264,7 @@ def fit_with_options(
     from dopafit._progress import check_progress
 
     progress = check_progress(progress)
+    responses = schema.validate_responses(responses)  # a hand-built Dataset: completed, warned
     seq = sequences(responses, opts)
     unit_ok = np.array([r == "" for r in seq.unit_reason])
     if not unit_ok.any():

@@ -29,6 +29,7 @@ the columns to use (defaults in brackets; the defaults also try a few common ali
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -198,6 +199,9 @@ def _column(trials: pd.DataFrame, option, role: str, file, *, required: bool):
         "reward=<number> for a constant reward",
         "align": "pass align='<event-time column>' (and offset=<s>), e.g. align='start_time'",
     }.get(role, f"pass {role}='<column>'")
+    close = difflib.get_close_matches(str(option), [str(c) for c in trials.columns], n=1)
+    if close:
+        remedy = f"did you mean {role}={close[0]!r}? Else {remedy}"
     raise MissingColumnError(
         f"a {role} column ({tried}) in the trials table",
         found=f"columns {listed}" if listed else "no columns",

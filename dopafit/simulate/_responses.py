@@ -183,7 +183,14 @@ def _trial_grid(task, n, n_trials, trials, rng, cued_fraction, schedule=None, bl
 def _dataset(resp, reward, cued, event, pop, attrs, unit_vars, session, subject) -> xr.Dataset:
     """The simulated responses as a responses Dataset (Gaussian noise, rates aligned on reward)."""
     n = len(pop)
-    attrs = {**attrs, "noise_model": "gaussian", "response_units": "spikes/s", "align": "reward"}
+    attrs = {
+        "window": list(schema.DEFAULT_ATTRS["window"]),  # the rates a window would measure
+        "baseline": list(schema.DEFAULT_ATTRS["baseline"]),
+        **attrs,
+        "noise_model": "gaussian",
+        "response_units": "spikes/s",
+        "align": "reward",
+    }
     return schema.make_responses(
         resp,
         reward,

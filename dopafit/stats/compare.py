@@ -259,6 +259,7 @@ def run_comparison(
         raise ConfigError("options as a CompareOptions", found=type(options).__name__)
     progress = check_progress(progress)
     t0 = time.perf_counter()
+    responses = schema.validate_responses(responses)  # a hand-built Dataset: completed, warned
     layout = _layout(responses, options)
     root = seeds.master(options.seed)
     obs = _observed(layout, root, options.n_splits)
