@@ -260,14 +260,14 @@ def interrupted_in(exc: BaseException) -> bool:
     ...     except KeyboardInterrupt as inner:
     ...         raise SystemError("returned a result with an exception set") from inner
     ... except SystemError as err:
-    ...     interrupted_in(err), interrupted_in(ValueError())
-    (True, False)
+    ...     interrupted_in(err), interrupted_in(ValueError()), interrupted_in(GeneratorExit())
+    (True, False, False)
     """
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if not isinstance(exc, Exception):  # KeyboardInterrupt, dopafit.cli.Interrupted
-            return True
+        if isinstance(exc, KeyboardInterrupt) or getattr(exc, "dopafit_interrupt", False):
+            return True  # Ctrl-C: KeyboardInterrupt or dopafit.cli.Interrupted
         exc = exc.__cause__ or exc.__context__
     return False
 

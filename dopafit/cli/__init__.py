@@ -95,6 +95,8 @@ class Interrupted(BaseException):
     it is no :class:`Exception`, so ``except Exception`` blocks let it through and every
     output written through :class:`dopafit.batch.atomic_path` removes its temporary file."""
 
+    dopafit_interrupt = True  # what :func:`dopafit.errors.interrupted_in` looks for
+
 
 def _raise_interrupted(signum, frame):
     raise Interrupted()
