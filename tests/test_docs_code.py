@@ -45,6 +45,10 @@ CODE_CELL_LANGUAGES = {"python", "python3", "ipython", "ipython3"}
 SHOWN = {"text", "console", "toml", "yaml", "json", "ini", "csv", "output"}
 #: MyST directives whose body is markup (may hold code blocks, which are parsed), not code
 MARKUP_DIRECTIVE = re.compile(r"^\{[\w:-]+\}")
+#: the class of a ``{code-block}`` that cannot run here (it needs the internet, a batch
+#: scheduler or hours of CPU): shown, not run; the text just above it must say why
+#: ("not run here: ..."), which :func:`test_not_run_blocks_say_why` checks
+NOT_RUN_CLASS = "not-run"
 #: MyST directives that display code: treated as a fenced block of their language
 CODE_DIRECTIVE = re.compile(r"^\{(?:code-block|code|sourcecode)\}\s*(\S*)")
 SETUP_COMMANDS = ("make", "pip", "git")
@@ -80,8 +84,10 @@ class Block:
 
     @property
     def kind(self) -> str:
-        """``python``, ``pycon``, ``bash``, ``file``, ``shown`` or ``unknown``."""
+        """``python``, ``pycon``, ``bash``, ``file``, ``shown``, ``not-run`` or ``unknown``."""
         lang = self.language
+        if "reason" in self.options:
+            return "not-run"
         if self.file_name is not None:
             return "file"
         if lang.startswith("code-cell "):
@@ -135,13 +141,15 @@ def parse_blocks(text: str, path: Path, first_line: int = 1) -> list[Block]:
         i += 1  # past the closing fence
         lineno = first_line + start
         display = CODE_DIRECTIVE.match(info)
+        options: dict = {}
         if display:  # {code-block} python ... is a fenced block of that language
-            body, _ = _strip_cell_options(body)
+            body, options = _strip_cell_options(body)
             info = display.group(1)
+            if NOT_RUN_CLASS in options.get("class", "").split():
+                options["reason"] = " ".join(lines[max(0, start - 6) : start])
         elif MARKUP_DIRECTIVE.match(info) and not info.startswith("{code-cell}"):
             blocks.extend(parse_blocks("\n".join(body), path, lineno + 1))
             continue
-        options: dict = {}
         if info.startswith("{code-cell}"):
             body, options = _strip_cell_options(body)
         prev = next((lines[j] for j in range(start - 1, -1, -1) if lines[j].strip()), "")
@@ -458,6 +466,19 @@ def test_every_block_has_a_known_language():
         "code blocks in a language the docs runner does not know (nothing may be silently "
         f"unrun): use python, pycon, bash, or one of {sorted(SHOWN)}:\n" + "\n".join(unknown)
     )
+
+
+def test_not_run_blocks_say_why():
+    silent = [
+        f"{b.where}: a {NOT_RUN_CLASS} block with no 'not run' in the text just above it"
+        for path in FILES
+        for b in parse_blocks(path.read_text(encoding="utf-8"), path)
+        if b.kind == "not-run" and "not run" not in b.options["reason"].lower()
+    ]
+    assert not silent, "\n".join(silent)
+    demo = "Shown, not run here (it submits jobs):\n\n```{code-block} bash\n:class: not-run\nsbatch x\n```\n"
+    assert [b.kind for b in parse_blocks(demo, Path("demo.md"))] == ["not-run"]
+    assert parse_blocks("```{code-block} bash\nls\n```\n", Path("d.md"))[0].kind == "bash"
 
 
 def test_runner_finds_the_pages():
