@@ -124,41 +124,49 @@ def test_converter_folder_errors_name_the_folder(fake_cells, tmp_path, monkeypat
         convert_uchida_mat(empty, tmp_path / "out")
 
 
-def test_cli_convert(fake_cells, tmp_path):
-    res = subprocess.run(
+def _convert_cli(cells, out, *extra):
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "dopafit",
             "convert",
             "uchida-mat",
-            str(fake_cells),
+            str(cells),
             "-o",
-            str(tmp_path / "o"),
+            str(out),
+            *extra,
         ],
         capture_output=True,
         text=True,
     )
+
+
+def test_cli_convert_rerun_reports_unchanged_and_overwrite_replaces_only_differing(
+    fake_cells, tmp_path
+):
+    out = tmp_path / "o"
+    names = [out / "03_05.nwb", out / "D_05-07_15-42-29.nwb"]
+    res = _convert_cli(fake_cells, out)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.split() == [
-        str(tmp_path / "o" / "03_05.nwb"),
-        str(tmp_path / "o" / "D_05-07_15-42-29.nwb"),
-    ]
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dopafit",
-            "convert",
-            "uchida-mat",
-            str(fake_cells),
-            "-o",
-            str(tmp_path / "o"),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    assert res.stdout.split() == [str(names[0]), "written", str(names[1]), "written"]
+    assert "2 session file(s)" in res.stderr and "2 written" in res.stderr
+    stamps = [p.stat().st_mtime_ns for p in names]
+    # a second run into the same folder succeeds and leaves the identical files alone
+    res = _convert_cli(fake_cells, out)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == [str(names[0]), "unchanged", str(names[1]), "unchanged"]
+    assert [p.stat().st_mtime_ns for p in names] == stamps
+    # a file that differs is refused without --overwrite, replaced with it; the other stays
+    names[0].write_bytes(b"not the same file")
+    res = _convert_cli(fake_cells, out)
     assert res.returncode == 1 and "overwrite" in res.stderr and "Traceback" not in res.stderr
+    assert names[0].read_bytes() == b"not the same file"
+    res = _convert_cli(fake_cells, out, "--overwrite")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == [str(names[0]), "replaced", str(names[1]), "unchanged"]
+    assert [p.stat().st_mtime_ns for p in names][1] == stamps[1]
+    assert not list(out.glob(".*"))  # no temporary file left
 
 
 # ----------------------------------------------------------------------------- real data

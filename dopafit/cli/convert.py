@@ -20,22 +20,28 @@ def convert():
 @convert.command("uchida-mat")
 @input_paths_argument("files")
 @output_dir_option("Output folder for the NWB files (one per session).")
-@overwrite_option("Replace existing NWB files.")
+@overwrite_option("Replace existing NWB files that differ from the new ones.")
 def uchida_mat(files, outdir, overwrite):
     """Convert Uchida-lab CommonFormat per-neuron MAT FILES (or folders of them) to NWB.
 
     Neurons with identical event arrays are one session and go into one file
-    OUTDIR/<session>.nwb. Prints the files written. Relative paths start at the
-    working folder; a folder stands for its *.mat files.
+    OUTDIR/<session>.nwb. Prints each file with what happened to it: written,
+    unchanged (an identical file was already there, so a rerun is safe) or replaced
+    (--overwrite, the file differed). Relative paths start at the working folder; a
+    folder stands for its *.mat files.
 
     \b
     Example:
       dopafit convert uchida-mat ../shared/data/dabney2020/cells -o nwb/
       dopafit convert uchida-mat cells/*.mat -o nwb/ --overwrite
     """
-    from dopafit.io.uchida import convert_uchida_mat
+    from collections import Counter
 
-    paths = convert_uchida_mat(list(files), outdir, overwrite=overwrite)
-    for p in paths:
-        click.echo(str(p))
-    click.echo(f"{len(paths)} session file(s) written to {outdir}", err=True)
+    from dopafit.io.uchida import convert_with_status
+
+    written = convert_with_status(list(files), outdir, overwrite=overwrite)
+    for path, status in written:
+        click.echo(f"{path}  {status}")
+    counts = Counter(status for _, status in written)
+    done = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    click.echo(f"{len(written)} session file(s) in {outdir}: {done}", err=True)

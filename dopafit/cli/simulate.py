@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import filecmp
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import click
@@ -124,28 +122,9 @@ def simulate(
 
 def _write(session, target: Path, overwrite: bool) -> str:
     """Write one file; an existing identical file is left alone ("unchanged")."""
-    from dopafit.errors import OutputExistsError
-    from dopafit.io.nwb_write import write_nwb
+    from dopafit.io.nwb_write import write_nwb_status
 
-    if not target.exists():
-        write_nwb(session, target)
-        return "written"
-    tmp = target.with_name(f".{target.stem}.new{target.suffix}")
-    try:
-        write_nwb(session, tmp, overwrite=True)
-        if filecmp.cmp(tmp, target, shallow=False):
-            return "unchanged"
-        if not overwrite:
-            raise OutputExistsError(
-                "an output path that does not exist (or holds the same file)",
-                found="an existing, different file",
-                file=target,
-                remedy="pass --overwrite to replace it, or choose another --output folder",
-            )
-        os.replace(tmp, target)
-        return "replaced"
-    finally:
-        tmp.unlink(missing_ok=True)
+    return write_nwb_status(session, target, overwrite=overwrite)
 
 
 def _write_manifest(out: Path, files: list[str], preset: str) -> Path:

@@ -302,3 +302,62 @@ def write_nwb(session: Session, path: str | PathLike, *, overwrite: bool = False
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return path
+
+
+def write_nwb_status(session: Session, path: str | PathLike, *, overwrite: bool = False) -> str:
+    """Write a session unless ``path`` already holds the same bytes; say what happened.
+
+    Writing is deterministic (:func:`write_nwb`), so a rerun of a conversion or a simulation
+    can compare the new file with the existing one: an identical file is left alone
+    (``"unchanged"``), a different one is replaced only with ``overwrite``.
+
+    Parameters
+    ----------
+    session : dopafit.session.Session
+        As in :func:`write_nwb`.
+    path : str or path-like
+        Destination ``.nwb`` file.
+    overwrite : bool, default False
+        Replace an existing file whose bytes differ.
+
+    Returns
+    -------
+    str
+        ``"written"`` (new file), ``"unchanged"`` (identical file kept) or ``"replaced"``.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` holds a different file and ``overwrite`` is False.
+
+    Examples
+    --------
+    >>> import dopafit
+    >>> from dopafit.io.nwb_write import write_nwb_status
+    >>> session = dopafit.simulate_session(n_units=2, n_trials=20, seed=0)
+    >>> write_nwb_status(session, "s.nwb"), write_nwb_status(session, "s.nwb")
+    ('written', 'unchanged')
+    """
+    import filecmp
+
+    path = Path(path)
+    if not path.exists():
+        write_nwb(session, path)
+        return "written"
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.new{path.suffix or '.nwb'}")
+    try:
+        write_nwb(session, tmp, overwrite=True)
+        if filecmp.cmp(tmp, path, shallow=False):
+            return "unchanged"
+        if not overwrite:
+            raise OutputExistsError(
+                "an output path that does not exist (or holds the same file)",
+                found="an existing, different file",
+                file=path,
+                remedy="pass --overwrite (overwrite=True) to replace it, or choose another "
+                "output folder",
+            )
+        os.replace(tmp, path)
+        return "replaced"
+    finally:
+        tmp.unlink(missing_ok=True)

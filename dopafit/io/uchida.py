@@ -252,7 +252,9 @@ def convert_uchida_mat(
     subjects : dict file name -> subject, optional
         Override the subject rule (see the module docstring).
     overwrite : bool, default False
-        Replace existing NWB files (else :class:`~dopafit.errors.OutputExistsError`).
+        Replace existing NWB files that differ from the new ones (else
+        :class:`~dopafit.errors.OutputExistsError`). An existing file identical to the new
+        one is left alone either way, so a conversion can be rerun into the same folder.
 
     Returns
     -------
@@ -280,13 +282,28 @@ def convert_uchida_mat(
     >>> ds["subject"].values.tolist(), ds["unit_id"].values.tolist(), ds.sizes["trial"]
     (['D'], ['TT1_1'], 14)
     """
-    from dopafit.io.nwb_write import write_nwb
+    written = convert_with_status(
+        files, outdir, magnitudes=magnitudes, subjects=subjects, overwrite=overwrite
+    )
+    return [path for path, _ in written]
+
+
+def convert_with_status(
+    files, outdir, *, magnitudes=MAGNITUDES, subjects=None, overwrite=False
+) -> list[tuple[Path, str]]:
+    """:func:`convert_uchida_mat`, with what happened to each file: ``"written"``,
+    ``"unchanged"`` (an identical file was already there) or ``"replaced"``."""
+    from dopafit.io.nwb_write import write_nwb_status
 
     expanded = _mat_files(files)
     outdir = Path(outdir)
     sessions = uchida_sessions(expanded, magnitudes=magnitudes, subjects=subjects)
     outdir.mkdir(parents=True, exist_ok=True)
-    return [write_nwb(s, outdir / f"{s.session_id}.nwb", overwrite=overwrite) for s in sessions]
+    out = []
+    for s in sessions:
+        path = outdir / f"{s.session_id}.nwb"
+        out.append((path, write_nwb_status(s, path, overwrite=overwrite)))
+    return out
 
 
 def _mat_files(files) -> list[Path]:
