@@ -371,6 +371,18 @@ def test_report_without_responses_or_splits(tmp_path, responses):
     assert "run dopafit compare" in text
 
 
+def test_report_of_too_few_units_for_split_statistics(tmp_path, responses):
+    """Two units: every split statistic is undefined; the table says '–', never 'nan%'."""
+    from dopafit.report.html import write_report
+
+    two = responses.isel(unit=[0, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit2 = dopafit.fit_expectiles(two, n_splits=5, n_boot=0, seed=0)
+        text = write_report({"fit": fit2}, tmp_path / "r.html", decode=False).read_text()
+    assert "nan%" not in text and "nan" not in re.sub(r"<[^>]+>", " ", text).split()
+
+
 def test_mapping_entries_override_the_output_folder(outdir, tmp_path, fit, comparison):
     """Each mapping entry replaces what the folder gives; ``files`` says where each came from."""
     import pandas as pd

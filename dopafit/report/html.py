@@ -274,7 +274,7 @@ def _summary(fit) -> str:
             _num(r["median"]),
             _num(r["q05"]),
             _num(r["q95"]),
-            f"{100 * r['frac_p_lt_alpha']:.1f}%",
+            f"{100 * r['frac_p_lt_alpha']:.1f}%" if r["n_splits"] > 0 else "–",
             str(int(r["n_splits"])),
         ]
         for name, r in df.iterrows()
