@@ -12,6 +12,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+from _dandi import DANDI_FILES, DANDI_OPTIONS
 
 import dopafit
 from dopafit import schema
@@ -379,22 +380,12 @@ def test_unsorted_spikes_in_file(tmp_path):
 
 
 # ----------------------------------------------------------------------------- real files
-DANDI = ("sub-anm369963_ses-20170228.nwb", "sub-anm372793_ses-20170508.nwb")
-DANDI_OPTIONS = dict(
-    reward="response",
-    reward_map={"correct": 1.0, "incorrect": 0.0},
-    reward_units="a.u.",
-    align="cue_start_time",
-    times_relative_to="start_time",
-    select="is_good == 1",
-    sort_spikes=True,
-)
 
 
 @pytest.mark.realdata
 @pytest.mark.filterwarnings("ignore::dopafit.errors.DopafitWarning")
 def test_dandi_files_fail_clearly_then_load_with_mapping(shared_data):
-    files = [shared_data / "nwb" / f for f in DANDI]
+    files = [shared_data / "nwb" / f for f in DANDI_FILES]
     with pytest.raises(SpikeTimesError, match="sort_spikes=True"):
         load_nwb(files[0], reward=1.0, align="cue_start_time")
     with pytest.raises(MissingColumnError) as info:
@@ -420,12 +411,14 @@ def test_dandi_files_fail_clearly_then_load_with_mapping(shared_data):
     np.testing.assert_array_equal(ds["window_count"].values[0, :n], n_w)
     np.testing.assert_allclose(ds["response"].values[0, :n], n_w / 0.4 - n_b)
     assert np.isnan(ds["response"].values[0, n:]).all()
-    assert ds.attrs["per_file"][DANDI[0]]["n_trials_dropped"]["selection"] == int((~good).sum())
+    assert ds.attrs["per_file"][DANDI_FILES[0]]["n_trials_dropped"]["selection"] == int(
+        (~good).sum()
+    )
 
 
 @pytest.mark.realdata
 def test_dandi_relative_times_warn_and_describe(shared_data):
-    path = shared_data / "nwb" / DANDI[0]
+    path = shared_data / "nwb" / DANDI_FILES[0]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ds = load_nwb(path, reward=1.0, align="cue_start_time", sort_spikes=True)

@@ -9,12 +9,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _dandi import DANDI_FILES, DANDI_OPTIONS
 
 import dopafit
 from dopafit import schema
 from dopafit.errors import ConfigError, DopafitWarning, MissingColumnError
 
 nap = pytest.importorskip("pynapple", reason="the pynapple extra is not installed")
+
+#: pynapple sorts the spike times itself: the mapping without sort_spikes
+PYNAPPLE_OPTIONS = {k: v for k, v in DANDI_OPTIONS.items() if k != "sort_spikes"}
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "data_samples").glob("*.nwb"))
@@ -166,20 +170,9 @@ def test_sample_files_read_by_pynapple_equal_load_nwb(path):
     np.testing.assert_array_equal(fit["tau"].values, fit_ref["tau"].values)
 
 
-DANDI = ("sub-anm369963_ses-20170228.nwb", "sub-anm372793_ses-20170508.nwb")
-DANDI_OPTIONS = dict(
-    reward="response",
-    reward_map={"correct": 1.0, "incorrect": 0.0},
-    reward_units="a.u.",
-    align="cue_start_time",
-    times_relative_to="start_time",
-    select="is_good == 1",
-)
-
-
 @pytest.mark.realdata
 @pytest.mark.filterwarnings("ignore:timestamps are not sorted")
-@pytest.mark.parametrize("name", DANDI)
+@pytest.mark.parametrize("name", DANDI_FILES)
 def test_dandi_files_trials_dropped_by_pynapple_then_read_as_a_dataframe(shared_data, name):
     path = shared_data / "nwb" / name
     with warnings.catch_warnings(record=True) as caught:
@@ -190,14 +183,14 @@ def test_dandi_files_trials_dropped_by_pynapple_then_read_as_a_dataframe(shared_
     assert len(trials) == 0 and not len(trials.metadata_columns)
     assert any("NaN start/end" in str(w.message) for w in caught)
     with pytest.raises(MissingColumnError) as info:
-        dopafit.responses_from_pynapple(nwb["units"], trials, **DANDI_OPTIONS)
+        dopafit.responses_from_pynapple(nwb["units"], trials, **PYNAPPLE_OPTIONS)
     text = str(info.value)
     assert "no metadata" in text and "nwb.nwb.trials.to_dataframe()" in text and "\n" not in text
     frame = nwb.nwb.trials.to_dataframe()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DopafitWarning)
-        ds = dopafit.responses_from_pynapple(nwb["units"], frame, **DANDI_OPTIONS)
-        ref = dopafit.load_nwb(path, sort_spikes=True, **DANDI_OPTIONS)
+        ds = dopafit.responses_from_pynapple(nwb["units"], frame, **PYNAPPLE_OPTIONS)
+        ref = dopafit.load_nwb(path, **DANDI_OPTIONS)
     # pynapple sorts the unsorted spike times itself: no sort_spikes=True needed
     _assert_same(ds, ref, SAME)
     assert ds.sizes == ref.sizes

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from _dandi import DANDI_FILES, DANDI_OPTIONS
 from _http import serve
 
 import dopafit
@@ -351,16 +352,6 @@ def test_batch_settings_check_remote_options(tmp_path):
 
 
 # ----------------------------------------------------------------------------- real files
-DANDI_FILES = ("sub-anm369963_ses-20170228.nwb", "sub-anm372793_ses-20170508.nwb")
-DANDI_OPTIONS = dict(
-    reward="response",
-    reward_map={"correct": 1.0, "incorrect": 0.0},
-    reward_units="a.u.",
-    align="cue_start_time",
-    times_relative_to="start_time",
-    select="is_good == 1",
-    sort_spikes=True,
-)
 
 
 @pytest.mark.realdata
