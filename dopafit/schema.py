@@ -70,6 +70,7 @@ __all__ = [
     "TRUTH_VARS",
     "TRUTH_CORE",
     "TRUTH_DESCRIPTIONS",
+    "UNIT_COORD_DESCRIPTIONS",
     "is_truth",
     "REQUIRED_ATTRS",
     "DEFAULT_ATTRS",
@@ -141,6 +142,16 @@ TRUTH_DESCRIPTIONS = {
     "true_tau_scaling": "ground truth: alpha_pos / (alpha_pos + alpha_neg)",
 }
 TRUTH_VARS = tuple(TRUTH_DESCRIPTIONS)
+#: The per-unit coordinates that results carry over from the responses, and the magnitude
+#: axis: name -> description (``attrs["description"]`` of every result that has them).
+UNIT_COORD_DESCRIPTIONS = {
+    "unit": "index of the unit in the responses Dataset",
+    "unit_id": "unit identifier within its session",
+    "session": "session the unit was recorded in",
+    "subject": "subject (animal) of the session",
+    "baseline_rate": "mean baseline rate of the unit (response units)",
+    "magnitude": "reward magnitude (reward units), increasing",
+}
 #: The ground truth every simulated population has (the others belong to a kind or a mode:
 #: sigmoid units, learning).
 TRUTH_CORE = TRUTH_VARS[:8]

@@ -628,12 +628,7 @@ _DESCRIPTIONS = {
     "tau_fold_t_p": "two-sided p of tau_fold_t, n_folds - 1 df (faithful; not robust)",
     "n_units_split": "units entering r_tau_reversal",
     # every other variable, so that each output describes itself (docs/reference/outputs.md)
-    "unit": "index of the unit in the responses Dataset",
-    "unit_id": "unit identifier within its session",
-    "session": "session the unit was recorded in",
-    "subject": "subject (animal) of the session",
-    "baseline_rate": "mean baseline rate of the unit (response units)",
-    "magnitude": "reward magnitude (reward units), increasing",
+    **schema.UNIT_COORD_DESCRIPTIONS,
     "split": "index of the random split of each unit's trials into halves A and B",
     "fold": "index of the fold of the first fold draw",
     "fit_ok": "the unit was fitted (fit_status is 'ok')",

@@ -5,19 +5,7 @@
 the recording or given ones, fits every model to each simulated dataset with the same options,
 and reports how well the parameters come back (correlation, bias, RMSE, coverage of the stated
 intervals) and how often each model is chosen when another one generated the data (the
-confusion matrix).
-
-Examples
---------
->>> import dopafit
->>> ds = dopafit.simulate_learning("flip", n_units=6, n_trials=300, seed=2)
->>> rec = dopafit.learning_recovery(
-...     ds, params={"eta_pos": 0.15, "eta_neg": 0.05, "alpha_pos": 1.0, "alpha_neg": 1.0,
-...                 "sigma": 1.0}, models=("classical", "asymmetric_learning"),
-...     n_starts=2, cv_blocks=0, seed=1,
-... )
->>> rec["confusion"].sizes["true_model"], rec["confusion"].sizes["model"]
-(2, 2)
+confusion matrix); its docstring has a worked example.
 """
 
 from __future__ import annotations
