@@ -25,6 +25,28 @@
 # simulated, every unit's true τ and reversal point are known, so we can also see how well
 # the fit recovers them. To use your own recording, replace the path: the rest is the same.
 
+# %% tags=["hide-input"]
+# Where the sample sessions are: the repository's data_samples/ folder (this cell is folded
+# on the web page).
+import os
+from pathlib import Path
+
+
+def find_samples():
+    """The repository's data_samples/ folder: $DOPAFIT_SAMPLES, or found above this folder."""
+    if os.environ.get("DOPAFIT_SAMPLES"):
+        return Path(os.environ["DOPAFIT_SAMPLES"])
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "data_samples" / "sub-sim01_ses-dist1.nwb").is_file():
+            return folder / "data_samples"
+    raise FileNotFoundError(
+        f"no data_samples/ folder in {here} or above it: run the notebook from the dopafit "
+        "repository, set DOPAFIT_SAMPLES=<folder>, or write the samples with "
+        "'dopafit simulate --preset samples -o data_samples'"
+    )
+
+
 # %%
 # %matplotlib inline
 import os
@@ -44,22 +66,6 @@ N_SPLITS = 200 if QUICK else 1000  # random split halves of the trials
 N_SIM = 20 if QUICK else 100  # simulated datasets per account in the comparison
 REPORT = {"max_grid_units": 4, "decode_kwargs": {"n_starts": 200}} if QUICK else {}
 work = Path(tempfile.mkdtemp(prefix="dopafit-quickstart-"))  # every output goes here
-
-
-def find_samples():
-    """The repository's data_samples/ folder: $DOPAFIT_SAMPLES, or found above this folder."""
-    if os.environ.get("DOPAFIT_SAMPLES"):
-        return Path(os.environ["DOPAFIT_SAMPLES"])
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "data_samples" / "sub-sim01_ses-dist1.nwb").is_file():
-            return folder / "data_samples"
-    raise FileNotFoundError(
-        f"no data_samples/ folder in {here} or above it: run the notebook from the dopafit "
-        "repository, set DOPAFIT_SAMPLES=<folder>, or write the samples with "
-        "'dopafit simulate --preset samples -o data_samples'"
-    )
-
 
 session_file = find_samples() / "sub-sim01_ses-dist1.nwb"
 
