@@ -1,0 +1,80 @@
+"""The comparison with its simulations as dask tasks: identical to the local run for any
+number of workers and chunk size."""
+
+from __future__ import annotations
+
+import pytest
+import xarray as xr
+
+import dopafit
+from dopafit.simulate import simulate_responses
+
+distributed = pytest.importorskip("dask.distributed")
+
+KW = dict(accounts=("bias", "sigmoid"), n_sim=12, n_splits=5, n_boot=20, mixed=False, seed=7)
+
+
+@pytest.fixture(scope="module")
+def local():
+    ds = simulate_responses(population="distributional", n_units=12, seed=2)
+    return ds, dopafit.compare(ds, **KW)
+
+
+def _untimed(cmp: xr.Dataset) -> xr.Dataset:
+    cmp = cmp.copy()
+    cmp.attrs.pop("timing_s")
+    return cmp
+
+
+@pytest.mark.parametrize(
+    ("processes", "n_workers", "chunk_size"),
+    [(False, 1, 5), (False, 2, 3), (False, 2, 12), (True, 2, 1)],
+)
+def test_dask_comparison_is_identical_to_the_local_one(local, processes, n_workers, chunk_size):
+    ds, expected = local
+    with (
+        distributed.LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=processes,
+            protocol="tcp://",
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        got = dopafit.compare(ds, chunk_size=chunk_size, client=client, **KW)
+    assert set(got.attrs["timing_s"]) == set(expected.attrs["timing_s"])
+    xr.testing.assert_identical(_untimed(got), _untimed(expected))
+
+
+def test_cli_workers_write_the_same_comparison(tmp_path):
+    import subprocess
+    import sys
+
+    src = "data_samples/sub-sim01_ses-dist1.nwb"
+    common = ["--n-sim", "10", "--n-splits", "5", "--accounts", "classical,sigmoid"]
+    runs = {
+        "local.nc": [],
+        "dask.nc": ["--workers", "2", "--chunk-size", "3"],
+    }
+    for name, extra in runs.items():
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dopafit",
+                "compare",
+                src,
+                "-o",
+                tmp_path / name,
+                *common,
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+    local = dopafit.open_comparison(tmp_path / "local.nc")
+    on_dask = dopafit.open_comparison(tmp_path / "dask.nc")
+    xr.testing.assert_identical(_untimed(on_dask), _untimed(local))
