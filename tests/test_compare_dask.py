@@ -78,3 +78,61 @@ def test_cli_workers_write_the_same_comparison(tmp_path):
     local = dopafit.open_comparison(tmp_path / "local.nc")
     on_dask = dopafit.open_comparison(tmp_path / "dask.nc")
     xr.testing.assert_identical(_untimed(on_dask), _untimed(local))
+
+
+def _counting(monkeypatch):
+    """Count the simulated datasets computed by the local path."""
+    from dopafit.stats import accounts as acc
+
+    counted = []
+    real = acc.simulate
+
+    def simulate(layout, fit, noise, sim_seeds, mode="gaussian"):
+        counted.append(len(sim_seeds))
+        return real(layout, fit, noise, sim_seeds, mode)
+
+    monkeypatch.setattr(acc, "simulate", simulate)
+    return counted
+
+
+def test_resume_computes_only_the_missing_chunks(local, tmp_path, monkeypatch):
+    ds, expected = local
+    counted = _counting(monkeypatch)
+    first = dopafit.compare(ds, chunk_size=5, resume=tmp_path, **KW)
+    assert sum(counted) == 2 * KW["n_sim"]
+    xr.testing.assert_identical(_untimed(first), _untimed(expected))
+    files = sorted(tmp_path.glob("*/*.npy"))
+    assert len(files) == 2 * 3  # two accounts, chunks of 5, 5 and 2
+    assert not list(tmp_path.glob("*/.*"))  # no temporary file left
+    for gone in files[::2]:  # as if killed before these chunks finished
+        gone.unlink()
+    counted.clear()
+    again = dopafit.compare(ds, chunk_size=5, resume=tmp_path, **KW)
+    assert len(counted) == 3
+    xr.testing.assert_identical(_untimed(again), _untimed(expected))
+    # a changed setting starts afresh (another key folder)
+    counted.clear()
+    dopafit.compare(ds, chunk_size=5, resume=tmp_path, **{**KW, "seed": 8})
+    assert sum(counted) == 2 * KW["n_sim"]
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_resume_on_dask_reads_the_local_chunks(local, tmp_path):
+    ds, expected = local
+    dopafit.compare(ds, chunk_size=4, resume=tmp_path, **KW)
+    for gone in sorted(tmp_path.glob("*/*.npy"))[1::2]:
+        gone.unlink()
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            protocol="tcp://",
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        got = dopafit.compare(ds, chunk_size=4, client=client, resume=tmp_path, **KW)
+    assert len(list(tmp_path.glob("*/*.npy"))) == 2 * 3
+    xr.testing.assert_identical(_untimed(got), _untimed(expected))

@@ -55,6 +55,10 @@ def compare(
     instead. The fits of the accounts, the observed statistics and the assembly stay in this
     process, and the result is identical to a run without either.
 
+    Finished chunks are saved as they complete in a hidden folder beside the output
+    (.NAME.chunks, removed once the comparison is written): a rerun after a crash or Ctrl-C
+    computes only the missing ones; a changed input or setting starts afresh.
+
     \b
     Example:
       dopafit fit nwb/ -o fits && dopafit compare fits --n-sim 1000
@@ -69,12 +73,17 @@ def compare(
     axis = axis or fit_attrs.get("axis")
     if axis:
         options = replace(options, axis=axis)
-    result = _run(responses, options, Path(source), progress, workers, scheduler, chunk_size)
     out = Path(output) if output else default_out
+    chunks = out.with_name(f".{out.name}.chunks")
+    run = (workers, scheduler, chunk_size, chunks)
+    result = _run(responses, options, Path(source), progress, *run)
     from dopafit.batch import atomic_path
 
     with atomic_path(out) as tmp:
         result.dopafit.to_netcdf(tmp)
+    import shutil
+
+    shutil.rmtree(chunks, ignore_errors=True)
     click.echo(result.dopafit.summary())
     click.echo(f"comparison: {out}")
 
@@ -133,20 +142,36 @@ def _groups(source: Path) -> set[str]:
         ) from None
 
 
-def _run(responses, options, source: Path, progress=None, workers=1, scheduler=None, chunk=None):
-    """The comparison (on a dask cluster with ``workers`` > 1 or a ``scheduler``); its errors
-    name SOURCE, the file the user passed."""
+def _run(
+    responses,
+    options,
+    source: Path,
+    progress=None,
+    workers=1,
+    scheduler=None,
+    chunk=None,
+    resume=None,
+):
+    """The comparison (on a dask cluster with ``workers`` > 1 or a ``scheduler``; finished
+    chunks saved in ``resume``); its errors name SOURCE, the file the user passed."""
     from dopafit.errors import DopafitError
     from dopafit.stats.compare import run_comparison
 
     try:
         if scheduler is None and workers <= 1:
-            return run_comparison(responses, options, progress=progress, chunk_size=chunk)
+            return run_comparison(
+                responses, options, progress=progress, chunk_size=chunk, resume=resume
+            )
         from dopafit.batch import dask_client
 
         with dask_client(workers, scheduler) as client:
             return run_comparison(
-                responses, options, progress=progress, chunk_size=chunk, client=client
+                responses,
+                options,
+                progress=progress,
+                chunk_size=chunk,
+                client=client,
+                resume=resume,
             )
     except DopafitError as exc:
         if exc.file == str(source):
