@@ -136,3 +136,45 @@ def test_resume_on_dask_reads_the_local_chunks(local, tmp_path):
         got = dopafit.compare(ds, chunk_size=4, client=client, resume=tmp_path, **KW)
     assert len(list(tmp_path.glob("*/*.npy"))) == 2 * 3
     xr.testing.assert_identical(_untimed(got), _untimed(expected))
+
+
+def test_cli_killed_midway_resumes_with_the_missing_chunks(tmp_path, monkeypatch):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from click.testing import CliRunner
+
+    from dopafit.cli import cli
+
+    src = "data_samples/sub-sim01_ses-dist1.nwb"
+    args = ["--n-sim", "200", "--n-splits", "5", "--accounts", "classical", "--chunk-size", "2"]
+    out = tmp_path / "killed.nc"
+    chunks = tmp_path / ".killed.nc.chunks"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dopafit", "compare", src, "-o", out, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while len(list(chunks.glob("*/*.npy"))) < 3 and time.monotonic() < deadline:
+        assert proc.poll() is None, "the comparison ended before it could be killed"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()
+    saved = len(list(chunks.glob("*/*.npy")))
+    assert 3 <= saved < 100
+    counted = _counting(monkeypatch)
+    runner = CliRunner()
+    done = runner.invoke(cli, ["compare", src, "-o", str(out), *args])
+    assert done.exit_code == 0, done.output
+    assert len(counted) == 100 - saved
+    assert not chunks.exists()
+    whole = runner.invoke(cli, ["compare", src, "-o", str(tmp_path / "whole.nc"), *args])
+    assert whole.exit_code == 0, whole.output
+    xr.testing.assert_identical(
+        _untimed(dopafit.open_comparison(out)),
+        _untimed(dopafit.open_comparison(tmp_path / "whole.nc")),
+    )
