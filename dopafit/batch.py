@@ -667,21 +667,43 @@ def _run_processes(jobs, settings, workers, overwrite, notify) -> dict[int, Sess
     return results
 
 
-def _run_dask(jobs, settings, workers, scheduler, overwrite, notify) -> dict[int, SessionResult]:
-    from dask.distributed import Client, LocalCluster, as_completed
+class dask_client:
+    """Context manager giving a dask ``Client``: of a new :class:`~dask.distributed.LocalCluster`
+    of ``workers`` single-threaded worker processes, or of the running scheduler at
+    ``scheduler`` (``tcp://host:8786``), which overrides ``workers``. Both are closed on exit.
+    ``dopafit fit`` and ``dopafit compare`` share it."""
 
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        )
-        client = Client(cluster)
-    else:
-        client = Client(scheduler)
-    try:
+    def __init__(self, workers: int = 1, scheduler: str | None = None):
+        self.workers = workers
+        self.scheduler = scheduler
+        self.cluster = None
+        self.client = None
+
+    def __enter__(self):
+        from dask.distributed import Client, LocalCluster
+
+        if self.scheduler is None:
+            self.cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+            self.client = Client(self.cluster)
+        else:
+            self.client = Client(self.scheduler)
+        return self.client
+
+    def __exit__(self, *exc) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def _run_dask(jobs, settings, workers, scheduler, overwrite, notify) -> dict[int, SessionResult]:
+    from dask.distributed import as_completed
+
+    with dask_client(workers, scheduler) as client:
         futures = {
             client.submit(
                 fit_session,
@@ -704,10 +726,6 @@ def _run_dask(jobs, settings, workers, scheduler, overwrite, notify) -> dict[int
                 results[i] = _failed(jobs[i][0], exc)
             notify(results[i])
         return results
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def combine(

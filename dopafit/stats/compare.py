@@ -43,6 +43,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from os import PathLike
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -127,6 +128,8 @@ def compare(
     fold_exclude_edge: bool = True,
     chunk_size: int | None = None,
     progress: bool | None = None,
+    client=None,
+    resume: str | PathLike | None = None,
 ) -> xr.Dataset:
     """Compare accounts of a recording by simulation-calibrated statistics.
 
@@ -170,6 +173,17 @@ def compare(
         when standard error is a terminal, True always, False never (see
         :mod:`dopafit._progress`). Not an analysis option: the result does not depend on it
         and does not record it.
+    client : dask.distributed.Client, optional
+        Run every chunk of simulations as a dask task of this client (each worker with
+        single-threaded kernels); the fits of the accounts, the observed statistics and the
+        assembly stay in this process. The result is identical without a client and for any
+        number of workers and ``chunk_size`` (only ``timing_s`` differs). None: everything
+        runs here.
+    resume : str or path-like, optional
+        A folder where every finished chunk of simulations is saved (atomically) as it
+        completes, under a key of the responses, the options and the dopafit version; a rerun
+        with the same folder computes only the chunks not yet there (after a crash or Ctrl-C),
+        a changed input or setting starts afresh. The result is identical. None: nothing saved.
 
     Returns
     -------
@@ -227,7 +241,9 @@ def compare(
         cap_high=cap_high,
         fold_exclude_edge=fold_exclude_edge,
     )
-    return run_comparison(responses, options, chunk_size=chunk_size, progress=progress)
+    return run_comparison(
+        responses, options, chunk_size=chunk_size, progress=progress, client=client, resume=resume
+    )
 
 
 def run_comparison(
@@ -236,6 +252,8 @@ def run_comparison(
     *,
     chunk_size: int | None = None,
     progress: bool | None = None,
+    client=None,
+    resume: str | PathLike | None = None,
 ) -> xr.Dataset:
     """:func:`compare` with its options already gathered in a :class:`CompareOptions`.
 
@@ -247,6 +265,10 @@ def run_comparison(
         Simulated datasets processed at once (memory); the result does not depend on it.
     progress : bool or None, default None
         Progress bar (see :func:`compare`).
+    client : dask.distributed.Client, optional
+        Run the chunks of simulations as dask tasks (see :func:`compare`).
+    resume : str or path-like, optional
+        Folder of the saved chunks (see :func:`compare`).
 
     Returns
     -------
@@ -266,14 +288,19 @@ def run_comparison(
     reasons = computability(layout, obs)
     noise_model = acc.fit_noise(layout)
     chunk_size = _chunk_size(layout, options, chunk_size)
+    store = None if resume is None else _ChunkStore(resume, responses, options)
     fits, sims, timing = {}, {}, {}
     total = options.n_sim * len(options.accounts)
     with progress_bar(total, "compare", progress=progress, unit="sim") as bar:
-        for name in options.accounts:
+        if client is not None:
+            fits, sims, timing = _accounts_dask(
+                client, layout, noise_model, root, options, chunk_size, bar, store
+            )
+        for name in options.accounts if client is None else ():
             bar.set_description(f"compare: {name}")
             t1 = time.perf_counter()
             fits[name], sims[name] = _account(
-                layout, noise_model, name, root, options, chunk_size, bar
+                layout, noise_model, name, root, options, chunk_size, bar, store
             )
             timing[name] = time.perf_counter() - t1
     boot = _bootstrap(obs, root, options)
@@ -325,9 +352,12 @@ def _chunk_size(layout: st.Layout, options: CompareOptions, chunk_size: int | No
     return int(max(8, min(options.n_sim, tenth, 64e6 // max(per_sim, 1))))
 
 
-def _account(layout, noise_model, name: str, root, options: CompareOptions, chunk_size: int, bar):
+def _account(
+    layout, noise_model, name: str, root, options: CompareOptions, chunk_size: int, bar, store=None
+):
     """One account fitted to the recording, and its statistics on ``n_sim`` simulations
-    (``bar`` advances by each chunk's simulations)."""
+    (``bar`` advances by each chunk's simulations; chunks found in ``store`` are read, the
+    others saved there)."""
     fit = acc.fit_account(name, layout)
     stream = seeds.account_stream(root.entropy, _ACCOUNT_KEY[name])
     sim_seeds, split_seeds = seeds.account_seeds(stream, options.n_sim, options.n_splits)
@@ -335,12 +365,144 @@ def _account(layout, noise_model, name: str, root, options: CompareOptions, chun
     out = np.full((options.n_sim, len(names)), np.nan)
     for c0 in range(0, options.n_sim, chunk_size):
         c1 = min(options.n_sim, c0 + chunk_size)
+        saved = None if store is None else store.load(name, sim_seeds[c0:c1], split_seeds[c0:c1])
+        if saved is not None:
+            out[c0:c1] = saved
+            bar.update(c1 - c0)
+            continue
         raw = acc.simulate(layout, fit, noise_model, sim_seeds[c0:c1], options.noise)
         res = st.run_pipeline(layout, raw, split_seeds[c0:c1])
         for j, s in enumerate(names):
             out[c0:c1, j] = res.stats[s]
+        if store is not None:
+            store.save(name, sim_seeds[c0:c1], split_seeds[c0:c1], out[c0:c1])
         bar.update(c1 - c0)
     return fit, out
+
+
+def _simulate_chunk(layout, fit, noise_model, sim_seeds, split_seeds, noise: str):
+    """The statistics (n, statistic) of one chunk of simulated datasets, with
+    single-threaded kernels (a dask task; every dataset has its own seeds, so the values do
+    not depend on the chunk nor on the worker)."""
+    from dopafit.batch import numba_threads_set
+
+    with numba_threads_set(1):
+        raw = acc.simulate(layout, fit, noise_model, sim_seeds, noise)
+        res = st.run_pipeline(layout, raw, split_seeds)
+    return np.column_stack([np.asarray(res.stats[s], dtype=float) for s in STATISTICS])
+
+
+def _accounts_dask(
+    client, layout, noise_model, root, options: CompareOptions, chunk_size, bar, store=None
+):
+    """Every account fitted here, its simulations run as one dask task per chunk (all
+    accounts' chunks submitted at once, gathered in order); fits, statistics and the seconds
+    from the start to each account's last chunk."""
+    from dask.distributed import as_completed
+
+    t0 = time.perf_counter()
+    names = list(STATISTICS)
+    shared = client.scatter([layout, noise_model], broadcast=True, hash=False)
+    fits, sims, timing, futures = {}, {}, {}, {}
+    left = {}
+    for name in options.accounts:
+        fits[name] = acc.fit_account(name, layout)
+        stream = seeds.account_stream(root.entropy, _ACCOUNT_KEY[name])
+        sim_seeds, split_seeds = seeds.account_seeds(stream, options.n_sim, options.n_splits)
+        sims[name] = np.full((options.n_sim, len(names)), np.nan)
+        fit_future = client.scatter(fits[name], hash=False)
+        left[name] = 0
+        for c0 in range(0, options.n_sim, chunk_size):
+            c1 = min(options.n_sim, c0 + chunk_size)
+            chunk_seeds = (sim_seeds[c0:c1], split_seeds[c0:c1])
+            saved = None if store is None else store.load(name, *chunk_seeds)
+            if saved is not None:
+                sims[name][c0:c1] = saved
+                bar.update(c1 - c0)
+                continue
+            future = client.submit(
+                _simulate_chunk,
+                shared[0],
+                fit_future,
+                shared[1],
+                sim_seeds[c0:c1],
+                split_seeds[c0:c1],
+                options.noise,
+                pure=False,
+            )
+            futures[future] = (name, c0, c1, chunk_seeds)
+            left[name] += 1
+        if left[name] == 0:
+            timing[name] = time.perf_counter() - t0
+    bar.set_description("compare: " + ",".join(options.accounts))
+    try:
+        for future in as_completed(futures):
+            name, c0, c1, chunk_seeds = futures[future]
+            sims[name][c0:c1] = future.result()
+            if store is not None:
+                store.save(name, *chunk_seeds, sims[name][c0:c1])
+            left[name] -= 1
+            if left[name] == 0:
+                timing[name] = time.perf_counter() - t0
+            bar.update(c1 - c0)
+    except BaseException:
+        client.cancel(list(futures))
+        raise
+    return fits, sims, {name: timing[name] for name in options.accounts}
+
+
+class _ChunkStore:
+    """Finished chunks of simulated statistics saved in ``folder/<key>/``, ``key`` the
+    SHA-256 of the responses, the options and the dopafit version; a chunk's file is named
+    after its account and the hash of its seeds, and is written to a temporary name then
+    renamed (a killed run never leaves a partial chunk)."""
+
+    def __init__(self, folder, responses: xr.Dataset, options: CompareOptions):
+        import dataclasses
+        import hashlib
+        import json
+
+        digest = hashlib.sha256(f"dopafit {__version__}|".encode())
+        record = dataclasses.asdict(options)
+        digest.update(json.dumps(record, sort_keys=True, default=str).encode())
+        for name in sorted(map(str, responses.variables)):
+            values = np.asarray(responses[name].values)
+            digest.update(f"|{name}|{values.dtype}|{values.shape}|".encode())
+            if values.dtype.kind == "O":
+                digest.update("\x1f".join(map(str, values.ravel())).encode())
+            else:
+                digest.update(np.ascontiguousarray(values).tobytes())
+        self.folder = Path(folder) / digest.hexdigest()[:32]
+        self.n_stats = len(STATISTICS)
+
+    def _path(self, account: str, sim_seeds, split_seeds) -> Path:
+        import hashlib
+
+        digest = hashlib.sha256(np.ascontiguousarray(sim_seeds).tobytes())
+        digest.update(np.ascontiguousarray(split_seeds).tobytes())
+        return self.folder / f"{account}-{len(sim_seeds)}-{digest.hexdigest()[:24]}.npy"
+
+    def load(self, account: str, sim_seeds, split_seeds):
+        """The saved statistics of this chunk, or None."""
+        path = self._path(account, sim_seeds, split_seeds)
+        try:
+            values = np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        if values.shape != (len(sim_seeds), self.n_stats):
+            return None
+        return values
+
+    def save(self, account: str, sim_seeds, split_seeds, values) -> None:
+        """Save a finished chunk atomically."""
+        import os
+
+        path = self._path(account, sim_seeds, split_seeds)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        with open(tmp, "wb") as handle:
+            np.save(handle, np.asarray(values, dtype=float), allow_pickle=False)
+        os.replace(tmp, path)
 
 
 def _bootstrap(obs: st.PipelineResult, root, options: CompareOptions) -> dict:
