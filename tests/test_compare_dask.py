@@ -80,6 +80,52 @@ def test_cli_workers_write_the_same_comparison(tmp_path):
     xr.testing.assert_identical(_untimed(on_dask), _untimed(local))
 
 
+def test_cli_scheduler_address_writes_the_same_comparison(tmp_path):
+    """A scheduler started here on 127.0.0.1 with two single-threaded worker processes, reached
+    by address (as on a cluster); 12 simulations per account cut into 1, 2 and 4 chunks per
+    worker give the comparison of the run without dask."""
+    import subprocess
+    import sys
+
+    src = "data_samples/sub-sim01_ses-dist1.nwb"
+    common = ["--n-sim", "12", "--n-splits", "5", "--accounts", "classical,bias"]
+
+    def cli(name, *extra):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dopafit",
+                "compare",
+                src,
+                "-o",
+                tmp_path / name,
+                *common,
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        return _untimed(dopafit.open_comparison(tmp_path / name))
+
+    local = cli("local.nc")
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        for per_worker in (1, 2, 4):  # 12 simulations / 2 workers / chunks per worker
+            size = str(12 // (2 * per_worker))
+            got = cli(
+                f"s{per_worker}.nc", "--scheduler", cluster.scheduler_address, "--chunk-size", size
+            )
+            xr.testing.assert_identical(got, local)
+
+
 def _counting(monkeypatch):
     """Count the simulated datasets computed by the local path."""
     from dopafit.stats import accounts as acc
