@@ -434,7 +434,18 @@ def _accounts_dask(
             left[name] += 1
         if left[name] == 0:
             timing[name] = time.perf_counter() - t0
-    bar.set_description("compare: " + ",".join(options.accounts))
+    bar.set_description("compare")
+    done = dict.fromkeys(options.accounts, options.n_sim)  # less what is still to compute
+    for name, c0, c1, _ in futures.values():
+        done[name] -= c1 - c0
+
+    def show(name: str, n: int) -> None:  # progress per account beside the bar's time left
+        done[name] += n
+        bar.set_postfix_str(
+            ", ".join(f"{a} {done[a]}/{options.n_sim}" for a in options.accounts), refresh=False
+        )
+        bar.update(n)
+
     try:
         for future in as_completed(futures):
             name, c0, c1, chunk_seeds = futures[future]
@@ -444,7 +455,7 @@ def _accounts_dask(
             left[name] -= 1
             if left[name] == 0:
                 timing[name] = time.perf_counter() - t0
-            bar.update(c1 - c0)
+            show(name, c1 - c0)
     except BaseException:
         client.cancel(list(futures))
         raise
