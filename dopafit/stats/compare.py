@@ -43,7 +43,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from os import PathLike
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -54,6 +53,7 @@ from dopafit import schema, seeds
 from dopafit._version import __version__
 from dopafit.errors import ConfigError
 from dopafit.stats import accounts as acc
+from dopafit.stats import simulations as sims_run
 from dopafit.stats import statistics as st
 from dopafit.stats.accounts import ACCOUNTS, simulate_account
 from dopafit.stats.compare_options import CompareOptions
@@ -90,7 +90,6 @@ ROLES = {
 }
 #: fixed seed-stream index of every account, so that an account's simulations do not depend
 #: on which other accounts are requested
-_ACCOUNT_KEY = {name: i for i, name in enumerate(ACCOUNTS)}
 _FIXED_ALTERNATIVE = {"tau_baseline_r": "two-sided", "loao_range": "greater"}
 
 
@@ -287,19 +286,19 @@ def run_comparison(
     obs = _observed(layout, root, options.n_splits)
     reasons = computability(layout, obs)
     noise_model = acc.fit_noise(layout)
-    chunk_size = _chunk_size(layout, options, chunk_size)
-    store = None if resume is None else _ChunkStore(resume, responses, options)
+    chunk_size = sims_run.resolve_chunk_size(layout, options, chunk_size)
+    store = None if resume is None else sims_run.ChunkStore(resume, responses, options)
     fits, sims, timing = {}, {}, {}
     total = options.n_sim * len(options.accounts)
     with progress_bar(total, "compare", progress=progress, unit="sim") as bar:
         if client is not None:
-            fits, sims, timing = _accounts_dask(
+            fits, sims, timing = sims_run.run_accounts_dask(
                 client, layout, noise_model, root, options, chunk_size, bar, store
             )
         for name in options.accounts if client is None else ():
             bar.set_description(f"compare: {name}")
             t1 = time.perf_counter()
-            fits[name], sims[name] = _account(
+            fits[name], sims[name] = sims_run.run_account(
                 layout, noise_model, name, root, options, chunk_size, bar, store
             )
             timing[name] = time.perf_counter() - t1
@@ -340,180 +339,6 @@ def _observed(layout: st.Layout, root, n_splits: int) -> st.PipelineResult:
         nominal=True,
         prepared=(prep.vals[None, :], prep.axis[None, :]),
     )
-
-
-def _chunk_size(layout: st.Layout, options: CompareOptions, chunk_size: int | None) -> int:
-    """Simulated datasets per chunk: the caller's, else what fits in about 64 MB and at most
-    a tenth of ``n_sim`` (so that the progress bar moves; the numbers do not depend on it)."""
-    if chunk_size is not None:
-        return chunk_size
-    per_sim = options.n_splits * max(1, layout.n_folds + 4) * layout.n_unit * 8
-    tenth = -(-options.n_sim // 10)
-    return int(max(8, min(options.n_sim, tenth, 64e6 // max(per_sim, 1))))
-
-
-def _account(
-    layout, noise_model, name: str, root, options: CompareOptions, chunk_size: int, bar, store=None
-):
-    """One account fitted to the recording, and its statistics on ``n_sim`` simulations
-    (``bar`` advances by each chunk's simulations; chunks found in ``store`` are read, the
-    others saved there)."""
-    fit = acc.fit_account(name, layout)
-    stream = seeds.account_stream(root.entropy, _ACCOUNT_KEY[name])
-    sim_seeds, split_seeds = seeds.account_seeds(stream, options.n_sim, options.n_splits)
-    names = list(STATISTICS)
-    out = np.full((options.n_sim, len(names)), np.nan)
-    for c0 in range(0, options.n_sim, chunk_size):
-        c1 = min(options.n_sim, c0 + chunk_size)
-        saved = None if store is None else store.load(name, sim_seeds[c0:c1], split_seeds[c0:c1])
-        if saved is not None:
-            out[c0:c1] = saved
-            bar.update(c1 - c0)
-            continue
-        raw = acc.simulate(layout, fit, noise_model, sim_seeds[c0:c1], options.noise)
-        res = st.run_pipeline(layout, raw, split_seeds[c0:c1])
-        for j, s in enumerate(names):
-            out[c0:c1, j] = res.stats[s]
-        if store is not None:
-            store.save(name, sim_seeds[c0:c1], split_seeds[c0:c1], out[c0:c1])
-        bar.update(c1 - c0)
-    return fit, out
-
-
-def _simulate_chunk(layout, fit, noise_model, sim_seeds, split_seeds, noise: str):
-    """The statistics (n, statistic) of one chunk of simulated datasets, with
-    single-threaded kernels (a dask task; every dataset has its own seeds, so the values do
-    not depend on the chunk nor on the worker)."""
-    from dopafit.batch import numba_threads_set
-
-    with numba_threads_set(1):
-        raw = acc.simulate(layout, fit, noise_model, sim_seeds, noise)
-        res = st.run_pipeline(layout, raw, split_seeds)
-    return np.column_stack([np.asarray(res.stats[s], dtype=float) for s in STATISTICS])
-
-
-def _accounts_dask(
-    client, layout, noise_model, root, options: CompareOptions, chunk_size, bar, store=None
-):
-    """Every account fitted here, its simulations run as one dask task per chunk (all
-    accounts' chunks submitted at once, gathered in order); fits, statistics and the seconds
-    from the start to each account's last chunk."""
-    from dask.distributed import as_completed
-
-    t0 = time.perf_counter()
-    names = list(STATISTICS)
-    shared = client.scatter([layout, noise_model], broadcast=True, hash=False)
-    fits, sims, timing, futures = {}, {}, {}, {}
-    left = {}
-    for name in options.accounts:
-        fits[name] = acc.fit_account(name, layout)
-        stream = seeds.account_stream(root.entropy, _ACCOUNT_KEY[name])
-        sim_seeds, split_seeds = seeds.account_seeds(stream, options.n_sim, options.n_splits)
-        sims[name] = np.full((options.n_sim, len(names)), np.nan)
-        fit_future = client.scatter(fits[name], hash=False)
-        left[name] = 0
-        for c0 in range(0, options.n_sim, chunk_size):
-            c1 = min(options.n_sim, c0 + chunk_size)
-            chunk_seeds = (sim_seeds[c0:c1], split_seeds[c0:c1])
-            saved = None if store is None else store.load(name, *chunk_seeds)
-            if saved is not None:
-                sims[name][c0:c1] = saved
-                bar.update(c1 - c0)
-                continue
-            future = client.submit(
-                _simulate_chunk,
-                shared[0],
-                fit_future,
-                shared[1],
-                sim_seeds[c0:c1],
-                split_seeds[c0:c1],
-                options.noise,
-                pure=False,
-            )
-            futures[future] = (name, c0, c1, chunk_seeds)
-            left[name] += 1
-        if left[name] == 0:
-            timing[name] = time.perf_counter() - t0
-    bar.set_description("compare")
-    done = dict.fromkeys(options.accounts, options.n_sim)  # less what is still to compute
-    for name, c0, c1, _ in futures.values():
-        done[name] -= c1 - c0
-
-    def show(name: str, n: int) -> None:  # progress per account beside the bar's time left
-        done[name] += n
-        bar.set_postfix_str(
-            ", ".join(f"{a} {done[a]}/{options.n_sim}" for a in options.accounts), refresh=False
-        )
-        bar.update(n)
-
-    try:
-        for future in as_completed(futures):
-            name, c0, c1, chunk_seeds = futures[future]
-            sims[name][c0:c1] = future.result()
-            if store is not None:
-                store.save(name, *chunk_seeds, sims[name][c0:c1])
-            left[name] -= 1
-            if left[name] == 0:
-                timing[name] = time.perf_counter() - t0
-            show(name, c1 - c0)
-    except BaseException:
-        client.cancel(list(futures))
-        raise
-    return fits, sims, {name: timing[name] for name in options.accounts}
-
-
-class _ChunkStore:
-    """Finished chunks of simulated statistics saved in ``folder/<key>/``, ``key`` the
-    SHA-256 of the responses, the options and the dopafit version; a chunk's file is named
-    after its account and the hash of its seeds, and is written to a temporary name then
-    renamed (a killed run never leaves a partial chunk)."""
-
-    def __init__(self, folder, responses: xr.Dataset, options: CompareOptions):
-        import dataclasses
-        import hashlib
-        import json
-
-        digest = hashlib.sha256(f"dopafit {__version__}|".encode())
-        record = dataclasses.asdict(options)
-        digest.update(json.dumps(record, sort_keys=True, default=str).encode())
-        for name in sorted(map(str, responses.variables)):
-            values = np.asarray(responses[name].values)
-            digest.update(f"|{name}|{values.dtype}|{values.shape}|".encode())
-            if values.dtype.kind == "O":
-                digest.update("\x1f".join(map(str, values.ravel())).encode())
-            else:
-                digest.update(np.ascontiguousarray(values).tobytes())
-        self.folder = Path(folder) / digest.hexdigest()[:32]
-        self.n_stats = len(STATISTICS)
-
-    def _path(self, account: str, sim_seeds, split_seeds) -> Path:
-        import hashlib
-
-        digest = hashlib.sha256(np.ascontiguousarray(sim_seeds).tobytes())
-        digest.update(np.ascontiguousarray(split_seeds).tobytes())
-        return self.folder / f"{account}-{len(sim_seeds)}-{digest.hexdigest()[:24]}.npy"
-
-    def load(self, account: str, sim_seeds, split_seeds):
-        """The saved statistics of this chunk, or None."""
-        path = self._path(account, sim_seeds, split_seeds)
-        try:
-            values = np.load(path, allow_pickle=False)
-        except (OSError, ValueError):
-            return None
-        if values.shape != (len(sim_seeds), self.n_stats):
-            return None
-        return values
-
-    def save(self, account: str, sim_seeds, split_seeds, values) -> None:
-        """Save a finished chunk atomically."""
-        import os
-
-        path = self._path(account, sim_seeds, split_seeds)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        with open(tmp, "wb") as handle:
-            np.save(handle, np.asarray(values, dtype=float), allow_pickle=False)
-        os.replace(tmp, path)
 
 
 def _bootstrap(obs: st.PipelineResult, root, options: CompareOptions) -> dict:
