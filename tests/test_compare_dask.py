@@ -48,66 +48,37 @@ def test_dask_comparison_is_identical_to_the_local_one(local, processes, n_worke
     xr.testing.assert_identical(_untimed(got), _untimed(expected))
 
 
-def test_cli_workers_write_the_same_comparison(tmp_path):
+def _cli_comparison(folder, name: str, *args: str) -> xr.Dataset:
+    """``dopafit compare`` on a sample session in a subprocess; the comparison it wrote,
+    without its timings."""
     import subprocess
     import sys
 
     src = "data_samples/sub-sim01_ses-dist1.nwb"
+    done = subprocess.run(
+        [sys.executable, "-m", "dopafit", "compare", src, "-o", folder / name, *args],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    return _untimed(dopafit.open_comparison(folder / name))
+
+
+def test_cli_workers_write_the_same_comparison(tmp_path):
     common = ["--n-sim", "10", "--n-splits", "5", "--accounts", "classical,sigmoid"]
-    runs = {
-        "local.nc": [],
-        "dask.nc": ["--workers", "2", "--chunk-size", "3"],
-    }
-    for name, extra in runs.items():
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "dopafit",
-                "compare",
-                src,
-                "-o",
-                tmp_path / name,
-                *common,
-                *extra,
-            ],
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stderr
-    local = dopafit.open_comparison(tmp_path / "local.nc")
-    on_dask = dopafit.open_comparison(tmp_path / "dask.nc")
-    xr.testing.assert_identical(_untimed(on_dask), _untimed(local))
+    local = _cli_comparison(tmp_path, "local.nc", *common)
+    on_dask = _cli_comparison(tmp_path, "dask.nc", *common, "--workers", "2", "--chunk-size", "3")
+    xr.testing.assert_identical(on_dask, local)
 
 
 def test_cli_scheduler_address_writes_the_same_comparison(tmp_path):
     """A scheduler started here on 127.0.0.1 with two single-threaded worker processes, reached
     by address (as on a cluster); 12 simulations per account cut into 1, 2 and 4 chunks per
     worker give the comparison of the run without dask."""
-    import subprocess
-    import sys
-
-    src = "data_samples/sub-sim01_ses-dist1.nwb"
     common = ["--n-sim", "12", "--n-splits", "5", "--accounts", "classical,bias"]
 
     def cli(name, *extra):
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "dopafit",
-                "compare",
-                src,
-                "-o",
-                tmp_path / name,
-                *common,
-                *extra,
-            ],
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stderr
-        return _untimed(dopafit.open_comparison(tmp_path / name))
+        return _cli_comparison(tmp_path, name, *common, *extra)
 
     local = cli("local.nc")
     with distributed.LocalCluster(
