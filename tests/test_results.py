@@ -83,6 +83,21 @@ def probability_task():
     return dopafit.probability_task_stats(ds, "reward_probability")
 
 
+@pytest.fixture(scope="module")
+def timing_decoding():
+    from dopafit.stats.decode_timing import fit_table
+
+    gamma = np.linspace(0.4, 0.95, 12)
+    return dopafit.decode_timing(
+        fit_table(gamma),
+        values=0.5 * gamma + 0.5 * gamma**6,
+        time_grid=np.linspace(0.0, 9.0, 19),
+        n_boot=5,
+        true_delays=[1.0, 6.0],
+        true_probabilities=[0.5, 0.5],
+    )
+
+
 KINDS = {
     "expectile_fit": schema.EXPECTILE_FIT,
     "learning_fit": schema.LEARNING_FIT,
@@ -90,6 +105,7 @@ KINDS = {
     "decoding": schema.DECODING,
     "probability_task": schema.PROBABILITY_TASK,
     "learning_recovery": schema.LEARNING_RECOVERY,
+    "timing_decoding": schema.TIMING_DECODING,
 }
 
 
