@@ -61,6 +61,7 @@ _MADE_BY = {
     schema.DECODING: "dopafit.decode_distribution",
     schema.PROBABILITY_TASK: "dopafit.probability_task_stats",
     schema.LEARNING_RECOVERY: "dopafit.learning_recovery",
+    schema.DISCOUNT_FIT: "dopafit.fit_discounting",
     schema.TIMING_DECODING: "dopafit.decode_timing",
 }
 
@@ -166,6 +167,7 @@ class DopafitAccessor:
             of statistics and the verdict; ``decoding``: one line (N, M, mean, SD, loss, W1
             to the truth); ``probability_task``: labels and the dispersion test;
             ``learning_recovery``: the confusion matrix and the parameter recovery;
+            ``discount_fit``: :func:`dopafit.discount_summary`;
             ``timing_decoding``: one line (units, lambda, mean time, W1 distances).
         """
         kind = _known_kind(self._ds, "summary()")
@@ -184,7 +186,7 @@ class DopafitAccessor:
         if kind == schema.COMPARISON:
             import html
 
-            from dopafit.stats.compare import comparison_summary, comparison_table, verdict
+            from dopafit.stats.compare_tables import comparison_summary, comparison_table, verdict
 
             table = _full(comparison_table(self._ds))
             return Summary(
@@ -199,6 +201,10 @@ class DopafitAccessor:
             from dopafit.stats.learning_recovery import recovery_summary
 
             return Summary(recovery_summary(self._ds))
+        if kind == schema.DISCOUNT_FIT:
+            from dopafit.fit.discounting import discount_summary
+
+            return Summary(discount_summary(self._ds))
         if kind == schema.TIMING_DECODING:
             from dopafit.stats.decode_timing import timing_summary
 
@@ -214,7 +220,8 @@ class DopafitAccessor:
         -------
         pandas.DataFrame
             A :class:`~dopafit._table.FullTable` (a DataFrame that prints every column in a
-            terminal and in a notebook). ``expectile_fit`` and ``probability_task``: one row
+            terminal and in a notebook). ``expectile_fit``, ``probability_task`` and
+            ``discount_fit``: one row
             per unit (every per-unit
             variable, unit coordinates as columns); ``learning_fit``: one row per
             (model, unit); ``comparison``: one row per (account, statistic)
@@ -227,7 +234,7 @@ class DopafitAccessor:
         """
         kind = _known_kind(self._ds, "to_dataframe()")
         if kind == schema.COMPARISON:
-            from dopafit.stats.compare import comparison_table
+            from dopafit.stats.compare_tables import comparison_table
 
             return _full(comparison_table(self._ds))
         if kind == schema.DECODING:

@@ -84,6 +84,12 @@ def probability_task():
 
 
 @pytest.fixture(scope="module")
+def discount_fit():
+    ds = dopafit.simulate_discounting(population="multi", n_units=10, seed=2)
+    return dopafit.fit_discounting(ds, n_splits=8, n_boot=10, seed=1)
+
+
+@pytest.fixture(scope="module")
 def timing_decoding():
     from dopafit.stats.decode_timing import fit_table
 
@@ -105,6 +111,7 @@ KINDS = {
     "decoding": schema.DECODING,
     "probability_task": schema.PROBABILITY_TASK,
     "learning_recovery": schema.LEARNING_RECOVERY,
+    "discount_fit": schema.DISCOUNT_FIT,
     "timing_decoding": schema.TIMING_DECODING,
 }
 
