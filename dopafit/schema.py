@@ -88,6 +88,7 @@ __all__ = [
     "DECODING",
     "PROBABILITY_TASK",
     "LEARNING_RECOVERY",
+    "DISCOUNT_COMPARISON",
     "RESULT_KINDS",
 ]
 
@@ -113,6 +114,7 @@ COMPARISON = "comparison"  #: :func:`dopafit.compare`
 DECODING = "decoding"  #: :func:`dopafit.decode_distribution`
 PROBABILITY_TASK = "probability_task"  #: :func:`dopafit.probability_task_stats`
 LEARNING_RECOVERY = "learning_recovery"  #: :func:`dopafit.learning_recovery`
+DISCOUNT_COMPARISON = "discount_comparison"  #: :func:`dopafit.compare_timescales`
 RESULT_KINDS = (
     EXPECTILE_FIT,
     LEARNING_FIT,
@@ -120,6 +122,7 @@ RESULT_KINDS = (
     DECODING,
     PROBABILITY_TASK,
     LEARNING_RECOVERY,
+    DISCOUNT_COMPARISON,
 )
 
 #: Per-unit ground truth of simulated data: name -> description (the one list of these names:
