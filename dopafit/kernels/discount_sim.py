@@ -18,7 +18,7 @@ Per unit ``R(d) = b + A * x(d)`` by least squares on the trials, with
 ``A`` alone when the asymptote ``b`` is fixed) and its residual sum of squares is closed form;
 the curve parameter is found on a grid (``coords``: gamma for the exponential, ``log k`` for
 the hyperbolic; the curves of the grid are precomputed in a table ``(n_grid, n_delay)``) and
-refined by the vertex of the parabola through the best grid point and its two neighbours.
+refined by a golden-section search between the best grid point's two neighbours.
 The shared (single-timescale) fit minimises the sum over units of the same profiles.
 
 Statistics of a dataset (:data:`N_STAT` of them, in this order):
@@ -68,6 +68,8 @@ __all__ = [
 KIND_EXPONENTIAL = 0
 KIND_HYPERBOLIC = 1
 N_STAT = 3
+_PHI = 0.6180339887498949  # golden-section ratio
+_GOLDEN_ITERS = 30  # bracket of two grid steps shrinks to 0.618 ** 30 (1e-6) of it
 NOISE_GAUSSIAN = 0
 NOISE_RESIDUAL = 1
 
@@ -171,20 +173,6 @@ def line_fit(n, m, x, fit_b, b0):
 
 
 @njit(cache=True, inline="always")
-def _vertex(t0, t1, t2, r0, r1, r2):
-    # vertex of the parabola through (t0, r0), (t1, r1), (t2, r2); t1 if degenerate
-    p = (t1 - t0) * (r1 - r2)
-    q = (t1 - t2) * (r1 - r0)
-    den = p - q
-    if den == 0.0:
-        return t1
-    t = t1 - 0.5 * ((t1 - t0) * p - (t1 - t2) * q) / den
-    if not (t > t0 and t < t2):
-        return t1
-    return t
-
-
-@njit(cache=True, inline="always")
 def _rss_means(w, y, syy, x, fit_b):
     # rss of the means for curve x, from the prepared weights w (0 where absent), the
     # responses y (centred on their weighted mean when fit_b, else minus b0; 0 where absent)
@@ -210,7 +198,7 @@ def _rss_means(w, y, syy, x, fit_b):
 
 @njit(cache=True)
 def fit_curve(n, m, ss_total, delays, table, coords, kind, fit_b, b0, prof):
-    """Least-squares fit of one sample: grid of ``coords`` then a parabolic refinement.
+    """Least-squares fit of one sample: grid of ``coords`` then a golden-section refinement.
 
     ``prof`` (``n_grid``,) receives the rss of the means at every grid point. Returns
     ``(coord, A, b, rss)`` with ``rss`` including the within-delay ``ss_total``.
@@ -244,22 +232,54 @@ def fit_curve(n, m, ss_total, delays, table, coords, kind, fit_b, b0, prof):
             jb = j
     if jb < 0:
         return np.nan, np.nan, np.nan, np.nan
-    t = coords[jb]
-    if 0 < jb < g - 1:
-        tv = _vertex(
-            coords[jb - 1], coords[jb], coords[jb + 1], prof[jb - 1], prof[jb], prof[jb + 1]
-        )
-        if tv != t:
-            x = np.empty(delays.size)
+    lo = coords[max(jb - 1, 0)]
+    hi = coords[min(jb + 1, g - 1)]
+    x = np.empty(delays.size)
+    c = hi - _PHI * (hi - lo)
+    d = lo + _PHI * (hi - lo)
+    for k in range(delays.size):
+        x[k] = _curve(kind, c, delays[k])
+    fc = _rss_means(w, y, syy, x, fit_b)
+    for k in range(delays.size):
+        x[k] = _curve(kind, d, delays[k])
+    fd = _rss_means(w, y, syy, x, fit_b)
+    for _ in range(_GOLDEN_ITERS):
+        if fc < fd:
+            hi = d
+            d = c
+            fd = fc
+            c = hi - _PHI * (hi - lo)
             for k in range(delays.size):
-                x[k] = _curve(kind, tv, delays[k])
-            if _rss_means(w, y, syy, x, fit_b) < best:
-                t = tv
+                x[k] = _curve(kind, c, delays[k])
+            fc = _rss_means(w, y, syy, x, fit_b)
+        else:
+            lo = c
+            c = d
+            fc = fd
+            d = lo + _PHI * (hi - lo)
+            for k in range(delays.size):
+                x[k] = _curve(kind, d, delays[k])
+            fd = _rss_means(w, y, syy, x, fit_b)
+    t = coords[jb]
+    if min(fc, fd) < best:
+        t = c if fc < fd else d
     x = np.empty(delays.size)
     for k in range(delays.size):
         x[k] = _curve(kind, t, delays[k])
     a, b, r = line_fit(n, m, x, fit_b, b0)
     return t, a, b, r + ss_total
+
+
+@njit(cache=True)
+def _shared_total(n, m, delays, gamma, fit_b, b0):
+    # sum over units of the rss of the means at one shared gamma
+    x = np.empty(delays.size)
+    for k in range(delays.size):
+        x[k] = gamma ** delays[k]
+    tot = 0.0
+    for u in range(n.shape[0]):
+        tot += line_fit(n[u], m[u], x, fit_b, b0)[2]
+    return tot
 
 
 @njit(cache=True)
@@ -304,18 +324,28 @@ def fit_units(n, m, ss, delays, te, xe, th, xh, fit_b, b0):
     for j in range(1, ge):
         if total[j] < total[jb]:
             jb = j
+    lo = te[max(jb - 1, 0)]
+    hi = te[min(jb + 1, ge - 1)]
+    c = hi - _PHI * (hi - lo)
+    d = lo + _PHI * (hi - lo)
+    fc = _shared_total(n, m, delays, c, fit_b, b0)
+    fd = _shared_total(n, m, delays, d, fit_b, b0)
+    for _ in range(_GOLDEN_ITERS):
+        if fc < fd:
+            hi = d
+            d = c
+            fd = fc
+            c = hi - _PHI * (hi - lo)
+            fc = _shared_total(n, m, delays, c, fit_b, b0)
+        else:
+            lo = c
+            c = d
+            fc = fd
+            d = lo + _PHI * (hi - lo)
+            fd = _shared_total(n, m, delays, d, fit_b, b0)
     gs = te[jb]
-    if 0 < jb < ge - 1:
-        tv = _vertex(te[jb - 1], te[jb], te[jb + 1], total[jb - 1], total[jb], total[jb + 1])
-        if tv != gs:
-            x = np.empty(delays.size)
-            for k in range(delays.size):
-                x[k] = tv ** delays[k]
-            tot = 0.0
-            for u in range(n_unit):
-                tot += line_fit(n[u], m[u], x, fit_b, b0)[2]
-            if tot < total[jb]:
-                gs = tv
+    if min(fc, fd) < total[jb]:
+        gs = c if fc < fd else d
     x = np.empty(delays.size)
     for k in range(delays.size):
         x[k] = gs ** delays[k]
