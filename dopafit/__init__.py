@@ -69,6 +69,8 @@ _LAZY = {
     "CompareOptions": "dopafit.stats.compare_options",
     "open_comparison": "dopafit.stats.compare",
     "simulate_account": "dopafit.stats.compare",
+    "compare_timescales": "dopafit.stats.timescales",
+    "timescales_summary": "dopafit.stats.timescales",
     # statistics: recovery of the learning models
     "learning_recovery": "dopafit.stats.learning_recovery",
     # figures and the HTML report
@@ -123,6 +125,8 @@ if TYPE_CHECKING:  # the same names for type checkers and editors; `x as x` re-e
     from dopafit.stats.decode_timing import decode_timing as decode_timing
     from dopafit.stats.learning_recovery import learning_recovery as learning_recovery
     from dopafit.stats.probability import probability_task_stats as probability_task_stats
+    from dopafit.stats.timescales import compare_timescales as compare_timescales
+    from dopafit.stats.timescales import timescales_summary as timescales_summary
 
 
 def __getattr__(name: str):

@@ -95,6 +95,7 @@ __all__ = [
     "LEARNING_RECOVERY",
     "DISCOUNT_FIT",
     "TIMING_DECODING",
+    "DISCOUNT_COMPARISON",
     "RESULT_KINDS",
 ]
 
@@ -124,6 +125,7 @@ PROBABILITY_TASK = "probability_task"  #: :func:`dopafit.probability_task_stats`
 LEARNING_RECOVERY = "learning_recovery"  #: :func:`dopafit.learning_recovery`
 DISCOUNT_FIT = "discount_fit"  #: :func:`dopafit.fit_discounting`
 TIMING_DECODING = "timing_decoding"  #: :func:`dopafit.decode_timing`
+DISCOUNT_COMPARISON = "discount_comparison"  #: :func:`dopafit.compare_timescales`
 RESULT_KINDS = (
     EXPECTILE_FIT,
     LEARNING_FIT,
@@ -133,6 +135,7 @@ RESULT_KINDS = (
     LEARNING_RECOVERY,
     DISCOUNT_FIT,
     TIMING_DECODING,
+    DISCOUNT_COMPARISON,
 )
 
 #: Per-unit ground truth of simulated data: name -> description (the one list of these names:

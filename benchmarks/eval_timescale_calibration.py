@@ -1,0 +1,110 @@
+"""Calibration and power of :func:`dopafit.compare_timescales` (not a timing benchmark).
+
+Simulated delay-task populations (4 delays 0.5, 1.5, 3, 6 s; 40 units; 200 trials per unit;
+``dopafit.simulate_discounting`` when present, else the module's
+``simulate_delay_population`` with the same model), each dataset compared with its own seed:
+
+- ``single`` populations (one shared gamma = 0.8): the false-positive rate of
+  "multi-timescale" (``p_multi < alpha``, per statistic) and of "hyperbolic"
+  (``p_hyperbolic < alpha``: single-timescale populations discount exponentially), with the
+  two-sided 95% binomial band around alpha at the number of datasets;
+- ``multi`` populations (gamma_i stratified in 0.4-0.95): the power of the single-timescale
+  test (fraction with ``p_multi < alpha``) and the false-positive rate of "hyperbolic";
+- ``hyperbolic`` populations (k_i in 0.2-2 /s): the power of "hyperbolic"
+  (``p_hyperbolic < alpha``) and the fraction the data cannot decide (neither
+  ``p_hyperbolic`` nor ``p_exponential`` below alpha).
+
+Usage: ``python benchmarks/eval_timescale_calibration.py [--datasets 200] [--power-datasets
+100] [--n-sim 199] [--n-splits 20]`` (about 10 min on 2 cores with the defaults).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from scipy import stats
+
+import dopafit
+from dopafit.stats.timescales import compare_timescales, simulate_delay_population
+
+
+def simulate(population, n_units, n_trials, seed):
+    if hasattr(dopafit, "simulate_discounting"):
+        return dopafit.simulate_discounting(
+            population=population, n_units=n_units, n_trials=n_trials, seed=seed
+        )
+    return simulate_delay_population(population, n_units, n_trials, seed=seed)
+
+
+def band(n: int, alpha: float = 0.05, level: float = 0.95) -> tuple[int, int]:
+    """Two-sided binomial band of the number of rejections among n datasets at rate alpha."""
+    lo = int(stats.binom.ppf((1 - level) / 2, n, alpha))
+    hi = int(stats.binom.ppf((1 + level) / 2, n, alpha))
+    return lo, hi
+
+
+def run(population, n_datasets, n_sim, n_splits, accounts, *, n_units=40, n_trials=200):
+    """p_multi (reliability, heterogeneity), p_hyperbolic, p_exponential of every dataset."""
+    out = np.full((n_datasets, 4), np.nan)
+    for i in range(n_datasets):
+        ds = simulate(population, n_units, n_trials, seed=1000 + i)
+        c = compare_timescales(ds, n_sim=n_sim, n_splits=n_splits, accounts=accounts, seed=i)
+        out[i, :2] = c["p_multi"].values[:2]
+        out[i, 2] = float(c["p_hyperbolic"])
+        out[i, 3] = float(c["p_exponential"])
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", type=int, default=200)
+    parser.add_argument("--power-datasets", type=int, default=100)
+    parser.add_argument("--n-sim", type=int, default=199)
+    parser.add_argument("--n-splits", type=int, default=20)
+    parser.add_argument("--alpha", type=float, default=0.05)
+    args = parser.parse_args(argv)
+    a = args.alpha
+    n, npow = args.datasets, args.power_datasets
+    print(f"n_sim = {args.n_sim}, n_splits = {args.n_splits}, 40 units x 200 trials, alpha = {a}")
+
+    t0 = time.perf_counter()
+    p = run("single", n, args.n_sim, args.n_splits, ("single", "multi"))
+    t1 = time.perf_counter() - t0
+    lo, hi = band(n, a)
+    print(f"\nsingle-timescale populations: {n} datasets, {t1:.0f} s ({t1 / n:.2f} s each)")
+    print(f"  95% binomial band of rejections at {a}: {lo}-{hi} of {n}")
+    for j, name in enumerate(("gamma_reliability", "gamma_heterogeneity")):
+        k = int(np.sum(p[:, j] < a))
+        ok = "inside" if lo <= k <= hi else "OUTSIDE"
+        print(f"  FPR multi ({name}): {k}/{n} = {k / n:.3f} ({ok} the band)")
+    k = int(np.sum(p[:, 2] < a))
+    print(f"  FPR hyperbolic (exponential data): {k}/{n} = {k / n:.3f}")
+
+    t0 = time.perf_counter()
+    p = run("multi", npow, args.n_sim, args.n_splits, ("single", "multi"))
+    t1 = time.perf_counter() - t0
+    print(f"\nmulti-timescale populations: {npow} datasets, {t1:.0f} s")
+    for j, name in enumerate(("gamma_reliability", "gamma_heterogeneity")):
+        k = int(np.sum(p[:, j] < a))
+        ci = stats.binomtest(k, npow).proportion_ci(0.95)
+        print(f"  power ({name}): {k}/{npow} = {k / npow:.3f} [{ci.low:.3f}, {ci.high:.3f}]")
+    k = int(np.sum(p[:, 2] < a))
+    print(f"  FPR hyperbolic (exponential data): {k}/{npow} = {k / npow:.3f}")
+
+    t0 = time.perf_counter()
+    p = run("hyperbolic", npow, args.n_sim, args.n_splits, ("multi", "hyperbolic"))
+    t1 = time.perf_counter() - t0
+    print(f"\nhyperbolic populations: {npow} datasets, {t1:.0f} s")
+    k = int(np.sum(p[:, 2] < a))
+    ci = stats.binomtest(k, npow).proportion_ci(0.95)
+    print(f"  power hyperbolic: {k}/{npow} = {k / npow:.3f} [{ci.low:.3f}, {ci.high:.3f}]")
+    k = int(np.sum(p[:, 3] < a))
+    print(f"  exponential wrongly favoured (p_exponential < alpha): {k}/{npow}")
+    k = int(np.sum((p[:, 2] >= a) & (p[:, 3] >= a)))
+    print(f"  cannot decide (both accounts compatible): {k}/{npow}")
+
+
+if __name__ == "__main__":
+    main()
