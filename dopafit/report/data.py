@@ -56,6 +56,16 @@ __all__ = [
 
 #: optional groups of a batch output read for the report
 LEARNING_GROUPS = (LEARNING_GROUP, LEARNING_RECOVERY_GROUP)
+#: group of a ``dopafit fit --discounting`` output holding the discounting fit
+DISCOUNTING_GROUP = "discounting"
+DISCOUNT_FIT = schema.DISCOUNT_FIT
+#: mapping keys of the discounting inputs -> (result kind or None for responses)
+DISCOUNTING_KEYS = {
+    "discounting": DISCOUNT_FIT,
+    "discount_responses": None,
+    "timescale_comparison": getattr(schema, "DISCOUNT_COMPARISON", "discount_comparison"),
+    "timing": schema.TIMING_DECODING,
+}
 
 #: How reversal points on a non-reward axis are mapped back to reward for decoding.
 REWARD_MAPPING = (
@@ -87,11 +97,21 @@ class ReportInputs:
     learning, learning_recovery : xarray.Dataset or None
         The learning-model fit (:func:`dopafit.fit_learning`) and its model recovery
         (:func:`dopafit.learning_recovery`), if any (groups of a batch output).
+    discounting : xarray.Dataset or None
+        A discounting fit (:func:`dopafit.fit_discounting`; the group ``discounting`` of
+        ``dopafit fit --discounting``), if any. ``fit`` may then be None.
+    discount_responses : xarray.Dataset or None
+        The cue-aligned responses of the discounting fit (SEM bars, simulated truth); default
+        ``responses`` when they carry a ``delay`` coordinate.
+    timescale_comparison : xarray.Dataset or None
+        A calibrated timescale comparison (:func:`dopafit.compare_timescales`), if any.
+    timing : xarray.Dataset or None
+        A timing decoding (:func:`dopafit.decode_timing`), if any.
     files : dict of str to str
         What was read from where (shown in the report).
     """
 
-    fit: xr.Dataset
+    fit: xr.Dataset | None
     responses: xr.Dataset | None = None
     units: object | None = None
     comparison: object | None = None
@@ -99,6 +119,10 @@ class ReportInputs:
     files: dict = field(default_factory=dict)
     learning: xr.Dataset | None = None
     learning_recovery: xr.Dataset | None = None
+    discounting: xr.Dataset | None = None
+    discount_responses: xr.Dataset | None = None
+    timescale_comparison: xr.Dataset | None = None
+    timing: xr.Dataset | None = None
 
 
 def check_fit(fit, *, file=None) -> xr.Dataset:
@@ -111,6 +135,13 @@ def check_fit(fit, *, file=None) -> xr.Dataset:
             file=file,
         )
     missing = [name for name in needed if name not in fit.variables]
+    if missing and fit.attrs.get(schema.RESULT_KIND) == DISCOUNT_FIT:
+        raise NoDataError(
+            "a fit Dataset from dopafit.fit_expectiles",
+            found="a discounting fit (dopafit.fit_discounting)",
+            remedy="pass it as {'discounting': fit} (it has its own report section)",
+            file=file,
+        )
     if missing:
         raise NoDataError(
             "a fit Dataset from dopafit.fit_expectiles",
@@ -153,11 +184,39 @@ def _read_table(path: Path):
         ) from None
 
 
-def _from_file(path: Path, files: dict) -> tuple[xr.Dataset, xr.Dataset]:
+def _from_file(path: Path, files: dict) -> tuple[xr.Dataset | None, xr.Dataset]:
+    """The ``fit`` group (None when the file holds a ``discounting`` group instead) and the
+    responses of an output file."""
+    if _has_group(path, DISCOUNTING_GROUP) and not _has_group(path, "fit"):
+        responses = _open_group(path, "responses", validate=True)
+        files["responses"] = str(path)
+        return None, responses
     fit = check_fit(_open_group(path, "fit", validate=False), file=path)
     responses = _open_group(path, "responses", validate=True)
     files["fit"] = files["responses"] = str(path)
     return fit, responses
+
+
+def _has_group(path: Path, group: str) -> bool:
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            return group in handle and isinstance(handle[group], h5py.Group)
+    except OSError:
+        return False
+
+
+def _discounting_groups(path: Path, files: dict) -> dict:
+    """The discounting fit of an output file (group ``discounting``), checked, if any."""
+    if not _has_group(path, DISCOUNTING_GROUP):
+        return {}
+    from dopafit.report._discounting import check_result
+
+    fit = schema.open_responses(path, group=DISCOUNTING_GROUP, validate=False)
+    check_result(fit, DISCOUNT_FIT, "the report's discounting", file=path)
+    files["discounting"] = str(path)
+    return {"discounting": fit}
 
 
 def optional_groups(path: Path, names=LEARNING_GROUPS) -> dict:
@@ -204,12 +263,14 @@ def load_outputs(source) -> ReportInputs:
         - a ``.nc`` file with groups ``responses`` and ``fit`` (a session or population
           output);
         - a mapping with keys among ``fit``, ``responses``, ``units``, ``comparison``,
-          ``failures``, ``learning``, ``learning_recovery`` (paths or objects) and
+          ``failures``, ``learning``, ``learning_recovery``, ``discounting``,
+          ``discount_responses``, ``timescale_comparison``, ``timing`` (paths or objects) and
           ``outputs`` (a folder or ``.nc`` file read as above, the other keys overriding
           what it gives).
 
         The groups ``learning`` and ``learning_recovery`` of an output file (``dopafit fit
-        --learning``) are read when present.
+        --learning``) and ``discounting`` (``dopafit fit --discounting``) are read when
+        present. A discounting fit alone (no expectile ``fit``) is reported too.
 
     Returns
     -------
@@ -221,6 +282,8 @@ def load_outputs(source) -> ReportInputs:
         A path does not exist.
     NoDataError
         A folder holds no fit output, a file lacks a group, a table is unreadable.
+    ResultKindError
+        A discounting fit, timing decoding or timescale comparison of another kind.
     NotNWBError
         A netCDF file is unreadable.
     """
@@ -230,11 +293,12 @@ def load_outputs(source) -> ReportInputs:
     for key, value in overrides.items():
         if value is not None:
             found[key] = _override(key, value, files)
-    if found.get("fit") is None:
+    if found.get("fit") is None and found.get("discounting") is None:
         raise NoDataError(
             "a fit to report on",
-            found="no 'fit' and no 'outputs'",
-            remedy="pass an OUTDIR of dopafit fit, a .nc output, or {'fit': fit_dataset}",
+            found="no 'fit', no 'discounting' and no 'outputs'",
+            remedy="pass an OUTDIR of dopafit fit, a .nc output, or {'fit': fit_dataset} "
+            "(or {'discounting': discount_fit})",
         )
     learning = found.get("learning")
     if learning is not None:
@@ -242,7 +306,7 @@ def load_outputs(source) -> ReportInputs:
 
         check_learning(learning)
     return ReportInputs(
-        found["fit"],
+        found.get("fit"),
         found.get("responses"),
         found.get("units"),
         found.get("comparison"),
@@ -250,11 +314,36 @@ def load_outputs(source) -> ReportInputs:
         files,
         learning=learning,
         learning_recovery=found.get("learning_recovery"),
+        discounting=found.get("discounting"),
+        discount_responses=_discount_responses(found),
+        timescale_comparison=found.get("timescale_comparison"),
+        timing=found.get("timing"),
     )
 
 
+def _discount_responses(found: dict):
+    """The responses of the discounting fit: given, else ``responses`` when they carry delays."""
+    if found.get("discounting") is None:
+        return None
+    if found.get("discount_responses") is not None:
+        return found["discount_responses"]
+    responses = found.get("responses")
+    if responses is not None and schema.DELAY in responses.variables:
+        return responses
+    return None
+
+
 #: keys of the mapping :func:`load_outputs` accepts
-_SOURCE_KEYS = ("fit", "responses", "units", "comparison", "failures", "outputs", *LEARNING_GROUPS)
+_SOURCE_KEYS = (
+    "fit",
+    "responses",
+    "units",
+    "comparison",
+    "failures",
+    "outputs",
+    *LEARNING_GROUPS,
+    *DISCOUNTING_KEYS,
+)
 
 
 def _split_mapping(source) -> tuple[object, dict]:
@@ -265,8 +354,7 @@ def _split_mapping(source) -> tuple[object, dict]:
     unknown = set(overrides) - set(_SOURCE_KEYS)
     if unknown:
         raise ConfigError(
-            "keys among fit, responses, units, comparison, failures, outputs, learning, "
-            "learning_recovery",
+            "keys among " + ", ".join(_SOURCE_KEYS),
             found=", ".join(sorted(unknown)),
         )
     return overrides.pop("outputs", None), overrides
@@ -283,9 +371,20 @@ def _read_outputs(path: Path, files: dict) -> dict:
         )
     if not path.is_dir():
         fit, responses = _from_file(path, files)
-        return {"fit": fit, "responses": responses, **optional_groups(path)}
+        return {
+            "fit": fit,
+            "responses": responses,
+            **optional_groups(path),
+            **_discounting_groups(path, files),
+        }
     fit, responses = _from_outdir(path, files)
-    found = {"fit": fit, "responses": responses, **optional_groups(Path(files["fit"]))}
+    opened = Path(files["responses"])
+    found = {
+        "fit": fit,
+        "responses": responses,
+        **optional_groups(opened),
+        **_discounting_groups(opened, files),
+    }
     for key, name, read in (
         ("units", UNITS_FILE, _read_table),
         ("failures", FAILURES_FILE, _read_table),
@@ -299,6 +398,8 @@ def _read_outputs(path: Path, files: dict) -> dict:
 
 def _override(key: str, value, files: dict):
     """One entry of the mapping: opened when it is a path, then checked."""
+    if key in DISCOUNTING_KEYS:
+        return _discounting_override(key, value, files)
     if key in LEARNING_GROUPS:
         if isinstance(value, (str, os.PathLike)):
             files[key] = str(value)
@@ -321,6 +422,31 @@ def _override(key: str, value, files: dict):
     else:
         files[key] = "(in memory)"
     return _checked(key, value)
+
+
+def _discounting_override(key: str, value, files: dict):
+    """A discounting fit, its responses, a timing decoding or a timescale comparison: opened
+    when a path (the ``discounting`` / ``responses`` group of an output file, else the file's
+    root), then checked for its kind."""
+    from dopafit.report._discounting import check_result
+
+    file = None
+    if isinstance(value, (str, os.PathLike)):
+        file = Path(os.fspath(value))
+        if not file.exists():
+            raise FileNotFoundError_(f"an existing {key} file", found="no such path", file=file)
+        files[key] = str(file)
+        group = {"discounting": DISCOUNTING_GROUP, "discount_responses": "responses"}.get(key)
+        if group is not None and _has_group(file, group):
+            value = schema.open_responses(file, group=group, validate=False)
+        else:
+            value = schema.open_responses(file, validate=False)
+    else:
+        files[key] = "(in memory)"
+    kind = DISCOUNTING_KEYS[key]
+    if kind is None:
+        return schema.validate_responses(value)
+    return check_result(value, kind, f"the report's {key}", file=file)
 
 
 def _checked(key: str, value):

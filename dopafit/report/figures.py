@@ -28,6 +28,7 @@ import xarray as xr
 from dopafit.errors import ConfigError
 from dopafit.report import _style as sty
 from dopafit.report._decoded import plot_decoded_distribution
+from dopafit.report._discounting import DISCOUNTING_FIGURES, discounting_figures
 from dopafit.report._population import (
     STATISTIC_LABELS,
     plot_comparison,
@@ -62,6 +63,7 @@ FIGURES = {
     "learning_curves": "example units trial by trial: responses, best-model fit and values",
     "tau_learning_scaling": "tau_learning vs tau_scaling per unit (identifiable units)",
     "learning_models": "best-model counts and the model-confusion matrix of a recovery run",
+    **DISCOUNTING_FIGURES,
 }
 
 
@@ -81,15 +83,21 @@ def make_figures(
     max_grid_units: int = 48,
     learning=None,
     learning_recovery=None,
+    discounting=None,
+    discount_responses=None,
+    timing=None,
 ) -> tuple[dict, dict]:
     """Build every figure the inputs allow.
 
     Parameters
     ----------
     fit, responses, comparison
-        See :func:`save_figures`.
+        See :func:`save_figures` (``fit`` None: only the discounting figures).
     learning, learning_recovery : xarray.Dataset, optional
         A learning-model fit and its model recovery: adds the learning figures.
+    discounting, discount_responses, timing : xarray.Dataset, optional
+        A discounting fit, its cue-aligned responses and a timing decoding: adds the
+        discounting figures (:mod:`dopafit.report._discounting`).
     decode : bool or xarray.Dataset, default True
         Decode the reward distribution (or use the given decoding); False skips the figure.
     reward_values, reward_probabilities, decode_kwargs, max_grid_units
@@ -102,10 +110,52 @@ def make_figures(
     notes : dict
         name -> why a figure was not made (and ``"decode"`` -> the decoding Dataset when made).
     """
-    from dopafit.errors import DopafitError
 
     figs: dict = {}
     notes: dict = {}
+    if fit is not None:
+        _expectile_figures(
+            figs,
+            notes,
+            fit,
+            responses,
+            comparison,
+            decode=decode,
+            reward_values=reward_values,
+            reward_probabilities=reward_probabilities,
+            decode_kwargs=decode_kwargs,
+            max_grid_units=max_grid_units,
+        )
+    from dopafit.report._learning import learning_figures
+
+    more, why = learning_figures(learning, responses, learning_recovery)
+    figs.update(more)
+    notes.update(why)
+    if discounting is not None:
+        more, why = discounting_figures(
+            discounting, discount_responses, timing, decode=decode is not False
+        )
+        figs.update(more)
+        notes.update(why)
+    return figs, notes
+
+
+def _expectile_figures(
+    figs,
+    notes,
+    fit,
+    responses,
+    comparison,
+    *,
+    decode,
+    reward_values,
+    reward_probabilities,
+    decode_kwargs,
+    max_grid_units,
+) -> None:
+    """The figures of an expectile fit (and of its comparison of accounts), added in place."""
+    from dopafit.errors import DopafitError
+
     figs["response_curves"] = plot_response_curves(fit, responses)
     figs["response_grid"] = plot_response_grid(fit, responses, max_units=max_grid_units)
     figs["tau_reversal"] = plot_tau_reversal(
@@ -140,12 +190,6 @@ def make_figures(
             notes["comparison"] = str(exc)
     else:
         notes["comparison"] = "no comparison of accounts was given (run dopafit compare)"
-    from dopafit.report._learning import learning_figures
-
-    more, why = learning_figures(learning, responses, learning_recovery)
-    figs.update(more)
-    notes.update(why)
-    return figs, notes
 
 
 def save_figure(fig, path: str | os.PathLike) -> Path:
@@ -178,13 +222,17 @@ def save_figures(
     reward_probabilities=None,
     decode_kwargs: dict | None = None,
     max_grid_units: int = 48,
+    discounting=None,
+    discount_responses=None,
+    timing=None,
 ) -> dict[str, list[Path]]:
     """Write every figure as ``OUTDIR/<name>.<format>`` (for papers).
 
     Parameters
     ----------
-    fit : xarray.Dataset
-        Output of :func:`dopafit.fit_expectiles`.
+    fit : xarray.Dataset or None
+        Output of :func:`dopafit.fit_expectiles` (None with ``discounting``: only the
+        discounting figures).
     responses : xarray.Dataset or None
         The responses the fit was made from (SEM bars need them).
     outdir : path-like
@@ -201,6 +249,12 @@ def save_figures(
         Passed to :func:`dopafit.decode_distribution`.
     max_grid_units : int, default 48
         Most units in the per-unit grid.
+    discounting : xarray.Dataset, optional
+        A discounting fit (:func:`dopafit.fit_discounting`): adds its figures.
+    discount_responses : xarray.Dataset, optional
+        Its cue-aligned responses (SEM bars, simulated truth).
+    timing : xarray.Dataset, optional
+        A timing decoding (:func:`dopafit.decode_timing`): adds its figure.
 
     Returns
     -------
@@ -231,6 +285,9 @@ def save_figures(
         reward_probabilities=reward_probabilities,
         decode_kwargs=decode_kwargs,
         max_grid_units=max_grid_units,
+        discounting=discounting,
+        discount_responses=discount_responses,
+        timing=timing,
     )
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)

@@ -57,6 +57,8 @@ SECTIONS = {
     "failures": "Failures",
     "methods": "Methods and settings",
 }
+#: the section of a discounting fit (shown, after "learning", only when there is one)
+DISCOUNTING_SECTION = ("discounting", "Discounting over delay")
 
 _CSS = """
 body{font-family:-apple-system,"Segoe UI",Roboto,"DejaVu Sans",Arial,sans-serif;
@@ -578,12 +580,18 @@ def render_report(
             inputs.comparison,
             learning=inputs.learning,
             learning_recovery=inputs.learning_recovery,
+            discounting=inputs.discounting,
+            discount_responses=inputs.discount_responses,
+            timing=inputs.timing,
         )
     notes = notes or {}
-    title = title or _default_title(fit)
-    body = [_header(title, fit)]
-    for key, content in _sections(inputs, figures, notes, embed):
-        body.append(f'<section id="{key}"><h2>{SECTIONS[key]}</h2>{content}</section>')
+    main = fit if fit is not None else inputs.discounting
+    title = title or _default_title(main)
+    sections = _sections(inputs, figures, notes, embed)
+    headings = {**SECTIONS, DISCOUNTING_SECTION[0]: DISCOUNTING_SECTION[1]}
+    body = [_header(title, fit, [(k, headings[k]) for k, _ in sections], inputs.discounting)]
+    for key, content in sections:
+        body.append(f'<section id="{key}"><h2>{headings[key]}</h2>{content}</section>')
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -601,21 +609,57 @@ def _default_title(fit) -> str:
     return f"dopafit report: {fit.sizes[schema.UNIT]} units, {n_sessions} session(s)"
 
 
-def _header(title: str, fit) -> str:
+def _header(title: str, fit, sections=None, discounting=None) -> str:
     """The page's header: title, when and by which version it was made, the section links."""
     now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    if fit is not None:
+        what = f"Axis: {_e(sty.axis_label(fit))}."
+    else:
+        delays = ", ".join(f"{float(d):g}" for d in discounting["delay_value"].values)
+        what = f"Delays: {_e(delays)} {_e(discounting.attrs.get('delay_units', 's'))}."
+    sections = list(SECTIONS.items()) if sections is None else sections
     return (
         f"<header><h1>{_e(title)}</h1><p class='sub'>Generated {_e(now)} by dopafit "
-        f"{_e(__version__)}. Axis: {_e(sty.axis_label(fit))}.</p>\n"
-        "<nav>"
-        + "\n".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in SECTIONS.items())
-        + "</nav></header>"
+        f"{_e(__version__)}. {what}</p>\n"
+        "<nav>" + "\n".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in sections) + "</nav></header>"
     )
+
+
+def _discounting_section(inputs: ReportInputs, figures: dict, notes: dict, embed: str) -> str:
+    from dopafit.report._discounting_section import section_html as discounting_html
+
+    return discounting_html(
+        inputs.discounting,
+        inputs.discount_responses,
+        inputs.timescale_comparison,
+        inputs.timing if inputs.timing is not None else notes.get("timing"),
+        figures,
+        notes,
+        embed,
+    )
+
+
+def _discounting_only(inputs: ReportInputs, figures: dict, notes: dict, embed: str) -> list:
+    """The sections of a report of a discounting fit alone."""
+    from dopafit.report._discounting_section import analysed_rows, methods_html
+
+    files = "<br>".join(_e(f"{k}: {v}") for k, v in inputs.files.items()) or "(in memory)"
+    analysed = _kv(
+        [("Files", files), *analysed_rows(inputs.discounting, inputs.discount_responses)]
+    )
+    return [
+        ("analysed", analysed),
+        (DISCOUNTING_SECTION[0], _discounting_section(inputs, figures, notes, embed)),
+        ("failures", _failures(inputs)),
+        ("methods", methods_html(inputs.discounting)),
+    ]
 
 
 def _sections(inputs: ReportInputs, figures: dict, notes: dict, embed: str) -> list:
     """``(section id, HTML content)`` of every section, in page order."""
     fit = inputs.fit
+    if fit is None:
+        return _discounting_only(inputs, figures, notes, embed)
     captions = figure_captions(
         _e(sty.axis_label(fit)),
         sem=inputs.responses is not None,
@@ -625,7 +669,7 @@ def _sections(inputs: ReportInputs, figures: dict, notes: dict, embed: str) -> l
     def figure(name):
         return _figure(figures, name, captions[name], embed, notes)
 
-    return [
+    sections = [
         ("analysed", _analysed(inputs)),
         ("summary", _summary(fit)),
         ("responses", figure("response_curves") + figure("response_grid")),
@@ -641,6 +685,12 @@ def _sections(inputs: ReportInputs, figures: dict, notes: dict, embed: str) -> l
         ("failures", _failures(inputs)),
         ("methods", _methods(fit)),
     ]
+    if inputs.discounting is not None:
+        at = [k for k, _ in sections].index("learning") + 1
+        sections.insert(
+            at, (DISCOUNTING_SECTION[0], _discounting_section(inputs, figures, notes, embed))
+        )
+    return sections
 
 
 def write_report(
@@ -657,6 +707,9 @@ def write_report(
     reward_values=None,
     reward_probabilities=None,
     max_grid_units: int = 48,
+    discounting=None,
+    timescale_comparison=None,
+    timing=None,
 ) -> Path:
     """Write the self-contained HTML report (and, optionally, the figures as files).
 
@@ -664,8 +717,10 @@ def write_report(
     ----------
     outdir_or_files : path-like or mapping
         A ``dopafit fit`` output folder, a ``.nc`` output with groups ``responses`` and
-        ``fit``, or a mapping (keys ``fit``, ``responses``, ``units``, ``comparison``,
-        ``failures``, ``outputs``; see :func:`dopafit.report.data.load_outputs`).
+        ``fit`` (or ``discounting``: ``dopafit fit --discounting``), or a mapping (keys
+        ``fit``, ``responses``, ``units``, ``comparison``, ``failures``, ``outputs``,
+        ``discounting``, ``discount_responses``, ``timescale_comparison``, ``timing``, ...;
+        see :func:`dopafit.report.data.load_outputs`).
     path : path-like, optional
         The HTML file; default ``OUTDIR/report.html`` for a folder (required otherwise).
     figures_dir : path-like, optional
@@ -686,6 +741,16 @@ def write_report(
         The task's reward distribution (default: the empirical trial proportions).
     max_grid_units : int, default 48
         Most units in the per-unit panel grid.
+    discounting : xarray.Dataset or path-like, optional
+        A discounting fit (:func:`dopafit.fit_discounting`; overrides the output's
+        ``discounting`` group): adds the section "Discounting over delay". With it alone
+        (no expectile fit) the report shows that section only.
+    timescale_comparison : xarray.Dataset or path-like, optional
+        A timescale comparison (:func:`dopafit.compare_timescales`): its verdict and table.
+    timing : xarray.Dataset or path-like, optional
+        A timing decoding (:func:`dopafit.decode_timing`). Without it, and with ``decode``,
+        the first cue predicting several delays (excluded from the fit) is decoded when the
+        responses are at hand.
 
     Returns
     -------
@@ -696,6 +761,8 @@ def write_report(
     ------
     ``FileNotFoundError_``, NoDataError, NotNWBError
         Missing or unusable inputs (see :func:`~dopafit.report.data.load_outputs`).
+    ResultKindError
+        ``discounting``, ``timescale_comparison`` or ``timing`` of another kind.
     ConfigError
         Invalid options, or no ``path`` for a non-folder input.
 
@@ -717,9 +784,16 @@ def write_report(
     if bad:
         raise ConfigError("formats among png, svg, pdf", found=", ".join(bad))
     source = outdir_or_files
-    if comparison is not None:
-        source = dict(source) if isinstance(source, Mapping) else {"outputs": source}
-        source["comparison"] = comparison
+    extra = {
+        "comparison": comparison,
+        "discounting": discounting,
+        "timescale_comparison": timescale_comparison,
+        "timing": timing,
+    }
+    for key, value in extra.items():
+        if value is not None:
+            source = dict(source) if isinstance(source, Mapping) else {"outputs": source}
+            source[key] = value
     inputs = load_outputs(source)
     if path is None:
         if isinstance(outdir_or_files, (str, os.PathLike)) and Path(outdir_or_files).is_dir():
@@ -741,6 +815,9 @@ def write_report(
         max_grid_units=max_grid_units,
         learning=inputs.learning,
         learning_recovery=inputs.learning_recovery,
+        discounting=inputs.discounting,
+        discount_responses=inputs.discount_responses,
+        timing=inputs.timing,
     )
     page = render_report(inputs, figures=figs, notes=notes, embed=embed, title=title)
     if figures_dir is not None:
