@@ -45,11 +45,16 @@ from dopafit.outputs import POPULATION_FILE, UNITS_FILE
 @option("--reward-column", help="Trials column holding the reward magnitude.")
 @option("--align", help="Trials column holding the alignment event time.")
 @option(
+    "--delay-column",
+    help="Trials column holding the cue-to-reward delay (or 'reward_time - cue_time'; "
+    "default: a 'delay' column when present).",
+)
+@option(
     "--columns",
     metavar="OPTION=COLUMN,...",
     help="Columns of table inputs (.csv, .tsv, .parquet: one row per unit and trial), e.g. "
     "unit=cell,reward=volume,response=dff; options unit, trial, reward, response, cued, "
-    "event_time, session, subject (=none: not used). Other options in the [table] table of "
+    "event_time, delay, session, subject (=none: not used). Other options in the [table] table of "
     "--config.",
 )
 @option(
@@ -187,6 +192,7 @@ _LOAD_KEYS = {
     "baseline": "baseline",
     "trials_table": "trials_table",
     "reward_column": "reward",
+    "delay_column": "delay",
     "align": "align",
     "faithful": "faithful",
 }

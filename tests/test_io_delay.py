@@ -1,0 +1,201 @@
+"""The ``delay=`` trials column in every loader: coordinate, units, named errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dopafit
+from dopafit.errors import ConfigError, EventTimesError, MissingColumnError
+
+
+def _trials(delays=(0.5, 3.0, 1.5, 6.0), *, with_delay=True):
+    """Four trials, out of chronological order (the loader sorts them by reward time)."""
+    cue = np.array([30.0, 10.0, 20.0, 40.0])
+    d = np.asarray(delays, dtype=float)
+    table = {
+        "reward": [1.0, 1.0, 1.0, 1.0],
+        "cue_time": cue,
+        "reward_time": cue + np.nan_to_num(d, nan=1.0),
+    }
+    if with_delay:
+        table["delay"] = d
+    return pd.DataFrame(table)
+
+
+def _spikes(trials):
+    """One unit with 4 spikes in every cue window (0.2-0.6 s after the cue), none elsewhere."""
+    times = np.sort(np.concatenate([c + np.array([0.25, 0.3, 0.4, 0.5]) for c in trials.cue_time]))
+    return [times]
+
+
+def test_delay_column_follows_the_trials_sorted_by_time():
+    trials = _trials()
+    ds = dopafit.responses_from_spikes(_spikes(trials), trials, align="cue_time")
+    assert ds["delay"].dims == ("unit", "trial") and ds["delay"].dtype == np.float64
+    # trials sorted by cue time: 10, 20, 30, 40 -> delays 3.0, 1.5, 0.5, 6.0
+    assert ds["delay"].values.tolist() == [[3.0, 1.5, 0.5, 6.0]]
+    assert ds["trial_index"].values.tolist() == [[1, 2, 0, 3]]
+    assert ds.attrs["delay_units"] == "s" and ds.attrs["columns"]["delay"] == "delay"
+    assert np.allclose(ds["response"].values, 4 / 0.4)  # the cue window, as aligned
+    assert ds.attrs["options"]["delay"] == "delay"
+
+
+def test_no_delay_column_gives_no_delays_even_with_cue_and_reward_times():
+    trials = _trials(with_delay=False)
+    ds = dopafit.responses_from_spikes(_spikes(trials), trials, align="cue_time")
+    assert "delay" not in ds.coords and "delay_units" not in ds.attrs
+    assert "delay" not in ds.attrs["columns"]
+
+
+def test_difference_of_two_event_columns_only_when_asked():
+    trials = _trials(with_delay=False)
+    ds = dopafit.responses_from_spikes(
+        _spikes(trials),
+        trials,
+        align="cue_time",
+        delay="reward_time - cue_time",
+        delay_units="s",
+    )
+    assert np.allclose(ds["delay"].values, [[3.0, 1.5, 0.5, 6.0]])
+    assert ds.attrs["columns"]["delay"] == "reward_time - cue_time"
+    compact = dopafit.responses_from_spikes(
+        _spikes(trials), trials, align="cue_time", delay="reward_time-cue_time"
+    )
+    assert np.array_equal(compact["delay"].values, ds["delay"].values)
+
+
+def test_delay_none_disables_and_units_are_recorded():
+    trials = _trials()
+    off = dopafit.responses_from_spikes(_spikes(trials), trials, align="cue_time", delay=None)
+    assert "delay" not in off.coords
+    ms = dopafit.responses_from_spikes(
+        _spikes(trials),
+        trials.assign(delay=trials["delay"] * 1000),
+        align="cue_time",
+        delay_units="ms",
+    )
+    assert ms.attrs["delay_units"] == "ms" and ms["delay"].attrs["units"] == "ms"
+    assert ms["delay"].values.tolist() == [[3000.0, 1500.0, 500.0, 6000.0]]
+
+
+def test_nan_delay_is_kept_as_unknown():
+    trials = _trials(delays=(0.5, np.nan, 1.5, 6.0))
+    ds = dopafit.responses_from_spikes(_spikes(trials), trials, align="cue_time")
+    assert np.isnan(ds["delay"].values[0, 0]) and ds.sizes["trial"] == 4
+
+
+def test_missing_named_column_lists_columns_and_the_closest():
+    trials = _trials().rename(columns={"delay": "delay_s"})
+    with pytest.raises(MissingColumnError) as err:
+        dopafit.responses_from_spikes(
+            _spikes(trials), trials, align="cue_time", delay="delays", source="ses.nwb"
+        )
+    text = str(err.value)
+    assert "ses.nwb" in text and "delay_s (float64)" in text and "'delay_s'" in text
+    with pytest.raises(MissingColumnError, match="reward_tme"):
+        dopafit.responses_from_spikes(
+            _spikes(trials), trials, align="cue_time", delay="reward_tme - cue_time"
+        )
+
+
+def test_negative_or_text_delays_are_named_errors():
+    trials = _trials(delays=(0.5, -3.0, 1.5, 6.0))
+    with pytest.raises(EventTimesError) as err:
+        dopafit.responses_from_spikes(_spikes(trials), trials, align="cue_time", source="a.nwb")
+    assert "a.nwb" in str(err.value) and "'delay'" in str(err.value) and "-3" in str(err.value)
+    trials = _trials().astype({"delay": object})
+    trials.loc[2, "delay"] = "long"
+    with pytest.raises(ConfigError) as err:
+        dopafit.responses_from_spikes(_spikes(trials), trials, align="cue_time", source="b.nwb")
+    assert "b.nwb" in str(err.value) and "'long'" in str(err.value)
+    with pytest.raises(EventTimesError, match="infinite"):
+        dopafit.responses_from_spikes(
+            _spikes(trials), _trials(delays=(0.5, np.inf, 1.5, 6.0)), align="cue_time"
+        )
+
+
+def test_signal_epochs_and_table_loaders():
+    trials = _trials()
+    t = np.arange(0.0, 50.0, 0.05)
+    ds = dopafit.responses_from_signal(t, np.zeros_like(t), trials, align="cue_time")
+    assert ds["delay"].values.tolist() == [[3.0, 1.5, 0.5, 6.0]]
+    times = np.arange(-1.0, 2.0, 0.05) + 0.025
+    data = np.zeros((2, 4, times.size))
+    ep = dopafit.responses_from_epochs(
+        data, times, np.ones(4), delay=[0.5, 3.0, 1.5, 6.0], event_time=[30, 10, 20, 40]
+    )
+    assert ep["delay"].values.tolist() == [[3.0, 1.5, 0.5, 6.0]] * 2
+    assert "delay" not in dopafit.responses_from_epochs(data, times, np.ones(4)).coords
+    with pytest.raises(EventTimesError):
+        dopafit.responses_from_epochs(data, times, np.ones(4), delay=[0.5, -1.0, 1.5, 6.0])
+    long = pd.DataFrame(
+        {
+            "unit": ["a", "a", "b", "b"],
+            "trial": [2, 1, 1, 2],
+            "reward": 1.0,
+            "response": [1.0, 2.0, 3.0, 4.0],
+            "wait": [6.0, 0.5, 0.5, 6.0],
+        }
+    )
+    made = {"align": "cue_time", "window": [0.2, 0.6], "baseline": [-1.0, 0.0]}
+    tab = dopafit.responses_from_table(long, delay="wait", attrs=made)
+    assert tab["delay"].values.tolist() == [[0.5, 6.0], [0.5, 6.0]]
+    assert tab.attrs["delay_units"] == "s" and tab.attrs["columns"]["delay"] == "wait"
+    assert "delay" not in dopafit.responses_from_table(long, attrs=made).coords
+    with pytest.raises(MissingColumnError, match="'wait'"):
+        dopafit.responses_from_table(long, delay="wiat", attrs=made)
+    with pytest.raises(EventTimesError, match="wait"):
+        dopafit.responses_from_table(long.assign(wait=-long["wait"]), delay="wait", attrs=made)
+
+
+def test_pynapple_passes_delay_through():
+    nap = pytest.importorskip("pynapple")
+    trials = _trials().sort_values("cue_time").reset_index(drop=True)
+    interval = nap.IntervalSet(
+        start=trials["cue_time"] - 1.5,
+        end=trials["reward_time"] + 1.0,
+        metadata={c: trials[c].to_numpy() for c in trials.columns},
+    )
+    units = nap.TsGroup({0: nap.Ts(_spikes(trials)[0])})
+    ds = dopafit.responses_from_pynapple(units, interval, align="cue_time")
+    assert ds["delay"].values.tolist() == [[3.0, 1.5, 0.5, 6.0]]
+
+
+def _delay_file(tmp_path, with_delay=True):
+    session = dopafit.simulate_session(n_units=2, n_trials=20, seed=3)
+    trials = session.trials
+    if with_delay:
+        trials["delay"] = np.where(
+            trials["cued"], trials["reward_time"] - trials["cue_time"], np.nan
+        )
+    return dopafit.write_nwb(session, tmp_path / "ses.nwb"), trials
+
+
+def test_load_nwb_reads_the_delay_column(tmp_path):
+    path, trials = _delay_file(tmp_path)
+    ds = dopafit.load_nwb(path)
+    rows = ds["trial_index"].values[0]
+    expected = trials["delay"].to_numpy()[rows]
+    assert np.array_equal(ds["delay"].values[0], expected, equal_nan=True)
+    assert np.isfinite(expected).any() and np.isnan(expected).any()
+    info = dopafit.describe_nwb(path)
+    assert info["mapping"]["columns"]["delay"] == "delay"
+    assert "delay" not in dopafit.load_nwb(path, delay=None).coords
+    with pytest.raises(MissingColumnError) as err:
+        dopafit.load_nwb(path, delay="dealy")
+    assert str(path) in str(err.value) and "'delay'" in str(err.value)
+
+
+def test_config_load_table_and_cli_flag_take_delay(tmp_path):
+    from dopafit.batch import BatchSettings
+    from dopafit.cli.fit import _settings
+
+    config = tmp_path / "lab.toml"
+    config.write_text('[load]\nreward = "reward"\ndelay = "reward_time - cue_time"\n')
+    settings = BatchSettings.from_toml(config)
+    assert settings.load["delay"] == "reward_time - cue_time"
+    flags = _settings(None, {"delay_column": "wait"})
+    assert flags.load["delay"] == "wait"
+    assert BatchSettings(load={"delay": None}).load == {"delay": None}
