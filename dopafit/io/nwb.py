@@ -399,7 +399,9 @@ def _read_units(h5, where: str, path, unit_ids):
     extras = {}
     for name in group:
         if schema.is_truth(name) and group[name].ndim == 1:
-            extras[name] = np.asarray(group[name][()])[rows]
+            values = _column_values(group, name)  # text (true_discount) decoded to str
+            if values is not None:
+                extras[name] = np.asarray(values)[rows]
     return spikes, offsets, labels, extras
 
 
