@@ -277,3 +277,38 @@ def test_delay_session_mixture_cue_and_reward_responses(tmp_path):
     f = np.where(mags > zr, ap * (mags - zr), an * (mags - zr))
     z = (mean - f) / (sd / np.sqrt(count))
     assert abs(z.mean()) < 4 / np.sqrt(z.size) and 0.7 < z.std() < 1.35
+
+
+def test_cli_simulate_delay_task(tmp_path, capsys):
+    from dopafit.cli import main
+
+    def run(*args):
+        with pytest.raises(SystemExit) as info:
+            main([str(a) for a in args])
+        return info.value.code, capsys.readouterr()
+
+    out = tmp_path / "sims"
+    code, _ = run(
+        "simulate",
+        "-o",
+        out,
+        "--task",
+        "delay-bimodal",
+        "--population",
+        "single",
+        "--n-units",
+        4,
+        "--n-trials",
+        50,
+        "--delays",
+        "0.5,2,4",
+    )
+    assert code == 0
+    path = out / "sub-sim_ses-single-delay-bimodal-seed0.nwb"
+    ds = dopafit.load_nwb(path, align="cue_time")
+    assert set(np.unique(ds["delay"].values)) <= {0.5, 2.0, 4.0, 1.0, 6.0}
+    assert np.unique(ds["true_gamma"].values).size == 1  # one shared discount factor
+    code, result = run("simulate", "-o", out, "--task", "delay", "--population", "classical")
+    assert code == 2 and "single, multi, hyperbolic" in result.err
+    code, result = run("simulate", "-o", out, "--population", "multi")
+    assert code == 2 and "--task delay" in result.err
