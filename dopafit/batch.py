@@ -122,18 +122,9 @@ class BatchSettings:
         if self.learning:
             self.learning_options(file=file)
         if self.discounting is not None:
-            from dopafit.batch_discounting import discount_options
+            from dopafit.batch_discounting import check_discounting
 
-            if self.learning:
-                raise ConfigError(
-                    "either [discounting] or [learning] (learning models are fitted to "
-                    "reward-aligned responses, the discounting model to cue-aligned ones)",
-                    found="both",
-                    remedy="run dopafit fit twice, into two output folders",
-                    file=file,
-                )
-            self.discounting = dict(self.discounting)
-            discount_options(self.discounting, file=file)
+            self.discounting = check_discounting(self.discounting, self.learning, file=file)
         n = self.learning_recovery
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ConfigError("learning_recovery as an integer >= 0", found=repr(n), file=file)

@@ -30,6 +30,7 @@ from dopafit.errors import ConfigError, ResponsesError
 __all__ = [
     "DISCOUNTING_GROUP",
     "discount_options",
+    "check_discounting",
     "discounting_load",
     "require_delays",
     "fit_session_discounting",
@@ -73,6 +74,46 @@ def discount_options(values, *, file=None):
         raise ConfigError(
             f"[discounting] {exc.expected}", found=exc.found, remedy=exc.remedy, file=file
         ) from None
+
+
+def check_discounting(values, learning, *, file=None) -> dict:
+    """The ``[discounting]`` table, checked: valid options, and no ``[learning]`` beside it.
+
+    Parameters
+    ----------
+    values : mapping
+        Options of :func:`dopafit.fit_discounting`.
+    learning : mapping
+        The ``[learning]`` table (must be empty).
+    file : str or path-like, optional
+        The config file, named in errors.
+
+    Returns
+    -------
+    dict
+        ``values`` as a dict.
+
+    Raises
+    ------
+    ConfigError
+        A bad option, or both tables.
+
+    Examples
+    --------
+    >>> check_discounting({"n_boot": 0}, {})
+    {'n_boot': 0}
+    """
+    if learning:
+        raise ConfigError(
+            "either [discounting] or [learning] (learning models are fitted to reward-aligned "
+            "responses, the discounting model to cue-aligned ones)",
+            found="both",
+            remedy="run dopafit fit twice, into two output folders",
+            file=file,
+        )
+    values = dict(values)
+    discount_options(values, file=file)
+    return values
 
 
 def discounting_load(settings) -> dict:
