@@ -93,6 +93,7 @@ __all__ = [
     "DECODING",
     "PROBABILITY_TASK",
     "LEARNING_RECOVERY",
+    "DISCOUNT_FIT",
     "RESULT_KINDS",
 ]
 
@@ -120,6 +121,7 @@ COMPARISON = "comparison"  #: :func:`dopafit.compare`
 DECODING = "decoding"  #: :func:`dopafit.decode_distribution`
 PROBABILITY_TASK = "probability_task"  #: :func:`dopafit.probability_task_stats`
 LEARNING_RECOVERY = "learning_recovery"  #: :func:`dopafit.learning_recovery`
+DISCOUNT_FIT = "discount_fit"  #: :func:`dopafit.fit_discounting`
 RESULT_KINDS = (
     EXPECTILE_FIT,
     LEARNING_FIT,
@@ -127,6 +129,7 @@ RESULT_KINDS = (
     DECODING,
     PROBABILITY_TASK,
     LEARNING_RECOVERY,
+    DISCOUNT_FIT,
 )
 
 #: Per-unit ground truth of simulated data: name -> description (the one list of these names:
