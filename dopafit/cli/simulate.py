@@ -173,7 +173,9 @@ def _kind_and_maker(task: str, population: str | None, delays: str | None):
             f"delay tasks take --population {', '.join(_DELAY_KINDS)}; got {population}"
         )
     if ctx.get_parameter_source("cued_fraction") is not click.core.ParameterSource.DEFAULT:
-        raise click.UsageError("--cued-fraction does not apply to delay tasks (every trial is cued)")
+        raise click.UsageError(
+            "--cued-fraction does not apply to delay tasks (every trial is cued)"
+        )
     from dopafit.errors import ConfigError
     from dopafit.simulate import DelayTask, get_delay_task, simulate_delay_session
 
