@@ -47,6 +47,8 @@ _LAZY = {
     "simulate_session": "dopafit.simulate",
     "simulate_learning": "dopafit.simulate",
     "make_block_trials": "dopafit.simulate",
+    "DelayTask": "dopafit.simulate",
+    "simulate_discounting": "dopafit.simulate",
     "write_nwb": "dopafit.io.nwb_write",
     # fitting
     "fit_expectiles": "dopafit.fit.expectile",
@@ -97,12 +99,14 @@ if TYPE_CHECKING:  # the same names for type checkers and editors; `x as x` re-e
     from dopafit.schema import open_responses as open_responses
     from dopafit.schema import to_netcdf as to_netcdf
     from dopafit.schema import validate_responses as validate_responses
+    from dopafit.simulate import DelayTask as DelayTask
     from dopafit.simulate import Task as Task
     from dopafit.simulate import expectile as expectile
     from dopafit.simulate import get_task as get_task
     from dopafit.simulate import make_block_trials as make_block_trials
     from dopafit.simulate import make_population as make_population
     from dopafit.simulate import make_trials as make_trials
+    from dopafit.simulate import simulate_discounting as simulate_discounting
     from dopafit.simulate import simulate_learning as simulate_learning
     from dopafit.simulate import simulate_responses as simulate_responses
     from dopafit.simulate import simulate_session as simulate_session

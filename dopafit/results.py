@@ -182,7 +182,7 @@ class DopafitAccessor:
         if kind == schema.COMPARISON:
             import html
 
-            from dopafit.stats.compare import comparison_summary, comparison_table, verdict
+            from dopafit.stats.compare_tables import comparison_summary, comparison_table, verdict
 
             table = _full(comparison_table(self._ds))
             return Summary(
@@ -219,7 +219,7 @@ class DopafitAccessor:
         """
         kind = _known_kind(self._ds, "to_dataframe()")
         if kind == schema.COMPARISON:
-            from dopafit.stats.compare import comparison_table
+            from dopafit.stats.compare_tables import comparison_table
 
             return _full(comparison_table(self._ds))
         if kind == schema.DECODING:

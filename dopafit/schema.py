@@ -17,6 +17,10 @@ coordinates
     ``cued(unit, trial)`` bool; ``event_time(unit, trial)`` float64 seconds (the alignment
     event, NaN for padding); per unit ``unit_id`` (str), ``session`` (str), ``subject``
     (str) and ``baseline_rate`` (float64, mean baseline rate of the unit).
+optional coordinates
+    ``delay(unit, trial)`` float64: the trial's cue-to-reward delay in
+    ``attrs['delay_units']`` (default ``"s"``; NaN = unknown), for the discounting analysis
+    of cue-aligned responses; ``cue_id(unit, trial)`` float64 (NaN = no cue).
 optional per-unit ground truth (simulated data)
     the names of :data:`TRUTH_VARS` (``true_reversal_point``, ``true_tau``, ...) and
     ``true_reversal_point_cue<c>``.
@@ -63,6 +67,7 @@ __all__ = [
     "REWARD",
     "CUED",
     "EVENT_TIME",
+    "DELAY",
     "UNIT_ID",
     "SESSION",
     "SUBJECT",
@@ -100,6 +105,8 @@ RESPONSE = "response"
 REWARD = "reward"
 CUED = "cued"
 EVENT_TIME = "event_time"
+#: optional coordinate ``delay(unit, trial)``: cue-to-reward delay in ``attrs["delay_units"]``
+DELAY = "delay"
 UNIT_ID = "unit_id"
 SESSION = "session"
 SUBJECT = "subject"
@@ -143,6 +150,13 @@ TRUTH_DESCRIPTIONS = {
     "true_eta_neg": "ground truth: learning rate after a zero or negative prediction error",
     "true_tau_learning": "ground truth: eta_pos / (eta_pos + eta_neg)",
     "true_tau_scaling": "ground truth: alpha_pos / (alpha_pos + alpha_neg)",
+    "true_gamma": "ground truth: discount factor per delay unit (NaN for hyperbolic units)",
+    "true_hyperbolic_k": "ground truth: hyperbolic discount rate (1 / delay unit; NaN unless "
+    "hyperbolic)",
+    "true_amplitude": "ground truth: cue-response amplitude A at zero delay above the "
+    "asymptote (Hz)",
+    "true_asymptote": "ground truth: delay-independent cue-response asymptote b (Hz)",
+    "true_discount": "ground truth: discount function, exponential or hyperbolic",
 }
 TRUTH_VARS = tuple(TRUTH_DESCRIPTIONS)
 #: The per-unit coordinates that results carry over from the responses, and the magnitude

@@ -32,6 +32,12 @@ Examples
 5.209
 """
 
+from dopafit.simulate._delay import (
+    DISCOUNT_KINDS,
+    DelayTask,
+    get_delay_task,
+    simulate_discounting,
+)
 from dopafit.simulate._population import KINDS, POPULATION_COLUMNS, make_population
 from dopafit.simulate._responses import simulate_learning, simulate_responses
 from dopafit.simulate._session import PRESETS, preset_sessions, simulate_session
@@ -67,4 +73,8 @@ __all__ = [
     "simulate_learning",
     "PRESETS",
     "preset_sessions",
+    "DelayTask",
+    "get_delay_task",
+    "DISCOUNT_KINDS",
+    "simulate_discounting",
 ]
