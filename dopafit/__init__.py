@@ -56,6 +56,9 @@ _LAZY = {
     "split_summary": "dopafit.fit.expectile",
     "fit_learning": "dopafit.fit.learning",
     "learning_summary": "dopafit.fit.learning",
+    "fit_discounting": "dopafit.fit.discounting",
+    "DiscountOptions": "dopafit.fit.discount_options",
+    "discount_summary": "dopafit.fit.discounting",
     "write_fit_nwb": "dopafit.io.nwb_fit_write",
     # statistics: decoding and the variable-probability task
     "decode_distribution": "dopafit.stats.decode",
@@ -77,6 +80,9 @@ _LAZY = {
 __all__ = ["DopafitError", "__version__", *_LAZY]
 
 if TYPE_CHECKING:  # the same names for type checkers and editors; `x as x` re-exports
+    from dopafit.fit.discount_options import DiscountOptions as DiscountOptions
+    from dopafit.fit.discounting import discount_summary as discount_summary
+    from dopafit.fit.discounting import fit_discounting as fit_discounting
     from dopafit.fit.expectile import fit_expectiles as fit_expectiles
     from dopafit.fit.expectile import split_summary as split_summary
     from dopafit.fit.learning import fit_learning as fit_learning

@@ -61,6 +61,7 @@ _MADE_BY = {
     schema.DECODING: "dopafit.decode_distribution",
     schema.PROBABILITY_TASK: "dopafit.probability_task_stats",
     schema.LEARNING_RECOVERY: "dopafit.learning_recovery",
+    schema.DISCOUNT_FIT: "dopafit.fit_discounting",
 }
 
 
@@ -164,7 +165,8 @@ class DopafitAccessor:
             ``learning_fit``: :func:`dopafit.learning_summary`; ``comparison``: the table
             of statistics and the verdict; ``decoding``: one line (N, M, mean, SD, loss, W1
             to the truth); ``probability_task``: labels and the dispersion test;
-            ``learning_recovery``: the confusion matrix and the parameter recovery.
+            ``learning_recovery``: the confusion matrix and the parameter recovery;
+            ``discount_fit``: :func:`dopafit.discount_summary`.
         """
         kind = _known_kind(self._ds, "summary()")
         from dopafit._table import Summary
@@ -197,6 +199,10 @@ class DopafitAccessor:
             from dopafit.stats.learning_recovery import recovery_summary
 
             return Summary(recovery_summary(self._ds))
+        if kind == schema.DISCOUNT_FIT:
+            from dopafit.fit.discounting import discount_summary
+
+            return Summary(discount_summary(self._ds))
         from dopafit.stats.probability import probability_summary
 
         return Summary(probability_summary(self._ds))
@@ -208,7 +214,8 @@ class DopafitAccessor:
         -------
         pandas.DataFrame
             A :class:`~dopafit._table.FullTable` (a DataFrame that prints every column in a
-            terminal and in a notebook). ``expectile_fit`` and ``probability_task``: one row
+            terminal and in a notebook). ``expectile_fit``, ``probability_task`` and
+            ``discount_fit``: one row
             per unit (every per-unit
             variable, unit coordinates as columns); ``learning_fit``: one row per
             (model, unit); ``comparison``: one row per (account, statistic)

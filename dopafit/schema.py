@@ -93,6 +93,7 @@ __all__ = [
     "DECODING",
     "PROBABILITY_TASK",
     "LEARNING_RECOVERY",
+    "DISCOUNT_FIT",
     "DISCOUNT_COMPARISON",
     "RESULT_KINDS",
 ]
@@ -121,6 +122,7 @@ COMPARISON = "comparison"  #: :func:`dopafit.compare`
 DECODING = "decoding"  #: :func:`dopafit.decode_distribution`
 PROBABILITY_TASK = "probability_task"  #: :func:`dopafit.probability_task_stats`
 LEARNING_RECOVERY = "learning_recovery"  #: :func:`dopafit.learning_recovery`
+DISCOUNT_FIT = "discount_fit"  #: :func:`dopafit.fit_discounting`
 DISCOUNT_COMPARISON = "discount_comparison"  #: :func:`dopafit.compare_timescales`
 RESULT_KINDS = (
     EXPECTILE_FIT,
@@ -129,6 +131,7 @@ RESULT_KINDS = (
     DECODING,
     PROBABILITY_TASK,
     LEARNING_RECOVERY,
+    DISCOUNT_FIT,
     DISCOUNT_COMPARISON,
 )
 

@@ -31,6 +31,11 @@ COMPARE_BOOTSTRAP_KEY = 8
 #: last spawn-key element of an account's split seeds (appended to the account's key)
 ACCOUNT_SPLITS = 1
 
+#: first spawn-key element of the streams of :func:`dopafit.fit_discounting`
+#: (``spawn_key=(DISCOUNT_KEY, DISCOUNT_SPLITS | DISCOUNT_BOOTSTRAP | DISCOUNT_RELATION)``)
+DISCOUNT_KEY = 9
+DISCOUNT_SPLITS, DISCOUNT_BOOTSTRAP, DISCOUNT_RELATION = 0, 1, 2
+
 FIT_DERIVATION = (
     "SeedSequence(seed).spawn(2): [splits, bootstrap]; splitmix64 stream per (split, unit) "
     "and per (bootstrap, unit)"
@@ -39,6 +44,11 @@ COMPARE_DERIVATION = (
     "observed splits: SeedSequence(seed).spawn(2)[0] as in fit_expectiles; account a: "
     "SeedSequence(seed, spawn_key=(7, index of a)) -> simulation seeds (first spawned child) "
     "and split seeds (spawn_key + (1,)); bootstrap: spawn_key=(8,)"
+)
+DISCOUNT_DERIVATION = (
+    "SeedSequence(seed, spawn_key=(9, i)): i = 0 split seeds (one per split; splitmix64 stream "
+    "per (split, unit)), 1 bootstrap (splitmix64 stream per (bootstrap seed, unit)), 2 the "
+    "gamma-tau relation (unit bootstrap and permutations, numpy Generator)"
 )
 KERNEL_DERIVATION = "SeedSequence(seed).generate_state(1)"
 
@@ -81,6 +91,12 @@ def first_state(ss: np.random.SeedSequence) -> np.uint64:
 def kernel_seed(seed) -> np.uint64:
     """The uint64 seed of a numba kernel derived directly from the user's seed."""
     return first_state(master(seed))
+
+
+def discount_stream(seed, part: int) -> np.random.SeedSequence:
+    """The stream ``part`` (:data:`DISCOUNT_SPLITS`, :data:`DISCOUNT_BOOTSTRAP` or
+    :data:`DISCOUNT_RELATION`) of :func:`dopafit.fit_discounting` under ``seed``."""
+    return np.random.SeedSequence(master(seed).entropy, spawn_key=(DISCOUNT_KEY, int(part)))
 
 
 def account_stream(entropy, index: int) -> np.random.SeedSequence:

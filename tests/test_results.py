@@ -83,6 +83,12 @@ def probability_task():
     return dopafit.probability_task_stats(ds, "reward_probability")
 
 
+@pytest.fixture(scope="module")
+def discount_fit():
+    ds = dopafit.simulate_discounting(population="multi", n_units=10, seed=2)
+    return dopafit.fit_discounting(ds, n_splits=8, n_boot=10, seed=1)
+
+
 KINDS = {
     "expectile_fit": schema.EXPECTILE_FIT,
     "learning_fit": schema.LEARNING_FIT,
@@ -90,6 +96,7 @@ KINDS = {
     "decoding": schema.DECODING,
     "probability_task": schema.PROBABILITY_TASK,
     "learning_recovery": schema.LEARNING_RECOVERY,
+    "discount_fit": schema.DISCOUNT_FIT,
 }
 
 
