@@ -311,7 +311,54 @@ def test_p_values_follow_the_add_one_rule(result):
         assert float(result["power"].sel(statistic=s)) == crit
     exp_sims = result["simulated"].sel(account="multi", statistic="discount_shape").values
     obs = float(result["observed"].sel(statistic="discount_shape"))
-    assert float(result["p_hyperbolic"]) == (1 + np.sum(exp_sims <= obs)) / 20
+    raw = (1 + np.sum(exp_sims <= obs)) / 20
+    assert float(result["p_hyperbolic_raw"]) == raw
+    inner = result["shape_inner_p"].sel(account="multi").values
+    assert float(result["p_hyperbolic"]) == (1 + np.sum(inner <= raw)) / 20
+    hyp_sims = result["simulated"].sel(account="hyperbolic", statistic="discount_shape").values
+    raw = (1 + np.sum(hyp_sims >= obs)) / 20
+    assert float(result["p_exponential_raw"]) == raw
+    inner = result["shape_inner_p"].sel(account="hyperbolic").values
+    assert float(result["p_exponential"]) == (1 + np.sum(inner <= raw)) / 20
+
+
+def test_double_bootstrap_matches_a_plain_loop(multi):
+    lay, te, th, xe, xh = layout_of(multi)
+    n, m, _ = ks.delay_stats(lay.vals, lay.start, lay.cnt)
+    sd, pool, ps, pc = ta.noise_model(lay, n, m)
+    geo = (lay.start, lay.cnt, lay.delays, te, xe, th, xh, True, 0.0)
+    import numba
+
+    for kind, upper in ((ks.KIND_EXPONENTIAL, False), (ks.KIND_HYPERBOLIC, True)):
+        got = ks.shape_inner_p(m, sd, pool, ps, pc, 0, *geo, kind, upper, 7, 8, 4, 9)
+        before = numba.get_num_threads()
+        try:
+            numba.set_num_threads(1)
+            one = ks.shape_inner_p(m, sd, pool, ps, pc, 0, *geo, kind, upper, 7, 8, 4, 9)
+        finally:
+            numba.set_num_threads(before)
+        np.testing.assert_array_equal(one, got)
+        vals = np.empty(lay.vals.size)
+        for s in range(4):
+            ks.simulate_values(m, sd, pool, ps, pc, 0, lay.start, lay.cnt, 7, s, vals)
+            nn, mm, ss = ks.delay_stats(vals, lay.start, lay.cnt)
+            e, h, _, _ = ks.fit_units(nn, mm, ss, lay.delays, te, xe, th, xh, True, 0.0)
+            nu = nn.sum(axis=1)
+            outer = np.sum(nu * np.log(h[3] / e[3]))
+            d = lay.delays[None, :]
+            if kind == ks.KIND_EXPONENTIAL:
+                mu = e[2][:, None] + e[1][:, None] * e[0][:, None] ** d
+            else:
+                mu = h[2][:, None] + h[1][:, None] / (1 + np.exp(h[0])[:, None] * d)
+            sd2 = np.sqrt(ss.sum(axis=1) / (nu - (nn > 0).sum(axis=1)))
+            hits = 0
+            for j in range(9):
+                ks.simulate_values(mu, sd2, pool, ps, pc, 0, lay.start, lay.cnt, 8, s * 9 + j, vals)
+                nn, mm, ss = ks.delay_stats(vals, lay.start, lay.cnt)
+                e, h, _, _ = ks.fit_units(nn, mm, ss, lay.delays, te, xe, th, xh, True, 0.0)
+                v = np.sum(nu * np.log(h[3] / e[3]))
+                hits += v >= outer if upper else v <= outer
+            assert got[s] == pytest.approx((1 + hits) / 10)
 
 
 def test_deterministic_from_the_seed(multi, result):

@@ -63,6 +63,8 @@ __all__ = [
     "dataset_statistics",
     "simulate_values",
     "simulate_statistics",
+    "shape_statistic",
+    "shape_inner_p",
 ]
 
 KIND_EXPONENTIAL = 0
@@ -584,4 +586,98 @@ def simulate_statistics(
             sim0 + s,
             n_splits,
         )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# double bootstrap of the exponential-against-hyperbolic test
+
+
+@njit(cache=True)
+def shape_statistic(vals, start, cnt, delays, te, xe, th, xh, fit_b, b0, kind, mu_out, sd_out):
+    """``discount_shape`` of one dataset, and the means and noise SD of its refitted account.
+
+    ``mu_out`` (n_unit, n_delay) receives every unit's fitted curve of ``kind``
+    (:data:`KIND_EXPONENTIAL` or :data:`KIND_HYPERBOLIC`), ``sd_out`` (n_unit,) its
+    within-delay residual SD.
+    """
+    n, m, ss = delay_stats(vals, start, cnt)
+    n_unit, n_delay = cnt.shape
+    prof = np.empty(max(te.size, th.size))
+    total = 0.0
+    for u in range(n_unit):
+        sst = ss[u].sum()
+        ge, ae, be, re = fit_curve(
+            n[u], m[u], sst, delays, xe, te, KIND_EXPONENTIAL, fit_b, b0, prof
+        )
+        gh, ah, bh, rh = fit_curve(
+            n[u], m[u], sst, delays, xh, th, KIND_HYPERBOLIC, fit_b, b0, prof
+        )
+        total += n[u].sum() * np.log(max(rh, 1e-300) / max(re, 1e-300))
+        for k in range(n_delay):
+            if kind == KIND_EXPONENTIAL:
+                mu_out[u, k] = be + ae * ge ** delays[k]
+            else:
+                mu_out[u, k] = bh + ah / (1.0 + np.exp(gh) * delays[k])
+        dof = n[u].sum()
+        for k in range(n_delay):
+            if n[u, k] > 0:
+                dof -= 1.0
+        sd_out[u] = np.sqrt(sst / dof) if dof > 0 else 0.0
+    return total
+
+
+@njit(cache=True, parallel=True)
+def shape_inner_p(
+    mu, sd, pool, pool_start, pool_cnt, noise_mode, start, cnt, delays, te, xe, th, xh,
+    fit_b, b0, kind, upper, sim_seed, inner_seed, n_sim, n_inner,
+):  # fmt: skip
+    """Second level of the double bootstrap of ``discount_shape`` under one account.
+
+    Outer dataset ``s`` is :func:`simulate_values` of ``mu`` under ``sim_seed`` (the same
+    datasets as :func:`simulate_statistics`); its account (``kind``: the per-unit exponential
+    or hyperbolic fits) is refitted, ``n_inner`` datasets are simulated from the refit (its
+    own within-delay SD for Gaussian noise, the original residual pool otherwise; stream
+    ``(s * n_inner + j) * n_unit + u`` under ``inner_seed``), and the outer value's add-one p
+    among them is returned (upper tail if ``upper`` else lower).
+
+    Returns
+    -------
+    ndarray (n_sim,)
+    """
+    n_unit, n_delay = cnt.shape
+    n_val = 0
+    for u in range(n_unit):
+        for k in range(n_delay):
+            n_val = max(n_val, start[u, k] + cnt[u, k])
+    out = np.empty(n_sim)
+    for s in prange(n_sim):
+        vals = np.empty(n_val)
+        simulate_values(
+            mu, sd, pool, pool_start, pool_cnt, noise_mode, start, cnt, sim_seed, s, vals
+        )
+        mu2 = np.empty((n_unit, n_delay))
+        sd2 = np.empty(n_unit)
+        outer = shape_statistic(vals, start, cnt, delays, te, xe, th, xh, fit_b, b0, kind, mu2, sd2)
+        mu3 = np.empty((n_unit, n_delay))
+        sd3 = np.empty(n_unit)
+        hits = 0
+        for j in range(n_inner):
+            simulate_values(
+                mu2,
+                sd2,
+                pool,
+                pool_start,
+                pool_cnt,
+                noise_mode,
+                start,
+                cnt,
+                inner_seed,
+                s * n_inner + j,
+                vals,
+            )
+            v = shape_statistic(vals, start, cnt, delays, te, xe, th, xh, fit_b, b0, kind, mu3, sd3)
+            if (upper and v >= outer) or ((not upper) and v <= outer):
+                hits += 1
+        out[s] = (1.0 + hits) / (1.0 + n_inner)
     return out
