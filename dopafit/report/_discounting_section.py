@@ -174,9 +174,10 @@ def _timing_table(timing) -> str:
     if "true_delay" in timing:
         td = np.asarray(timing["true_delay"].values, float)
         tp = np.asarray(timing["true_probability"].values, float)
+        how = a.get("truth_source")
         pairs.append(
             (
-                "True distribution",
+                "True distribution" + (f" ({how})" if how else ""),
                 _e(", ".join(f"{d:g} {units} ({p:.2f})" for d, p in zip(td, tp))),
             )
         )
