@@ -26,33 +26,12 @@ BIMODAL = (np.array([1.0, 6.0]), np.array([0.5, 0.5]))
 TIME = np.linspace(0.0, 9.0, 61)
 
 
-GAMMA_GRID = np.linspace(0.01, 1.0, 397)
-
-
-def stand_in_fit(ds, cues=(1, 2, 3, 4), grid=GAMMA_GRID):
-    """Per-unit least squares of ``b + A gamma ** d`` on the plain cues' trials (gamma on a
-    fine grid, b and A exact for each gamma): the discounting fit's model, fitted plainly."""
-    resp = ds["response"].values
-    d = ds["delay"].values
-    keep = np.isin(ds["cue_id"].values, cues) & np.isfinite(resp)
-    x, y, w = np.where(keep, d, 0.0), np.where(keep, resp, 0.0), keep.astype(float)
-    n = resp.shape[0]
-    best = np.full(n, np.inf)
-    gamma, amp, asym = np.zeros(n), np.zeros(n), np.zeros(n)
-    for g in grid[grid < 1.0]:  # gamma = 1 leaves A and b unidentified
-        z = np.where(keep, g**x, 0.0)
-        sw, sz, szz, sy, szy = w.sum(1), z.sum(1), (z * z).sum(1), y.sum(1), (z * y).sum(1)
-        a = (sw * szy - sz * sy) / (sw * szz - sz**2)
-        b = (sy - a * sz) / sw
-        rss = (((y - b[:, None] - a[:, None] * z) ** 2) * w).sum(1)
-        better = rss < best
-        best[better], gamma[better], amp[better], asym[better] = (
-            rss[better],
-            g,
-            a[better],
-            b[better],
-        )
-    return fit_table(gamma, amp, asym, delays=DELAYS)
+def fitted(ds, seed=0, hide_cue=None):
+    """fit_discounting without split halves or bootstrap (the decoder needs only gamma, A,
+    b); ``hide_cue``: the fit does not see that cue's trials."""
+    if hide_cue is not None:
+        ds = ds.assign(response=ds["response"].where(ds["cue_id"] != hide_cue))
+    return dopafit.fit_discounting(ds, n_splits=0, n_boot=0, seed=seed)
 
 
 def distances(res):
@@ -153,7 +132,7 @@ def bimodal_populations():
     out = []
     for seed in range(10):
         ds = dopafit.simulate_discounting("delay-bimodal", "multi", 40, 200, seed=seed)
-        out.append((ds, decode_timing(stand_in_fit(ds), ds, cue_id=5, n_boot=0, seed=seed)))
+        out.append((ds, decode_timing(fitted(ds, seed), ds, cue_id=5, n_boot=0, seed=seed)))
     return out
 
 
@@ -185,7 +164,7 @@ def test_bimodal_at_low_noise_through_the_whole_pipeline():
         ds = dopafit.simulate_discounting(
             "delay-bimodal", "multi", 40, 200, seed=seed, noise=(0.05, 0.1)
         )
-        res = decode_timing(stand_in_fit(ds), ds, cue_id=5, n_boot=0, seed=seed)
+        res = decode_timing(fitted(ds, seed), ds, cue_id=5, n_boot=0, seed=seed)
         w, r = distances(res)
         hits += w["truth"] < min(w["uniform"], w["gaussian"], r["uniform"], r["gaussian"])
     assert hits >= 4
@@ -200,7 +179,8 @@ def test_unimodal_cue_decodes_to_a_peak_near_its_delay(delay):
     near = closer = 0
     for seed in range(10):
         ds = dopafit.simulate_discounting(task, "multi", 40, 200, seed=seed)
-        res = decode_timing(stand_in_fit(ds), ds, cue_id=5, n_boot=0, seed=seed)
+        fit = fitted(ds, seed, hide_cue=5)
+        res = decode_timing(fit, ds, cue_id=5, n_boot=0, seed=seed)
         assert res.attrs["mean_time"] == pytest.approx(delay, abs=0.8), seed
         near += abs(float(res["p_time"].idxmax()) - delay) <= 1.0
         w, r = distances(res)
@@ -211,7 +191,7 @@ def test_unimodal_cue_decodes_to_a_peak_near_its_delay(delay):
 
 def test_values_from_responses_are_the_formula():
     ds = dopafit.simulate_discounting("delay-bimodal", "multi", 8, 120, seed=4)
-    fit = stand_in_fit(ds)
+    fit = fitted(ds)
     res = decode_timing(fit, ds, cue_id=5, n_boot=0, n_folds=4)
     resp, cue = ds["response"].values, ds["cue_id"].values
     for i in range(8):
@@ -303,7 +283,7 @@ def test_joint_map_recovers_a_known_distribution():
 # ------------------------------------------------------------------------------ bad input
 def test_bad_input_gives_named_errors():
     ds = dopafit.simulate_discounting("delay-bimodal", "multi", 6, 80, seed=0)
-    fit = stand_in_fit(ds)
+    fit = fitted(ds)
     gamma = np.linspace(0.4, 0.95, 6)
     with pytest.raises(ConfigError, match="cue_id among"):
         decode_timing(fit, ds, cue_id=9)
