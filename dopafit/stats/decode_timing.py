@@ -328,20 +328,29 @@ def _cue_values(responses, cue_id, n_unit: int, fit) -> tuple[np.ndarray, ...]:
 
 
 def _truth_from(responses, cue_id):
-    """The cue's (delays, probabilities) recorded in simulated responses, or (None, None)."""
+    """The cue's timing distribution and where it came from: the task recorded in simulated
+    responses (``attrs["task_spec"]``), else the delays on the cue's trials (``delay``
+    coordinate, pooled over units), else ``(None, None, None)``."""
     if responses is None or cue_id is None:
-        return None, None
+        return None, None, None
     spec = responses.attrs.get("task_spec")
     if isinstance(spec, str):
         try:
             spec = json.loads(spec)
         except ValueError:
-            return None, None
+            spec = None
     cues = spec.get("cues", {}) if isinstance(spec, dict) else {}
     entry = cues.get(str(int(float(cue_id))))
-    if not entry:
-        return None, None
-    return np.asarray(entry[0], np.float64), np.asarray(entry[1], np.float64)
+    if entry:
+        return np.asarray(entry[0], np.float64), np.asarray(entry[1], np.float64), "task_spec"
+    if schema.DELAY not in responses.variables:
+        return None, None, None
+    delay = np.broadcast_to(responses[schema.DELAY].values, responses["cue_id"].shape)
+    on = delay[(responses["cue_id"].values == float(cue_id)) & np.isfinite(delay)]
+    if on.size == 0:
+        return None, None, None
+    values, counts = np.unique(on, return_counts=True)
+    return values, counts / counts.sum(), "trial delays"
 
 
 def _grid(values, name: str, default) -> np.ndarray:
@@ -457,8 +466,10 @@ def decode_timing(
         Bootstrap resamples of the units for the band ``p_time_lo``/``p_time_hi`` (the
         chosen lambda fixed); 0 skips it.
     true_delays, true_probabilities : array_like, optional
-        The true timing distribution; default the cue's, when simulated responses record it
-        (``attrs["task_spec"]``). Gives the Wasserstein distances.
+        The true timing distribution; default the cue's as simulated responses record it
+        (``attrs["task_spec"]``), else the delays on the cue's trials (the ``delay``
+        coordinate, pooled over units). Gives the Wasserstein distances; where it came from
+        is ``attrs["truth_source"]`` ("given", "task_spec", "trial delays" or "none").
     seed : int, default 0
         Seed of the folds and the bootstrap.
     progress : bool or None, default None
@@ -504,10 +515,20 @@ def decode_timing(
     trend free and cost a peak only its curvature. On simulated populations the two
     differed little and the curvature penalty placed single-delay peaks more accurately.
     ``lambda`` minimises the K-fold cross-validated error of predicting held-out units'
-    conditions (mean over folds weighted by fold size). The inverse Laplace transform is
-    severely ill-posed: different timing distributions give nearly equal values over a
-    range of ``gamma``, so with noisy values the decoded p is a smoothed version of the
-    truth; see the measured distances in ``docs/timescales.md``.
+    conditions (mean over folds weighted by fold size).
+
+    The inverse Laplace transform is severely ill-posed: over ``gamma`` in (0.4, 0.95) a
+    broad distribution and the bimodal one (1 s or 6 s) give values that differ by about
+    0.004 (rms over units), so only nearly noise-free values resolve the shape. Measured for
+    that bimodal cue and 40 units (``tests/test_decode_timing.py``): with value SEs of
+    0.001 / 0.002 / 0.005 / 0.02 / 0.1 the decoded p is nearer the truth than to the
+    uniform and Gaussian references in 20 / 19 / 16 / 5 / 0 of 20 seeds; through
+    :func:`dopafit.simulate_discounting` and :func:`dopafit.fit_discounting` (200 trials)
+    in 20/20 seeds at noise 0.02-0.04 Hz, 12/20 at 0.05-0.1 Hz, 4/20 at 0.5-1 Hz and 6/40
+    at the default 1.5-3 Hz (value SE about 0.08), where the decoded p is a smooth bump with
+    the right mean (W1 to the truth 1.30 on average, the references' own 1.36 and 1.34).
+    Single delays fare better (at the default noise the peak lies within 1 s of a 4 s delay
+    in 35/40 seeds).
 
     References
     ----------
@@ -613,8 +634,9 @@ def decode_timing(
             pick = rng.integers(0, used.size, used.size)
             boot[b] = solve_timing(rows[pick], penalty, lam[best] * scale)
             bar.update(1)
+    truth_source = "given" if true_delays is not None else None
     if true_delays is None:
-        true_delays, true_probabilities = _truth_from(responses, cue_id)
+        true_delays, true_probabilities, truth_source = _truth_from(responses, cue_id)
     residual = np.full(n_unit, np.nan)
     residual[used] = (rows / weights[:, None]) @ p
     per_unit = {
@@ -634,6 +656,7 @@ def decode_timing(
         "seed": int(seed),
         "delay_units": str(fit.attrs.get("delay_units", "s")),
         "value_source": "responses" if responses is not None else "values",
+        "truth_source": "none" if truth_source is None else truth_source,
     }
     return _result(
         p,
