@@ -12,14 +12,9 @@ from scipy.stats import wasserstein_distance
 import dopafit
 from dopafit import schema
 from dopafit.errors import ConfigError, FitError, ResponsesError, ResultKindError
+from dopafit.kernels.decode_timing import curvature_penalty, solve_timing, timing_design
 from dopafit.simulate import DelayTask
-from dopafit.stats.decode_timing import (
-    _penalty,
-    decode_timing,
-    fit_table,
-    solve_timing,
-    timing_design,
-)
+from dopafit.stats.decode_timing import decode_timing, fit_table
 
 DELAYS = (0.5, 1.5, 3.0, 6.0)
 BIMODAL = (np.array([1.0, 6.0]), np.array([0.5, 0.5]))
@@ -64,7 +59,7 @@ def test_solver_matches_a_constrained_minimiser():
     g = rng.uniform(0.4, 0.95, 12)
     t = np.linspace(0, 6, 9)
     v = 0.3 * g**1.0 + 0.7 * g**4.0 + 0.02 * rng.standard_normal(12)
-    rows, pen = timing_design(g, v, t), _penalty(t.size, 1)
+    rows, pen = timing_design(g, v, t), curvature_penalty(t.size, 1)
     for strength in (0.0, 1e-3, 0.1):
         p = solve_timing(rows, pen, strength)
 
