@@ -58,6 +58,7 @@ __all__ = [
     "delay_stats",
     "group_trials",
     "unit_status",
+    "design_table",
     "profile_fit",
     "fit_exponential",
     "fit_hyperbolic",
@@ -75,7 +76,7 @@ STATUS_FLAT = 3  # the delay means are all equal: amplitude 0, gamma / k not ide
 KIND_EXPONENTIAL = 0
 KIND_HYPERBOLIC = 1
 
-_GOLDEN_ITERS = 48  # golden-section iterations (the bracket shrinks by 0.618 each)
+_GOLDEN_ITERS = 40  # golden-section iterations (the bracket shrinks by 0.618 each)
 _INV_PHI = 0.6180339887498949
 _FLAT_REL = 1e-14  # between-delay SS below this fraction of the total SS: flat
 _SPLIT_BLOCK = 16  # splits computed together, unit by unit, in split_half_exponential
@@ -315,7 +316,67 @@ def _golden(kind, delays, n, y, fit_asym, b0, lo, hi, x):
 
 
 @njit(cache=True)
-def profile_fit(kind, delays, n, y, fit_asym, b0, grid, x):
+def design_table(kind, grid, delays):
+    """``x[g, j]`` = ``grid[g] ** delays[j]`` (exponential) or ``1 / (1 + grid[g] delays[j])``.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_grid, n_delay)
+    """
+    table = np.empty((grid.shape[0], delays.shape[0]))
+    for g in range(grid.shape[0]):
+        _design(kind, grid[g], delays, table[g])
+    return table
+
+
+@njit(cache=True)
+def _grid_argmin(n, y, table, fit_asym, b0):
+    """Index of the grid point with the least profile RSS (first of ties).
+
+    The RSS of every grid point from the sample's sums (``sum w x``, ``sum w x^2``,
+    ``sum w x y``): a few operations per delay, no power; the refinement and the estimates
+    use the direct residuals of :func:`_wls`.
+    """
+    n_delay = n.shape[0]
+    sw = 0.0
+    sy = 0.0
+    syy = 0.0
+    for j in range(n_delay):
+        if n[j] > 0:
+            w = float(n[j])
+            v = y[j] - (0.0 if fit_asym else b0)
+            sw += w
+            sy += w * v
+            syy += w * v * v
+    best = 0
+    best_rss = np.inf
+    for g in range(table.shape[0]):
+        sx = 0.0
+        sxx = 0.0
+        sxy = 0.0
+        for j in range(n_delay):
+            if n[j] > 0:
+                w = float(n[j])
+                xv = table[g, j]
+                v = y[j] - (0.0 if fit_asym else b0)
+                sx += w * xv
+                sxx += w * xv * xv
+                sxy += w * xv * v
+        if fit_asym:
+            cxx = sxx - sx * sx / sw
+            cxy = sxy - sx * sy / sw
+            cyy = syy - sy * sy / sw
+            rss = cyy if cxx <= 1e-12 * sxx else cyy - cxy * cxy / cxx
+        else:
+            rss = syy if sxx <= 0.0 else syy - sxy * sxy / sxx
+        if rss < best_rss:
+            best_rss = rss
+            best = g
+    return best
+
+
+@njit(cache=True)
+def profile_fit(kind, delays, n, y, fit_asym, b0, grid, table, x):
     """Least-squares discount of one sample (no status check).
 
     Parameters
@@ -331,6 +392,8 @@ def profile_fit(kind, delays, n, y, fit_asym, b0, grid, x):
     grid : ndarray of float64, shape (n_grid,)
         Parameter values searched (sorted increasing); the estimate lies in
         ``[grid[0], grid[-1]]``.
+    table : ndarray of float64, shape (n_grid, n_delay)
+        :func:`design_table` of ``kind``, ``grid`` and ``delays``.
     x : ndarray of float64, shape (n_delay,)
         Scratch space.
 
@@ -340,15 +403,9 @@ def profile_fit(kind, delays, n, y, fit_asym, b0, grid, x):
         ``rss_between = sum n (y - b - A x) ** 2`` (add the within-delay SS for the RSS).
     """
     n_grid = grid.shape[0]
-    best = 0
-    best_rss = np.inf
-    for g in range(n_grid):
-        _design(kind, grid[g], delays, x)
-        rss = _wls(n, y, x, fit_asym, b0)[2]
-        if rss < best_rss:
-            best_rss = rss
-            best = g
+    best = _grid_argmin(n, y, table, fit_asym, b0)
     param = grid[best]
+    best_rss = _wls(n, y, table[best], fit_asym, b0)[2]
     if n_grid > 1:
         lo = grid[max(best - 1, 0)]
         hi = grid[min(best + 1, n_grid - 1)]
@@ -380,6 +437,7 @@ def _fit_units(kind, delays, count, mean, ss, fit_asymptote, asymptote_value, gr
     amp = np.empty(n_unit)
     asym = np.empty(n_unit)
     rss = np.empty(n_unit)
+    table = design_table(kind, grid, delays)
     for u in prange(n_unit):
         x = np.empty(n_delay)
         st = _status(count[u], mean[u], fit_asymptote, asymptote_value)
@@ -389,7 +447,7 @@ def _fit_units(kind, delays, count, mean, ss, fit_asymptote, asymptote_value, gr
                 within += ss[u, j]
         if st == STATUS_OK:
             p, a, b, r = profile_fit(
-                kind, delays, count[u], mean[u], fit_asymptote, asymptote_value, grid, x
+                kind, delays, count[u], mean[u], fit_asymptote, asymptote_value, grid, table, x
             )
             param[u] = p
             amp[u] = a
@@ -578,11 +636,11 @@ def fit_shared_exponential(delays, count, mean, ss, fit_asymptote, asymptote_val
 
 
 @njit(cache=True)
-def _sample_gamma(delays, n, y, fit_asym, b0, grid, x):
+def _sample_gamma(delays, n, y, fit_asym, b0, grid, table, x):
     """gamma of one sample; NaN unless its status is OK."""
     if _status(n, y, fit_asym, b0) != STATUS_OK:
         return np.nan
-    return profile_fit(KIND_EXPONENTIAL, delays, n, y, fit_asym, b0, grid, x)[0]
+    return profile_fit(KIND_EXPONENTIAL, delays, n, y, fit_asym, b0, grid, table, x)[0]
 
 
 @njit(cache=True, parallel=True)
@@ -611,6 +669,7 @@ def split_half_exponential(vals, start, cnt, delays, fit_asymptote, asymptote_va
     gamma_a = np.empty((n_split, n_unit))
     gamma_b = np.empty((n_split, n_unit))
     n_block = (n_split + _SPLIT_BLOCK - 1) // _SPLIT_BLOCK
+    table = design_table(KIND_EXPONENTIAL, grid, delays)
     for ib in prange(n_block):
         buf = np.empty(width, dtype=np.int64)
         na = np.zeros(n_delay, dtype=np.int64)
@@ -638,10 +697,10 @@ def split_half_exponential(vals, start, cnt, delays, fit_asymptote, asymptote_va
                     ya[j] = sa / h
                     yb[j] = sb / h
                 gamma_a[i, u] = _sample_gamma(
-                    delays, na, ya, fit_asymptote, asymptote_value, grid, x
+                    delays, na, ya, fit_asymptote, asymptote_value, grid, table, x
                 )
                 gamma_b[i, u] = _sample_gamma(
-                    delays, na, yb, fit_asymptote, asymptote_value, grid, x
+                    delays, na, yb, fit_asymptote, asymptote_value, grid, table, x
                 )
     return gamma_a, gamma_b
 
@@ -671,6 +730,7 @@ def bootstrap_exponential(
     """
     n_unit, n_delay = cnt.shape
     out = np.empty((n_unit, n_boot))
+    table = design_table(KIND_EXPONENTIAL, grid, delays)
     for u in prange(n_unit):
         st = _stream_start(seed, unit0 + u)
         y = np.zeros(n_delay)
@@ -684,5 +744,7 @@ def bootstrap_exponential(
                     st += _GOLDEN
                     s += vals[base + _below(_mix64(st), k)]
                 y[j] = s / k if k > 0 else np.nan
-            out[u, b] = _sample_gamma(delays, cnt[u], y, fit_asymptote, asymptote_value, grid, x)
+            out[u, b] = _sample_gamma(
+                delays, cnt[u], y, fit_asymptote, asymptote_value, grid, table, x
+            )
     return out
