@@ -334,7 +334,10 @@ def decode_timing(
         of the fit (``attrs["delays"]``) or of the responses.
     magnitudes : array_like, optional
         A grid of magnitudes: decode the joint map ``p(m, t)`` from the expectile condition
-        of each unit (needs ``tau``).
+        of each unit (needs ``tau``). The values must then be the units' expectiles of the
+        discounted return ``gamma ** T * M`` in the magnitudes' units (a cue response
+        normalised by an amplitude per unit of reward), not the normalised discounts of a
+        one-magnitude task.
     tau : array_like, shape (n_unit,), optional
         Asymmetries for the joint map; default the fit's ``tau``.
     lambdas : array_like, optional
