@@ -130,6 +130,11 @@ def test_options_object_overrides_and_attrs():
         dopafit.DiscountOptions(asymptote="free")
     with pytest.raises(ConfigError, match="DiscountOptions"):
         dopafit.fit_discounting(ds, options={"n_splits": 3})
+    # delay_p is the one-way ANOVA of the unit's trials across delays
+    for u in (0, 5):
+        r, d = ds["response"].values[u], ds["delay"].values[u]
+        groups = [r[(d == v) & np.isfinite(r)] for v in fit.attrs["delays"]]
+        assert fit["delay_p"].values[u] == pytest.approx(stats.f_oneway(*groups).pvalue, rel=1e-8)
     text = fit.dopafit.summary()
     assert "8 of 8 unit(s) fitted" in text and "split-half reliability" in text
     table = fit.dopafit.to_dataframe()

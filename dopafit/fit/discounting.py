@@ -187,8 +187,8 @@ def fit_discounting(
         ``attrs['dopafit_result'] == 'discount_fit'``. Per unit: ``gamma``, ``gamma_lo``,
         ``gamma_hi``, ``amplitude``, ``asymptote``, ``rss_exponential``, ``hyperbolic_k``,
         ``hyperbolic_amplitude``, ``hyperbolic_asymptote``, ``rss_hyperbolic``, ``delta_aic``,
-        ``discount_shape``, ``gamma_edge``, ``n_delays``, ``n_trials``, ``discount_status``,
-        ``n_boot_ok``; per unit and delay ``n_trials_delay``, ``mean_response``; per split
+        ``discount_shape``, ``gamma_edge``, ``delay_p``, ``n_delays``, ``n_trials``,
+        ``discount_status``, ``gamma_center``, ``n_boot_ok``; per unit and delay ``n_trials_delay``, ``mean_response``; per split
         and unit ``gamma_half_a``, ``gamma_half_b``; per split ``gamma_reliability``,
         ``p_reliability``, ``n_units_split``. With ``reward_responses``: ``tau``,
         ``reversal_point`` and attrs ``gamma_tau_r``, ``gamma_tau_r_lo``,
@@ -212,7 +212,10 @@ def fit_discounting(
     fitted (``discount_status``) with no trials, one delay, too few delays for the free
     parameters (3 with a fitted asymptote), or a flat response; ``gamma_edge`` marks an
     estimate at a bound (with a fitted asymptote, gamma at 1 means the response is linear in
-    the delay over the delays used: gamma and the amplitude are then poorly identified).
+    the delay over the delays used: gamma and the amplitude are then poorly identified);
+    ``delay_p`` (one-way ANOVA across delays) says whether the response depends on the delay
+    at all: with a large p the amplitude is indistinguishable from 0 and gamma is not
+    identified.
     ``discount_shape`` follows :data:`SHAPE_RULE`. Intervals: percentile, trials resampled
     within delay. Split halves: :data:`SPLIT_RULE`. Cues whose trials show more than one
     delay (mixtures) are left out (attrs ``cues_excluded``).
@@ -321,9 +324,31 @@ def _point_fit(responses, data: _Data, opts: DiscountOptions, kern) -> xr.Datase
     ds["n_delays"] = (u, n_delays)
     ds["n_trials"] = (u, n_trials)
     ds["discount_status"] = (u, reasons)
+    ds["delay_p"] = (u, _delay_p(data))
     ds["n_trials_delay"] = ((u, DELAY_DIM), data.count.copy())
     ds["mean_response"] = ((u, DELAY_DIM), data.mean.copy())
     return ds
+
+
+def _delay_p(data: _Data) -> np.ndarray:
+    """p of the one-way ANOVA of each unit's responses across its delays (a large p: the
+    response does not detectably depend on the delay, so gamma is not identified)."""
+    from scipy import stats
+
+    n = data.count.astype(float)
+    present = n > 0
+    k = present.sum(axis=1)
+    total = n.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.where(present, data.mean, 0.0)
+        grand = (n * m).sum(axis=1) / total
+        between = (n * (m - grand[:, None]) ** 2).sum(axis=1)
+        within = np.where(present, data.ss, 0.0).sum(axis=1)
+        df1, df2 = k - 1, total - k
+        f = (between / df1) / (within / df2)
+        p = stats.f.sf(f, df1, df2)
+    ok = (df1 >= 1) & (df2 >= 1) & np.isfinite(f)
+    return np.where(ok, p, np.nan)
 
 
 def _chunks(n: int, size: int):
@@ -502,6 +527,8 @@ _DESCRIPTIONS = {
     "n_delays": "delays with at least one used trial",
     "n_trials": "used trials (finite delay and response, not a mixture cue)",
     "discount_status": "'ok' or why the unit is not fitted",
+    "delay_p": "p of the one-way ANOVA of the unit's responses across delays (large: the "
+    "response does not detectably depend on the delay and gamma is not identified)",
     "n_trials_delay": "used trials of the unit at the delay",
     "mean_response": "mean response of the unit at the delay",
     "gamma_lo": "lower bound of the bootstrap percentile interval of gamma (attrs ci_level)",
