@@ -62,6 +62,7 @@ _MADE_BY = {
     schema.PROBABILITY_TASK: "dopafit.probability_task_stats",
     schema.LEARNING_RECOVERY: "dopafit.learning_recovery",
     schema.DISCOUNT_FIT: "dopafit.fit_discounting",
+    schema.DISCOUNT_COMPARISON: "dopafit.compare_timescales",
 }
 
 
@@ -166,7 +167,8 @@ class DopafitAccessor:
             of statistics and the verdict; ``decoding``: one line (N, M, mean, SD, loss, W1
             to the truth); ``probability_task``: labels and the dispersion test;
             ``learning_recovery``: the confusion matrix and the parameter recovery;
-            ``discount_fit``: :func:`dopafit.discount_summary`.
+            ``discount_fit``: :func:`dopafit.discount_summary`; ``discount_comparison``:
+            :func:`dopafit.timescales_summary`.
         """
         kind = _known_kind(self._ds, "summary()")
         from dopafit._table import Summary
@@ -203,6 +205,10 @@ class DopafitAccessor:
             from dopafit.fit.discounting import discount_summary
 
             return Summary(discount_summary(self._ds))
+        if kind == schema.DISCOUNT_COMPARISON:
+            from dopafit.stats.timescales import timescales_summary
+
+            return Summary(timescales_summary(self._ds))
         from dopafit.stats.probability import probability_summary
 
         return Summary(probability_summary(self._ds))

@@ -89,6 +89,12 @@ def discount_fit():
     return dopafit.fit_discounting(ds, n_splits=8, n_boot=10, seed=1)
 
 
+@pytest.fixture(scope="module")
+def discount_comparison():
+    ds = dopafit.simulate_discounting(population="multi", n_units=10, seed=2)
+    return dopafit.compare_timescales(ds, n_sim=9, n_splits=3, n_inner=3)
+
+
 KINDS = {
     "expectile_fit": schema.EXPECTILE_FIT,
     "learning_fit": schema.LEARNING_FIT,
@@ -97,6 +103,7 @@ KINDS = {
     "probability_task": schema.PROBABILITY_TASK,
     "learning_recovery": schema.LEARNING_RECOVERY,
     "discount_fit": schema.DISCOUNT_FIT,
+    "discount_comparison": schema.DISCOUNT_COMPARISON,
 }
 
 
