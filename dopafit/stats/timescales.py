@@ -61,6 +61,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import xarray as xr
 
+from dopafit import results as _results  # noqa: F401  (registers the ds.dopafit accessor)
 from dopafit import schema, seeds
 from dopafit._version import __version__
 from dopafit.errors import ConfigError, ResponsesError, unknown_name, whole_number
@@ -622,9 +623,12 @@ def timescales_summary(ds: xr.Dataset) -> str:
     --------
     >>> import dopafit
     >>> ds = dopafit.simulate_discounting(population="multi", n_units=40, seed=3)
-    >>> print(timescales_summary(compare_timescales(ds, n_sim=39, n_splits=5)))  # doctest: +ELLIPSIS
+    >>> cmp = compare_timescales(ds, n_sim=39, n_splits=5)
+    >>> print(timescales_summary(cmp))  # doctest: +ELLIPSIS
     statistic ...
     gamma_heterogeneity ...
+    >>> cmp.dopafit.summary() == timescales_summary(cmp)
+    True
     """
 
     if not isinstance(ds, xr.Dataset) or ds.attrs.get(schema.RESULT_KIND) != DISCOUNT_COMPARISON:
