@@ -1,8 +1,7 @@
 """Calibration and power of :func:`dopafit.compare_timescales` (not a timing benchmark).
 
-Simulated delay-task populations (4 delays 0.5, 1.5, 3, 6 s; 40 units; 200 trials per unit;
-``dopafit.simulate_discounting`` when present, else the module's
-``simulate_delay_population`` with the same model), each dataset compared with its own seed:
+Simulated delay-task populations (``dopafit.simulate_discounting``: 4 delays 0.5, 1.5, 3,
+6 s; 40 units; 200 trials per unit), each dataset compared with its own seed:
 
 - ``single`` populations (one shared gamma = 0.8): the false-positive rate of
   "multi-timescale" (``p_multi < alpha``, per statistic) and of "hyperbolic"
@@ -32,15 +31,13 @@ import numpy as np
 from scipy import stats
 
 import dopafit
-from dopafit.stats.timescales import compare_timescales, simulate_delay_population
+from dopafit.stats.timescales import compare_timescales
 
 
 def simulate(population, n_units, n_trials, seed):
-    if hasattr(dopafit, "simulate_discounting"):
-        return dopafit.simulate_discounting(
-            population=population, n_units=n_units, n_trials=n_trials, seed=seed
-        )
-    return simulate_delay_population(population, n_units, n_trials, seed=seed)
+    return dopafit.simulate_discounting(
+        population=population, n_units=n_units, n_trials=n_trials, seed=seed
+    )
 
 
 def band(n: int, alpha: float = 0.05, level: float = 0.95) -> tuple[int, int]:

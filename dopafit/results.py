@@ -63,6 +63,7 @@ _MADE_BY = {
     schema.LEARNING_RECOVERY: "dopafit.learning_recovery",
     schema.DISCOUNT_FIT: "dopafit.fit_discounting",
     schema.TIMING_DECODING: "dopafit.decode_timing",
+    schema.DISCOUNT_COMPARISON: "dopafit.compare_timescales",
 }
 
 
@@ -168,7 +169,8 @@ class DopafitAccessor:
             to the truth); ``probability_task``: labels and the dispersion test;
             ``learning_recovery``: the confusion matrix and the parameter recovery;
             ``discount_fit``: :func:`dopafit.discount_summary`;
-            ``timing_decoding``: one line (units, lambda, mean time, W1 distances).
+            ``timing_decoding``: one line (units, lambda, mean time, W1 distances);
+            ``discount_comparison``: :func:`dopafit.timescales_summary`.
         """
         kind = _known_kind(self._ds, "summary()")
         from dopafit._table import Summary
@@ -209,6 +211,10 @@ class DopafitAccessor:
             from dopafit.stats.decode_timing import timing_summary
 
             return Summary(timing_summary(self._ds))
+        if kind == schema.DISCOUNT_COMPARISON:
+            from dopafit.stats.timescales import timescales_summary
+
+            return Summary(timescales_summary(self._ds))
         from dopafit.stats.probability import probability_summary
 
         return Summary(probability_summary(self._ds))

@@ -17,7 +17,6 @@ from dopafit.stats import timescale_accounts as ta
 from dopafit.stats.timescales import (
     STATISTICS,
     compare_timescales,
-    simulate_delay_population,
     timescales_summary,
 )
 
@@ -25,12 +24,9 @@ DELAYS = np.array([0.5, 1.5, 3.0, 6.0])
 
 
 def simulate(population, n_units=40, n_trials=200, seed=0):
-    """The lead's simulator when present, else the module's small one (same model)."""
-    if hasattr(dopafit, "simulate_discounting"):
-        return dopafit.simulate_discounting(
-            population=population, n_units=n_units, n_trials=n_trials, seed=seed
-        )
-    return simulate_delay_population(population, n_units, n_trials, seed=seed)
+    return dopafit.simulate_discounting(
+        population=population, n_units=n_units, n_trials=n_trials, seed=seed
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -80,7 +76,7 @@ def ref_fit(y, d, kind, fit_b=True, b0=0.0):
     """Dense grid then bounded scalar minimisation (scipy): (parameter, rss), over the range
     the kernels search (gamma up to 1, k between 0.001 / max delay and 100 / min delay)."""
     if kind == "exp":
-        lo, hi = 1e-4, 1.0
+        lo, hi = 0.01, 1.0
 
         def curve(p):
             return lambda dd: p**dd
@@ -175,14 +171,17 @@ def test_unit_fits_match_scipy(multi, asymptote):
 def test_split_halves_match_a_plain_reference(multi):
     lay, te, _th, xe, _xh = layout_of(multi)
     seed, sim, n_splits = np.uint64(12345), 3, 4
+    split_seeds = ks.split_seeds(seed, sim, n_splits)
+    assert int(split_seeds[1]) == Stream(seed, sim * n_splits + 1).st
+    unit_key = np.arange(lay.cnt.shape[0], dtype=np.int64) + 5
     r, ga, gb = ks.split_reliability(
-        lay.vals, lay.start, lay.cnt, lay.delays, te, xe, True, 0.0, 3, seed, sim, n_splits
+        lay.vals, lay.start, lay.cnt, lay.delays, te, xe, True, 0.0, 3, split_seeds, unit_key
     )
     n_unit = lay.cnt.shape[0]
     for j in range(n_splits):
         ref_a, ref_b = np.empty(n_unit), np.empty(n_unit)
         for u in range(n_unit):
-            rng = Stream(seed, (sim * n_splits + j) * n_unit + u)
+            rng = Stream(split_seeds[j], unit_key[u])
             ya, yb, da, db = [], [], [], []
             for k in range(lay.delays.size):
                 c = int(lay.cnt[u, k])
@@ -239,7 +238,8 @@ def test_simulated_statistics_are_the_pipeline_on_simulated_values(multi):
     sd, pool, ps, pc = ta.noise_model(lay, n, m)
     mu = m.copy()
     common = (lay.start, lay.cnt, lay.delays, te, xe, th, xh, True, 0.0, 3)
-    args = (mu, sd, pool, ps, pc, ks.NOISE_GAUSSIAN, *common, np.uint64(5), np.uint64(6))
+    key = np.arange(lay.cnt.shape[0], dtype=np.int64)
+    args = (mu, sd, pool, ps, pc, ks.NOISE_GAUSSIAN, *common, key, np.uint64(5), np.uint64(6))
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
@@ -253,7 +253,7 @@ def test_simulated_statistics_are_the_pipeline_on_simulated_values(multi):
     for s in range(6):
         vals = np.empty(lay.vals.size)
         ks.simulate_values(mu, sd, pool, ps, pc, 0, lay.start, lay.cnt, np.uint64(5), s, vals)
-        want = ks.dataset_statistics(vals, *common, np.uint64(6), s, 3)
+        want = ks.dataset_statistics(vals, *common, ks.split_seeds(np.uint64(6), s, 3), key)
         np.testing.assert_array_equal(one[s], want)
         # the statistics, from their definitions
         nn, mm, sss = ks.delay_stats(vals, lay.start, lay.cnt)
@@ -261,7 +261,8 @@ def test_simulated_statistics_are_the_pipeline_on_simulated_values(multi):
         nu = lay.cnt.sum(axis=1)
         assert want[1] == pytest.approx(np.sum(nu * np.log(sh[2] / e[3])), rel=1e-10)
         assert want[2] == pytest.approx(np.sum(nu * np.log(h[3] / e[3])), rel=1e-10)
-        r = ks.split_reliability(vals, *common[:5], True, 0.0, 3, np.uint64(6), s, 3)[0]
+        seeds_s = ks.split_seeds(np.uint64(6), s, 3)
+        r = ks.split_reliability(vals, *common[:5], True, 0.0, 3, seeds_s, key)[0]
         assert want[0] == pytest.approx(np.median(r))
 
 
@@ -377,6 +378,20 @@ def test_an_account_does_not_depend_on_the_others(multi, result):
         alone["simulated"].sel(account="hyperbolic"), result["simulated"].sel(account="hyperbolic")
     )
     assert np.isnan(alone["p_multi"]).all() and np.isnan(float(alone["p_hyperbolic"]))
+
+
+def test_observed_split_halves_are_the_fitters():
+    ds = simulate("multi", n_units=15, n_trials=80, seed=5)
+    r = ds["response"].values.copy()
+    r[2] = np.nan  # a unit that is not fitted keeps the others' stream keys
+    ds["response"] = (("unit", "trial"), r)
+    fit = dopafit.fit_discounting(ds, n_splits=6, n_boot=0, seed=7)
+    cmp = compare_timescales(ds, n_sim=2, n_splits=6, seed=7, accounts=("single",))
+    for v in ("gamma_half_a", "gamma_half_b"):
+        np.testing.assert_allclose(cmp[v].values, fit[v].transpose("split", "unit").values,
+                                   atol=1e-4, equal_nan=True)  # fmt: skip
+    np.testing.assert_allclose(cmp["gamma"], fit["gamma"], atol=1e-4, equal_nan=True)
+    np.testing.assert_allclose(cmp["split_reliability"], fit["gamma_reliability"], atol=1e-5)
 
 
 def test_gamma_recovery_bias_and_error():

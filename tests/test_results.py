@@ -104,6 +104,12 @@ def timing_decoding():
     )
 
 
+@pytest.fixture(scope="module")
+def discount_comparison():
+    ds = dopafit.simulate_discounting(population="multi", n_units=10, seed=2)
+    return dopafit.compare_timescales(ds, n_sim=9, n_splits=3, n_inner=3)
+
+
 KINDS = {
     "expectile_fit": schema.EXPECTILE_FIT,
     "learning_fit": schema.LEARNING_FIT,
@@ -113,6 +119,7 @@ KINDS = {
     "learning_recovery": schema.LEARNING_RECOVERY,
     "discount_fit": schema.DISCOUNT_FIT,
     "timing_decoding": schema.TIMING_DECODING,
+    "discount_comparison": schema.DISCOUNT_COMPARISON,
 }
 
 

@@ -15,17 +15,15 @@ import pytest
 from scipy import stats
 
 import dopafit
-from dopafit.stats.timescales import compare_timescales, simulate_delay_population
+from dopafit.stats.timescales import compare_timescales
 
 ALPHA = 0.05
 
 
 def simulate(population, seed, n_units=40, n_trials=200):
-    if hasattr(dopafit, "simulate_discounting"):
-        return dopafit.simulate_discounting(
-            population=population, n_units=n_units, n_trials=n_trials, seed=seed
-        )
-    return simulate_delay_population(population, n_units, n_trials, seed=seed)
+    return dopafit.simulate_discounting(
+        population=population, n_units=n_units, n_trials=n_trials, seed=seed
+    )
 
 
 def band(n, alpha=ALPHA, level=0.95):

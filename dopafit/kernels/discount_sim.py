@@ -36,8 +36,10 @@ Randomness
 ----------
 Every draw comes from a splitmix64 stream (:mod:`dopafit.kernels.expectile`) keyed by
 integers: the noise of unit ``u`` in simulated dataset ``s`` by ``s * n_unit + u`` under the
-account's simulation seed, the halves of unit ``u`` in split ``j`` of dataset ``s`` by
-``(s * n_splits + j) * n_unit + u`` under the split seed. Results do not depend on the number
+account's simulation seed; the halves of unit ``u`` in split ``j`` of dataset ``s`` by the
+unit's key (its index among all units of the recording) under the split's own seed
+(:func:`split_seeds`: the account's split seed mixed with ``s * n_splits + j``), the draw of
+:func:`dopafit.kernels.discount.split_half_exponential`. Results do not depend on the number
 of threads, on the chunking of the datasets or on the other units.
 """
 
@@ -59,6 +61,7 @@ __all__ = [
     "line_fit",
     "fit_curve",
     "fit_units",
+    "split_seeds",
     "split_reliability",
     "dataset_statistics",
     "simulate_values",
@@ -71,7 +74,7 @@ KIND_EXPONENTIAL = 0
 KIND_HYPERBOLIC = 1
 N_STAT = 3
 _PHI = 0.6180339887498949  # golden-section ratio
-_GOLDEN_ITERS = 30  # bracket of two grid steps shrinks to 0.618 ** 30 (1e-6) of it
+_GOLDEN_ITERS = 40  # as the fitter: the bracket of two grid steps shrinks to 0.618 ** 40
 NOISE_GAUSSIAN = 0
 NOISE_RESIDUAL = 1
 
@@ -394,8 +397,8 @@ def _pearson(a, b, n):
 
 
 @njit(cache=True)
-def _half_gammas(vals, start, cnt, delays, te, xe, fit_b, b0, min_delays, seed, key0, ga, gb):
-    # gamma of half A and half B of every unit for one split (stream key key0 + unit)
+def _half_gammas(vals, start, cnt, delays, te, xe, fit_b, b0, min_delays, seed, unit_key, ga, gb):
+    # gamma of half A and half B of every unit for one split (stream (seed, unit_key[u]))
     n_unit, n_delay = cnt.shape
     na = np.zeros(n_delay)
     nb = np.zeros(n_delay)
@@ -410,7 +413,7 @@ def _half_gammas(vals, start, cnt, delays, te, xe, fit_b, b0, min_delays, seed, 
             cmax = max(cmax, cnt[u, k])
     buf = np.empty(max(cmax, 1), dtype=np.int64)
     for u in range(n_unit):
-        st = _stream_start(seed, key0 + u)
+        st = _stream_start(seed, unit_key[u])
         usable = 0
         for k in range(n_delay):
             c = cnt[u, k]
@@ -452,12 +455,24 @@ def _half_gammas(vals, start, cnt, delays, te, xe, fit_b, b0, min_delays, seed, 
 
 
 @njit(cache=True)
-def split_reliability(vals, start, cnt, delays, te, xe, fit_b, b0, min_delays, seed, sim, n_splits):
+def split_seeds(split_seed, sim, n_splits):
+    """The seeds of the ``n_splits`` split halves of simulated dataset ``sim``:
+    ``stream_start(split_seed, sim * n_splits + j)``, uint64 (n_splits,)."""
+    out = np.empty(n_splits, dtype=np.uint64)
+    for j in range(n_splits):
+        out[j] = _stream_start(split_seed, sim * n_splits + j)
+    return out
+
+
+@njit(cache=True)
+def split_reliability(vals, start, cnt, delays, te, xe, fit_b, b0, min_delays, seeds, unit_key):
     """Split halves of one dataset: r per split and the gammas of both halves.
 
-    Each unit's trials at each delay are shuffled (stream ``(sim * n_splits + j) * n_unit +
-    u`` under ``seed``); the first ``c // 2`` form half A, the next ``c // 2`` half B (an odd
-    trial out). A unit needs ``min_delays`` delays with 2 trials or more, else NaN.
+    In split ``j`` the trials of unit ``u`` at each delay are shuffled by the stream
+    ``(seeds[j], unit_key[u])`` (the draw of :func:`dopafit.kernels.discount.split_half_exponential`,
+    so that with the fitter's seeds and unit indices the halves are the fitter's); the first
+    ``c // 2`` form half A, the next ``c // 2`` half B (an odd trial out). A unit needs
+    ``min_delays`` delays with 2 trials or more, else NaN.
 
     Returns
     -------
@@ -465,13 +480,25 @@ def split_reliability(vals, start, cnt, delays, te, xe, fit_b, b0, min_delays, s
     gamma_a, gamma_b : ndarray (n_splits, n_unit)
     """
     n_unit = cnt.shape[0]
+    n_splits = seeds.size
     r = np.empty(n_splits)
     ga = np.empty((n_splits, n_unit))
     gb = np.empty((n_splits, n_unit))
     for j in range(n_splits):
-        key0 = (sim * n_splits + j) * n_unit
         _half_gammas(
-            vals, start, cnt, delays, te, xe, fit_b, b0, min_delays, seed, key0, ga[j], gb[j]
+            vals,
+            start,
+            cnt,
+            delays,
+            te,
+            xe,
+            fit_b,
+            b0,
+            min_delays,
+            seeds[j],
+            unit_key,
+            ga[j],
+            gb[j],
         )
         r[j] = _pearson(ga[j], gb[j], n_unit)
     return r, ga, gb
@@ -487,15 +514,16 @@ def _median_finite(x):
 
 @njit(cache=True)
 def dataset_statistics(
-    vals, start, cnt, delays, te, xe, th, xh, fit_b, b0, min_delays, seed, sim, n_splits
+    vals, start, cnt, delays, te, xe, th, xh, fit_b, b0, min_delays, seeds, unit_key
 ):
-    """The :data:`N_STAT` statistics of one dataset (see the module docstring)."""
+    """The :data:`N_STAT` statistics of one dataset (split halves with ``seeds``, see
+    :func:`split_reliability`; none when ``seeds`` is empty)."""
     n, m, ss = delay_stats(vals, start, cnt)
     exp, hyp, shared, _ = fit_units(n, m, ss, delays, te, xe, th, xh, fit_b, b0)
     out = np.full(N_STAT, np.nan)
-    if n_splits > 0:
+    if seeds.size > 0:
         r = split_reliability(
-            vals, start, cnt, delays, te, xe, fit_b, b0, min_delays, seed, sim, n_splits
+            vals, start, cnt, delays, te, xe, fit_b, b0, min_delays, seeds, unit_key
         )[0]
         out[0] = _median_finite(r)
     het = 0.0
@@ -549,12 +577,13 @@ def simulate_values(mu, sd, pool, pool_start, pool_cnt, noise_mode, start, cnt, 
 @njit(cache=True, parallel=True)
 def simulate_statistics(
     mu, sd, pool, pool_start, pool_cnt, noise_mode, start, cnt, delays, te, xe, th, xh,
-    fit_b, b0, min_delays, sim_seed, split_seed, sim0, n_sim, n_splits,
+    fit_b, b0, min_delays, unit_key, sim_seed, split_seed, sim0, n_sim, n_splits,
 ):  # fmt: skip
     """Statistics of ``n_sim`` datasets simulated from the means ``mu`` (datasets in parallel).
 
     Dataset ``s`` (global index ``sim0 + s``) is :func:`simulate_values` under ``sim_seed``,
-    then :func:`dataset_statistics` with split halves under ``split_seed``.
+    then :func:`dataset_statistics` with the split seeds :func:`split_seeds` of
+    ``(split_seed, sim0 + s, n_splits)``.
 
     Returns
     -------
@@ -582,9 +611,8 @@ def simulate_statistics(
             fit_b,
             b0,
             min_delays,
-            split_seed,
-            sim0 + s,
-            n_splits,
+            split_seeds(split_seed, sim0 + s, n_splits),
+            unit_key,
         )
     return out
 

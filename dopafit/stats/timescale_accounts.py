@@ -47,8 +47,8 @@ ACCOUNTS = ("single", "multi", "hyperbolic")
 NOISE_MODES = ("gaussian", "residual")
 DELAY = "delay"
 CUE_ID = "cue_id"
-#: grid points of the gamma and log-k searches (before the parabolic refinement)
-N_GRID = 160
+#: grid points of the log-k search (before the golden-section refinement)
+N_GRID = 200
 
 
 @dataclass
@@ -188,17 +188,18 @@ def prepare(responses: xr.Dataset, asymptote) -> Layout:
 
 
 def grids(delays: np.ndarray, n_grid: int = N_GRID):
-    """The gamma grid (ascending, ending at 1) and the log-k grid of the fits.
+    """The gamma grid and the log-k grid of the fits.
 
-    Both are scaled to the delays, so that a change of time unit moves the grid with them:
-    the discount rate ``-log gamma`` runs log-spaced from ``0.002 / max delay`` to
-    ``10 / min positive delay``; ``k`` from ``0.001 / max delay`` to ``100 / min positive
-    delay``.
+    gamma: the grid of :func:`dopafit.fit_discounting` (``DiscountOptions().gamma_grid()``,
+    uniform in ``[gamma_min, 1]``), so that per-unit and split-half gammas are the fitter's.
+    log k: ``n_grid`` points uniform in log k from ``0.001 / max delay`` to
+    ``100 / min positive delay`` (scaled to the delays).
     """
+    from dopafit.fit.discount_options import DiscountOptions
+
     pos = delays[delays > 0]
     dmin, dmax = float(pos.min()), float(pos.max())
-    rate = np.geomspace(0.002 / dmax, 10.0 / dmin, n_grid - 1)[::-1]
-    gammas = np.append(np.exp(-rate), 1.0)
+    gammas = DiscountOptions().gamma_grid()
     logk = np.linspace(np.log(0.001 / dmax), np.log(100.0 / dmin), n_grid)
     return gammas, logk
 

@@ -43,8 +43,8 @@ Calibrated p-values use ``(1 + #{simulated at least as extreme}) / (1 + n_sim)``
 Examples
 --------
 >>> import dopafit
->>> from dopafit.stats.timescales import compare_timescales, simulate_delay_population
->>> ds = simulate_delay_population("multi", n_units=40, seed=3)
+>>> from dopafit.stats.timescales import compare_timescales
+>>> ds = dopafit.simulate_discounting(population="multi", n_units=40, seed=3)
 >>> cmp = compare_timescales(ds, n_sim=39, n_splits=5)
 >>> cmp.attrs["dopafit_result"]
 'discount_comparison'
@@ -61,6 +61,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import xarray as xr
 
+from dopafit import results as _results  # noqa: F401  (registers the ds.dopafit accessor)
 from dopafit import schema, seeds
 from dopafit._version import __version__
 from dopafit.errors import ConfigError, ResponsesError, unknown_name, whole_number
@@ -73,22 +74,20 @@ __all__ = [
     "STATISTICS",
     "TimescaleOptions",
     "compare_timescales",
-    "simulate_delay_population",
     "timescales_summary",
     "timescales_verdict",
 ]
 
 STATISTICS = ("gamma_reliability", "gamma_heterogeneity", "discount_shape")
-#: first spawn-key element of the timescale comparison's streams (account a: (9, a);
-#: observed split halves: (9, 99))
-TIMESCALE_KEY = 9
-_OBSERVED = 99
+#: first spawn-key element of the timescale comparison's streams (account a: (10, a))
+TIMESCALE_KEY = 10
 _INNER = 2  # last spawn-key element of an account's inner (double bootstrap) seed
 SEED_DERIVATION = (
-    "account a (index in ACCOUNTS): SeedSequence(seed, spawn_key=(9, a)) -> simulation seed "
+    "account a (index in ACCOUNTS): SeedSequence(seed, spawn_key=(10, a)) -> simulation seed "
     "(first spawned child, one uint64), split seed (spawn_key + (1,)) and inner seed of the "
-    "double bootstrap (spawn_key + (2,)); observed split "
-    "halves: spawn_key=(9, 99); splitmix64 streams per (sim, unit) and (sim, split, unit)"
+    "double bootstrap (spawn_key + (2,)); observed split halves: the seeds of "
+    "fit_discounting (spawn_key=(9, 0)), so that they are the fitter's halves; splitmix64 "
+    "streams per (sim, unit) and per (split seed, unit)"
 )
 _CHUNK = 32
 
@@ -226,7 +225,8 @@ def compare_timescales(
 
     Examples
     --------
-    >>> ds = simulate_delay_population("single", n_units=20, seed=2)
+    >>> import dopafit
+    >>> ds = dopafit.simulate_discounting(population="single", n_units=20, seed=2)
     >>> cmp = compare_timescales(ds, n_sim=19, n_splits=5, accounts=("single",))
     >>> cmp["p_multi"].sel(statistic="gamma_heterogeneity").item() >= 0.05
     True
@@ -261,15 +261,13 @@ def compare_timescales(
     exp, hyp, shared, gs = ks.fit_units(n, m, ss, lay.delays, te, xe, th, xh, lay.fit_b, lay.b0)
     root = seeds.master(options.seed)
     entropy = root.entropy
-    obs_seed = seeds.first_state(
-        np.random.SeedSequence(entropy, spawn_key=(TIMESCALE_KEY, _OBSERVED))
+    obs_seeds = seeds.discount_stream(root, seeds.DISCOUNT_SPLITS).generate_state(
+        options.n_splits, dtype=np.uint64
     )
+    unit_key = lay.fit_units.astype(np.int64)
     common = (lay.start, lay.cnt, lay.delays, te, xe, th, xh, lay.fit_b, lay.b0, lay.min_delays)
-    observed = ks.dataset_statistics(lay.vals, *common, obs_seed, 0, options.n_splits)
-    r_obs, ga, gb = ks.split_reliability(
-        lay.vals, lay.start, lay.cnt, lay.delays, te, xe, lay.fit_b, lay.b0, lay.min_delays,
-        obs_seed, 0, options.n_splits,
-    )  # fmt: skip
+    observed = ks.dataset_statistics(lay.vals, *common, obs_seeds, unit_key)
+    r_obs, ga, gb = ks.split_reliability(lay.vals, *common[:5], *common[7:], obs_seeds, unit_key)
     sd, pool, pool_start, pool_cnt = ta.noise_model(lay, n, m)
     mode = ks.NOISE_GAUSSIAN if options.noise == "gaussian" else ks.NOISE_RESIDUAL
     sims, inner, timing = {}, {}, {}
@@ -299,6 +297,7 @@ def compare_timescales(
                         pool_cnt,
                         mode,
                         *common,
+                        unit_key,
                         sim_seed,
                         split_seed,
                         s0,
@@ -547,7 +546,8 @@ def timescales_verdict(ds: xr.Dataset) -> str:
 
     Examples
     --------
-    >>> ds = simulate_delay_population("multi", n_units=40, seed=3)
+    >>> import dopafit
+    >>> ds = dopafit.simulate_discounting(population="multi", n_units=40, seed=3)
     >>> print(timescales_verdict(compare_timescales(ds, n_sim=39, n_splits=5)))  # doctest: +ELLIPSIS
     The data reject a single shared timescale...
     """
@@ -621,10 +621,14 @@ def timescales_summary(ds: xr.Dataset) -> str:
 
     Examples
     --------
-    >>> ds = simulate_delay_population("multi", n_units=40, seed=3)
-    >>> print(timescales_summary(compare_timescales(ds, n_sim=39, n_splits=5)))  # doctest: +ELLIPSIS
+    >>> import dopafit
+    >>> ds = dopafit.simulate_discounting(population="multi", n_units=40, seed=3)
+    >>> cmp = compare_timescales(ds, n_sim=39, n_splits=5)
+    >>> print(timescales_summary(cmp))  # doctest: +ELLIPSIS
     statistic ...
     gamma_heterogeneity ...
+    >>> cmp.dopafit.summary() == timescales_summary(cmp)
+    True
     """
 
     if not isinstance(ds, xr.Dataset) or ds.attrs.get(schema.RESULT_KIND) != DISCOUNT_COMPARISON:
@@ -654,94 +658,3 @@ def timescales_summary(ds: xr.Dataset) -> str:
     )
     lines.append("Verdict: " + str(ds.attrs.get("verdict", timescales_verdict(ds))))
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------------
-# a small delay-task simulator (for examples and tests; dopafit.simulate_discounting is the
-# full one)
-
-
-def simulate_delay_population(
-    population: str = "multi",
-    n_units: int = 40,
-    n_trials: int = 200,
-    *,
-    delays: Sequence[float] = (0.5, 1.5, 3.0, 6.0),
-    seed: int = 0,
-    gamma: float = 0.8,
-    gammas: tuple = (0.4, 0.95),
-    amplitude: tuple = (2.0, 6.0),
-    asymptote: tuple = (-0.5, 0.5),
-    noise: tuple = (1.5, 3.0),
-    hyperbolic_k: tuple = (0.2, 2.0),
-) -> xr.Dataset:
-    """Cue responses of a delay task: one cue per delay, Gaussian noise, known truth.
-
-    Mean response of unit ``i`` at delay ``d``: ``b_i + A_i gamma_i ** d`` ("single": one
-    ``gamma``; "multi": ``gamma_i`` stratified uniform in ``gammas``) or
-    ``b_i + A_i / (1 + k_i d)`` ("hyperbolic"). Trials cycle through the delays in a
-    random order.
-
-    Parameters
-    ----------
-    population : {"single", "multi", "hyperbolic"}
-    n_units, n_trials : int
-    delays : sequence of float
-    seed : int
-    gamma, gammas, amplitude, asymptote, noise, hyperbolic_k
-        Truth as in :func:`dopafit.simulate_discounting`.
-
-    Returns
-    -------
-    xarray.Dataset
-        ``response`` (unit, trial) with coordinates ``delay``, ``cue_id``, ``reward``,
-        ``cued`` and the truth per unit (``true_gamma``, ...).
-
-    Examples
-    --------
-    >>> ds = simulate_delay_population("single", n_units=5, n_trials=8)
-    >>> ds["response"].shape, np.unique(ds["delay"]).tolist()
-    ((5, 8), [0.5, 1.5, 3.0, 6.0])
-    """
-    if population not in ("single", "multi", "hyperbolic"):
-        raise unknown_name(population, ("single", "multi", "hyperbolic"), "population")
-    rng = np.random.default_rng(seed)
-    d = np.asarray(delays, dtype=float)
-    cue = np.stack([rng.permutation(np.arange(n_trials) % d.size) for _ in range(n_units)])
-    dt = d[cue]
-    amp = rng.uniform(*amplitude, n_units)
-    b = rng.uniform(*asymptote, n_units)
-    sd = rng.uniform(*noise, n_units)
-    k = np.full(n_units, np.nan)
-    if population == "single":
-        g = np.full(n_units, float(gamma))
-    else:
-        g = (
-            gammas[0]
-            + (gammas[1] - gammas[0])
-            * (rng.permutation(n_units) + rng.uniform(size=n_units))
-            / n_units
-        )
-    if population == "hyperbolic":
-        k = np.exp(rng.uniform(np.log(hyperbolic_k[0]), np.log(hyperbolic_k[1]), n_units))
-        g = np.full(n_units, np.nan)
-        mean = b[:, None] + amp[:, None] / (1 + k[:, None] * dt)
-    else:
-        mean = b[:, None] + amp[:, None] * g[:, None] ** dt
-    resp = mean + sd[:, None] * rng.standard_normal((n_units, n_trials))
-    U, UT = (schema.UNIT,), (schema.UNIT, schema.TRIAL)
-    return xr.Dataset(
-        {schema.RESPONSE: (UT, resp)},
-        coords={
-            "delay": (UT, dt),
-            "cue_id": (UT, (cue + 1).astype(float)),
-            schema.REWARD: (UT, np.ones_like(dt)),
-            schema.CUED: (UT, np.ones(dt.shape, dtype=bool)),
-            "true_gamma": (U, g),
-            "true_amplitude": (U, amp),
-            "true_asymptote": (U, b),
-            "true_noise": (U, sd),
-            "true_hyperbolic_k": (U, k),
-        },
-        attrs={"align": "cue_time", "delay_units": "s", "population": population},
-    )
