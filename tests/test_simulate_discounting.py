@@ -120,3 +120,31 @@ def test_bad_settings_are_named_errors(make):
         make()
     assert isinstance(err.value, DopafitError)
     assert "expected" in str(err.value).lower() or str(err.value)
+
+
+def test_mixture_cue_with_magnitudes_is_the_expectile_of_the_discounted_reward():
+    from dopafit.simulate import expectile
+
+    task = DelayTask(magnitudes=[1.0, 3.0, 9.0], mixtures={5: ((1.0, 6.0), (0.5, 0.5))})
+    ds = dopafit.simulate_discounting(task, n_units=5, n_trials=20000, seed=5, noise=1.0)
+    b, a = ds["true_asymptote"].values, ds["true_amplitude"].values
+    g, tau = ds["true_gamma"].values, ds["true_tau"].values
+    means = _cue_means(ds)
+    n5 = (ds["cue_id"].values == 5).sum(axis=1)
+    for i in range(5):
+        # brute force from the definition: tau E[(X - e)+] = (1 - tau) E[(e - X)+]
+        x = np.array([g[i] ** t * m for t in (1.0, 6.0) for m in (1.0, 3.0, 9.0)])
+        w = np.full(6, 1 / 6)
+        grid = np.linspace(x.min(), x.max(), 200001)
+        gap = [
+            abs(tau[i] * w @ np.maximum(x - e, 0) - (1 - tau[i]) * w @ np.maximum(e - x, 0))
+            for e in grid[::100]
+        ]
+        e_mix = grid[::100][int(np.argmin(gap))]
+        e_now = expectile([1.0, 3.0, 9.0], [1 / 3] * 3, tau[i])
+        expected = b[i] + a[i] * e_mix / e_now
+        assert abs(means[5][i] - expected) < 4.5 / np.sqrt(n5[i]) + a[i] * 1e-3
+        # plain cues are unchanged: b + A gamma^d
+        assert abs(means[2][i] - (b[i] + a[i] * g[i] ** 1.5)) < 4.5 / np.sqrt(n5[i])
+    with pytest.raises(ConfigError, match="magnitudes > 0"):
+        DelayTask(magnitudes=[0.0, 2.0])

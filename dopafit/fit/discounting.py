@@ -244,8 +244,9 @@ def fit_discounting(
     data = _prepare(responses, opts, kern)
     ds = _point_fit(responses, data, opts, kern)
     n_unit = ds.sizes[schema.UNIT]
-    split_ss = seeds.discount_stream(opts.seed, seeds.DISCOUNT_SPLITS)
-    boot_ss = seeds.discount_stream(opts.seed, seeds.DISCOUNT_BOOTSTRAP)
+    root = seeds.master(opts.seed)  # once: seed=None draws its entropy here, recorded
+    split_ss = seeds.discount_stream(root, seeds.DISCOUNT_SPLITS)
+    boot_ss = seeds.discount_stream(root, seeds.DISCOUNT_BOOTSTRAP)
     args = (data.vals, data.start, data.cnt, data.delays, opts.fit_asymptote)
     args = (*args, opts.asymptote_value, opts.gamma_grid())
     total = n_unit * (opts.n_boot + opts.n_splits)
@@ -257,7 +258,7 @@ def fit_discounting(
             bar.set_description("discounting: split halves")
             _add_splits(ds, kern, args, split_ss, opts, bar)
     if reward_responses is not None:
-        _add_relation(ds, responses, reward_responses, opts)
+        _add_relation(ds, responses, reward_responses, opts, root)
     ds.attrs = {**_attrs(responses, data, opts, split_ss), **ds.attrs}
     _describe(ds)
     return ds
@@ -417,7 +418,7 @@ def _add_splits(ds, kern, args, split_ss, opts: DiscountOptions, bar):
     ds.coords[SPLIT] = np.arange(g_a.shape[0])
 
 
-def _add_relation(ds, responses, reward_responses, opts: DiscountOptions) -> None:
+def _add_relation(ds, responses, reward_responses, opts: DiscountOptions, root) -> None:
     """tau and reversal points from the reward responses of the same units, and the relation
     of gamma and tau across units (Pearson r, unit bootstrap interval, permutation p)."""
     from dopafit.fit.expectile import fit_expectiles
@@ -453,7 +454,7 @@ def _add_relation(ds, responses, reward_responses, opts: DiscountOptions) -> Non
     lo = hi = p = np.nan
     n_rel = int(opts.n_boot)
     if np.isfinite(r) and n_rel > 0:
-        rng = np.random.default_rng(seeds.discount_stream(opts.seed, seeds.DISCOUNT_RELATION))
+        rng = np.random.default_rng(seeds.discount_stream(root, seeds.DISCOUNT_RELATION))
         rb = np.full(n_rel, np.nan)
         for b in range(n_rel):
             i = rng.integers(0, n, n)

@@ -76,7 +76,7 @@ STATUS_FLAT = 3  # the delay means are all equal: amplitude 0, gamma / k not ide
 KIND_EXPONENTIAL = 0
 KIND_HYPERBOLIC = 1
 
-_GOLDEN_ITERS = 40  # golden-section iterations (the bracket shrinks by 0.618 each)
+_GOLDEN_ITERS = 32  # golden-section iterations (the bracket shrinks by 0.618 each)
 _INV_PHI = 0.6180339887498949
 _FLAT_REL = 1e-14  # between-delay SS below this fraction of the total SS: flat
 _SPLIT_BLOCK = 16  # splits computed together, unit by unit, in split_half_exponential
@@ -174,10 +174,16 @@ def group_trials(response, delay_index, n_delay):
 
 @njit(cache=True, inline="always")
 def _design(kind, param, delays, x):
-    for j in range(delays.shape[0]):
-        if kind == KIND_EXPONENTIAL:
-            x[j] = param ** delays[j]
+    if kind == KIND_EXPONENTIAL:
+        if param > 0.0:
+            lg = np.log(param)  # exp(d log gamma): one log for the delays, cheaper than pow
+            for j in range(delays.shape[0]):
+                x[j] = np.exp(delays[j] * lg)
         else:
+            for j in range(delays.shape[0]):
+                x[j] = param ** delays[j]
+    else:
+        for j in range(delays.shape[0]):
             x[j] = 1.0 / (1.0 + param * delays[j])
 
 
@@ -338,16 +344,22 @@ def _grid_argmin(n, y, table, fit_asym, b0):
     use the direct residuals of :func:`_wls`.
     """
     n_delay = n.shape[0]
+    # the present delays' weights and responses, absent ones weighted 0 (branch-free below)
+    wt = np.empty(n_delay)
+    vt = np.empty(n_delay)
     sw = 0.0
     sy = 0.0
     syy = 0.0
     for j in range(n_delay):
         if n[j] > 0:
-            w = float(n[j])
-            v = y[j] - (0.0 if fit_asym else b0)
-            sw += w
-            sy += w * v
-            syy += w * v * v
+            wt[j] = float(n[j])
+            vt[j] = y[j] - (0.0 if fit_asym else b0)
+        else:
+            wt[j] = 0.0
+            vt[j] = 0.0
+        sw += wt[j]
+        sy += wt[j] * vt[j]
+        syy += wt[j] * vt[j] * vt[j]
     best = 0
     best_rss = np.inf
     for g in range(table.shape[0]):
@@ -355,13 +367,10 @@ def _grid_argmin(n, y, table, fit_asym, b0):
         sxx = 0.0
         sxy = 0.0
         for j in range(n_delay):
-            if n[j] > 0:
-                w = float(n[j])
-                xv = table[g, j]
-                v = y[j] - (0.0 if fit_asym else b0)
-                sx += w * xv
-                sxx += w * xv * xv
-                sxy += w * xv * v
+            wx = wt[j] * table[g, j]
+            sx += wx
+            sxx += wx * table[g, j]
+            sxy += wx * vt[j]
         if fit_asym:
             cxx = sxx - sx * sx / sw
             cxy = sxy - sx * sy / sw

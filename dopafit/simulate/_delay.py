@@ -21,7 +21,17 @@ amplitude. Populations:
 With several magnitudes the task also gives reward responses (``align="reward"``): the
 piecewise-linear distributional units of :func:`dopafit.make_population`, whose asymmetry
 τ_i is drawn independently of γ_i (``axes="independent"``) or in the same rank order
-(``axes="aligned"``).
+(``axes="aligned"``), and whose reversal point is the τ_i-expectile ``e_i(M)`` of the
+magnitudes. Each unit then values a cue at the τ_i-expectile of its discounted reward
+``D_i(T) M`` over the cue's delays and the magnitudes (Sousa et al. 2025), relative to an
+immediate reward:
+
+.. math::
+
+    R_i(c) = b_i + A_i \\, \\frac{e_i(D_i(T) M)}{e_i(M)},
+
+which for a plain cue (one delay ``d``) is again ``b_i + A_i D_i(d)``; only mixture cues
+differ from the one-magnitude case, where the expectation over delays is used.
 """
 
 from __future__ import annotations
@@ -44,7 +54,7 @@ from dopafit.simulate._population import (
     number,
     reward_response,
 )
-from dopafit.simulate._task import Task, _distribution
+from dopafit.simulate._task import Task, _distribution, expectile
 
 __all__ = ["DelayTask", "get_delay_task", "DISCOUNT_KINDS", "simulate_discounting"]
 
@@ -141,6 +151,13 @@ class DelayTask:
         if probs is None:
             probs = [1.0] * len(np.atleast_1d(self.magnitudes))
         mags, probs = _distribution(self.magnitudes, probs, "DelayTask")
+        if len(mags) > 1 and mags[0] <= 0:
+            raise ConfigError(
+                "DelayTask: magnitudes > 0 when there are several",
+                found=f"{list(mags)}",
+                remedy="give the reward sizes the cues predict (a cue's value is relative to "
+                "the value of an immediate reward)",
+            )
         object.__setattr__(self, "magnitudes", mags)
         object.__setattr__(self, "probabilities", probs)
         cues = [(c + 1, (d,), (1.0,)) for c, d in enumerate(self.delays)]
@@ -329,15 +346,35 @@ def _trials(task: DelayTask, n_unit: int, n_trials, rng) -> dict[str, np.ndarray
     return out
 
 
-def _mean_discount(task: DelayTask, pop: pd.DataFrame, cue: np.ndarray) -> np.ndarray:
-    """Each unit's expected discount for the cue of each trial, shape of ``cue``."""
+def _mean_discount(
+    task: DelayTask, pop: pd.DataFrame, cue: np.ndarray, levels: np.ndarray | None = None
+) -> np.ndarray:
+    """Each unit's value of the cue of each trial relative to an immediate reward, shape of
+    ``cue``: ``E_c[D_i(d)]``, or with several magnitudes (``levels`` = each unit's expectile
+    level) ``e_i(D_i(T) M) / e_i(M)`` (see :func:`simulate_discounting`)."""
     hyp = (pop["kind"] == "hyperbolic").to_numpy()
     gamma, k = pop["gamma"].to_numpy(), pop["hyperbolic_k"].to_numpy()
     out = np.full(cue.shape, np.nan)
     for c, d, p in task.cues:
-        expected = discount(hyp, gamma, k, np.asarray(d)[None, :]) @ np.asarray(p)
+        disc = discount(hyp, gamma, k, np.asarray(d)[None, :])
+        if levels is None or len(d) == 1:
+            expected = disc @ np.asarray(p)
+        else:
+            expected = _expectile_ratio(task, disc, np.asarray(p), levels)
         mask = cue == c
         out[mask] = np.broadcast_to(expected[:, None], cue.shape)[mask]
+    return out
+
+
+def _expectile_ratio(task: DelayTask, disc: np.ndarray, p: np.ndarray, levels) -> np.ndarray:
+    """Per unit ``e_tau(D(T) M) / e_tau(M)``: the tau-expectile of the discounted reward of a
+    cue over its delays and the task's magnitudes, relative to that of an immediate reward."""
+    mags, probs = np.asarray(task.magnitudes), np.asarray(task.probabilities)
+    weights = np.outer(p, probs).ravel()
+    out = np.empty(disc.shape[0])
+    for i, level in enumerate(levels):
+        now = expectile(mags, probs, level)
+        out[i] = expectile(np.outer(disc[i], mags).ravel(), weights, level) / now
     return out
 
 
@@ -365,7 +402,9 @@ def simulate_discounting(
     Unit ``i`` answers cue ``c`` with :math:`b_i + A_i E_c[D_i(d)] + \\epsilon`, where
     :math:`D_i(d) = \\gamma_i^d` (or :math:`1/(1 + k_i d)` for hyperbolic units), the
     expectation runs over the delays the cue predicts and :math:`\\epsilon \\sim N(0,
-    \\sigma_i^2)` (see :mod:`dopafit.simulate._delay`).
+    \\sigma_i^2)`. With several magnitudes a mixture cue's value is the unit's
+    τ_i-expectile of the discounted reward relative to an immediate reward's (see
+    :mod:`dopafit.simulate._delay`); plain cues are unchanged.
 
     Parameters
     ----------
@@ -452,10 +491,11 @@ def simulate_discounting(
     several = len(task.magnitudes) > 1
     mag_pop = _magnitude_population(task, pop, rng, axes, magnitude_options) if several else None
     valid = np.isfinite(trials["delay"])
+    levels = None if mag_pop is None else mag_pop["reversal_tau"].to_numpy(np.float64)
     if align == "cue":
         mean = pop["asymptote"].to_numpy()[:, None] + pop["amplitude"].to_numpy()[
             :, None
-        ] * _mean_discount(task, pop, np.where(valid, trials["cue_id"], 0))
+        ] * _mean_discount(task, pop, np.where(valid, trials["cue_id"], 0), levels)
         resp = mean + pop["noise"].to_numpy()[:, None] * eps
         event = trials["time"]
     else:
