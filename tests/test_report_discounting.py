@@ -367,12 +367,12 @@ def test_mixture_cue_truth_from_the_trials_without_a_task(dfit, delay_responses)
     from dopafit.report._discounting import decode_mixture_cue
 
     res = decode_mixture_cue(dfit, delay_responses, n_boot=0)
-    assert res.attrs["truth_source"] == "the simulated task"
+    assert res.attrs["truth_source"] == "task_spec"
     assert res["true_probability"].values.tolist() == [0.5, 0.5]
     plain = delay_responses.copy()
     plain.attrs = {k: v for k, v in plain.attrs.items() if k != "task_spec"}
     res = decode_mixture_cue(dfit, plain, n_boot=0)
-    assert res.attrs["truth_source"] == "the realised delays of the cue's trials"
+    assert res.attrs["truth_source"] == "trial delays"
     d = delay_responses["delay"].values[delay_responses["cue_id"].values == BIMODAL_CUE]
     assert res["true_delay"].values.tolist() == [1.0, 6.0]
     assert res["true_probability"].values[0] == pytest.approx(np.mean(d == 1.0), abs=1e-12)

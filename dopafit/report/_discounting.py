@@ -38,7 +38,7 @@ __all__ = [
     "plot_timing_decoding",
     "discounting_figures",
     "decode_mixture_cue",
-    "cue_delays",
+    "TRUTH_SOURCES",
     "representative_split",
 ]
 
@@ -555,7 +555,7 @@ def plot_timing_decoding(timing: xr.Dataset):
             td = np.asarray(timing["true_delay"].values, float)
             tp = np.asarray(timing["true_probability"].values, float)
             ax.vlines(td, 0, tp, color=sty.OKABE_ITO["vermillion"], lw=1.5)
-            realised = str(timing.attrs.get("truth_source", "")).startswith("the realised")
+            realised = timing.attrs.get("truth_source") == "trial delays"
             label = "delays of the cue's trials" if realised else "true delays"
             ax.plot(td, tp, "o", ms=3, color=sty.OKABE_ITO["vermillion"], label=label)
         ax.set_xlabel(f"Time of reward after the cue ({units})")
@@ -631,9 +631,8 @@ def decode_mixture_cue(fit: xr.Dataset, responses: xr.Dataset | None, **kwargs):
     -------
     xarray.Dataset
         The decoding. Its truth (``true_delay``, ``true_probability``) is the simulated task's
-        distribution when the responses record it (``attrs["task_spec"]``), else the realised
-        delays of the cue's trials (the ``delay`` coordinate), pooled over units;
-        ``attrs["truth_source"]`` says which.
+        distribution when the responses record it, else the delays of the cue's trials
+        (``attrs["truth_source"]``, :data:`TRUTH_SOURCES`).
 
     Raises
     ------
@@ -658,32 +657,15 @@ def decode_mixture_cue(fit: xr.Dataset, responses: xr.Dataset | None, **kwargs):
             remedy="pass timing=dopafit.decode_timing(fit, responses, cue_id=...)",
         )
     kwargs.setdefault("progress", False)
-    cue = float(cues[0])
-    source = "given"
-    if "true_delays" not in kwargs:
-        source = "the simulated task"
-        if not responses.attrs.get("task_spec"):
-            kwargs["true_delays"], kwargs["true_probabilities"] = cue_delays(responses, cue)
-            source = "the realised delays of the cue's trials"
-    res = decode_timing(fit, responses, cue_id=cue, **kwargs)
-    return res.assign_attrs(truth_source=source) if "true_delay" in res else res
+    return decode_timing(fit, responses, cue_id=float(cues[0]), **kwargs)
 
 
-def cue_delays(responses: xr.Dataset, cue: float) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct delays of a cue's trials and their shares (pooled over units).
-
-    Examples
-    --------
-    >>> ds = xr.Dataset(coords={"cue_id": (("unit", "trial"), [[5.0, 5.0, 5.0, 1.0]]),
-    ...                         "delay": (("unit", "trial"), [[1.0, 6.0, 6.0, 0.5]])})
-    >>> [a.tolist() for a in cue_delays(ds, 5)]
-    [[1.0, 6.0], [0.3333333333333333, 0.6666666666666666]]
-    """
-    c = np.asarray(responses["cue_id"].values, dtype=float)
-    d = np.broadcast_to(responses[schema.DELAY].broadcast_like(responses["cue_id"]).values, c.shape)
-    d = np.asarray(d, dtype=float)[(c == float(cue)) & np.isfinite(d)]
-    values, counts = np.unique(d, return_counts=True)
-    return values, counts / max(counts.sum(), 1)
+#: how :func:`dopafit.decode_timing` found the truth (``attrs["truth_source"]``), in words
+TRUTH_SOURCES = {
+    "task_spec": "the simulated task",
+    "trial delays": "the delays of the cue's trials",
+    "given": "given",
+}
 
 
 def discounting_figures(

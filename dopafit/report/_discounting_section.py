@@ -19,6 +19,7 @@ import numpy as np
 
 from dopafit import schema
 from dopafit.report._discounting import (
+    TRUTH_SOURCES,
     _captions,
     _delay_units,
     _finite,
@@ -174,7 +175,7 @@ def _timing_table(timing) -> str:
     if "true_delay" in timing:
         td = np.asarray(timing["true_delay"].values, float)
         tp = np.asarray(timing["true_probability"].values, float)
-        how = a.get("truth_source")
+        how = TRUTH_SOURCES.get(str(a.get("truth_source")), "")
         pairs.append(
             (
                 "True distribution" + (f" ({how})" if how else ""),
