@@ -47,7 +47,9 @@ def timing(dfit, delay_responses):
 def tcmp(delay_responses):
     from dopafit.stats.timescales import compare_timescales
 
-    return compare_timescales(delay_responses, n_sim=19, n_splits=5, asymptote=0.0, seed=0)
+    return compare_timescales(
+        delay_responses, n_sim=19, n_splits=5, n_inner=3, asymptote=0.0, seed=0
+    )
 
 
 @pytest.fixture(scope="module")
@@ -379,3 +381,21 @@ def test_mixture_cue_truth_from_the_trials_without_a_task(dfit, delay_responses)
     assert float(res["p_time"].sum()) == pytest.approx(1.0, abs=1e-9)
     with pytest.raises(NoDataError, match="responses"):
         decode_mixture_cue(dfit, None)
+
+
+def test_gamma_tau_relation_is_stated_when_fitted(dfit, delay_responses):
+    from dopafit.report._discounting_section import section_html
+
+    plain = section_html(dfit, delay_responses, None, None, {}, {}, "png")
+    assert "γ against τ" not in plain
+    fit = dfit.assign_attrs(
+        gamma_tau_r=0.42,
+        gamma_tau_r_lo=0.1,
+        gamma_tau_r_hi=0.66,
+        gamma_tau_p=0.012,
+        gamma_tau_n_units=24,
+    )
+    text = section_html(fit, delay_responses, None, None, {}, {}, "png")
+    assert "γ against τ" in text and "r 0.42 [0.1, 0.66]" in text and "p 0.012" in text
+    assert "24 units" in text
+    _no_artefacts(text)

@@ -84,7 +84,7 @@ def section_html(fit, responses, comparison, timing, figs, notes, embed) -> str:
 
 
 def _overview(fit, responses) -> str:
-    from dopafit.report.html import _e, _num
+    from dopafit.report.html import _e, _num, _p
 
     status = np.asarray(fit["discount_status"].values).astype(str)
     ok = status == "ok"
@@ -119,6 +119,14 @@ def _overview(fit, responses) -> str:
                 f'<p class="note">Simulated data: fitted against true γ over {int(both.sum())} '
                 f"units: r {_num(r)}, bias {_num(bias)}, RMSE {_num(rmse)}.</p>"
             )
+    if _finite(fit.attrs.get("gamma_tau_r")):
+        a = fit.attrs
+        text.append(
+            f"<p>γ against τ (asymmetry from the reward responses) across "
+            f"{_e(a.get('gamma_tau_n_units', '?'))} units: r {_num(a['gamma_tau_r'])} "
+            f"[{_num(a.get('gamma_tau_r_lo'))}, {_num(a.get('gamma_tau_r_hi'))}], permutation "
+            f"p {_p(a.get('gamma_tau_p'))}: independent axes predict r near 0.</p>"
+        )
     left = sorted(set(status[~ok]))
     if left:
         text.append(

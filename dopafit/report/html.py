@@ -41,7 +41,7 @@ from dopafit.report._captions import COMPARISON_CAPTION, figure_captions
 from dopafit.report._learning import section_html
 from dopafit.report.data import REWARD_MAPPING, ReportInputs, axis_to_reward, load_outputs
 
-__all__ = ["SECTIONS", "render_report", "write_report", "embed_figure"]
+__all__ = ["SECTIONS", "DISCOUNTING_SECTION", "render_report", "write_report", "embed_figure"]
 
 #: section id -> heading, in page order
 SECTIONS = {
