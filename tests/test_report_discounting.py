@@ -399,3 +399,23 @@ def test_gamma_tau_relation_is_stated_when_fitted(dfit, delay_responses):
     assert "γ against τ" in text and "r 0.42 [0.1, 0.66]" in text and "p 0.012" in text
     assert "24 units" in text
     _no_artefacts(text)
+
+
+def test_a_unit_not_fitted_is_named_and_shown_without_numbers(delay_responses, tmp_path):
+    from dopafit.report.html import write_report
+
+    ds = delay_responses.copy(deep=True)
+    d = ds["delay"].values.copy()
+    keep = d[0] == 3.0
+    r = ds["response"].values.copy()
+    r[0, ~keep] = np.nan  # unit 0: trials at one delay only
+    ds["response"] = (ds["response"].dims, r)
+    fit = dopafit.fit_discounting(ds, n_splits=5, n_boot=10, progress=False)
+    assert fit["discount_status"].values[0] != "ok"
+    text = write_report({"discounting": fit, "responses": ds}, tmp_path / "r.html").read_text()
+    section = _section(text, "discounting")
+    assert "Not fitted: 1 unit(s): one delay" in section
+    first_row = section[section.index(f">{ds['unit_id'].values[0]}<") :].split("</tr>")[0]
+    assert first_row.count(">–<") >= 5  # gamma, interval, amplitude, asymptote, k, delta AIC
+    assert f"{int(fit['discount_status'].values.tolist().count('ok'))} of 24 units fitted" in text
+    _no_artefacts(text)
