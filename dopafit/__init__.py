@@ -62,6 +62,7 @@ _LAZY = {
     "write_fit_nwb": "dopafit.io.nwb_fit_write",
     # statistics: decoding and the variable-probability task
     "decode_distribution": "dopafit.stats.decode",
+    "decode_timing": "dopafit.stats.decode_timing",
     "probability_task_stats": "dopafit.stats.probability",
     # statistics: simulation-calibrated comparison of accounts
     "compare": "dopafit.stats.compare",
@@ -119,6 +120,7 @@ if TYPE_CHECKING:  # the same names for type checkers and editors; `x as x` re-e
     from dopafit.stats.compare import simulate_account as simulate_account
     from dopafit.stats.compare_options import CompareOptions as CompareOptions
     from dopafit.stats.decode import decode_distribution as decode_distribution
+    from dopafit.stats.decode_timing import decode_timing as decode_timing
     from dopafit.stats.learning_recovery import learning_recovery as learning_recovery
     from dopafit.stats.probability import probability_task_stats as probability_task_stats
 

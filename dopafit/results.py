@@ -62,6 +62,7 @@ _MADE_BY = {
     schema.PROBABILITY_TASK: "dopafit.probability_task_stats",
     schema.LEARNING_RECOVERY: "dopafit.learning_recovery",
     schema.DISCOUNT_FIT: "dopafit.fit_discounting",
+    schema.TIMING_DECODING: "dopafit.decode_timing",
 }
 
 
@@ -166,7 +167,8 @@ class DopafitAccessor:
             of statistics and the verdict; ``decoding``: one line (N, M, mean, SD, loss, W1
             to the truth); ``probability_task``: labels and the dispersion test;
             ``learning_recovery``: the confusion matrix and the parameter recovery;
-            ``discount_fit``: :func:`dopafit.discount_summary`.
+            ``discount_fit``: :func:`dopafit.discount_summary`;
+            ``timing_decoding``: one line (units, lambda, mean time, W1 distances).
         """
         kind = _known_kind(self._ds, "summary()")
         from dopafit._table import Summary
@@ -203,6 +205,10 @@ class DopafitAccessor:
             from dopafit.fit.discounting import discount_summary
 
             return Summary(discount_summary(self._ds))
+        if kind == schema.TIMING_DECODING:
+            from dopafit.stats.decode_timing import timing_summary
+
+            return Summary(timing_summary(self._ds))
         from dopafit.stats.probability import probability_summary
 
         return Summary(probability_summary(self._ds))
@@ -222,7 +228,9 @@ class DopafitAccessor:
             (:func:`dopafit.stats.compare.comparison_table`); ``decoding``: one row per
             (tau, reversal point) pair (:func:`dopafit.stats.decode.pair_table`);
             ``learning_recovery``: one row per (true_model, parameter) (``recovery_r``,
-            ``recovery_bias``, ``recovery_rmse``, ``coverage``, ``n_units``).
+            ``recovery_bias``, ``recovery_rmse``, ``coverage``, ``n_units``);
+            ``timing_decoding``: one row per grid time
+            (:func:`dopafit.stats.decode_timing.timing_table`).
         """
         kind = _known_kind(self._ds, "to_dataframe()")
         if kind == schema.COMPARISON:
@@ -241,6 +249,10 @@ class DopafitAccessor:
             from dopafit.stats.learning_recovery import PARAMETER, TRUE_MODEL
 
             return _full(_table(self._ds, (TRUE_MODEL, PARAMETER)))
+        if kind == schema.TIMING_DECODING:
+            from dopafit.stats.decode_timing import timing_table
+
+            return _full(timing_table(self._ds))
         return _full(_table(self._ds, (schema.UNIT,)))
 
     def to_netcdf(self, path: str | PathLike) -> Path:

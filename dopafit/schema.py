@@ -94,6 +94,7 @@ __all__ = [
     "PROBABILITY_TASK",
     "LEARNING_RECOVERY",
     "DISCOUNT_FIT",
+    "TIMING_DECODING",
     "RESULT_KINDS",
 ]
 
@@ -122,6 +123,7 @@ DECODING = "decoding"  #: :func:`dopafit.decode_distribution`
 PROBABILITY_TASK = "probability_task"  #: :func:`dopafit.probability_task_stats`
 LEARNING_RECOVERY = "learning_recovery"  #: :func:`dopafit.learning_recovery`
 DISCOUNT_FIT = "discount_fit"  #: :func:`dopafit.fit_discounting`
+TIMING_DECODING = "timing_decoding"  #: :func:`dopafit.decode_timing`
 RESULT_KINDS = (
     EXPECTILE_FIT,
     LEARNING_FIT,
@@ -130,6 +132,7 @@ RESULT_KINDS = (
     PROBABILITY_TASK,
     LEARNING_RECOVERY,
     DISCOUNT_FIT,
+    TIMING_DECODING,
 )
 
 #: Per-unit ground truth of simulated data: name -> description (the one list of these names:

@@ -89,6 +89,21 @@ def discount_fit():
     return dopafit.fit_discounting(ds, n_splits=8, n_boot=10, seed=1)
 
 
+@pytest.fixture(scope="module")
+def timing_decoding():
+    from dopafit.stats.decode_timing import fit_table
+
+    gamma = np.linspace(0.4, 0.95, 12)
+    return dopafit.decode_timing(
+        fit_table(gamma),
+        values=0.5 * gamma + 0.5 * gamma**6,
+        time_grid=np.linspace(0.0, 9.0, 19),
+        n_boot=5,
+        true_delays=[1.0, 6.0],
+        true_probabilities=[0.5, 0.5],
+    )
+
+
 KINDS = {
     "expectile_fit": schema.EXPECTILE_FIT,
     "learning_fit": schema.LEARNING_FIT,
@@ -97,6 +112,7 @@ KINDS = {
     "probability_task": schema.PROBABILITY_TASK,
     "learning_recovery": schema.LEARNING_RECOVERY,
     "discount_fit": schema.DISCOUNT_FIT,
+    "timing_decoding": schema.TIMING_DECODING,
 }
 
 
