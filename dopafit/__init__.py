@@ -49,6 +49,7 @@ _LAZY = {
     "make_block_trials": "dopafit.simulate",
     "DelayTask": "dopafit.simulate",
     "simulate_discounting": "dopafit.simulate",
+    "simulate_delay_session": "dopafit.simulate",
     "write_nwb": "dopafit.io.nwb_write",
     # fitting
     "fit_expectiles": "dopafit.fit.expectile",
@@ -111,6 +112,7 @@ if TYPE_CHECKING:  # the same names for type checkers and editors; `x as x` re-e
     from dopafit.simulate import make_block_trials as make_block_trials
     from dopafit.simulate import make_population as make_population
     from dopafit.simulate import make_trials as make_trials
+    from dopafit.simulate import simulate_delay_session as simulate_delay_session
     from dopafit.simulate import simulate_discounting as simulate_discounting
     from dopafit.simulate import simulate_learning as simulate_learning
     from dopafit.simulate import simulate_responses as simulate_responses

@@ -78,6 +78,11 @@ class BatchSettings:
         Keyword arguments of :func:`dopafit.responses_from_table` (the column mapping
         ``unit``, ``reward``, ``response``, ...) for inputs that are tables (``.csv``,
         ``.tsv``, ``.parquet``); NWB inputs use ``load``.
+    discounting : dict or None, default None
+        Options of :func:`dopafit.fit_discounting` (a ``[discounting]`` table; ``{}`` for the
+        defaults). Given, each session is loaded aligned to the cue (unless ``load`` names
+        ``align``) and fitted by the discounting model instead of the expectile fit; the
+        outputs hold the group ``discounting`` (see :mod:`dopafit.batch_discounting`).
 
     Raises
     ------
@@ -90,6 +95,7 @@ class BatchSettings:
     learning: dict = field(default_factory=dict)
     learning_recovery: int = LEARNING_RECOVERY_UNITS
     table: dict = field(default_factory=dict)
+    discounting: dict | None = None
 
     def __post_init__(self):
         self.check()
@@ -115,6 +121,10 @@ class BatchSettings:
         self.fit = _fit_options(self.fit, file=file)
         if self.learning:
             self.learning_options(file=file)
+        if self.discounting is not None:
+            from dopafit.batch_discounting import check_discounting
+
+            self.discounting = check_discounting(self.discounting, self.learning, file=file)
         n = self.learning_recovery
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ConfigError("learning_recovery as an integer >= 0", found=repr(n), file=file)
@@ -140,6 +150,10 @@ class BatchSettings:
         }
         if self.table:  # only then: the hash of settings without tables is unchanged
             record["table"] = self.table
+        if self.discounting is not None:  # likewise
+            from dopafit.batch_discounting import discount_options
+
+            record["discounting"] = discount_options(self.discounting).changed()
         return json.dumps(record, sort_keys=True, default=_jsonable)
 
     @property
@@ -150,7 +164,9 @@ class BatchSettings:
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike) -> BatchSettings:
-        """Read ``[load]``, ``[fit]``, ``[learning]`` and ``[table]`` tables from a TOML file.
+        """Read ``[load]``, ``[fit]``, ``[learning]``, ``[table]`` and ``[discounting]``
+        tables from a TOML file (a ``[discounting]`` table, even empty, asks for the
+        discounting fit: :attr:`discounting`).
 
         ``[table]`` holds the column mapping of table inputs (:attr:`table`); ``[fit]`` holds
         options of :func:`dopafit.fit_expectiles`
@@ -173,13 +189,14 @@ class BatchSettings:
             raise ConfigError(
                 "a valid TOML file", found=str(exc), file=path, remedy="fix the syntax"
             ) from None
-        unknown = sorted(set(data) - {"load", "fit", "learning", "table"})
+        unknown = sorted(set(data) - {"load", "fit", "learning", "table", "discounting"})
         if unknown:
             raise ConfigError(
-                "only the tables [load], [fit], [learning] and [table]",
+                "only the tables [load], [fit], [learning], [table] and [discounting]",
                 found=f"table(s) {', '.join(unknown)}",
                 file=path,
-                remedy="move those options under [load], [fit], [learning] or [table]",
+                remedy="move those options under [load], [fit], [learning], [table] or "
+                "[discounting]",
             )
         learning = dict(data.get("learning", {}))
         recovery = learning.pop("recovery_units", LEARNING_RECOVERY_UNITS)
@@ -189,6 +206,7 @@ class BatchSettings:
         settings.learning = learning
         settings.learning_recovery = recovery
         settings.table = dict(data.get("table", {}))
+        settings.discounting = dict(data["discounting"]) if "discounting" in data else None
         return settings.check(file=path)
 
 
@@ -330,7 +348,8 @@ def _read_stamp(path: Path, keys=("input_sha256", "settings_sha256")) -> dict | 
 
     try:
         with h5py.File(path, "r") as handle:
-            attrs = handle["fit"].attrs if "fit" in handle else handle.attrs
+            group = next((g for g in ("fit", "discounting") if g in handle), None)
+            attrs = handle[group].attrs if group else handle.attrs
             return {key: _text(attrs.get(key)) for key in keys}
     except (OSError, KeyError):
         return None
@@ -456,7 +475,12 @@ def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads
             responses = load_input(path, settings)
             learning_opts = settings.learning_options()
             with numba_threads_set(numba_threads):
-                fit = fit_with_options(responses, settings.fit, progress=False)
+                if settings.discounting is not None:
+                    from dopafit.batch_discounting import fit_session_discounting
+
+                    fit = fit_session_discounting(responses, settings, path)
+                else:
+                    fit = fit_with_options(responses, settings.fit, progress=False)
                 learning = fit_learning_or_reason(responses, learning_opts)
         for w in caught:  # passed on to fit_session, which sorts them
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -474,7 +498,8 @@ def _fit_session(path, output, settings: BatchSettings, overwrite, numba_threads
             fit = fit.assign_attrs(learning_skipped=learning)
         with atomic_path(output) as tmp, _local_writes():
             schema.to_netcdf(responses, tmp, group="responses")
-            schema.to_netcdf(fit, tmp, group="fit", mode="a")
+            group = "fit" if settings.discounting is None else "discounting"
+            schema.to_netcdf(fit, tmp, group=group, mode="a")
             if learning is not None and not isinstance(learning, str):
                 schema.to_netcdf(learning.assign_attrs(stamp), tmp, group=LEARNING_GROUP, mode="a")
         n_units = int(responses.sizes["unit"])
@@ -504,6 +529,10 @@ def load_input(path: Path, settings: BatchSettings):
         return responses_from_table(path, **settings.table)
     from dopafit.io.nwb import load_nwb
 
+    if settings.discounting is not None:  # aligned to the cue unless [load] says otherwise
+        from dopafit.batch_discounting import discounting_load
+
+        return load_nwb(path, **discounting_load(settings))
     return load_nwb(path, **settings.load)
 
 
@@ -759,6 +788,10 @@ def combine(
         and _read_stamp(target, ("population_sha256",)) == {"population_sha256": key}
     ):
         return target
+    if settings.discounting is not None:
+        from dopafit.batch_discounting import combine_discounting
+
+        return combine_discounting(files, outdir, settings, key, progress=progress)
     parts = [schema.open_responses(f, group="responses") for f in files]
     responses = concat_responses(parts)
     fit = fit_with_options(responses, settings.fit, progress=progress)

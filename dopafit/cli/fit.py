@@ -45,11 +45,16 @@ from dopafit.outputs import POPULATION_FILE, UNITS_FILE
 @option("--reward-column", help="Trials column holding the reward magnitude.")
 @option("--align", help="Trials column holding the alignment event time.")
 @option(
+    "--delay-column",
+    help="Trials column holding the cue-to-reward delay (or 'reward_time - cue_time'; "
+    "default: a 'delay' column when present).",
+)
+@option(
     "--columns",
     metavar="OPTION=COLUMN,...",
     help="Columns of table inputs (.csv, .tsv, .parquet: one row per unit and trial), e.g. "
     "unit=cell,reward=volume,response=dff; options unit, trial, reward, response, cued, "
-    "event_time, session, subject (=none: not used). Other options in the [table] table of "
+    "event_time, delay, session, subject (=none: not used). Other options in the [table] table of "
     "--config.",
 )
 @option(
@@ -74,6 +79,15 @@ from dopafit.outputs import POPULATION_FILE, UNITS_FILE
     "--learning-recovery",
     "Units of the model recovery written with the population's learning fit (0: none).",
     min=0,
+)
+@option(
+    "--discounting",
+    is_flag=True,
+    default=None,
+    help="Fit the discounting model (fit_discounting: cue response against the reward "
+    "delay) instead of reversal points: sessions are loaded aligned to the cue unless "
+    "--align is given, and need a delay per trial (--delay-column); other options in the "
+    "[discounting] table of --config (whose presence also asks for it).",
 )
 @option(
     "--population/--no-population",
@@ -125,6 +139,11 @@ def fit(
     sessions are kept (a rerun resumes), no partial file is left, exit code 130.
     Exit code: 0 all succeeded, 1 some failed, 2 usage error.
 
+    With --discounting (or a [discounting] table), each session is loaded aligned to the
+    cue and fitted by dopafit.fit_discounting (the groups of the outputs are 'responses' and
+    'discounting'; --n-splits, --n-boot and --seed set its options); a session without
+    delays fails with one line in failures.csv and the batch goes on.
+
     \b
     Example:
       dopafit fit data/ -o fits --workers 2 --n-splits 1000 --seed 1
@@ -133,10 +152,13 @@ def fit(
       dopafit fit data/ -o fits --write-nwb
       dopafit fit https://host/a.nwb dandi://000006/draft/sub-x/sub-x_ses-y.nwb -o fits
       dopafit fit cells.csv -o fits --columns unit=cell,reward=volume,response=dff
+      dopafit fit delays/ -o fits-delay --discounting --n-splits 200
     """
     from dopafit.batch import combine, find_inputs, run_batch
 
     settings = _settings(config, options)
+    if write_nwb and settings.discounting is not None:
+        raise click.UsageError("--write-nwb writes reversal-point fits; drop it with --discounting")
     inputs = find_inputs(paths)
     if not inputs:
         raise click.UsageError("no input files found in PATHS")
@@ -187,6 +209,7 @@ _LOAD_KEYS = {
     "baseline": "baseline",
     "trials_table": "trials_table",
     "reward_column": "reward",
+    "delay_column": "delay",
     "align": "align",
     "faithful": "faithful",
 }
@@ -227,6 +250,11 @@ def _settings(config, options: dict):
                 parse_pair(value, flag) if flag in ("window", "baseline") else value
             )
     flags = {key: options[flag] for flag, key in _FIT_KEYS.items() if options.get(flag) is not None}
+    if options.get("discounting") and settings.discounting is None:
+        settings.discounting = {}
+    if settings.discounting is not None:  # the shared flags set the discounting options
+        shared = {k: flags[k] for k in ("n_splits", "n_boot", "seed") if k in flags}
+        settings.discounting = {**settings.discounting, **shared}
     try:
         settings.fit = dataclasses.replace(settings.fit, **flags)  # validated again
         settings.check(file=config)  # every table, once, before any work

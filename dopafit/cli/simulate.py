@@ -19,6 +19,9 @@ from dopafit.cli._common import (
 )
 
 _KINDS = ["classical", "distributional", "bias", "sigmoid"]
+#: delay tasks and their population kinds (dopafit.simulate_delay_session)
+_DELAY_TASKS = ["delay", "delay-bimodal"]
+_DELAY_KINDS = ["single", "multi", "hyperbolic"]
 
 
 @command()
@@ -31,11 +34,22 @@ _KINDS = ["classical", "distributional", "bias", "sigmoid"]
 )
 @choice_option(
     "--task",
-    ["dabney", "variable_probability"],
-    "Task: reward distribution(s) and cue structure.",
+    ["dabney", "variable_probability", *_DELAY_TASKS],
+    "Task: reward distribution(s) and cue structure; delay and delay-bimodal are delay "
+    "tasks (cues predicting reward after 0.5, 1.5, 3 or 6 s; delay-bimodal adds a cue "
+    "predicting 1 s or 6 s).",
     default="dabney",
 )
-@choice_option("--population", _KINDS, "Population kind.", default="distributional")
+@choice_option(
+    "--population",
+    _KINDS + _DELAY_KINDS,
+    "Population kind; for delay tasks single (one discount factor), multi (one per unit, "
+    "the default there) or hyperbolic. [default: distributional]",
+)
+@option(
+    "--delays",
+    help="Delay tasks: the cues' delays in seconds, e.g. 0.5,1.5,3,6 (default of the task).",
+)
 @count_option("--n-units", "Units/session.", default=30)
 @count_option("--n-trials", "Trials/session.", default=250)
 @count_option("--n-sessions", "Sessions.", default=1)
@@ -52,6 +66,7 @@ def simulate(
     preset,
     task,
     population,
+    delays,
     n_units,
     n_trials,
     n_sessions,
@@ -69,17 +84,32 @@ def simulate(
     only with --overwrite. Prints one line per file. --preset also writes MANIFEST.json
     (checksums and library versions).
 
+    Delay tasks (--task delay) simulate cue responses that discount the reward delay
+    (dopafit.simulate_delay_session): the trials table holds each trial's delay, the units
+    table true_gamma, true_amplitude, true_asymptote, ...; load them with
+    dopafit.load_nwb(file, align="cue_time") or fit them with dopafit fit --discounting.
+
     \b
     Examples:
       dopafit simulate --preset samples -o data_samples
       dopafit simulate -o sims --population classical --n-sessions 3 --seed 7
+      dopafit simulate -o delays --task delay --population multi --n-sessions 2
     """
     from dopafit.simulate import PRESETS, preset_sessions, simulate_session
 
     out = Path(outdir)
     if preset:
         ctx = click.get_current_context()
-        names = ("task", "population", "n_units", "n_trials", "n_sessions", "seed", "cued_fraction")
+        names = (
+            "task",
+            "population",
+            "delays",
+            "n_units",
+            "n_trials",
+            "n_sessions",
+            "seed",
+            "cued_fraction",
+        )
         changed = [
             name
             for name in names
@@ -91,11 +121,15 @@ def simulate(
         files = [name for name, _ in PRESETS[preset]]
         jobs = preset_sessions(preset)
     else:
+        population, make = _kind_and_maker(task, population, delays)
         seeds = [seed + k for k in range(n_sessions)]
         files = [f"sub-sim_ses-{population}-{task}-seed{s}.nwb" for s in seeds]
 
         def _jobs():
             for name, s in zip(files, seeds):
+                if make is not None:
+                    yield name, make(s, n_units, n_trials, f"{population}-{task}-seed{s}")
+                    continue
                 session = simulate_session(
                     task,
                     population,
@@ -118,6 +152,47 @@ def simulate(
     if preset:
         manifest = _write_manifest(out, files, preset)
         click.echo(f"{manifest}  written (file checksums and library versions)")
+
+
+def _kind_and_maker(task: str, population: str | None, delays: str | None):
+    """The population kind, and for delay tasks a function making one session from
+    ``(seed, n_units, n_trials, session_id)`` (None for the reward tasks)."""
+    ctx = click.get_current_context()
+    if task not in _DELAY_TASKS:
+        if population in _DELAY_KINDS:
+            raise click.UsageError(
+                f"--population {population} is a kind of the delay tasks; use --task delay "
+                f"or one of {', '.join(_KINDS)}"
+            )
+        if delays is not None:
+            raise click.UsageError("--delays needs a delay task (--task delay)")
+        return population or "distributional", None
+    population = population or "multi"
+    if population not in _DELAY_KINDS:
+        raise click.UsageError(
+            f"delay tasks take --population {', '.join(_DELAY_KINDS)}; got {population}"
+        )
+    if ctx.get_parameter_source("cued_fraction") is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError(
+            "--cued-fraction does not apply to delay tasks (every trial is cued)"
+        )
+    from dopafit.errors import ConfigError
+    from dopafit.simulate import DelayTask, get_delay_task, simulate_delay_session
+
+    spec = get_delay_task(task)
+    if delays is not None:
+        try:
+            values = [float(v) for v in delays.split(",")]
+            spec = DelayTask(delays=values, mixtures={c: (d, p) for c, d, p in spec.mixtures})
+        except (ValueError, ConfigError) as exc:
+            raise click.BadParameter(str(exc), param_hint="--delays") from None
+
+    def make(seed, n_units, n_trials, session_id):
+        return simulate_delay_session(
+            spec, population, n_units, n_trials, seed=seed, session_id=session_id
+        )
+
+    return population, make
 
 
 def _write(session, target: Path, overwrite: bool) -> str:

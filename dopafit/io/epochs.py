@@ -139,6 +139,8 @@ def responses_from_epochs(
     cued=None,
     cue_time=None,
     event_time=None,
+    delay=None,
+    delay_units: str = "s",
     select=None,
     reward_map: Mapping | None = None,
     window: tuple[float, float] = (0.2, 0.6),
@@ -177,6 +179,11 @@ def responses_from_epochs(
         Cue onset relative to the aligned event (s, negative; NaN on uncued trials).
     event_time : array, shape (n_trial,), optional
         Session time of each trial's aligned event (s): recorded, and orders the trials.
+    delay : array, shape (n_trial,), optional
+        Cue-to-reward delay of each trial (NaN: none known): the coordinate
+        ``delay(unit, trial)``.
+    delay_units : str, default "s"
+        Units of ``delay`` (attrs ``delay_units``).
     select : array of bool, shape (n_trial,), optional
         Trials to keep.
     reward_map : dict, optional
@@ -256,7 +263,7 @@ def responses_from_epochs(
     ids = [str(i) for i in range(n_unit)] if unit_ids is None else [str(u) for u in unit_ids]
     if len(ids) != n_unit:
         raise ConfigError(f"{n_unit} unit ids", found=f"{len(ids)}", file=file)
-    trials, order = _trials(reward, cued, cue_time, event_time, select, n_trial, file)
+    trials, order = _trials(reward, cued, cue_time, event_time, select, n_trial, file, delay)
     opts = T.ExtractionOptions(
         reward="reward",
         reward_map=reward_map,
@@ -266,6 +273,8 @@ def responses_from_epochs(
         cued="cued" if cued is not None else None,
         cue_id=None,
         trial_type=None,
+        delay="delay" if delay is not None else None,
+        delay_units=delay_units,
         select="select",
         baseline_event=baseline_event,
         window=window,
@@ -302,7 +311,7 @@ def responses_from_epochs(
     return ds
 
 
-def _trials(reward, cued, cue_time, event_time, select, n_trial, file):
+def _trials(reward, cued, cue_time, event_time, select, n_trial, file, delay=None):
     """The per-trial inputs as a trials table on the relative clock (aligned event at 0),
     in chronological order of ``event_time``; and that order."""
     event = _per_trial("event_time", event_time, n_trial, file, np.float64)
@@ -316,8 +325,15 @@ def _trials(reward, cued, cue_time, event_time, select, n_trial, file):
         "cued": _per_trial("cued", cued, n_trial, file, bool),
         "select": _per_trial("select", select, n_trial, file, bool),
         "event_time": event,
+        "delay": _per_trial("delay", delay, n_trial, file),
     }
-    fills = {"cue_time": np.nan, "select": True, "event_time": np.nan, "cued": False}
+    fills = {
+        "cue_time": np.nan,
+        "select": True,
+        "event_time": np.nan,
+        "cued": False,
+        "delay": np.nan,
+    }
     frame = {}
     for name, values in columns.items():
         if values is None:

@@ -9,8 +9,8 @@ Column mapping
 --------------
 Each option names a column (defaults in brackets): ``unit`` ["unit"], ``reward`` ["reward";
 also the aliases of :func:`dopafit.responses_from_spikes`], ``response`` ["response"] are
-required; ``trial`` ["trial"], ``cued`` ["cued"], ``event_time`` ["event_time"], ``session``
-["session"], ``subject`` ["subject"] are used when present. A column named explicitly must
+required; ``trial`` ["trial"], ``cued`` ["cued"], ``event_time`` ["event_time"], ``delay``
+["delay"], ``session`` ["session"], ``subject`` ["subject"] are used when present. A column named explicitly must
 exist: a missing or misspelt one raises :class:`~dopafit.errors.MissingColumnError` naming the
 closest column. Pass None to leave an optional column out.
 
@@ -41,6 +41,7 @@ from dopafit.errors import (
     NoDataError,
     NotNWBError,
 )
+from dopafit.io.delays import add_delay, check_delays
 from dopafit.io.tables import REWARD_ALIASES
 
 __all__ = ["responses_from_table", "read_table", "TABLE_SUFFIXES", "COLUMN_OPTIONS"]
@@ -55,6 +56,7 @@ COLUMN_OPTIONS = {
     "response": ("response", True, ("response",)),
     "cued": ("cued", False, ("cued",)),
     "event_time": ("event_time", False, ("event_time",)),
+    "delay": ("delay", False, ("delay",)),
     "session": ("session", False, ("session",)),
     "subject": ("subject", False, ("subject",)),
 }
@@ -266,6 +268,7 @@ def responses_from_table(
     response: str = "response",
     cued: str | None = "cued",
     event_time: str | None = "event_time",
+    delay: str | None = "delay",
     session: str | None = "session",
     subject: str | None = "subject",
     reward_map: Mapping | None = None,
@@ -273,6 +276,7 @@ def responses_from_table(
     trial_columns: Sequence[str] = (),
     response_units: str = "a.u.",
     reward_units: str = "ul",
+    delay_units: str = "s",
     attrs: Mapping | None = None,
     source: str | None = None,
 ) -> xr.Dataset:
@@ -291,13 +295,16 @@ def responses_from_table(
         event time (s), the session and the subject. Used when present under the default
         name; a name given explicitly must exist; None leaves it out. Without a session
         column the session is the file's stem ("table" for a DataFrame).
+    delay : str or None, default "delay"
+        Column of the trial's cue-to-reward delay (numeric, >= 0, NaN: none known), used
+        like the optional columns above; gives the coordinate ``delay(unit, trial)``.
     reward_map : dict, optional
         Maps text or coded reward values to magnitudes (unmapped values: NaN, dropped).
     unit_columns, trial_columns : sequence of str
         Further columns kept as per-unit coordinates (constant within a unit) or per-trial
         coordinates (unit, trial).
-    response_units, reward_units : str
-        Units of the response and the reward (attrs).
+    response_units, reward_units, delay_units : str
+        Units of the response, the reward and the delay (attrs).
     attrs : dict, optional
         How the responses were made (``align``, ``window``, ``baseline``, ...): recorded in
         the attrs; those missing are filled with defaults and named in one warning (see
@@ -363,6 +370,7 @@ def responses_from_table(
         response=response,
         cued=cued,
         event_time=event_time,
+        delay=delay,
         session=session,
         subject=subject,
     )
@@ -434,4 +442,7 @@ def responses_from_table(
     dims2 = (schema.UNIT, schema.TRIAL)
     ds = ds.assign_coords({k: (dims2, v) for k, v in coords.items()})
     ds = ds.assign_coords({k: (schema.UNIT, v) for k, v in extra.items()})
+    if cols["delay"]:
+        values = check_delays(table[cols["delay"]].to_numpy(), cols["delay"], file=file)
+        ds = add_delay(ds, grid(values, np.nan, np.float64), delay_units)
     return schema.validate_responses(ds, file=file)

@@ -43,6 +43,7 @@ from dopafit.errors import (
     missing_path,
 )
 from dopafit.io import tables as T
+from dopafit.io.delays import trial_delays
 from dopafit.io.photometry import (
     PHOTOMETRY_TYPES,
     extract_signal,
@@ -398,7 +399,9 @@ def _read_units(h5, where: str, path, unit_ids):
     extras = {}
     for name in group:
         if schema.is_truth(name) and group[name].ndim == 1:
-            extras[name] = np.asarray(group[name][()])[rows]
+            values = _column_values(group, name)  # text (true_discount) decoded to str
+            if values is not None:
+                extras[name] = np.asarray(values)[rows]
     return spikes, offsets, labels, extras
 
 
@@ -420,6 +423,8 @@ def load_nwb(
     cued: str | None = "cued",
     cue_id: str | None = "cue_id",
     trial_type: str | None = "trial_type",
+    delay="delay",
+    delay_units: str = "s",
     select=None,
     times_relative_to: str | None = None,
     baseline_event: str = "first",
@@ -459,7 +464,7 @@ def load_nwb(
         Use this trials table instead of one from the file (e.g. photometry files without
         trials); times on the file's clock.
     reward, reward_map, reward_units, align, offset, cue_time, cued, cue_id, trial_type, \
-select, times_relative_to, baseline_event, window, baseline, faithful, \
+delay, delay_units, select, times_relative_to, baseline_event, window, baseline, faithful, \
 max_trials_per_type, psth, psth_bin, psth_range, sort_spikes
         Column mapping and extraction options, as in :func:`dopafit.responses_from_spikes`.
     session, subject : str, optional
@@ -737,7 +742,7 @@ def describe_nwb(path, *, trials_table: str = "trials", remote=None, **mapping) 
     ('dist1', 'sim01', 25)
     >>> info["mapping"]["columns"]
     {'reward': 'reward', 'align': 'reward_time', 'cue_time': 'cue_time', 'cued': 'cued',
-     'cue_id': 'cue_id', 'trial_type': 'trial_type'}
+     'cue_id': 'cue_id', 'trial_type': 'trial_type', 'delay': None}
 
     A mapping that does not fit the file is reported before any loading:
 
@@ -896,6 +901,11 @@ def _column_mapping(df: pd.DataFrame, path, mapping: Mapping, out: dict) -> dict
         cols[role] = name if isinstance(name, (str, type(None))) else repr(name)
         if name is None and role in ("reward", "align"):
             out["missing"].append(f"{role} column ({option!r})")
+    try:
+        cols["delay"] = trial_delays(df, opts.delay, file=path)[1]
+    except DopafitError as exc:
+        cols["delay"] = None
+        out["missing"].append(f"delay: {exc.expected}; {exc.found}")
     return cols
 
 

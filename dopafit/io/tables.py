@@ -18,6 +18,10 @@ the columns to use (defaults in brackets; the defaults also try a few common ali
 - ``cue_time`` ["cue_time"; aliases odor_time, odour_time, odor_onset, cue_onset],
   ``cued`` ["cued"], ``cue_id`` ["cue_id"], ``trial_type`` ["trial_type"]: optional; absent
   columns are simply not used (``cued`` then defaults to "cue time is finite").
+- ``delay`` ["delay"]: the trial's cue-to-reward delay, used when the table has such a
+  column (or named explicitly; ``"reward_time - cue_time"`` asks for a difference of two
+  event-time columns; None: not used); in ``delay_units`` ["s"]. The responses then hold
+  the coordinate ``delay(unit, trial)`` (see :mod:`dopafit.io.delays`).
 - ``baseline_event`` ["first"]: the baseline is measured before the trial's first event
   (the cue on cued trials, the aligned event otherwise); ``"align"`` uses the aligned event;
   any column name uses that column.
@@ -49,6 +53,7 @@ from dopafit.errors import (
     NoDataError,
     SpikeTimesError,
 )
+from dopafit.io.delays import add_delay, trial_delays
 
 __all__ = ["responses_from_spikes", "ExtractionOptions", "plan_trials", "assemble"]
 
@@ -90,6 +95,8 @@ class ExtractionOptions:
     cued: str | None = "cued"
     cue_id: str | None = "cue_id"
     trial_type: str | None = "trial_type"
+    delay: object = "delay"
+    delay_units: str = "s"
     select: object = None
     times_relative_to: str | None = None
     baseline_event: str = "first"
@@ -122,6 +129,8 @@ class ExtractionOptions:
                 value, (int, float, np.number)
             ):
                 raise ConfigError(f"{name} as a number of seconds", found=repr(value))
+        if not isinstance(self.delay_units, str):
+            raise ConfigError("delay_units as a string, e.g. 's'", found=repr(self.delay_units))
         if self.psth_bin <= 0:
             raise ConfigError("psth_bin > 0 (s)", found=repr(self.psth_bin))
         cap = self.max_trials_per_type
@@ -177,6 +186,7 @@ class TrialPlan:
     row: np.ndarray
     columns: dict
     dropped: dict
+    delay: np.ndarray | None = None
 
 
 def _column(trials: pd.DataFrame, option, role: str, file, *, required: bool):
@@ -301,6 +311,7 @@ def plan_trials(trials: pd.DataFrame, opts: ExtractionOptions, *, file=None) -> 
     align = _event_times(trials, columns["align"], opts, file) + float(opts.offset)
     _warn_relative_times(trials, columns["align"], align, opts, file)
     cue, cued, ttype, cue_id = _trial_kinds(trials, opts, file, columns)
+    delay, columns["delay"] = trial_delays(trials, opts.delay, file=file)
     anchor = _baseline_anchor(trials, opts, align, cue, file)
     columns["baseline_event"] = opts.baseline_event
     dropped = {"selection": 0, "no_reward": 0, "nan_event": 0, "cap": 0}
@@ -326,6 +337,7 @@ def plan_trials(trials: pd.DataFrame, opts: ExtractionOptions, *, file=None) -> 
         row=rows.astype(np.int64),
         columns=columns,
         dropped=dropped,
+        delay=None if delay is None else delay[rows],
     )
 
 
@@ -659,10 +671,18 @@ def assemble(blocks: Sequence[Block], opts: ExtractionOptions, attrs: dict) -> x
         unit_vars=unit_vars,
     )
     ds = _add_trial_variables(ds, pad)
+    if any(b.plan.delay is not None for b in blocks):
+        ds = add_delay(ds, pad(_plan_delay, np.nan, np.float64), opts.delay_units)
     if opts.psth:
         ds = _add_psth(ds, blocks)
     _warn_flags(ds)
     return schema.validate_responses(ds)
+
+
+def _plan_delay(block: Block) -> np.ndarray:
+    """A block's delays per trial (NaN when its trials table has none)."""
+    d = block.plan.delay
+    return np.full(block.plan.align.size, np.nan) if d is None else d
 
 
 def _pad(blocks: Sequence[Block], getter, fill, dtype) -> np.ndarray:
@@ -801,6 +821,8 @@ def responses_from_spikes(
     cued: str | None = "cued",
     cue_id: str | None = "cue_id",
     trial_type: str | None = "trial_type",
+    delay="delay",
+    delay_units: str = "s",
     select=None,
     times_relative_to: str | None = None,
     baseline_event: str = "first",
@@ -845,6 +867,12 @@ def responses_from_spikes(
         Seconds added to the aligned event.
     cue_time, cued, cue_id, trial_type : str or None
         Optional columns (None: do not use).
+    delay : str, array, callable or None, default "delay"
+        The trial's cue-to-reward delay: a column (the default one only when present), the
+        difference of two event-time columns (``"reward_time - cue_time"``), one value per
+        row, or None. Gives the coordinate ``delay(unit, trial)`` (NaN: none known).
+    delay_units : str, default "s"
+        Units of the delays (attrs ``delay_units``).
     select : str or array of bool, optional
         Boolean column, pandas query string or mask choosing trials.
     times_relative_to : str, optional
@@ -877,7 +905,8 @@ def responses_from_spikes(
         A validated responses Dataset (``dopafit.schema``) with, beside ``response``, the
         variables ``baseline``, ``window_count``, ``baseline_count`` (unit, trial),
         ``n_spikes`` and ``unit_flags`` (unit), coordinates ``trial_type``, ``cue_id``,
-        ``trial_index`` (row of the trials table), and every choice in ``attrs``.
+        ``trial_index`` (row of the trials table), ``delay`` when delays are known, and
+        every choice in ``attrs``.
 
     Raises
     ------

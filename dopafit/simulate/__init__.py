@@ -2,7 +2,8 @@
 
 Tasks × populations → trial responses (:func:`simulate_responses`), trial-by-trial learning
 (:func:`simulate_learning`) or spike-train sessions (:func:`simulate_session`, written to NWB
-by :func:`dopafit.write_nwb`).
+by :func:`dopafit.write_nwb`); delay tasks give cue responses that discount the reward delay
+(:func:`simulate_discounting`) or spike-train sessions (:func:`simulate_delay_session`).
 
 Model
 -----
@@ -38,6 +39,7 @@ from dopafit.simulate._delay import (
     get_delay_task,
     simulate_discounting,
 )
+from dopafit.simulate._delay_session import simulate_delay_session
 from dopafit.simulate._population import KINDS, POPULATION_COLUMNS, make_population
 from dopafit.simulate._responses import simulate_learning, simulate_responses
 from dopafit.simulate._session import PRESETS, preset_sessions, simulate_session
@@ -77,4 +79,5 @@ __all__ = [
     "get_delay_task",
     "DISCOUNT_KINDS",
     "simulate_discounting",
+    "simulate_delay_session",
 ]
