@@ -51,6 +51,17 @@ def test_recovery_where_the_data_determine_gamma():
     assert abs(bias_s) < 0.03 and rmse_s < 0.09
 
 
+def test_recovery_at_the_default_noise_with_more_trials():
+    """Acceptance at the simulator's noise: 800 trials per unit (200 per delay)."""
+    r, bias, rmse, rel = _recovery("multi", range(3), n_trials=800)
+    assert r.min() >= 0.8
+    assert abs(bias) < 0.03 and rmse < 0.12
+    assert np.median(rel) > 0.5
+    _, bias_s, rmse_s, rel_s = _recovery("single", range(3), n_trials=800)
+    assert abs(np.median(rel_s)) < 0.15
+    assert abs(bias_s) < 0.03 and rmse_s < 0.12
+
+
 def test_recovery_at_the_simulator_defaults():
     """The defaults are noisier: gamma is recovered less well (numbers in the docstring)."""
     r, bias, rmse, rel = _recovery("multi", range(2))

@@ -172,8 +172,9 @@ def fit_discounting(
         default ``DiscountOptions()``.
     reward_responses : xarray.Dataset, optional
         Reward-aligned responses of the same units (matched by ``unit_id``): fitted with
-        :func:`dopafit.fit_expectiles` (``n_splits=0, n_boot=0``, same seed) to add ``tau``,
-        ``reversal_point`` and the relation of gamma and tau across units.
+        :func:`dopafit.fit_expectiles` (``axis="reward", n_splits=0, n_boot=0``, same seed)
+        to add ``tau``, ``reversal_point`` (reward units) and the relation of gamma and tau
+        across units.
     progress : bool or None, default None
         A progress bar over the bootstrap and the split halves (None: in a notebook or a
         terminal). It changes no number.
@@ -439,7 +440,9 @@ def _add_relation(ds, responses, reward_responses, opts: DiscountOptions, root) 
             else "repeated unit_id values in reward_responses",
             remedy="pass the reward-aligned responses of the same units (same unit_id)",
         )
-    exp = fit_expectiles(reward_responses, n_splits=0, n_boot=0, seed=opts.seed, progress=False)
+    exp = fit_expectiles(
+        reward_responses, axis="reward", n_splits=0, n_boot=0, seed=opts.seed, progress=False
+    )
     pos = {uid: j for j, uid in enumerate(other)}
     take = np.array([pos[i] for i in ids])
     tau = np.asarray(exp["tau"].values, dtype=float)[take]
@@ -477,7 +480,9 @@ def _add_relation(ds, responses, reward_responses, opts: DiscountOptions, root) 
             f"test ({n_rel} permutations of tau across units, (1 + #|r_perm| >= |r|) / "
             "(1 + permutations))"
         ),
-        expectile_options="fit_expectiles(reward_responses, n_splits=0, n_boot=0, seed=seed)",
+        expectile_options=(
+            "fit_expectiles(reward_responses, axis='reward', n_splits=0, n_boot=0, seed=seed)"
+        ),
     )
 
 
@@ -542,7 +547,8 @@ _DESCRIPTIONS = {
     "p_reliability": "two-sided p of gamma_reliability (t test of r)",
     "n_units_split": "units entering gamma_reliability",
     "tau": "asymmetry tau from fit_expectiles on the reward responses of the unit",
-    "reversal_point": "reversal point from fit_expectiles on the reward responses of the unit",
+    "reversal_point": "reversal point (reward units) from fit_expectiles on the reward "
+    "responses of the unit",
 }
 
 

@@ -152,6 +152,11 @@ def _fit_arrays(fit) -> dict:
     status = fit["discount_status"].values if "discount_status" in fit else ["ok"] * n
     out["status"] = np.array([str(s) for s in np.ravel(status)], dtype=object)
     out["tau"] = np.asarray(fit["tau"].values, np.float64).ravel() if "tau" in fit else None
+    out["reversal_point"] = (
+        np.asarray(fit["reversal_point"].values, np.float64).ravel()
+        if "reversal_point" in fit
+        else None
+    )
     return out
 
 
@@ -244,14 +249,23 @@ def _grid(values, name: str, default) -> np.ndarray:
     return g
 
 
-def _default_time(fit, responses) -> np.ndarray:
+def _session_delays(responses) -> np.ndarray | None:
+    """The distinct finite delays of every trial of the responses (all cues), or None."""
+    if responses is None or schema.DELAY not in responses.variables:
+        return None
+    d = np.asarray(responses[schema.DELAY].values, np.float64)
+    d = np.unique(d[np.isfinite(d)])
+    return d if d.size else None
+
+
+def _continuous_time(fit, responses) -> np.ndarray:
     longest = None
     if "delays" in fit.attrs:
         d = np.asarray(fit.attrs["delays"], np.float64).ravel()
         longest = float(np.nanmax(d)) if d.size and np.isfinite(d).any() else None
-    if longest is None and responses is not None and schema.DELAY in responses.variables:
-        d = np.asarray(responses[schema.DELAY].values, np.float64)
-        longest = float(np.nanmax(d)) if np.isfinite(d).any() else None
+    session = _session_delays(responses)
+    if longest is None and session is not None:
+        longest = float(session.max())
     if longest is None or longest <= 0:
         raise ConfigError(
             "time_grid, or a fit that records its delays (attrs['delays'])",
@@ -259,6 +273,32 @@ def _default_time(fit, responses) -> np.ndarray:
             remedy="pass time_grid=np.linspace(0, T, 61)",
         )
     return np.linspace(0.0, 1.5 * longest, N_TIME)
+
+
+def _time_grid(time_grid, fit, responses) -> tuple[np.ndarray, str]:
+    """The grid of reward times and its kind: "delays" (the session's delays), "continuous"
+    (61 points from 0 to 1.5 times the longest delay) or "given"."""
+    if time_grid is None:
+        time_grid = "delays" if _session_delays(responses) is not None else "continuous"
+    if isinstance(time_grid, str):
+        if time_grid == "continuous":
+            return _continuous_time(fit, responses), "continuous"
+        if time_grid == "delays":
+            d = _session_delays(responses)
+            if d is None and "delays" in fit.attrs:
+                d = np.unique(np.asarray(fit.attrs["delays"], np.float64).ravel())
+            if d is None or d.size < 2:
+                raise ConfigError(
+                    "time_grid='delays': at least 2 distinct delays in the responses' delay "
+                    "coordinate (or the fit's attrs['delays'])",
+                    found="none" if d is None else f"{d.tolist()}",
+                    remedy="pass time_grid='continuous' or an array of times",
+                )
+            return d, "delays"
+        raise ConfigError(
+            "time_grid as 'delays', 'continuous' or an array of times", found=repr(time_grid)
+        )
+    return _grid(time_grid, "time_grid", None), "given"
 
 
 def _lambdas(lambdas) -> np.ndarray:
@@ -329,15 +369,21 @@ def decode_timing(
         The cue to decode (needed with ``responses``).
     values : array_like, shape (n_unit,), optional
         The units' values given directly (instead of ``responses``).
-    time_grid : array_like, optional
-        Reward times (delay units); default 61 points from 0 to 1.5 times the longest delay
-        of the fit (``attrs["delays"]``) or of the responses.
+    time_grid : {"delays", "continuous"} or array_like, optional
+        Reward times (delay units) p is decoded on. ``"delays"``: the distinct delays of
+        every trial of ``responses`` (all cues: the times at which the task delivers reward),
+        the default with responses that have a ``delay`` coordinate. ``"continuous"``: 61
+        points from 0 to 1.5 times the longest delay of the fit (``attrs["delays"]``) or of
+        the responses, the default otherwise. Or the times themselves. Recorded in
+        ``attrs["time_grid"]``.
     magnitudes : array_like, optional
         A grid of magnitudes: decode the joint map ``p(m, t)`` from the expectile condition
-        of each unit (needs ``tau``). The values must then be the units' expectiles of the
-        discounted return ``gamma ** T * M`` in the magnitudes' units (a cue response
-        normalised by an amplitude per unit of reward), not the normalised discounts of a
-        one-magnitude task.
+        of each unit (needs ``tau``). The values are then the units' expectiles of the
+        discounted return ``gamma ** T * M`` in the magnitudes' units: from ``responses``,
+        ``reversal_point_i * (mean - asymptote_i) / amplitude_i`` (a plain cue's response is
+        ``b + A gamma^d`` and the unit's value of an immediate reward is its reversal point,
+        the tau-expectile of the magnitudes; needs a fit made with ``reward_responses=``);
+        ``values=`` must be in those units.
     tau : array_like, shape (n_unit,), optional
         Asymmetries for the joint map; default the fit's ``tau``.
     lambdas : array_like, optional
@@ -473,9 +519,17 @@ def decode_timing(
                 found="none" if arrs["tau"] is None else f"{arrs['tau'].size} values",
                 remedy="pass tau=, or a fit made with reward_responses=",
             )
-    time = _grid(time_grid, "time_grid", None)
-    if time is None:
-        time = _default_time(fit, responses)
+        if responses is not None:  # in reward units: the unit's value of an immediate reward
+            z = arrs["reversal_point"]
+            if z is None or z.size != n_unit:
+                raise ConfigError(
+                    "a fit with per-unit reversal points (fit_discounting(..., "
+                    "reward_responses=...)) to decode the joint map from responses",
+                    found="no reversal_point in the fit",
+                    remedy="fit with reward_responses=, or pass values= in reward units",
+                )
+            value, se = value * z, se * np.abs(z)
+    time, time_kind = _time_grid(time_grid, fit, responses)
     status = _usable(arrs, value, count, joint)
     if responses is not None:  # weights need an SE
         status[(status == "ok") & ~(np.isfinite(se) & (se > 0))] = "no spread of responses"
@@ -540,6 +594,7 @@ def decode_timing(
         "seed": int(seed),
         "delay_units": str(fit.attrs.get("delay_units", "s")),
         "value_source": "responses" if responses is not None else "values",
+        "time_grid": time_kind,
         "truth_source": "none" if truth_source is None else truth_source,
     }
     return _result(
