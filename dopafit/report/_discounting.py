@@ -544,20 +544,18 @@ def plot_timing_decoding(timing: xr.Dataset):
     with sty.style():
         fig = sty.new_figure(sty.DOUBLE_COLUMN, 2.5)
         ax, ax_b = fig.subplots(1, 2)
-        lo = np.asarray(timing["p_time_lo"].values, float) if "p_time_lo" in timing else None
-        hi = np.asarray(timing["p_time_hi"].values, float) if "p_time_hi" in timing else None
-        if lo is not None and np.isfinite(lo).all() and np.isfinite(hi).all():
-            ax.fill_between(t, lo, hi, color=sty.OKABE_ITO["sky_blue"], alpha=0.35, lw=0)
-            ax.plot([], [], color=sty.OKABE_ITO["sky_blue"], lw=5, alpha=0.35, label="95% band")
-        ax.plot(t, p, color=sty.OKABE_ITO["blue"], label="decoded")
+        step = float(np.min(np.diff(t))) if t.size > 1 else 1.0
+        coarse = t.size <= 20  # a few grid times (e.g. the session's delays): bars
+        _decoded_panel(ax, timing, t, p, step, coarse)
         w = timing["wasserstein"].to_series() if "wasserstein" in timing else None
         if truth:
             td = np.asarray(timing["true_delay"].values, float)
             tp = np.asarray(timing["true_probability"].values, float)
-            ax.vlines(td, 0, tp, color=sty.OKABE_ITO["vermillion"], lw=1.5)
+            shift = 0.3 * step if coarse else 0.0  # beside the bars, not on them
+            ax.vlines(td + shift, 0, tp, color=sty.OKABE_ITO["vermillion"], lw=1.5)
             realised = timing.attrs.get("truth_source") == "trial delays"
             label = "delays of the cue's trials" if realised else "true delays"
-            ax.plot(td, tp, "o", ms=3, color=sty.OKABE_ITO["vermillion"], label=label)
+            ax.plot(td + shift, tp, "o", ms=3, color=sty.OKABE_ITO["vermillion"], label=label)
         ax.set_xlabel(f"Time of reward after the cue ({units})")
         ax.set_ylabel("Probability per grid time")
         cue = timing.attrs.get("cue_id")
@@ -569,17 +567,40 @@ def plot_timing_decoding(timing: xr.Dataset):
         )
         ax.legend(loc="upper right", fontsize=6)
         label = "decoded" + (f" (W1 to truth {w['truth']:.2f})" if w is not None else "")
-        ax_b.plot(t, np.cumsum(p), color=sty.OKABE_ITO["blue"], label=label, drawstyle="steps-post")
+        pad = 0.04 * max(float(t[-1] - t[0]), 1e-9)
+        x = np.concatenate([[t[0] - pad], t, [t[-1] + pad]])
+        y = np.concatenate([[0.0], np.cumsum(p), [1.0]])
+        ax_b.plot(x, y, color=sty.OKABE_ITO["blue"], label=label, drawstyle="steps-post")
         if truth:
-            _reference_cdfs(ax_b, timing, td, tp, t, w)
+            _reference_cdfs(ax_b, timing, td, tp, (float(t[0]), float(t[-1])), pad, w)
         ax_b.set_xlabel(f"Time ({units})")
         ax_b.set_ylabel("Cumulative probability")
         ax_b.set_ylim(0, 1.02)
-        ax_b.set_xlim(float(t[0]), float(t[-1]))
+        ax_b.set_xlim(float(t[0]) - pad, float(t[-1]) + pad)
         ax_b.legend(loc="lower right", fontsize=6)
         sty.panel_label(ax, "a")
         sty.panel_label(ax_b, "b")
     return fig
+
+
+def _decoded_panel(ax, timing, t, p, step, coarse) -> None:
+    """The decoded probabilities with their bootstrap band: bars with error bars on a coarse
+    grid, a line over a shaded band on a fine one."""
+    lo = np.asarray(timing["p_time_lo"].values, float) if "p_time_lo" in timing else None
+    hi = np.asarray(timing["p_time_hi"].values, float) if "p_time_hi" in timing else None
+    band = lo is not None and np.isfinite(lo).all() and np.isfinite(hi).all()
+    blue, light = sty.OKABE_ITO["blue"], sty.OKABE_ITO["sky_blue"]
+    if coarse:
+        ax.bar(t, p, width=0.45 * step, color=blue, alpha=0.85, label="decoded")
+        if band:
+            err = np.vstack([np.maximum(p - lo, 0), np.maximum(hi - p, 0)])
+            ax.errorbar(t, p, yerr=err, fmt="none", ecolor="0.3", elinewidth=0.9, label="95% band")
+        ax.set_xticks(t, [f"{v:g}" for v in t])
+        return
+    if band:
+        ax.fill_between(t, lo, hi, color=light, alpha=0.35, lw=0)
+        ax.plot([], [], color=light, lw=5, alpha=0.35, label="95% band")
+    ax.plot(t, p, color=blue, label="decoded")
 
 
 def _finite(x) -> bool:
@@ -589,15 +610,16 @@ def _finite(x) -> bool:
         return False
 
 
-def _reference_cdfs(ax, timing, td, tp, t, w) -> None:
+def _reference_cdfs(ax, timing, td, tp, span, pad, w) -> None:
     """The truth's CDF and those of the references (W1 from the decoded in the legend)."""
     from dopafit.stats.decode import reference_distributions
 
+    t = (span[0] - pad, span[1] + pad)
     order = np.argsort(td)
     x = np.concatenate([[t[0]], td[order], [t[-1]]])
     y = np.concatenate([[0.0], np.cumsum(tp[order] / tp.sum()), [1.0]])
     ax.plot(x, y, color=sty.OKABE_ITO["vermillion"], drawstyle="steps-post", label="truth")
-    refs = reference_distributions(td, tp / tp.sum(), (float(t[0]), float(t[-1])), transforms=False)
+    refs = reference_distributions(td, tp / tp.sum(), span, transforms=False)
     colors = iter([sty.OKABE_ITO[k] for k in ("grey", "bluish_green", "orange", "reddish_purple")])
     for name, (rv, rw) in refs.items():
         o = np.argsort(rv)
