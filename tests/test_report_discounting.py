@@ -419,3 +419,28 @@ def test_a_unit_not_fitted_is_named_and_shown_without_numbers(delay_responses, t
     assert first_row.count(">–<") >= 5  # gamma, interval, amplitude, asymptote, k, delta AIC
     assert f"{int(fit['discount_status'].values.tolist().count('ok'))} of 24 units fitted" in text
     _no_artefacts(text)
+
+
+def test_timing_figure_bars_on_a_coarse_grid_and_a_line_on_a_fine_one():
+    from dopafit.report._discounting import plot_timing_decoding
+    from dopafit.stats.decode_timing import fit_table
+
+    gamma = np.linspace(0.4, 0.95, 20)
+    for grid, bars in ((np.array([0.5, 1.0, 3.0, 6.0]), True), (np.linspace(0, 9, 61), False)):
+        res = dopafit.decode_timing(
+            fit_table(gamma),
+            values=0.5 * gamma + 0.5 * gamma**6,
+            time_grid=grid,
+            n_boot=10,
+            true_delays=[1.0, 6.0],
+            true_probabilities=[0.5, 0.5],
+        )
+        ax = plot_timing_decoding(res).axes[0]
+        assert len(ax.patches) == (grid.size if bars else 0)
+        lines = [ln for ln in ax.get_lines() if ln.get_label() == "decoded"]
+        assert len(lines) == (0 if bars else 1)
+        if not bars:
+            assert np.allclose(lines[0].get_ydata(), res["p_time"].values)
+        else:
+            heights = [patch.get_height() for patch in ax.patches]
+            assert np.allclose(heights, res["p_time"].values)
