@@ -272,8 +272,10 @@ def test_discounting_figures_reject_other_kinds(expectile):
     for plot in (d.plot_discount_curves, d.plot_gamma_distribution, d.plot_gamma_reliability):
         with pytest.raises(ResultKindError):
             plot(fit)
+    from dopafit.report._timing import plot_timing_decoding
+
     with pytest.raises(ResultKindError):
-        d.plot_timing_decoding(fit)
+        plot_timing_decoding(fit)
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,7 +368,7 @@ def test_save_figures_includes_the_discounting_figures(dfit, delay_responses, ti
 
 
 def test_mixture_cue_truth_from_the_trials_without_a_task(dfit, delay_responses):
-    from dopafit.report._discounting import decode_mixture_cue
+    from dopafit.report._timing import decode_mixture_cue
 
     res = decode_mixture_cue(dfit, delay_responses, n_boot=0)
     assert res.attrs["truth_source"] == "task_spec"
@@ -422,7 +424,7 @@ def test_a_unit_not_fitted_is_named_and_shown_without_numbers(delay_responses, t
 
 
 def test_timing_figure_bars_on_a_coarse_grid_and_a_line_on_a_fine_one():
-    from dopafit.report._discounting import plot_timing_decoding
+    from dopafit.report._timing import plot_timing_decoding
     from dopafit.stats.decode_timing import fit_table
 
     gamma = np.linspace(0.4, 0.95, 20)

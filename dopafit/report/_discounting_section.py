@@ -19,7 +19,6 @@ import numpy as np
 
 from dopafit import schema
 from dopafit.report._discounting import (
-    TRUTH_SOURCES,
     _captions,
     _delay_units,
     _finite,
@@ -29,8 +28,9 @@ from dopafit.report._discounting import (
     excluded_cues,
     true_gamma,
 )
+from dopafit.report._timing import TRUTH_SOURCES
 
-__all__ = ["section_html", "analysed_rows", "methods_html"]
+__all__ = ["section_html", "report_section", "discounting_only", "analysed_rows", "methods_html"]
 
 
 def section_html(fit, responses, comparison, timing, figs, notes, embed) -> str:
@@ -405,3 +405,34 @@ def methods_html(fit) -> str:
         "<details><summary>All attributes of the discounting fit</summary>"
         f'<table class="kv"><tbody>{rows}</tbody></table></details>'
     )
+
+
+def report_section(inputs, figures: dict, notes: dict, embed: str) -> str:
+    """The section's HTML from the report's inputs (:class:`~dopafit.report.data.ReportInputs`);
+    the timing decoding is the given one, else the one made with the figures (``notes``)."""
+    return section_html(
+        inputs.discounting,
+        inputs.discount_responses,
+        inputs.timescale_comparison,
+        inputs.timing if inputs.timing is not None else notes.get("timing"),
+        figures,
+        notes,
+        embed,
+    )
+
+
+def discounting_only(inputs, figures: dict, notes: dict, embed: str) -> list:
+    """``(section id, HTML)`` of a report of a discounting fit alone: what was analysed, the
+    discounting section, failures, methods."""
+    from dopafit.report.html import DISCOUNTING_SECTION, _e, _failures, _kv
+
+    files = "<br>".join(_e(f"{k}: {v}") for k, v in inputs.files.items()) or "(in memory)"
+    analysed = _kv(
+        [("Files", files), *analysed_rows(inputs.discounting, inputs.discount_responses)]
+    )
+    return [
+        ("analysed", analysed),
+        (DISCOUNTING_SECTION[0], report_section(inputs, figures, notes, embed)),
+        ("failures", _failures(inputs)),
+        ("methods", methods_html(inputs.discounting)),
+    ]

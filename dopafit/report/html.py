@@ -625,41 +625,13 @@ def _header(title: str, fit, sections=None, discounting=None) -> str:
     )
 
 
-def _discounting_section(inputs: ReportInputs, figures: dict, notes: dict, embed: str) -> str:
-    from dopafit.report._discounting_section import section_html as discounting_html
-
-    return discounting_html(
-        inputs.discounting,
-        inputs.discount_responses,
-        inputs.timescale_comparison,
-        inputs.timing if inputs.timing is not None else notes.get("timing"),
-        figures,
-        notes,
-        embed,
-    )
-
-
-def _discounting_only(inputs: ReportInputs, figures: dict, notes: dict, embed: str) -> list:
-    """The sections of a report of a discounting fit alone."""
-    from dopafit.report._discounting_section import analysed_rows, methods_html
-
-    files = "<br>".join(_e(f"{k}: {v}") for k, v in inputs.files.items()) or "(in memory)"
-    analysed = _kv(
-        [("Files", files), *analysed_rows(inputs.discounting, inputs.discount_responses)]
-    )
-    return [
-        ("analysed", analysed),
-        (DISCOUNTING_SECTION[0], _discounting_section(inputs, figures, notes, embed)),
-        ("failures", _failures(inputs)),
-        ("methods", methods_html(inputs.discounting)),
-    ]
-
-
 def _sections(inputs: ReportInputs, figures: dict, notes: dict, embed: str) -> list:
     """``(section id, HTML content)`` of every section, in page order."""
     fit = inputs.fit
     if fit is None:
-        return _discounting_only(inputs, figures, notes, embed)
+        from dopafit.report._discounting_section import discounting_only
+
+        return discounting_only(inputs, figures, notes, embed)
     captions = figure_captions(
         _e(sty.axis_label(fit)),
         sem=inputs.responses is not None,
@@ -686,10 +658,10 @@ def _sections(inputs: ReportInputs, figures: dict, notes: dict, embed: str) -> l
         ("methods", _methods(fit)),
     ]
     if inputs.discounting is not None:
+        from dopafit.report._discounting_section import report_section
+
         at = [k for k, _ in sections].index("learning") + 1
-        sections.insert(
-            at, (DISCOUNTING_SECTION[0], _discounting_section(inputs, figures, notes, embed))
-        )
+        sections.insert(at, (DISCOUNTING_SECTION[0], report_section(inputs, figures, notes, embed)))
     return sections
 
 
