@@ -76,8 +76,8 @@ def test_single_timescale_false_positive_rate_within_the_band():
 
 
 def test_power_on_multi_timescale_populations():
-    # measured with these settings: heterogeneity 19/20, reliability 7/20 (n_sim 49,
-    # 10 splits); benchmarks/eval_timescale_calibration.py gives the larger runs
+    # benchmarks/eval_timescale_calibration.py (n_sim 199, 20 splits, 100 datasets) measured
+    # power 0.91 [0.84, 0.96] (heterogeneity) and 0.53 [0.43, 0.63] (reliability)
     n = 20
     p = p_values("multi", n, 49, 10, ("single",))
     assert np.mean(p[:, 1] < ALPHA) >= 0.8
@@ -87,18 +87,21 @@ def test_power_on_multi_timescale_populations():
 
 @pytest.mark.slow
 def test_power_of_hyperbolic_on_hyperbolic_populations():
-    # 40 datasets x 49 simulations x 49 inner (double bootstrap), about 2 minutes
+    # 40 datasets x 49 simulations x 49 inner (double bootstrap), a few minutes. The benchmark
+    # (99 x 39, 60 datasets) measured power 0.40 [0.28, 0.54], exponential wrongly favoured
+    # 2/60, the data undecided 34/60 (k in 0.2-2 /s and 4 delays: the trap of few delays)
     n = 40
     p = p_values("hyperbolic", n, 49, 0, ("multi", "hyperbolic"), n_inner=49)
-    assert np.mean(p[:, 2] < ALPHA) >= 0.4
-    assert np.sum(p[:, 3] < ALPHA) <= 2  # exponential (wrongly) favoured
+    assert np.mean(p[:, 2] < ALPHA) >= 0.2
+    assert np.sum(p[:, 3] < ALPHA) <= band(n)[1]  # exponential (wrongly) favoured
 
 
 @pytest.mark.slow
 def test_hyperbolic_false_positive_rate_on_exponential_populations():
     # the single-level test is anti-conservative on multi-timescale populations (measured
-    # 9/60 = 0.15); the double bootstrap brings it to or below 0.05 (measured 1/60; it may be
-    # conservative, so only the upper end of the band is asserted). 100 x 49 x 49, minutes
+    # 0.10-0.15); the double bootstrap brings it to 0.05 (benchmark: 3/60 on single- and 3/60
+    # on multi-timescale populations; only the upper end of the band is asserted, the double
+    # bootstrap may be conservative). 100 datasets x 49 x 49, minutes
     n = 100
     p = p_values("multi", n, 49, 0, ("multi",), seed0=3000, n_inner=49)
     k = int(np.sum(p[:, 2] < ALPHA))
@@ -108,7 +111,8 @@ def test_hyperbolic_false_positive_rate_on_exponential_populations():
 
 @pytest.mark.slow
 def test_single_timescale_false_positive_rate_large():
-    # 200 datasets x 199 simulations, 20 split halves (several minutes)
+    # 200 datasets x 199 simulations, 20 split halves (several minutes). The benchmark
+    # (other seeds) measured 6/200 for each statistic, band 4-16
     n = 200
     p = p_values("single", n, 199, 20, ("single",), seed0=5000)
     assert_in_band(p[:, 0], n, "gamma_reliability")
