@@ -188,7 +188,17 @@ def test_every_output_variable_has_a_description():
     )
     fit = dopafit.fit_expectiles(responses, n_splits=3, n_boot=3, seed=0)
     comparison = dopafit.compare(responses, n_sim=3, n_splits=3, n_boot=3, seed=0)
-    for kind, ds in (("fit_expectiles", fit), ("compare", comparison)):
+    cue = dopafit.simulate_discounting("delay-bimodal", "multi", n_units=8, n_trials=200, seed=0)
+    discounting = dopafit.fit_discounting(cue, n_splits=3, n_boot=3, seed=0)
+    timescales = dopafit.compare_timescales(cue, n_sim=3, n_splits=3, n_inner=2, seed=0)
+    timing = dopafit.decode_timing(discounting, cue, cue_id=5, n_boot=3, n_folds=2)
+    for kind, ds in (
+        ("fit_expectiles", fit),
+        ("compare", comparison),
+        ("fit_discounting", discounting),
+        ("compare_timescales", timescales),
+        ("decode_timing", timing),
+    ):
         missing = [k for k, v in ds.variables.items() if not v.attrs.get("description")]
         assert not missing, f"{kind} output variables without attrs['description']: {missing}"
 

@@ -512,7 +512,7 @@ def _attrs(responses, data: _Data, opts: DiscountOptions, split_ss) -> dict:
     return attrs
 
 
-_DESCRIPTIONS = {
+DESCRIPTIONS = {
     **schema.UNIT_COORD_DESCRIPTIONS,
     DELAY_DIM: "cue-to-reward delay (attrs 'delay_units') of the per-delay variables",
     "split": "index of the random split of each unit's trials into halves A and B",
@@ -554,7 +554,7 @@ _DESCRIPTIONS = {
 
 def _describe(ds: xr.Dataset) -> None:
     for name in ds.variables:
-        text = _DESCRIPTIONS.get(str(name)) or schema.TRUTH_DESCRIPTIONS.get(str(name))
+        text = DESCRIPTIONS.get(str(name)) or schema.TRUTH_DESCRIPTIONS.get(str(name))
         if text:
             ds[name].attrs["description"] = text
 

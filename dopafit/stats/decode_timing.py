@@ -696,6 +696,12 @@ def _add_distances(ds: xr.Dataset, values, probs) -> xr.Dataset:
 
 
 _DESCRIPTIONS = {
+    **schema.UNIT_COORD_DESCRIPTIONS,
+    "time": "reward time (attrs delay_units) of the grid p is decoded on (attrs time_grid)",
+    "lambda": "relative regularisation strength tried by the cross-validation",
+    "reference": "the truth, or a reference distribution (uniform over the grid's range; "
+    "Gaussian with the truth's mean and SD)",
+    "magnitude": "reward magnitude of the joint map's grid (reward units)",
     "p_time": "decoded probability of reward at each grid time (sums to 1)",
     "p_time_lo": "2.5 percentile of p_time over bootstrap resamples of units",
     "p_time_hi": "97.5 percentile of p_time over bootstrap resamples of units",
@@ -703,7 +709,8 @@ _DESCRIPTIONS = {
     "p_magnitude": "decoded magnitude marginal",
     "cv_error": "cross-validated mean squared condition of held-out units",
     "cv_se": "standard error over folds of cv_error",
-    "value": "normalised cue value (mean response - asymptote) / amplitude",
+    "value": "the unit's value of the cue: (mean response - asymptote) / amplitude (times "
+    "the reversal point for the joint map)",
     "value_se": "standard error of value (from the cue's trials)",
     "gamma": "discount factor of the unit (per delay unit)",
     "tau": "asymmetry of the unit",

@@ -65,6 +65,7 @@ from dopafit import results as _results  # noqa: F401  (registers the ds.dopafit
 from dopafit import schema, seeds
 from dopafit._version import __version__
 from dopafit.errors import ConfigError, ResponsesError, unknown_name, whole_number
+from dopafit.fit.discounting import DESCRIPTIONS as FIT_DESCRIPTIONS
 from dopafit.stats import timescale_accounts as ta
 from dopafit.stats.timescale_accounts import ACCOUNTS, NOISE_MODES
 from dopafit.stats.verdict import fmt_p
@@ -492,6 +493,15 @@ def _per_unit(g, fu, n_unit):
 
 
 _DESCRIPTIONS = {
+    **FIT_DESCRIPTIONS,  # the per-unit fits, the split halves and the unit coordinates
+    "statistic": "statistic computed on the recording and on every simulated dataset",
+    "account": "account simulated: single (one shared gamma), multi (gamma per unit) or "
+    "hyperbolic (k per unit)",
+    "sim": "index of the simulated dataset",
+    "delay_level": "the delays (attrs delay_units) the fits use",
+    "shared_amplitude": "single-timescale fit: the unit's amplitude at the shared gamma",
+    "shared_asymptote": "single-timescale fit: the unit's asymptote at the shared gamma",
+    "rss_shared": "residual sum of squares of the unit under the shared gamma",
     "observed": "value of the statistic on the recording",
     "p_nominal": "textbook p (gamma_heterogeneity: chi-squared, n_units - 1 df); NaN if none",
     "p_multi": "p of multi over single: (1 + #{single-account sims >= observed}) / (1 + n_sim)",
