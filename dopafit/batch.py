@@ -792,18 +792,9 @@ def combine(
         from dopafit.batch_discounting import combine_discounting
 
         return combine_discounting(files, outdir, settings, key, progress=progress)
-    parts = [schema.open_responses(f, group="responses") for f in files]
-    responses = concat_responses(parts)
+    responses = pooled_responses(files)
     fit = fit_with_options(responses, settings.fit, progress=progress)
-    notes = {
-        f.name: json.loads((_read_stamp(f, ("notes",)) or {}).get("notes") or "[]") for f in files
-    }
-    fit = fit.assign_attrs(
-        sessions=[str(f.name) for f in files],
-        settings=json.loads(settings.to_json()),
-        population_sha256=key,
-        session_notes=json.dumps({k: v for k, v in notes.items() if v}),
-    )
+    fit = fit.assign_attrs(population_attrs(files, settings, key))
     learning, recovery = pool_learning(files, responses, settings)
     with atomic_path(target) as tmp:
         schema.to_netcdf(responses, tmp, group="responses")
@@ -818,6 +809,27 @@ def combine(
     with atomic_path(outdir / UNITS_FILE) as tmp:
         table.to_csv(tmp, index=False)
     return target
+
+
+def pooled_responses(files):
+    """The ``responses`` groups of the session outputs, stacked (units of every session)."""
+    from dopafit import schema
+
+    return concat_responses([schema.open_responses(f, group="responses") for f in files])
+
+
+def population_attrs(files, settings: BatchSettings, key: str) -> dict:
+    """The attrs of a population fit: its sessions, settings, provenance hash and the notes
+    of each session (JSON: session file -> notes)."""
+    notes = {
+        f.name: json.loads((_read_stamp(f, ("notes",)) or {}).get("notes") or "[]") for f in files
+    }
+    return {
+        "sessions": [str(f.name) for f in files],
+        "settings": json.loads(settings.to_json()),
+        "population_sha256": key,
+        "session_notes": json.dumps({k: v for k, v in notes.items() if v}),
+    }
 
 
 def pool_learning(files, responses, settings: BatchSettings):

@@ -20,7 +20,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -238,25 +237,16 @@ def combine_discounting(files, outdir, settings, key: str, *, progress=False) ->
         ``population.nc``.
     """
     from dopafit import schema
-    from dopafit.batch import _read_stamp, atomic_path, concat_responses
+    from dopafit.batch import atomic_path, pooled_responses, population_attrs
     from dopafit.fit.discounting import fit_discounting
     from dopafit.outputs import POPULATION_FILE, UNITS_FILE
 
     outdir = Path(outdir)
-    parts = [schema.open_responses(f, group="responses") for f in files]
-    responses = concat_responses(parts)
+    responses = pooled_responses(files)
     fit = fit_discounting(
         responses, options=discount_options(settings.discounting), progress=progress
     )
-    notes = {
-        f.name: json.loads((_read_stamp(f, ("notes",)) or {}).get("notes") or "[]") for f in files
-    }
-    fit = fit.assign_attrs(
-        sessions=[str(f.name) for f in files],
-        settings=json.loads(settings.to_json()),
-        population_sha256=key,
-        session_notes=json.dumps({k: v for k, v in notes.items() if v}),
-    )
+    fit = fit.assign_attrs(population_attrs(files, settings, key))
     target = outdir / POPULATION_FILE
     with atomic_path(target) as tmp:
         schema.to_netcdf(responses, tmp, group="responses")

@@ -20,12 +20,12 @@ dopafit.errors.ConfigError: expected options of fit_discounting among aic_margin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from dopafit.errors import ConfigError, unknown_name
+from dopafit._options import NamedOptions
+from dopafit.errors import ConfigError
 
 __all__ = ["DiscountOptions"]
 
@@ -39,7 +39,7 @@ def _is_real(value) -> bool:
 
 
 @dataclass(frozen=True)
-class DiscountOptions:
+class DiscountOptions(NamedOptions):
     """Every analysis setting of the discounting fit (see :func:`dopafit.fit_discounting`).
 
     Parameters
@@ -83,6 +83,8 @@ class DiscountOptions:
     dopafit.errors.ConfigError: expected gamma_min in (0, 1); found 0.0.
     """
 
+    _OF = "fit_discounting"
+
     asymptote: str | float = "fit"
     gamma_min: float = 0.01
     k_max: float = 50.0
@@ -116,69 +118,6 @@ class DiscountOptions:
             raise ConfigError("aic_margin finite and >= 0", found=repr(self.aic_margin))
         if self.seed is not None and not (_is_int(self.seed) and self.seed >= 0):
             raise ConfigError("seed as an integer >= 0 or None", found=repr(self.seed))
-
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        """The option names, in signature order."""
-        return tuple(f.name for f in fields(cls))
-
-    @classmethod
-    def from_dict(cls, values: Mapping | None, *, file=None) -> DiscountOptions:
-        """Build from a mapping (a TOML table, CLI flags); unknown keys are named.
-
-        Parameters
-        ----------
-        values : mapping or None
-            Option names and values; missing ones take their defaults.
-        file : str or path-like, optional
-            The file the values come from, named in errors.
-
-        Returns
-        -------
-        DiscountOptions
-
-        Raises
-        ------
-        ConfigError
-            An unknown key (naming the closest valid one) or an invalid value.
-
-        Examples
-        --------
-        >>> DiscountOptions.from_dict({"asymptote": 0}).asymptote
-        0
-        """
-        values = dict(values or {})
-        for key in values:
-            if key not in cls.names():
-                raise unknown_name(key, cls.names(), "options of fit_discounting", file=file)
-        try:
-            return cls(**values)
-        except ConfigError as exc:
-            if file is None:
-                raise
-            raise ConfigError(exc.expected, found=exc.found, remedy=exc.remedy, file=file) from None
-
-    def updated(self, **overrides) -> DiscountOptions:
-        """A copy with ``overrides`` (option names) changed; unknown names are named.
-
-        Examples
-        --------
-        >>> DiscountOptions().updated(n_splits=10).n_splits
-        10
-        """
-        for key in overrides:
-            if key not in self.names():
-                raise unknown_name(key, self.names(), "options of fit_discounting")
-        return replace(self, **overrides)
-
-    def keys(self) -> tuple[str, ...]:
-        """The option names (``**options`` gives keyword arguments of fit_discounting)."""
-        return self.names()
-
-    def __getitem__(self, name: str):
-        if name not in self.names():
-            raise KeyError(name)
-        return getattr(self, name)
 
     @property
     def fit_asymptote(self) -> bool:
@@ -216,11 +155,6 @@ class DiscountOptions:
             value = getattr(self, name)
             out[name] = value.item() if isinstance(value, np.generic) else value
         return out
-
-    def changed(self) -> dict:
-        """The settings that differ from the defaults, as in :meth:`record`."""
-        default = DiscountOptions().record()
-        return {k: v for k, v in self.record().items() if v != default[k]}
 
     def to_attrs(self) -> dict:
         """The settings as the attrs of a fit record them (netCDF-friendly)."""

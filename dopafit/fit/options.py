@@ -18,12 +18,13 @@ dopafit.errors.ConfigError: expected options of fit_expectiles among axis, cap_h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-from dopafit.errors import ConfigError, unknown_name
+from dopafit._options import NamedOptions
+from dopafit.errors import ConfigError
 from dopafit.fit.axes import AXES, POOL_MODES
 
 __all__ = ["METHODS", "FitOptions"]
@@ -37,7 +38,7 @@ def _is_int(value) -> bool:
 
 
 @dataclass(frozen=True)
-class FitOptions:
+class FitOptions(NamedOptions):
     """Every analysis setting of the expectile fit (see :func:`dopafit.fit_expectiles`).
 
     Parameters
@@ -92,6 +93,8 @@ class FitOptions:
     dopafit.errors.ConfigError: expected n_folds = 0 (no folds) or >= 2; found 1.
     """
 
+    _OF = "fit_expectiles"
+
     axis: str | Callable | np.ndarray = "utility"
     method: str = "count"
     n_splits: int = 1000
@@ -141,48 +144,6 @@ class FitOptions:
                 "fold_exclude_edge as True or False", found=repr(self.fold_exclude_edge)
             )
 
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        """The option names, in signature order."""
-        return tuple(f.name for f in fields(cls))
-
-    @classmethod
-    def from_dict(cls, values: Mapping | None, *, file=None) -> FitOptions:
-        """Build from a mapping (a TOML table, CLI flags); unknown keys are named.
-
-        Parameters
-        ----------
-        values : mapping or None
-            Option names and values; missing ones take their defaults.
-        file : str or path-like, optional
-            The file the values come from, named in errors.
-
-        Raises
-        ------
-        ConfigError
-            An unknown key (naming the closest valid one) or an invalid value.
-        """
-        values = dict(values or {})
-        for key in values:
-            if key not in cls.names():
-                raise unknown_name(key, cls.names(), "options of fit_expectiles", file=file)
-        try:
-            return cls(**values)
-        except ConfigError as exc:
-            if file is None:
-                raise
-            raise ConfigError(exc.expected, found=exc.found, remedy=exc.remedy, file=file) from None
-
-    def keys(self) -> tuple[str, ...]:
-        """The option names: with :meth:`__getitem__`, ``**options`` gives the keyword
-        arguments of :func:`dopafit.fit_expectiles`."""
-        return self.names()
-
-    def __getitem__(self, name: str):
-        if name not in self.names():
-            raise KeyError(name)
-        return getattr(self, name)
-
     def record(self) -> dict:
         """JSON-friendly record of every setting, by option name."""
         out = {}
@@ -198,12 +159,6 @@ class FitOptions:
                 value = value.item()
             out[name] = value
         return out
-
-    def changed(self) -> dict:
-        """The settings that differ from the defaults, as in :meth:`record` (what a batch's
-        settings hash covers, so that spelling out a default does not change it)."""
-        default = FitOptions().record()
-        return {k: v for k, v in self.record().items() if k not in default or v != default[k]}
 
     def to_attrs(self) -> dict:
         """The settings as the attrs of a fit records them (the axis, pooling and seed are
