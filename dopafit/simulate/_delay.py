@@ -54,7 +54,7 @@ from dopafit.simulate._population import (
     number,
     reward_response,
 )
-from dopafit.simulate._task import Task, _distribution, expectile
+from dopafit.simulate._task import Task, _distribution, cue_frequencies, expectile
 
 __all__ = ["DelayTask", "get_delay_task", "DISCOUNT_KINDS", "simulate_discounting"]
 
@@ -184,16 +184,8 @@ class DelayTask:
         cues.sort()
         object.__setattr__(self, "mixtures", tuple(c for c in cues if c[0] > len(self.delays)))
         object.__setattr__(self, "cues", tuple(cues))
-        ids = [c[0] for c in cues]
-        freq = self.cue_probabilities
-        freq = {c: 1.0 for c in ids} if freq is None else dict(_items(freq))
-        if set(freq) != set(ids):
-            raise ConfigError(
-                "DelayTask: cue_probabilities for exactly the cue ids",
-                found=f"keys {sorted(freq)} for cues {ids}",
-            )
-        _, pr = _distribution(ids, [freq[c] for c in ids], "DelayTask cue_probabilities")
-        object.__setattr__(self, "cue_probabilities", tuple(zip(ids, pr)))
+        freq = cue_frequencies(self.cue_probabilities, [c[0] for c in cues], "DelayTask")
+        object.__setattr__(self, "cue_probabilities", freq)
         for name in ("name", "reward_units", "delay_units"):
             object.__setattr__(self, name, str(getattr(self, name)))
 
@@ -234,10 +226,6 @@ class DelayTask:
             "cues": {str(c): [list(d), list(p)] for c, d, p in self.cues},
             "cue_probabilities": {str(c): p for c, p in self.cue_probabilities},
         }
-
-
-def _items(mapping):
-    return mapping.items() if isinstance(mapping, Mapping) else mapping
 
 
 def get_delay_task(task: str | DelayTask = "delay") -> DelayTask:

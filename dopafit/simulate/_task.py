@@ -62,6 +62,23 @@ def _distribution(magnitudes, probabilities, what: str) -> tuple[tuple, tuple]:
     return tuple(mags[order].tolist()), tuple(probs.tolist())
 
 
+def cue_frequencies(freq, ids: list[int], what: str) -> tuple[tuple[int, float], ...]:
+    """How often each cue is presented: ``(cue id, probability)`` pairs, normalised; equal
+    when ``freq`` is None, else a mapping (or pairs) with exactly the cue ids as keys."""
+    freq = (
+        {c: 1.0 for c in ids}
+        if freq is None
+        else dict(freq.items() if isinstance(freq, Mapping) else freq)
+    )
+    if set(freq) != set(ids):
+        raise ConfigError(
+            f"{what}: cue_probabilities for exactly the cue ids",
+            found=f"keys {sorted(freq)} for cues {ids}",
+        )
+    _, pr = _distribution(ids, [freq[c] for c in ids], f"{what} cue_probabilities")
+    return tuple(zip(ids, pr))
+
+
 @dataclass(frozen=True)
 class Task:
     """A Pavlovian task: the reward distribution of uncued trials and of each cue.
@@ -140,17 +157,8 @@ class Task:
         normal.sort()
         object.__setattr__(self, "cues", tuple(normal))
         ids = [c[0] for c in normal]
-        freq = self.cue_probabilities
-        if freq is None:
-            freq = {c: 1.0 for c in ids}
-        freq = dict(freq.items() if isinstance(freq, Mapping) else freq)
-        if set(freq) != set(ids):
-            raise ConfigError(
-                "Task: cue_probabilities for exactly the cue ids",
-                found=f"keys {sorted(freq)} for cues {ids}",
-            )
-        _, pr = _distribution(ids, [freq[c] for c in ids], "Task cue_probabilities")
-        object.__setattr__(self, "cue_probabilities", tuple(zip(ids, pr)))
+        freq = cue_frequencies(self.cue_probabilities, ids, "Task")
+        object.__setattr__(self, "cue_probabilities", freq)
 
     @property
     def mean(self) -> float:
