@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from dopafit.errors import ConfigError, ResponsesError
+from dopafit.outputs import DISCOUNTING_GROUP  # re-exported: the batch writes it
 
 __all__ = [
     "DISCOUNTING_GROUP",
@@ -35,9 +36,6 @@ __all__ = [
     "fit_session_discounting",
     "combine_discounting",
 ]
-
-#: netCDF group of a session or population output holding the discounting fit
-DISCOUNTING_GROUP = "discounting"
 
 
 def discount_options(values, *, file=None):

@@ -43,6 +43,8 @@ __all__ = [
     "FIT_GROUP",
     "LEARNING_GROUP",
     "LEARNING_RECOVERY_GROUP",
+    "DISCOUNTING_GROUP",
+    "TIMESCALES_FILE",
     "session_file",
     "comparison_beside",
 ]
@@ -63,6 +65,8 @@ FAILURES_FILE = "failures.csv"
 COMPARISON_FILE = "comparison.nc"
 #: suffix of a comparison written beside a single input file (``x.nwb`` -> ``x.comparison.nc``)
 COMPARISON_SUFFIX = ".comparison.nc"
+#: the calibrated timescale comparison of a ``dopafit fit --discounting`` output folder
+TIMESCALES_FILE = "timescales.nc"
 #: the HTML report of an output folder
 REPORT_FILE = "report.html"
 #: default output folder of ``python -m dopafit.demo``
@@ -75,6 +79,8 @@ RESPONSES_GROUP = "responses"
 FIT_GROUP = "fit"
 LEARNING_GROUP = "learning"
 LEARNING_RECOVERY_GROUP = "learning_recovery"
+#: group of a ``dopafit fit --discounting`` output holding the discounting fit
+DISCOUNTING_GROUP = "discounting"
 
 
 def session_file(name: str) -> str:

@@ -96,3 +96,30 @@ def test_discounting_settings_errors(tmp_path, capsys, delay_dir):
         ["fit", delay_dir, "-o", tmp_path / "z", "--discounting", "--write-nwb"], capsys
     )
     assert code == 2 and "--write-nwb" in stderr
+
+
+def test_compare_and_report_on_a_discounting_output(delay_dir, tmp_path, capsys):
+    out = tmp_path / "fits"
+    _run(["fit", delay_dir, "-o", out, "--discounting", *FAST], capsys)
+    code, stdout, stderr = _run(
+        ["compare", out, "--n-sim", "19", "--n-splits", "5", "--seed", "2"], capsys
+    )
+    assert code in (0, None), stderr
+    assert f"timescale comparison: {out / 'timescales.nc'}" in stdout
+    assert "gamma_heterogeneity" in stdout and "Verdict:" in stdout
+    cmp = dopafit.open_responses(out / "timescales.nc", validate=False)
+    assert cmp.attrs["dopafit_result"] == "discount_comparison"
+    direct = dopafit.compare_timescales(
+        schema.open_responses(out / "population.nc", group="responses"),
+        n_sim=19,
+        n_splits=5,
+        seed=2,
+    )
+    np.testing.assert_array_equal(cmp["observed"].values, direct["observed"].values)
+    np.testing.assert_array_equal(cmp["p_multi"].values, direct["p_multi"].values)
+    code, _, stderr = _run(["compare", out, "--workers", "2"], capsys)
+    assert code == 2 and "drop --workers" in stderr
+    code, stdout, stderr = _run(["report", out], capsys)
+    assert code in (0, None), stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert cmp.attrs["verdict"].split(":")[0] in page

@@ -59,14 +59,29 @@ def compare(
     (.NAME.chunks, removed once the comparison is written): a rerun after a crash or Ctrl-C
     computes only the missing ones; a changed input or setting starts afresh.
 
+    On the output of `dopafit fit --discounting` (a population or session file holding a
+    `discounting` group) it runs the timescale comparison instead
+    (dopafit.compare_timescales: one shared discount factor against one per unit, and
+    exponential against hyperbolic discounting) with --n-sim, --n-splits and --seed, and
+    writes timescales.nc beside the population file; `dopafit report` shows it.
+
     \b
     Example:
       dopafit fit nwb/ -o fits && dopafit compare fits --n-sim 1000
+      dopafit fit delays/ -o fits-delay --discounting && dopafit compare fits-delay
     """
     from dataclasses import replace
 
     from dopafit.stats.compare import CompareOptions
 
+    if _discounting_source(Path(source)) is not None:
+        if workers > 1 or scheduler or chunk_size:
+            raise click.UsageError(
+                "the timescale comparison runs in this process (numba kernels, parallel over "
+                "the simulated datasets): drop --workers, --scheduler and --chunk-size"
+            )
+        _timescales(Path(source), output, n_sim, n_splits, seed, progress)
+        return
     flags = {"accounts": accounts, "n_sim": n_sim, "n_splits": n_splits, "seed": seed}
     options = CompareOptions.from_dict(flags)  # checked before any data is read
     responses, default_out, fit_attrs = _load(Path(source))
@@ -86,6 +101,44 @@ def compare(
     shutil.rmtree(chunks, ignore_errors=True)
     click.echo(result.dopafit.summary())
     click.echo(f"comparison: {out}")
+
+
+def _discounting_source(source: Path) -> Path | None:
+    """The file holding a discounting fit (group ``discounting``) that SOURCE names, or None."""
+    from dopafit.outputs import DISCOUNTING_GROUP, FIT_GROUP, POPULATION_FILE
+
+    path = source / POPULATION_FILE if source.is_dir() else source
+    if not path.is_file() or path.suffix != ".nc":
+        return None
+    groups = _groups(path)
+    return path if DISCOUNTING_GROUP in groups and FIT_GROUP not in groups else None
+
+
+def _timescales(source: Path, output, n_sim: int, n_splits: int, seed: int, progress) -> None:
+    """``dopafit compare`` on a discounting output: the calibrated timescale comparison."""
+    from dopafit import schema
+    from dopafit.batch import atomic_path
+    from dopafit.errors import DopafitError
+    from dopafit.outputs import RESPONSES_GROUP, TIMESCALES_FILE
+    from dopafit.stats.timescales import compare_timescales
+
+    path = _discounting_source(source)
+    responses = schema.open_responses(path, group=RESPONSES_GROUP)
+    try:
+        result = compare_timescales(
+            responses, n_sim=n_sim, n_splits=n_splits, seed=seed, progress=progress
+        )
+    except DopafitError as exc:
+        if exc.file:
+            raise
+        raise type(exc)(
+            exc.expected, found=exc.found, remedy=exc.remedy, file=path, problems=exc.problems
+        ) from None
+    out = Path(output) if output else path.parent / TIMESCALES_FILE
+    with atomic_path(out) as tmp:
+        result.dopafit.to_netcdf(tmp)
+    click.echo(result.dopafit.summary())
+    click.echo(f"timescale comparison: {out}")
 
 
 def _load(source: Path):

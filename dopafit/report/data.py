@@ -31,12 +31,14 @@ from dopafit import schema
 from dopafit.errors import ConfigError, DopafitError, FileNotFoundError_, NoDataError
 from dopafit.outputs import (
     COMPARISON_FILE,
+    DISCOUNTING_GROUP,
     FAILURES_FILE,
     LEARNING_GROUP,
     LEARNING_RECOVERY_GROUP,
     POPULATION_FILE,
     SESSION_GLOB,
     SESSIONS_DIR,
+    TIMESCALES_FILE,
     UNITS_FILE,
 )
 
@@ -56,8 +58,6 @@ __all__ = [
 
 #: optional groups of a batch output read for the report
 LEARNING_GROUPS = (LEARNING_GROUP, LEARNING_RECOVERY_GROUP)
-#: group of a ``dopafit fit --discounting`` output holding the discounting fit
-DISCOUNTING_GROUP = "discounting"
 DISCOUNT_FIT = schema.DISCOUNT_FIT
 #: mapping keys of the discounting inputs -> (result kind or None for responses)
 DISCOUNTING_KEYS = {
@@ -197,6 +197,15 @@ def _from_file(path: Path, files: dict) -> tuple[xr.Dataset | None, xr.Dataset]:
     return fit, responses
 
 
+def _open_timescales(path: Path) -> xr.Dataset:
+    """A timescale comparison written by ``dopafit compare`` on a discounting output."""
+    from dopafit.report._discounting import check_result
+
+    ds = schema.open_responses(path, validate=False)
+    check_result(ds, DISCOUNTING_KEYS["timescale_comparison"], "the report's timescales", file=path)
+    return ds
+
+
 def _has_group(path: Path, group: str) -> bool:
     import h5py
 
@@ -258,8 +267,9 @@ def load_outputs(source) -> ReportInputs:
     ----------
     source : path-like or mapping
         - a folder written by ``dopafit fit`` (``OUTDIR``): reads ``population.nc`` (or the
-          only ``sessions/*.nc``) and, when present, ``units.csv``, ``failures.csv`` and
-          ``comparison.nc``;
+          only ``sessions/*.nc``) and, when present, ``units.csv``, ``failures.csv``,
+          ``comparison.nc`` and ``timescales.nc`` (``dopafit compare`` on a discounting
+          output);
         - a ``.nc`` file with groups ``responses`` and ``fit`` (a session or population
           output);
         - a mapping with keys among ``fit``, ``responses``, ``units``, ``comparison``,
@@ -389,6 +399,7 @@ def _read_outputs(path: Path, files: dict) -> dict:
         ("units", UNITS_FILE, _read_table),
         ("failures", FAILURES_FILE, _read_table),
         ("comparison", COMPARISON_FILE, _open_comparison),
+        ("timescale_comparison", TIMESCALES_FILE, _open_timescales),
     ):
         if (path / name).is_file():
             found[key] = read(path / name)
