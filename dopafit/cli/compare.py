@@ -105,12 +105,16 @@ def compare(
 
 def _discounting_source(source: Path) -> Path | None:
     """The file holding a discounting fit (group ``discounting``) that SOURCE names, or None."""
+    from dopafit.errors import DopafitError
     from dopafit.outputs import DISCOUNTING_GROUP, FIT_GROUP, POPULATION_FILE
 
     path = source / POPULATION_FILE if source.is_dir() else source
     if not path.is_file() or path.suffix != ".nc":
         return None
-    groups = _groups(path)
+    try:
+        groups = _groups(path)
+    except DopafitError:  # unreadable: the comparison's own reading says so, after the options
+        return None
     return path if DISCOUNTING_GROUP in groups and FIT_GROUP not in groups else None
 
 
