@@ -55,6 +55,7 @@ __all__ = [
     "STATUS_FLAT",
     "KIND_EXPONENTIAL",
     "KIND_HYPERBOLIC",
+    "KIND_HYPERBOLIC_LOG_K",
     "delay_stats",
     "group_trials",
     "unit_status",
@@ -75,6 +76,7 @@ STATUS_FLAT = 3  # the delay means are all equal: amplitude 0, gamma / k not ide
 
 KIND_EXPONENTIAL = 0
 KIND_HYPERBOLIC = 1
+KIND_HYPERBOLIC_LOG_K = 2  # hyperbolic with the parameter log k (the comparison's grid)
 
 _GOLDEN_ITERS = 32  # golden-section iterations (the bracket shrinks by 0.618 each)
 _INV_PHI = 0.6180339887498949
@@ -183,8 +185,9 @@ def _design(kind, param, delays, x):
             for j in range(delays.shape[0]):
                 x[j] = param ** delays[j]
     else:
+        k = np.exp(param) if kind == KIND_HYPERBOLIC_LOG_K else param
         for j in range(delays.shape[0]):
-            x[j] = 1.0 / (1.0 + param * delays[j])
+            x[j] = 1.0 / (1.0 + k * delays[j])
 
 
 @njit(cache=True)
@@ -296,29 +299,52 @@ def unit_status(count, mean, fit_asymptote, asymptote_value):
 
 
 @njit(cache=True)
-def _golden(kind, delays, n, y, fit_asym, b0, lo, hi, x):
+def _profile_rss(kind, param, delays, n, y, use, fit_asym, b0, x):
+    """Summed profile RSS (between delays) of the samples ``n[i], y[i]`` with ``use[i]``."""
+    _design(kind, param, delays, x)
+    total = 0.0
+    for i in range(n.shape[0]):
+        if use[i]:
+            total += _wls(n[i], y[i], x, fit_asym, b0)[2]
+    return total
+
+
+@njit(cache=True)
+def _golden(kind, delays, n, y, use, fit_asym, b0, lo, hi, x):
+    """Golden-section minimum of :func:`_profile_rss` in ``[lo, hi]``: ``(param, rss)``."""
     c = hi - _INV_PHI * (hi - lo)
     d = lo + _INV_PHI * (hi - lo)
-    _design(kind, c, delays, x)
-    fc = _wls(n, y, x, fit_asym, b0)[2]
-    _design(kind, d, delays, x)
-    fd = _wls(n, y, x, fit_asym, b0)[2]
+    fc = _profile_rss(kind, c, delays, n, y, use, fit_asym, b0, x)
+    fd = _profile_rss(kind, d, delays, n, y, use, fit_asym, b0, x)
     for _ in range(_GOLDEN_ITERS):
         if fc <= fd:
             hi = d
             d = c
             fd = fc
             c = hi - _INV_PHI * (hi - lo)
-            _design(kind, c, delays, x)
-            fc = _wls(n, y, x, fit_asym, b0)[2]
+            fc = _profile_rss(kind, c, delays, n, y, use, fit_asym, b0, x)
         else:
             lo = c
             c = d
             fc = fd
             d = lo + _INV_PHI * (hi - lo)
-            _design(kind, d, delays, x)
-            fd = _wls(n, y, x, fit_asym, b0)[2]
+            fd = _profile_rss(kind, d, delays, n, y, use, fit_asym, b0, x)
     return (c, fc) if fc <= fd else (d, fd)
+
+
+@njit(cache=True)
+def _refine(kind, delays, n, y, use, fit_asym, b0, grid, best, best_rss, x):
+    """The grid point ``grid[best]`` (profile RSS ``best_rss``) refined by golden section
+    between its grid neighbours; kept where the refinement is not better."""
+    n_grid = grid.shape[0]
+    param = grid[best]
+    if n_grid > 1:
+        lo = grid[max(best - 1, 0)]
+        hi = grid[min(best + 1, n_grid - 1)]
+        p, f = _golden(kind, delays, n, y, use, fit_asym, b0, lo, hi, x)
+        if f < best_rss:
+            param = p
+    return param
 
 
 @njit(cache=True)
@@ -411,16 +437,13 @@ def profile_fit(kind, delays, n, y, fit_asym, b0, grid, table, x):
     param, amplitude, asymptote, rss_between : float
         ``rss_between = sum n (y - b - A x) ** 2`` (add the within-delay SS for the RSS).
     """
-    n_grid = grid.shape[0]
     best = _grid_argmin(n, y, table, fit_asym, b0)
-    param = grid[best]
     best_rss = _wls(n, y, table[best], fit_asym, b0)[2]
-    if n_grid > 1:
-        lo = grid[max(best - 1, 0)]
-        hi = grid[min(best + 1, n_grid - 1)]
-        p, f = _golden(kind, delays, n, y, fit_asym, b0, lo, hi, x)
-        if f < best_rss:
-            param = p
+    nd = n.shape[0]
+    one = np.ones(1, dtype=np.bool_)
+    n2 = np.ascontiguousarray(n).reshape((1, nd))
+    y2 = np.ascontiguousarray(y).reshape((1, nd))
+    param = _refine(kind, delays, n2, y2, one, fit_asym, b0, grid, best, best_rss, x)
     _design(kind, param, delays, x)
     a, b, rss = _wls(n, y, x, fit_asym, b0)
     return param, a, b, rss
@@ -556,16 +579,6 @@ def exponential_rss_profile(delays, count, mean, ss, fit_asymptote, asymptote_va
 
 
 @njit(cache=True)
-def _shared_rss(delays, count, mean, use, fit_asym, b0, gamma, x):
-    _design(KIND_EXPONENTIAL, gamma, delays, x)
-    total = 0.0
-    for u in range(count.shape[0]):
-        if use[u]:
-            total += _wls(count[u], mean[u], x, fit_asym, b0)[2]
-    return total
-
-
-@njit(cache=True)
 def fit_shared_exponential(delays, count, mean, ss, fit_asymptote, asymptote_value, grid):
     """One gamma for every unit (the single-timescale account), amplitude and asymptote per unit.
 
@@ -594,38 +607,19 @@ def fit_shared_exponential(delays, count, mean, ss, fit_asymptote, asymptote_val
     if not use.any():
         return np.nan, amp, asym, rss
     x = np.empty(n_delay)
-    n_grid = grid.shape[0]
     best = 0
     best_rss = np.inf
-    for g in range(n_grid):
-        r = _shared_rss(delays, count, mean, use, fit_asymptote, asymptote_value, grid[g], x)
+    for g in range(grid.shape[0]):
+        r = _profile_rss(
+            KIND_EXPONENTIAL, grid[g], delays, count, mean, use, fit_asymptote, asymptote_value, x
+        )
         if r < best_rss:
             best_rss = r
             best = g
-    gamma = grid[best]
-    if n_grid > 1:
-        lo = grid[max(best - 1, 0)]
-        hi = grid[min(best + 1, n_grid - 1)]
-        c = hi - _INV_PHI * (hi - lo)
-        d = lo + _INV_PHI * (hi - lo)
-        fc = _shared_rss(delays, count, mean, use, fit_asymptote, asymptote_value, c, x)
-        fd = _shared_rss(delays, count, mean, use, fit_asymptote, asymptote_value, d, x)
-        for _ in range(_GOLDEN_ITERS):
-            if fc <= fd:
-                hi = d
-                d = c
-                fd = fc
-                c = hi - _INV_PHI * (hi - lo)
-                fc = _shared_rss(delays, count, mean, use, fit_asymptote, asymptote_value, c, x)
-            else:
-                lo = c
-                c = d
-                fc = fd
-                d = lo + _INV_PHI * (hi - lo)
-                fd = _shared_rss(delays, count, mean, use, fit_asymptote, asymptote_value, d, x)
-        p, f = (c, fc) if fc <= fd else (d, fd)
-        if f < best_rss:
-            gamma = p
+    gamma = _refine(
+        KIND_EXPONENTIAL, delays, count, mean, use, fit_asymptote, asymptote_value, grid, best,
+        best_rss, x,
+    )  # fmt: skip
     _design(KIND_EXPONENTIAL, gamma, delays, x)
     for u in range(n_unit):
         if use[u]:
@@ -650,6 +644,33 @@ def _sample_gamma(delays, n, y, fit_asym, b0, grid, table, x):
     if _status(n, y, fit_asym, b0) != STATUS_OK:
         return np.nan
     return profile_fit(KIND_EXPONENTIAL, delays, n, y, fit_asym, b0, grid, table, x)[0]
+
+
+@njit(cache=True)
+def _split_means(vals, start, cnt, u, st, buf, na, ya, yb):
+    """Per-delay trials ``na`` and means ``ya``, ``yb`` of the two halves of unit ``u``.
+
+    At every delay the ``n`` trials are permuted by the stream state ``st``; positions
+    ``[0, h)`` form half A and ``[h, 2h)`` half B, ``h = n // 2`` (NaN means where ``h`` is 0).
+    ``buf`` (int64, at least the unit's largest count) is scratch space.
+    """
+    for j in range(cnt.shape[1]):
+        n = cnt[u, j]
+        h = n // 2
+        na[j] = h
+        if h == 0:
+            ya[j] = np.nan
+            yb[j] = np.nan
+            continue
+        st = _shuffle(buf, n, 2 * h, st)
+        base = start[u, j]
+        sa = 0.0
+        sb = 0.0
+        for k in range(h):
+            sa += vals[base + buf[k]]
+            sb += vals[base + buf[h + k]]
+        ya[j] = sa / h
+        yb[j] = sb / h
 
 
 @njit(cache=True, parallel=True)
@@ -687,24 +708,7 @@ def split_half_exponential(vals, start, cnt, delays, fit_asymptote, asymptote_va
         x = np.empty(n_delay)
         for u in range(n_unit):
             for i in range(ib * _SPLIT_BLOCK, min(n_split, (ib + 1) * _SPLIT_BLOCK)):
-                st = _stream_start(seeds[i], u)
-                for j in range(n_delay):
-                    n = cnt[u, j]
-                    h = n // 2
-                    na[j] = h
-                    if h == 0:
-                        ya[j] = np.nan
-                        yb[j] = np.nan
-                        continue
-                    st = _shuffle(buf, n, 2 * h, st)
-                    base = start[u, j]
-                    sa = 0.0
-                    sb = 0.0
-                    for k in range(h):
-                        sa += vals[base + buf[k]]
-                        sb += vals[base + buf[h + k]]
-                    ya[j] = sa / h
-                    yb[j] = sb / h
+                _split_means(vals, start, cnt, u, _stream_start(seeds[i], u), buf, na, ya, yb)
                 gamma_a[i, u] = _sample_gamma(
                     delays, na, ya, fit_asymptote, asymptote_value, grid, table, x
                 )
