@@ -299,52 +299,29 @@ def unit_status(count, mean, fit_asymptote, asymptote_value):
 
 
 @njit(cache=True)
-def _profile_rss(kind, param, delays, n, y, use, fit_asym, b0, x):
-    """Summed profile RSS (between delays) of the samples ``n[i], y[i]`` with ``use[i]``."""
-    _design(kind, param, delays, x)
-    total = 0.0
-    for i in range(n.shape[0]):
-        if use[i]:
-            total += _wls(n[i], y[i], x, fit_asym, b0)[2]
-    return total
-
-
-@njit(cache=True)
-def _golden(kind, delays, n, y, use, fit_asym, b0, lo, hi, x):
-    """Golden-section minimum of :func:`_profile_rss` in ``[lo, hi]``: ``(param, rss)``."""
+def _golden(kind, delays, n, y, fit_asym, b0, lo, hi, x):
     c = hi - _INV_PHI * (hi - lo)
     d = lo + _INV_PHI * (hi - lo)
-    fc = _profile_rss(kind, c, delays, n, y, use, fit_asym, b0, x)
-    fd = _profile_rss(kind, d, delays, n, y, use, fit_asym, b0, x)
+    _design(kind, c, delays, x)
+    fc = _wls(n, y, x, fit_asym, b0)[2]
+    _design(kind, d, delays, x)
+    fd = _wls(n, y, x, fit_asym, b0)[2]
     for _ in range(_GOLDEN_ITERS):
         if fc <= fd:
             hi = d
             d = c
             fd = fc
             c = hi - _INV_PHI * (hi - lo)
-            fc = _profile_rss(kind, c, delays, n, y, use, fit_asym, b0, x)
+            _design(kind, c, delays, x)
+            fc = _wls(n, y, x, fit_asym, b0)[2]
         else:
             lo = c
             c = d
             fc = fd
             d = lo + _INV_PHI * (hi - lo)
-            fd = _profile_rss(kind, d, delays, n, y, use, fit_asym, b0, x)
+            _design(kind, d, delays, x)
+            fd = _wls(n, y, x, fit_asym, b0)[2]
     return (c, fc) if fc <= fd else (d, fd)
-
-
-@njit(cache=True)
-def _refine(kind, delays, n, y, use, fit_asym, b0, grid, best, best_rss, x):
-    """The grid point ``grid[best]`` (profile RSS ``best_rss``) refined by golden section
-    between its grid neighbours; kept where the refinement is not better."""
-    n_grid = grid.shape[0]
-    param = grid[best]
-    if n_grid > 1:
-        lo = grid[max(best - 1, 0)]
-        hi = grid[min(best + 1, n_grid - 1)]
-        p, f = _golden(kind, delays, n, y, use, fit_asym, b0, lo, hi, x)
-        if f < best_rss:
-            param = p
-    return param
 
 
 @njit(cache=True)
@@ -437,13 +414,16 @@ def profile_fit(kind, delays, n, y, fit_asym, b0, grid, table, x):
     param, amplitude, asymptote, rss_between : float
         ``rss_between = sum n (y - b - A x) ** 2`` (add the within-delay SS for the RSS).
     """
+    n_grid = grid.shape[0]
     best = _grid_argmin(n, y, table, fit_asym, b0)
+    param = grid[best]
     best_rss = _wls(n, y, table[best], fit_asym, b0)[2]
-    nd = n.shape[0]
-    one = np.ones(1, dtype=np.bool_)
-    n2 = np.ascontiguousarray(n).reshape((1, nd))
-    y2 = np.ascontiguousarray(y).reshape((1, nd))
-    param = _refine(kind, delays, n2, y2, one, fit_asym, b0, grid, best, best_rss, x)
+    if n_grid > 1:
+        lo = grid[max(best - 1, 0)]
+        hi = grid[min(best + 1, n_grid - 1)]
+        p, f = _golden(kind, delays, n, y, fit_asym, b0, lo, hi, x)
+        if f < best_rss:
+            param = p
     _design(kind, param, delays, x)
     a, b, rss = _wls(n, y, x, fit_asym, b0)
     return param, a, b, rss
@@ -579,6 +559,16 @@ def exponential_rss_profile(delays, count, mean, ss, fit_asymptote, asymptote_va
 
 
 @njit(cache=True)
+def _shared_rss(delays, count, mean, use, fit_asym, b0, gamma, x):
+    _design(KIND_EXPONENTIAL, gamma, delays, x)
+    total = 0.0
+    for u in range(count.shape[0]):
+        if use[u]:
+            total += _wls(count[u], mean[u], x, fit_asym, b0)[2]
+    return total
+
+
+@njit(cache=True)
 def fit_shared_exponential(delays, count, mean, ss, fit_asymptote, asymptote_value, grid):
     """One gamma for every unit (the single-timescale account), amplitude and asymptote per unit.
 
@@ -607,19 +597,38 @@ def fit_shared_exponential(delays, count, mean, ss, fit_asymptote, asymptote_val
     if not use.any():
         return np.nan, amp, asym, rss
     x = np.empty(n_delay)
+    n_grid = grid.shape[0]
     best = 0
     best_rss = np.inf
-    for g in range(grid.shape[0]):
-        r = _profile_rss(
-            KIND_EXPONENTIAL, grid[g], delays, count, mean, use, fit_asymptote, asymptote_value, x
-        )
+    for g in range(n_grid):
+        r = _shared_rss(delays, count, mean, use, fit_asymptote, asymptote_value, grid[g], x)
         if r < best_rss:
             best_rss = r
             best = g
-    gamma = _refine(
-        KIND_EXPONENTIAL, delays, count, mean, use, fit_asymptote, asymptote_value, grid, best,
-        best_rss, x,
-    )  # fmt: skip
+    gamma = grid[best]
+    if n_grid > 1:
+        lo = grid[max(best - 1, 0)]
+        hi = grid[min(best + 1, n_grid - 1)]
+        c = hi - _INV_PHI * (hi - lo)
+        d = lo + _INV_PHI * (hi - lo)
+        fc = _shared_rss(delays, count, mean, use, fit_asymptote, asymptote_value, c, x)
+        fd = _shared_rss(delays, count, mean, use, fit_asymptote, asymptote_value, d, x)
+        for _ in range(_GOLDEN_ITERS):
+            if fc <= fd:
+                hi = d
+                d = c
+                fd = fc
+                c = hi - _INV_PHI * (hi - lo)
+                fc = _shared_rss(delays, count, mean, use, fit_asymptote, asymptote_value, c, x)
+            else:
+                lo = c
+                c = d
+                fc = fd
+                d = lo + _INV_PHI * (hi - lo)
+                fd = _shared_rss(delays, count, mean, use, fit_asymptote, asymptote_value, d, x)
+        p, f = (c, fc) if fc <= fd else (d, fd)
+        if f < best_rss:
+            gamma = p
     _design(KIND_EXPONENTIAL, gamma, delays, x)
     for u in range(n_unit):
         if use[u]:
@@ -646,7 +655,7 @@ def _sample_gamma(delays, n, y, fit_asym, b0, grid, table, x):
     return profile_fit(KIND_EXPONENTIAL, delays, n, y, fit_asym, b0, grid, table, x)[0]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _split_means(vals, start, cnt, u, st, buf, na, ya, yb):
     """Per-delay trials ``na`` and means ``ya``, ``yb`` of the two halves of unit ``u``.
 
