@@ -55,6 +55,7 @@ __all__ = [
     "STATUS_FLAT",
     "KIND_EXPONENTIAL",
     "KIND_HYPERBOLIC",
+    "KIND_HYPERBOLIC_LOG_K",
     "delay_stats",
     "group_trials",
     "unit_status",
@@ -75,6 +76,7 @@ STATUS_FLAT = 3  # the delay means are all equal: amplitude 0, gamma / k not ide
 
 KIND_EXPONENTIAL = 0
 KIND_HYPERBOLIC = 1
+KIND_HYPERBOLIC_LOG_K = 2  # hyperbolic with the parameter log k (the comparison's grid)
 
 _GOLDEN_ITERS = 32  # golden-section iterations (the bracket shrinks by 0.618 each)
 _INV_PHI = 0.6180339887498949
@@ -183,8 +185,9 @@ def _design(kind, param, delays, x):
             for j in range(delays.shape[0]):
                 x[j] = param ** delays[j]
     else:
+        k = np.exp(param) if kind == KIND_HYPERBOLIC_LOG_K else param
         for j in range(delays.shape[0]):
-            x[j] = 1.0 / (1.0 + param * delays[j])
+            x[j] = 1.0 / (1.0 + k * delays[j])
 
 
 @njit(cache=True)
@@ -652,6 +655,33 @@ def _sample_gamma(delays, n, y, fit_asym, b0, grid, table, x):
     return profile_fit(KIND_EXPONENTIAL, delays, n, y, fit_asym, b0, grid, table, x)[0]
 
 
+@njit(cache=True, inline="always")
+def _split_means(vals, start, cnt, u, st, buf, na, ya, yb):
+    """Per-delay trials ``na`` and means ``ya``, ``yb`` of the two halves of unit ``u``.
+
+    At every delay the ``n`` trials are permuted by the stream state ``st``; positions
+    ``[0, h)`` form half A and ``[h, 2h)`` half B, ``h = n // 2`` (NaN means where ``h`` is 0).
+    ``buf`` (int64, at least the unit's largest count) is scratch space.
+    """
+    for j in range(cnt.shape[1]):
+        n = cnt[u, j]
+        h = n // 2
+        na[j] = h
+        if h == 0:
+            ya[j] = np.nan
+            yb[j] = np.nan
+            continue
+        st = _shuffle(buf, n, 2 * h, st)
+        base = start[u, j]
+        sa = 0.0
+        sb = 0.0
+        for k in range(h):
+            sa += vals[base + buf[k]]
+            sb += vals[base + buf[h + k]]
+        ya[j] = sa / h
+        yb[j] = sb / h
+
+
 @njit(cache=True, parallel=True)
 def split_half_exponential(vals, start, cnt, delays, fit_asymptote, asymptote_value, grid, seeds):
     """gamma from each half of random split halves (parallel over blocks of splits).
@@ -687,24 +717,7 @@ def split_half_exponential(vals, start, cnt, delays, fit_asymptote, asymptote_va
         x = np.empty(n_delay)
         for u in range(n_unit):
             for i in range(ib * _SPLIT_BLOCK, min(n_split, (ib + 1) * _SPLIT_BLOCK)):
-                st = _stream_start(seeds[i], u)
-                for j in range(n_delay):
-                    n = cnt[u, j]
-                    h = n // 2
-                    na[j] = h
-                    if h == 0:
-                        ya[j] = np.nan
-                        yb[j] = np.nan
-                        continue
-                    st = _shuffle(buf, n, 2 * h, st)
-                    base = start[u, j]
-                    sa = 0.0
-                    sb = 0.0
-                    for k in range(h):
-                        sa += vals[base + buf[k]]
-                        sb += vals[base + buf[h + k]]
-                    ya[j] = sa / h
-                    yb[j] = sb / h
+                _split_means(vals, start, cnt, u, _stream_start(seeds[i], u), buf, na, ya, yb)
                 gamma_a[i, u] = _sample_gamma(
                     delays, na, ya, fit_asymptote, asymptote_value, grid, table, x
                 )

@@ -14,12 +14,12 @@ Fits
 ----
 Per unit ``R(d) = b + A * x(d)`` by least squares on the trials, with
 ``x(d) = gamma ** d`` (exponential, ``gamma`` in (0, 1]) or ``x(d) = 1 / (1 + k d)``
-(hyperbolic, ``k > 0``). For a fixed curve parameter the fit is linear in ``(b, A)`` (or in
-``A`` alone when the asymptote ``b`` is fixed) and its residual sum of squares is closed form;
-the curve parameter is found on a grid (``coords``: gamma for the exponential, ``log k`` for
-the hyperbolic; the curves of the grid are precomputed in a table ``(n_grid, n_delay)``) and
-refined by a golden-section search between the best grid point's two neighbours.
-The shared (single-timescale) fit minimises the sum over units of the same profiles.
+(hyperbolic, ``k > 0``), found on a grid of the curve parameter (``coords``: gamma for the
+exponential, ``log k`` for the hyperbolic; the curves of the grid precomputed in a table
+``(n_grid, n_delay)``) and refined by golden section between the best grid point's two
+neighbours. Every step is the fitter's (:mod:`dopafit.kernels.discount`: the weighted least
+squares, the grid and golden-section search, the shared-gamma fit, the split halves), so the
+observed per-unit and split-half gammas are :func:`dopafit.fit_discounting`'s.
 
 Statistics of a dataset (:data:`N_STAT` of them, in this order):
 
@@ -48,7 +48,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from dopafit.kernels.discount import (
+    KIND_EXPONENTIAL,
+    KIND_HYPERBOLIC_LOG_K,
+    _sample_gamma,
+    _split_means,
+    _wls,
+    design_table,
+    fit_shared_exponential,
+    profile_fit,
+)
 from dopafit.kernels.expectile import _GOLDEN, _INV_2_53, _below, _mix64, _stream_start
+from dopafit.kernels.fit_stats import _pearson
 
 __all__ = [
     "KIND_EXPONENTIAL",
@@ -70,11 +81,8 @@ __all__ = [
     "shape_inner_p",
 ]
 
-KIND_EXPONENTIAL = 0
-KIND_HYPERBOLIC = 1
+KIND_HYPERBOLIC = KIND_HYPERBOLIC_LOG_K  # the hyperbolic curve with the coordinate log k
 N_STAT = 3
-_PHI = 0.6180339887498949  # golden-section ratio
-_GOLDEN_ITERS = 40  # as the fitter: the bracket of two grid steps shrinks to 0.618 ** 40
 NOISE_GAUSSIAN = 0
 NOISE_RESIDUAL = 1
 
@@ -83,24 +91,14 @@ NOISE_RESIDUAL = 1
 # curves and single fits
 
 
-@njit(cache=True, inline="always")
-def _curve(kind, coord, d):
-    if kind == KIND_EXPONENTIAL:
-        return coord**d
-    return 1.0 / (1.0 + np.exp(coord) * d)
-
-
 @njit(cache=True)
 def curve_table(kind, coords, delays):
     """``x`` of every grid coordinate at every delay, shape ``(n_grid, n_delay)``.
 
-    ``coords`` are gammas (exponential) or ``log k`` (hyperbolic).
+    ``coords`` are gammas (exponential) or ``log k`` (hyperbolic):
+    :func:`dopafit.kernels.discount.design_table`.
     """
-    out = np.empty((coords.size, delays.size))
-    for j in range(coords.size):
-        for k in range(delays.size):
-            out[j, k] = _curve(kind, coords[j], delays[k])
-    return out
+    return design_table(kind, coords, delays)
 
 
 @njit(cache=True)
@@ -132,164 +130,35 @@ def line_fit(n, m, x, fit_b, b0):
     """Weighted least squares of the means ``m`` on ``b + A x`` (weights ``n``).
 
     Returns ``(A, b, rss of the means)``; with ``fit_b`` False, ``b = b0`` is fixed. Delays
-    with ``n == 0`` are ignored; ``A = 0`` when ``x`` does not vary (gamma = 1).
+    with ``n == 0`` are ignored; ``A = 0`` when ``x`` does not vary (gamma = 1). The fitter's
+    :func:`dopafit.kernels.discount._wls`.
     """
-    if fit_b:
-        w = 0.0
-        sx = 0.0
-        sy = 0.0
-        for k in range(n.size):
-            if n[k] > 0:
-                w += n[k]
-                sx += n[k] * x[k]
-                sy += n[k] * m[k]
-        if w == 0.0:
-            return np.nan, np.nan, np.nan
-        xm = sx / w
-        ym = sy / w
-        sxx = 0.0
-        sxy = 0.0
-        syy = 0.0
-        for k in range(n.size):
-            if n[k] > 0:
-                dx = x[k] - xm
-                dy = m[k] - ym
-                sxx += n[k] * dx * dx
-                sxy += n[k] * dx * dy
-                syy += n[k] * dy * dy
-        if sxx > 1e-14 * w:
-            a = sxy / sxx
-            r = syy - a * sxy
-        else:
-            a = 0.0
-            r = syy
-        return a, ym - a * xm, max(r, 0.0)
-    sxx = 0.0
-    sxy = 0.0
-    syy = 0.0
-    for k in range(n.size):
-        if n[k] > 0:
-            y = m[k] - b0
-            sxx += n[k] * x[k] * x[k]
-            sxy += n[k] * x[k] * y
-            syy += n[k] * y * y
-    a = sxy / sxx if sxx > 0.0 else 0.0
-    return a, b0, max(syy - a * sxy, 0.0)
-
-
-@njit(cache=True, inline="always")
-def _rss_means(w, y, syy, x, fit_b):
-    # rss of the means for curve x, from the prepared weights w (0 where absent), the
-    # responses y (centred on their weighted mean when fit_b, else minus b0; 0 where absent)
-    # and syy = sum w y^2: one pass over the delays
-    sx = 0.0
-    sxx = 0.0
-    sxy = 0.0
-    for k in range(x.size):
-        sx += w[k] * x[k]
-        sxx += w[k] * x[k] * x[k]
-        sxy += w[k] * x[k] * y[k]
-    if fit_b:
-        wt = 0.0
-        for k in range(x.size):
-            wt += w[k]
-        sxx -= sx * sx / wt
-        if sxx <= 1e-14 * wt:
-            return syy
-    elif sxx <= 0.0:
-        return syy
-    return max(syy - sxy * sxy / sxx, 0.0)
+    return _wls(n, m, x, fit_b, b0)
 
 
 @njit(cache=True)
-def fit_curve(n, m, ss_total, delays, table, coords, kind, fit_b, b0, prof):
-    """Least-squares fit of one sample: grid of ``coords`` then a golden-section refinement.
+def fit_curve(n, m, ss_total, delays, table, coords, kind, fit_b, b0, prof=None):
+    """Least-squares fit of one sample: :func:`dopafit.kernels.discount.profile_fit`.
 
-    ``prof`` (``n_grid``,) receives the rss of the means at every grid point. Returns
-    ``(coord, A, b, rss)`` with ``rss`` including the within-delay ``ss_total``.
+    ``prof`` (``n_grid``,), when given, receives the rss of the means at every grid point.
+    Returns ``(coord, A, b, rss)`` with ``rss`` including the within-delay ``ss_total``; NaN
+    for a sample without trials.
     """
-    g = coords.size
-    nd = n.size
-    w = np.zeros(nd)
-    y = np.zeros(nd)
-    wt = 0.0
-    sy = 0.0
-    for k in range(nd):
-        if n[k] > 0:
-            w[k] = n[k]
-            wt += n[k]
-            sy += n[k] * m[k]
-    if wt == 0.0:
+    if prof is not None:
+        for j in range(coords.size):
+            prof[j] = _wls(n, m, table[j], fit_b, b0)[2]
+    if n.sum() == 0:
         return np.nan, np.nan, np.nan, np.nan
-    ref = sy / wt if fit_b else b0
-    syy = 0.0
-    for k in range(nd):
-        if n[k] > 0:
-            y[k] = m[k] - ref
-            syy += w[k] * y[k] * y[k]
-    best = np.inf
-    jb = -1
-    for j in range(g):
-        r = _rss_means(w, y, syy, table[j], fit_b)
-        prof[j] = r
-        if r < best:
-            best = r
-            jb = j
-    if jb < 0:
-        return np.nan, np.nan, np.nan, np.nan
-    lo = coords[max(jb - 1, 0)]
-    hi = coords[min(jb + 1, g - 1)]
     x = np.empty(delays.size)
-    c = hi - _PHI * (hi - lo)
-    d = lo + _PHI * (hi - lo)
-    for k in range(delays.size):
-        x[k] = _curve(kind, c, delays[k])
-    fc = _rss_means(w, y, syy, x, fit_b)
-    for k in range(delays.size):
-        x[k] = _curve(kind, d, delays[k])
-    fd = _rss_means(w, y, syy, x, fit_b)
-    for _ in range(_GOLDEN_ITERS):
-        if fc < fd:
-            hi = d
-            d = c
-            fd = fc
-            c = hi - _PHI * (hi - lo)
-            for k in range(delays.size):
-                x[k] = _curve(kind, c, delays[k])
-            fc = _rss_means(w, y, syy, x, fit_b)
-        else:
-            lo = c
-            c = d
-            fc = fd
-            d = lo + _PHI * (hi - lo)
-            for k in range(delays.size):
-                x[k] = _curve(kind, d, delays[k])
-            fd = _rss_means(w, y, syy, x, fit_b)
-    t = coords[jb]
-    if min(fc, fd) < best:
-        t = c if fc < fd else d
-    x = np.empty(delays.size)
-    for k in range(delays.size):
-        x[k] = _curve(kind, t, delays[k])
-    a, b, r = line_fit(n, m, x, fit_b, b0)
+    t, a, b, r = profile_fit(kind, delays, n, m, fit_b, b0, coords, table, x)
     return t, a, b, r + ss_total
-
-
-@njit(cache=True)
-def _shared_total(n, m, delays, gamma, fit_b, b0):
-    # sum over units of the rss of the means at one shared gamma
-    x = np.empty(delays.size)
-    for k in range(delays.size):
-        x[k] = gamma ** delays[k]
-    tot = 0.0
-    for u in range(n.shape[0]):
-        tot += line_fit(n[u], m[u], x, fit_b, b0)[2]
-    return tot
 
 
 @njit(cache=True)
 def fit_units(n, m, ss, delays, te, xe, th, xh, fit_b, b0):
     """Exponential, hyperbolic and shared-gamma fits of every unit.
+
+    The shared gamma is :func:`dopafit.kernels.discount.fit_shared_exponential`'s.
 
     Returns
     -------
@@ -302,63 +171,18 @@ def fit_units(n, m, ss, delays, te, xe, th, xh, fit_b, b0):
     shared_gamma : float
     """
     n_unit = n.shape[0]
-    ge = te.size
     exp = np.empty((4, n_unit))
     hyp = np.empty((4, n_unit))
     shared = np.empty((3, n_unit))
-    prof = np.empty((n_unit, ge))
-    profh = np.empty(th.size)
-    total = np.zeros(ge)
     for u in range(n_unit):
         sst = ss[u].sum()
-        t, a, b, r = fit_curve(
-            n[u], m[u], sst, delays, xe, te, KIND_EXPONENTIAL, fit_b, b0, prof[u]
+        exp[0, u], exp[1, u], exp[2, u], exp[3, u] = fit_curve(
+            n[u], m[u], sst, delays, xe, te, KIND_EXPONENTIAL, fit_b, b0
         )
-        exp[0, u] = t
-        exp[1, u] = a
-        exp[2, u] = b
-        exp[3, u] = r
-        t, a, b, r = fit_curve(n[u], m[u], sst, delays, xh, th, KIND_HYPERBOLIC, fit_b, b0, profh)
-        hyp[0, u] = t
-        hyp[1, u] = a
-        hyp[2, u] = b
-        hyp[3, u] = r
-        for j in range(ge):
-            total[j] += prof[u, j]
-    jb = 0
-    for j in range(1, ge):
-        if total[j] < total[jb]:
-            jb = j
-    lo = te[max(jb - 1, 0)]
-    hi = te[min(jb + 1, ge - 1)]
-    c = hi - _PHI * (hi - lo)
-    d = lo + _PHI * (hi - lo)
-    fc = _shared_total(n, m, delays, c, fit_b, b0)
-    fd = _shared_total(n, m, delays, d, fit_b, b0)
-    for _ in range(_GOLDEN_ITERS):
-        if fc < fd:
-            hi = d
-            d = c
-            fd = fc
-            c = hi - _PHI * (hi - lo)
-            fc = _shared_total(n, m, delays, c, fit_b, b0)
-        else:
-            lo = c
-            c = d
-            fc = fd
-            d = lo + _PHI * (hi - lo)
-            fd = _shared_total(n, m, delays, d, fit_b, b0)
-    gs = te[jb]
-    if min(fc, fd) < total[jb]:
-        gs = c if fc < fd else d
-    x = np.empty(delays.size)
-    for k in range(delays.size):
-        x[k] = gs ** delays[k]
-    for u in range(n_unit):
-        a, b, r = line_fit(n[u], m[u], x, fit_b, b0)
-        shared[0, u] = a
-        shared[1, u] = b
-        shared[2, u] = r + ss[u].sum()
+        hyp[0, u], hyp[1, u], hyp[2, u], hyp[3, u] = fit_curve(
+            n[u], m[u], sst, delays, xh, th, KIND_HYPERBOLIC, fit_b, b0
+        )
+    gs, shared[0], shared[1], shared[2] = fit_shared_exponential(delays, n, m, ss, fit_b, b0, te)
     return exp, hyp, shared, gs
 
 
@@ -366,92 +190,28 @@ def fit_units(n, m, ss, delays, te, xe, th, xh, fit_b, b0):
 # split halves
 
 
-@njit(cache=True, inline="always")
-def _pearson(a, b, n):
-    # Pearson r over the finite pairs of a[:n], b[:n]; NaN with < 3 pairs or no spread
-    c = 0
-    sa = 0.0
-    sb = 0.0
-    for i in range(n):
-        if np.isfinite(a[i]) and np.isfinite(b[i]):
-            c += 1
-            sa += a[i]
-            sb += b[i]
-    if c < 3:
-        return np.nan
-    ma = sa / c
-    mb = sb / c
-    saa = 0.0
-    sbb = 0.0
-    sab = 0.0
-    for i in range(n):
-        if np.isfinite(a[i]) and np.isfinite(b[i]):
-            da = a[i] - ma
-            db = b[i] - mb
-            saa += da * da
-            sbb += db * db
-            sab += da * db
-    if saa <= 0.0 or sbb <= 0.0:
-        return np.nan
-    return sab / np.sqrt(saa * sbb)
-
-
 @njit(cache=True)
 def _half_gammas(vals, start, cnt, delays, te, xe, fit_b, b0, min_delays, seed, unit_key, ga, gb):
-    # gamma of half A and half B of every unit for one split (stream (seed, unit_key[u]))
+    # gamma of half A and half B of every unit for one split (stream (seed, unit_key[u])):
+    # the halves and fits of dopafit.kernels.discount.split_half_exponential
     n_unit, n_delay = cnt.shape
-    na = np.zeros(n_delay)
-    nb = np.zeros(n_delay)
+    na = np.zeros(n_delay, dtype=np.int64)
     ma = np.zeros(n_delay)
     mb = np.zeros(n_delay)
-    qa = np.zeros(n_delay)
-    qb = np.zeros(n_delay)
-    prof = np.empty(te.size)
+    x = np.empty(n_delay)
     cmax = 0
     for u in range(n_unit):
         for k in range(n_delay):
             cmax = max(cmax, cnt[u, k])
     buf = np.empty(max(cmax, 1), dtype=np.int64)
     for u in range(n_unit):
-        st = _stream_start(seed, unit_key[u])
-        usable = 0
-        for k in range(n_delay):
-            c = cnt[u, k]
-            h = c // 2
-            na[k] = h
-            nb[k] = h
-            ma[k] = 0.0
-            mb[k] = 0.0
-            qa[k] = 0.0
-            qb[k] = 0.0
-            if h == 0:
-                continue
-            usable += 1
-            for i in range(c):
-                buf[i] = i
-            for i in range(min(2 * h, c - 1)):
-                st += _GOLDEN
-                j = i + _below(_mix64(st), c - i)
-                tmp = buf[i]
-                buf[i] = buf[j]
-                buf[j] = tmp
-            s0 = start[u, k]
-            sa = 0.0
-            sb = 0.0
-            for i in range(h):
-                sa += vals[s0 + buf[i]]
-                sb += vals[s0 + buf[h + i]]
-            ma[k] = sa / h
-            mb[k] = sb / h
-            for i in range(h):
-                qa[k] += (vals[s0 + buf[i]] - ma[k]) ** 2
-                qb[k] += (vals[s0 + buf[h + i]] - mb[k]) ** 2
-        if usable < min_delays:
+        _split_means(vals, start, cnt, u, _stream_start(seed, unit_key[u]), buf, na, ma, mb)
+        if (na > 0).sum() < min_delays:
             ga[u] = np.nan
             gb[u] = np.nan
             continue
-        ga[u] = fit_curve(na, ma, qa.sum(), delays, xe, te, KIND_EXPONENTIAL, fit_b, b0, prof)[0]
-        gb[u] = fit_curve(nb, mb, qb.sum(), delays, xe, te, KIND_EXPONENTIAL, fit_b, b0, prof)[0]
+        ga[u] = _sample_gamma(delays, na, ma, fit_b, b0, te, xe, x)
+        gb[u] = _sample_gamma(delays, na, mb, fit_b, b0, te, xe, x)
 
 
 @njit(cache=True)
@@ -500,7 +260,7 @@ def split_reliability(vals, start, cnt, delays, te, xe, fit_b, b0, min_delays, s
             ga[j],
             gb[j],
         )
-        r[j] = _pearson(ga[j], gb[j], n_unit)
+        r[j] = _pearson(ga[j], gb[j])[0]  # the fitter's gamma_reliability
     return r, ga, gb
 
 
@@ -631,16 +391,11 @@ def shape_statistic(vals, start, cnt, delays, te, xe, th, xh, fit_b, b0, kind, m
     """
     n, m, ss = delay_stats(vals, start, cnt)
     n_unit, n_delay = cnt.shape
-    prof = np.empty(max(te.size, th.size))
     total = 0.0
     for u in range(n_unit):
         sst = ss[u].sum()
-        ge, ae, be, re = fit_curve(
-            n[u], m[u], sst, delays, xe, te, KIND_EXPONENTIAL, fit_b, b0, prof
-        )
-        gh, ah, bh, rh = fit_curve(
-            n[u], m[u], sst, delays, xh, th, KIND_HYPERBOLIC, fit_b, b0, prof
-        )
+        ge, ae, be, re = fit_curve(n[u], m[u], sst, delays, xe, te, KIND_EXPONENTIAL, fit_b, b0)
+        gh, ah, bh, rh = fit_curve(n[u], m[u], sst, delays, xh, th, KIND_HYPERBOLIC, fit_b, b0)
         total += n[u].sum() * np.log(max(rh, 1e-300) / max(re, 1e-300))
         for k in range(n_delay):
             if kind == KIND_EXPONENTIAL:
