@@ -25,7 +25,6 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import re
 
 import numpy as np
@@ -33,13 +32,11 @@ import pandas as pd
 import xarray as xr
 
 from dopafit.errors import ConfigError, EventTimesError, MissingColumnError
+from dopafit.io.columns import missing_column
 
 __all__ = ["DELAY", "DEFAULT_DELAY", "trial_delays", "check_delays", "add_delay"]
 
-try:  # the coordinate's name (schema.DELAY once the data model has it)
-    from dopafit.schema import DELAY
-except ImportError:  # pragma: no cover - older data model
-    DELAY = "delay"
+from dopafit.schema import DELAY
 
 #: default of the ``delay`` option: the column used when the trials table has it
 DEFAULT_DELAY = "delay"
@@ -47,7 +44,7 @@ DEFAULT_DELAY = "delay"
 _DIFFERENCE = re.compile(r"^\s*([^\s\-]+)\s*-\s*([^\s\-]+)\s*$")
 
 
-def trial_delays(trials: pd.DataFrame, spec, *, file=None, relative_to: str | None = None):
+def trial_delays(trials: pd.DataFrame, spec, *, file=None):
     """The delay of every row of ``trials`` under the option ``spec``, and what was used.
 
     Parameters
@@ -61,9 +58,6 @@ def trial_delays(trials: pd.DataFrame, spec, *, file=None, relative_to: str | No
         ``f(trials) -> array``.
     file : str or path-like, optional
         Named in errors.
-    relative_to : str, optional
-        Not used for delays (a difference of two event times does not depend on the trial
-        start); accepted so that callers pass their ``times_relative_to`` unchanged.
 
     Returns
     -------
@@ -191,22 +185,12 @@ def check_delays(values, column: str, *, file=None) -> np.ndarray:
 
 def _missing(trials: pd.DataFrame, name: str, spec: str, file) -> MissingColumnError:
     """The error for a delay column ``name`` (from option ``spec``) not in ``trials``."""
-    names = [str(c) for c in trials.columns]
-    listed = ", ".join(f"{c} ({trials[c].dtype})" for c in trials.columns)
     remedy = (
         "pass delay='<column>', delay='reward_time - cue_time' for the difference of "
         "two event times, or delay=None"
     )
-    close = difflib.get_close_matches(str(name), names, n=1)
-    if close:
-        remedy = f"did you mean {close[0]!r}? Else {remedy}"
-    return MissingColumnError(
-        f"a delay column ({name}) in the trials table"
-        + (f" for delay={spec!r}" if spec != name else ""),
-        found=f"columns {listed}" if listed else "no columns",
-        remedy=remedy,
-        file=file,
-    )
+    what = "delay" if spec == name else f"delay (delay={spec!r})"
+    return missing_column(trials, what, name, remedy, keyword="delay", file=file)
 
 
 def add_delay(ds: xr.Dataset, delay: np.ndarray | None, units: str) -> xr.Dataset:

@@ -33,7 +33,6 @@ the columns to use (defaults in brackets; the defaults also try a few common ali
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -49,10 +48,10 @@ from dopafit.errors import (
     DopafitNote,
     DopafitWarning,
     EventTimesError,
-    MissingColumnError,
     NoDataError,
     SpikeTimesError,
 )
+from dopafit.io.columns import missing_column
 from dopafit.io.delays import add_delay, trial_delays
 
 __all__ = ["responses_from_spikes", "ExtractionOptions", "plan_trials", "assemble"]
@@ -202,22 +201,13 @@ def _column(trials: pd.DataFrame, option, role: str, file, *, required: bool):
             return name
     if not required:
         return None
-    listed = ", ".join(f"{c} ({trials[c].dtype})" for c in trials.columns)
-    tried = "/".join(candidates)
     remedy = {
         "reward": "pass reward='<column>' (with reward_map={...} for text values) or "
         "reward=<number> for a constant reward",
         "align": "pass align='<event-time column>' (and offset=<s>), e.g. align='start_time'",
     }.get(role, f"pass {role}='<column>'")
-    close = difflib.get_close_matches(str(option), [str(c) for c in trials.columns], n=1)
-    if close:
-        remedy = f"did you mean {role}={close[0]!r}? Else {remedy}"
-    raise MissingColumnError(
-        f"a {role} column ({tried}) in the trials table",
-        found=f"columns {listed}" if listed else "no columns",
-        remedy=remedy,
-        file=file,
-    )
+    tried = "/".join(candidates)
+    raise missing_column(trials, role, tried, remedy, option=option, keyword=role, file=file)
 
 
 def _event_times(trials: pd.DataFrame, name: str, opts: ExtractionOptions, file) -> np.ndarray:
