@@ -69,7 +69,7 @@ def plot_timing_decoding(timing: xr.Dataset):
         y = np.concatenate([[0.0], np.cumsum(p), [1.0]])
         ax_b.plot(x, y, color=sty.OKABE_ITO["blue"], label=label, drawstyle="steps-post")
         if truth:
-            _reference_cdfs(ax_b, timing, td, tp, (float(t[0]), float(t[-1])), pad, w)
+            _reference_cdfs(ax_b, timing, td, tp, (float(t[0]), float(t[-1])), pad)
         ax_b.set_xlabel(f"Time ({units})")
         ax_b.set_ylabel("Cumulative probability")
         ax_b.set_ylim(0, 1.02)
@@ -100,8 +100,9 @@ def _decoded_panel(ax, timing, t, p, step, coarse) -> None:
     ax.plot(t, p, color=blue, label="decoded")
 
 
-def _reference_cdfs(ax, timing, td, tp, span, pad, w) -> None:
-    """The truth's CDF and those of the references (W1 from the decoded in the legend)."""
+def _reference_cdfs(ax, timing, td, tp, span, pad) -> None:
+    """The truth's CDF and those of the references (each one's W1 to the truth in the legend,
+    beside the decoded one's)."""
     from dopafit.stats.decode import reference_distributions
 
     t = (span[0] - pad, span[1] + pad)
@@ -110,12 +111,13 @@ def _reference_cdfs(ax, timing, td, tp, span, pad, w) -> None:
     y = np.concatenate([[0.0], np.cumsum(tp[order] / tp.sum()), [1.0]])
     ax.plot(x, y, color=sty.OKABE_ITO["vermillion"], drawstyle="steps-post", label="truth")
     refs = reference_distributions(td, tp / tp.sum(), span, transforms=False)
+    own = timing["reference_to_truth"].to_series() if "reference_to_truth" in timing else None
     colors = iter([sty.OKABE_ITO[k] for k in ("grey", "bluish_green", "orange", "reddish_purple")])
     for name, (rv, rw) in refs.items():
         o = np.argsort(rv)
         xs = np.concatenate([[t[0]], np.asarray(rv)[o], [t[-1]]])
         ys = np.concatenate([[0.0], np.cumsum(np.asarray(rw)[o]) / np.sum(rw), [1.0]])
-        extra = f" (W1 to decoded {w[name]:.2f})" if w is not None and name in w else ""
+        extra = f" (W1 to truth {own[name]:.2f})" if own is not None and name in own else ""
         ax.plot(
             xs,
             ys,
