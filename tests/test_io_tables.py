@@ -149,6 +149,17 @@ def test_reward_map_constant_and_selection():
         responses_from_spikes(trains, trials, select="nonexistent > 1")
     with pytest.raises(ConfigError, match="boolean"):
         responses_from_spikes(trains, trials, select="outcome")
+    with pytest.raises(ConfigError, match="a dict") as info:  # a mapping is not a selection
+        responses_from_spikes(trains, trials, select={"good": 1})
+    assert "query string" in str(info.value) and "select=" in str(info.value)
+    with pytest.raises(ConfigError, match="30 booleans") as info:
+        responses_from_spikes(trains, trials, select=[True] * 29)
+    assert "found 29 values" in str(info.value)
+    mask = (trials["good"] == 1).to_numpy()
+    assert (
+        responses_from_spikes(trains, trials, select=mask).attrs["n_trials_dropped"]["selection"]
+        == 15
+    )
 
 
 def test_missing_columns_list_what_exists():

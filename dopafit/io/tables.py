@@ -278,9 +278,22 @@ def _selection(trials: pd.DataFrame, select, file) -> np.ndarray:
         mask = np.zeros(n, dtype=bool)
         mask[kept.index.to_numpy()] = True
         return mask
-    mask = np.asarray(select, dtype=bool)
+    if isinstance(select, Mapping) or np.ndim(select) != 1:
+        raise ConfigError(
+            f"select as a boolean column name, a pandas query string or a mask of {n} booleans "
+            "(one per trial)",
+            found=f"a {type(select).__name__}: {select!r}"[:120],
+            remedy='e.g. select="cued" or select="cued == True and reward > 0"',
+            file=file,
+        )
+    mask = np.array(select, dtype=bool)  # a copy: the caller's array is never written to
     if mask.shape != (n,):
-        raise ConfigError(f"a selection mask of {n} booleans", found=f"shape {mask.shape}")
+        raise ConfigError(
+            f"a selection mask of {n} booleans (one per trial)",
+            found=f"{mask.size} values",
+            remedy="pass one boolean per row of the trials table, or a column name or query",
+            file=file,
+        )
     return mask
 
 
