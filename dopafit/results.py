@@ -61,7 +61,8 @@ _MADE_BY = {
     schema.DECODING: "dopafit.decode_distribution",
     schema.PROBABILITY_TASK: "dopafit.probability_task_stats",
     schema.LEARNING_RECOVERY: "dopafit.learning_recovery",
-    schema.DISCOUNT_FIT: "dopafit.fit_discounting",
+    schema.DISCOUNT_FIT: "dopafit.fit_discounting (or the 'discounting' group of a dopafit fit "
+    "--discounting output)",
     schema.TIMING_DECODING: "dopafit.decode_timing",
     schema.DISCOUNT_COMPARISON: "dopafit.compare_timescales",
 }

@@ -34,6 +34,9 @@ ACCOUNT_SPLITS = 1
 #: first spawn-key element of the streams of :func:`dopafit.fit_discounting`
 #: (``spawn_key=(DISCOUNT_KEY, DISCOUNT_SPLITS | DISCOUNT_BOOTSTRAP | DISCOUNT_RELATION)``)
 DISCOUNT_KEY = 9
+#: first spawn-key element of an account's streams in :func:`dopafit.compare_timescales`
+#: (``spawn_key=(TIMESCALE_KEY, index of the account)``)
+TIMESCALE_KEY = 10
 DISCOUNT_SPLITS, DISCOUNT_BOOTSTRAP, DISCOUNT_RELATION = 0, 1, 2
 
 FIT_DERIVATION = (

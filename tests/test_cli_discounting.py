@@ -11,8 +11,6 @@ import dopafit
 from dopafit import schema
 from dopafit.cli import main
 
-pytest.importorskip("dopafit.fit.discounting")
-
 FAST = ["--n-splits", "10", "--n-boot", "0", "--seed", "1"]
 
 

@@ -317,7 +317,6 @@ def test_cli_simulate_delay_task(tmp_path, capsys):
 def test_delay_sessions_fitted_by_fit_discounting(tmp_path):
     """Written to NWB, loaded cue-aligned and fitted: gamma recovered on a multi-timescale
     population, split-half reliability high there and near 0 with one shared gamma."""
-    pytest.importorskip("dopafit.fit.discounting")
     fits = {}
     for population in ("multi", "single"):
         session = dopafit.simulate_delay_session(

@@ -21,8 +21,9 @@ import numpy as np
 import xarray as xr
 
 from dopafit import schema
-from dopafit.errors import ConfigError, DopafitError, NoDataError, ResultKindError
+from dopafit.errors import ConfigError, DopafitError, NoDataError
 from dopafit.report import _style as sty
+from dopafit.results import check_kind
 
 __all__ = [
     "DISCOUNTING_FIGURES",
@@ -48,16 +49,10 @@ DISCOUNTING_FIGURES = {
     "timing_decoding": "decoded distribution of reward times with its bootstrap band",
 }
 
-_MADE_BY = {
-    schema.DISCOUNT_FIT: "dopafit.fit_discounting",
-    schema.TIMING_DECODING: "dopafit.decode_timing",
-    getattr(schema, "DISCOUNT_COMPARISON", "discount_comparison"): "dopafit.compare_timescales",
-}
-_DISCOUNT_COMPARISON = getattr(schema, "DISCOUNT_COMPARISON", "discount_comparison")
-
 
 def check_result(ds, kind: str, member: str, *, file=None) -> xr.Dataset:
-    """Raise :class:`~dopafit.errors.ResultKindError` unless ``ds`` is a result of ``kind``.
+    """``ds``, after :func:`dopafit.results.check_kind` (a :class:`ResultKindError` unless it
+    is a result of ``kind``).
 
     Parameters
     ----------
@@ -84,25 +79,11 @@ def check_result(ds, kind: str, member: str, *, file=None) -> xr.Dataset:
     Traceback (most recent call last):
     ...
     dopafit.errors.ResultKindError: expected a result of kind 'discount_fit' for the report's
-    discounting; found a result of kind 'expectile_fit'. Fix: pass the output of
-    dopafit.fit_discounting (or the 'discounting' group of dopafit fit --discounting).
+    discounting; found a result of kind 'expectile_fit'. Fix: the report's discounting needs the
+    output of dopafit.fit_discounting (or the 'discounting' group of a dopafit fit --discounting
+    output).
     """
-    found = (
-        f"an object of type {type(ds).__name__}"
-        if not isinstance(ds, xr.Dataset)
-        else (
-            f"a result of kind {ds.attrs.get(schema.RESULT_KIND)!r}"
-            if ds.attrs.get(schema.RESULT_KIND)
-            else "a Dataset without attrs['dopafit_result']"
-        )
-    )
-    if not isinstance(ds, xr.Dataset) or ds.attrs.get(schema.RESULT_KIND) != kind:
-        remedy = f"pass the output of {_MADE_BY.get(kind, kind)}"
-        if kind == schema.DISCOUNT_FIT:
-            remedy += " (or the 'discounting' group of dopafit fit --discounting)"
-        raise ResultKindError(
-            f"a result of kind {kind!r} for {member}", found=found, remedy=remedy, file=file
-        )
+    check_kind(ds, kind, member, file=file)
     return ds
 
 

@@ -63,7 +63,7 @@ DISCOUNT_FIT = schema.DISCOUNT_FIT
 DISCOUNTING_KEYS = {
     "discounting": DISCOUNT_FIT,
     "discount_responses": None,
-    "timescale_comparison": getattr(schema, "DISCOUNT_COMPARISON", "discount_comparison"),
+    "timescale_comparison": schema.DISCOUNT_COMPARISON,
     "timing": schema.TIMING_DECODING,
 }
 

@@ -68,8 +68,8 @@ DEFAULT_LAMBDAS = tuple(float(x) for x in np.logspace(-6, 2, 17))
 #: Number of grid times of the default time grid.
 N_TIME = 61
 #: Result kind of the discounting fit this module reads.
-_FIT_KIND = getattr(schema, "DISCOUNT_FIT", "discount_fit")
-_KIND = getattr(schema, "TIMING_DECODING", "timing_decoding")
+_FIT_KIND = schema.DISCOUNT_FIT
+_KIND = schema.TIMING_DECODING
 
 
 # ---------------------------------------------------------------------------- the inputs

@@ -80,8 +80,6 @@ __all__ = [
 ]
 
 STATISTICS = ("gamma_reliability", "gamma_heterogeneity", "discount_shape")
-#: first spawn-key element of the timescale comparison's streams (account a: (10, a))
-TIMESCALE_KEY = 10
 _INNER = 2  # last spawn-key element of an account's inner (double bootstrap) seed
 SEED_DERIVATION = (
     "account a (index in ACCOUNTS): SeedSequence(seed, spawn_key=(10, a)) -> simulation seed "
@@ -280,7 +278,7 @@ def compare_timescales(
             t1 = time.perf_counter()
             mu = ta.account_means(name, lay.delays, exp, hyp, shared, gs)
             ss_acc = np.random.SeedSequence(
-                entropy, spawn_key=(TIMESCALE_KEY, ACCOUNTS.index(name))
+                entropy, spawn_key=(seeds.TIMESCALE_KEY, ACCOUNTS.index(name))
             )
             sim_seed = seeds.first_state(ss_acc.spawn(1)[0])
             split_seed = seeds.first_state(
