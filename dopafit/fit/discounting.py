@@ -30,7 +30,7 @@ from dopafit._version import __version__
 from dopafit.errors import ConfigError, FitError, ResponsesError
 from dopafit.fit.discount_options import DiscountOptions
 
-__all__ = ["fit_discounting", "discount_summary", "DiscountOptions", "SHAPE_RULE"]
+__all__ = ["fit_discounting", "discount_summary", "usable_trials", "DiscountOptions", "SHAPE_RULE"]
 
 SPLIT = "split"
 DELAY_DIM = "delay_value"
@@ -80,7 +80,8 @@ class _Data:
 
 
 def _delay_values(responses: xr.Dataset) -> np.ndarray:
-    """The ``delay(unit, trial)`` values, checked (missing, negative, none finite)."""
+    """The ``delay(unit, trial)`` values, checked (missing, not numeric, negative, none
+    finite)."""
     source = responses.attrs.get("source")
     file = source if isinstance(source, str) else None
     if schema.DELAY not in responses.variables:
@@ -93,12 +94,16 @@ def _delay_values(responses: xr.Dataset) -> np.ndarray:
             "ds.coords['delay'] = (('unit', 'trial'), values)",
             file=file,
         )
-    d = np.asarray(responses[schema.DELAY].values, dtype=np.float64)
-    if d.shape != responses[schema.RESPONSE].shape:
-        d = np.broadcast_to(
-            responses[schema.DELAY].broadcast_like(responses[schema.RESPONSE]).values,
-            responses[schema.RESPONSE].shape,
-        ).astype(np.float64)
+    delay = responses[schema.DELAY]
+    if not set(delay.dims) <= {schema.UNIT, schema.TRIAL}:
+        raise ResponsesError(
+            f"{schema.DELAY!r} with dims (unit, trial) or (trial,)", found=f"dims {delay.dims}"
+        )
+    delay = delay.broadcast_like(responses[schema.RESPONSE]).transpose(schema.UNIT, schema.TRIAL)
+    try:
+        d = np.array(delay.values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ResponsesError("numeric delays", found=str(exc), file=file) from None
     finite = np.isfinite(d)
     if not finite.any():
         raise ResponsesError(
@@ -119,20 +124,47 @@ def _delay_values(responses: xr.Dataset) -> np.ndarray:
     return d
 
 
-def _prepare(responses: xr.Dataset, opts: DiscountOptions, kern) -> _Data:
+def usable_trials(responses: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """The trials the discounting analyses use (the fit and :func:`dopafit.compare_timescales`).
+
+    Parameters
+    ----------
+    responses : xarray.Dataset
+        Cue-aligned responses with a ``delay`` coordinate.
+
+    Returns
+    -------
+    delay, response : ndarray, shape (n_unit, n_trial)
+        The delays (checked: present, numeric, not negative, some finite) and responses.
+    used : ndarray of bool, shape (n_unit, n_trial)
+        Finite delay and response, and not a trial of a mixture cue.
+    excluded : list of float
+        The mixture cues: cue ids whose trials show more than one delay.
+
+    Raises
+    ------
+    ResponsesError
+        No ``delay``, non-numeric, negative or only NaN delays.
+    """
     d = _delay_values(responses)
-    r = np.asarray(responses[schema.RESPONSE].values, dtype=np.float64)
+    r = np.asarray(
+        responses[schema.RESPONSE].transpose(schema.UNIT, schema.TRIAL).values, dtype=np.float64
+    )
     used = np.isfinite(d) & np.isfinite(r)
     excluded = []
     if "cue_id" in responses.variables:
-        cue = np.broadcast_to(
-            responses["cue_id"].broadcast_like(responses[schema.RESPONSE]).values, r.shape
-        ).astype(np.float64)
+        cue = responses["cue_id"].broadcast_like(responses[schema.RESPONSE])
+        cue = np.asarray(cue.transpose(schema.UNIT, schema.TRIAL).values, dtype=np.float64)
         for c in np.unique(cue[np.isfinite(cue)]):
             mask = (cue == c) & np.isfinite(d)
             if np.unique(d[mask]).size > 1:  # a cue predicting several delays: a mixture
                 excluded.append(float(c))
                 used &= cue != c
+    return d, r, used, excluded
+
+
+def _prepare(responses: xr.Dataset, opts: DiscountOptions, kern) -> _Data:
+    d, r, used, excluded = usable_trials(responses)
     delays = np.unique(d[used])
     if delays.size < 2:
         source = responses.attrs.get("source")

@@ -38,15 +38,13 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from dopafit import schema
 from dopafit.errors import FitError, ResponsesError
+from dopafit.fit.discounting import usable_trials
 
 __all__ = ["ACCOUNTS", "NOISE_MODES", "Layout", "prepare", "grids", "account_means"]
 
 ACCOUNTS = ("single", "multi", "hyperbolic")
 NOISE_MODES = ("gaussian", "residual")
-DELAY = "delay"
-CUE_ID = "cue_id"
 #: grid points of the log-k search (before the golden-section refinement)
 N_GRID = 200
 
@@ -70,49 +68,6 @@ class Layout:
     delay_units: str
 
 
-def _delay_array(responses: xr.Dataset) -> np.ndarray:
-    if DELAY not in responses.variables:
-        raise ResponsesError(
-            "a coordinate 'delay' (unit, trial): each trial's cue-to-reward delay",
-            found="no 'delay' in the responses",
-            remedy="load the session with its delay column (delay=...) or add "
-            "ds.assign_coords(delay=...)",
-        )
-    d = responses[DELAY]
-    if d.dims not in ((schema.TRIAL,), (schema.UNIT, schema.TRIAL)):
-        raise ResponsesError("'delay' with dims (unit, trial) or (trial,)", found=f"dims {d.dims}")
-    d = d.broadcast_like(responses[schema.RESPONSE]).transpose(schema.UNIT, schema.TRIAL)
-    try:
-        out = np.asarray(d.values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ResponsesError("numeric delays", found=str(exc)) from None
-    finite = out[np.isfinite(out)]
-    if finite.size and finite.min() < 0:
-        raise ResponsesError(
-            "delays >= 0 (the time from cue to reward)",
-            found=f"{int((finite < 0).sum())} negative delay(s), smallest {finite.min():g}",
-            remedy="check the delay column and its units",
-        )
-    return out
-
-
-def _mixture_mask(responses: xr.Dataset, delay: np.ndarray) -> tuple[np.ndarray, list]:
-    """Trials of cues predicting several delays (excluded), and those cues."""
-    excluded = np.zeros(delay.shape, dtype=bool)
-    if CUE_ID not in responses.variables:
-        return excluded, []
-    cue = responses[CUE_ID].broadcast_like(responses[schema.RESPONSE])
-    cue = np.asarray(cue.transpose(schema.UNIT, schema.TRIAL).values, dtype=np.float64)
-    ok = np.isfinite(cue) & np.isfinite(delay)
-    cues = []
-    for c in np.unique(cue[ok]):
-        sel = ok & (cue == c)
-        if np.unique(delay[sel]).size > 1:
-            excluded |= cue == c
-            cues.append(float(c))
-    return excluded, cues
-
-
 def prepare(responses: xr.Dataset, asymptote) -> Layout:
     """Select the trials and units of the fit and build the kernels' layout.
 
@@ -125,12 +80,7 @@ def prepare(responses: xr.Dataset, asymptote) -> Layout:
     """
     fit_b = isinstance(asymptote, str)
     min_delays = 3 if fit_b else 2
-    delay = _delay_array(responses)
-    resp = np.asarray(
-        responses[schema.RESPONSE].transpose(schema.UNIT, schema.TRIAL).values, dtype=np.float64
-    )
-    excluded, cues = _mixture_mask(responses, delay)
-    use = np.isfinite(delay) & np.isfinite(resp) & ~excluded
+    delay, resp, use, cues = usable_trials(responses)  # the fitter's trials
     levels = np.unique(delay[use])
     if levels.size < min_delays:
         raise ResponsesError(
