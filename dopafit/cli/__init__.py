@@ -104,22 +104,52 @@ def _raise_interrupted(signum, frame):
 
 class _sigint_raises_interrupted:
     """Within the block, SIGINT raises :class:`Interrupted` (main thread only; the previous
-    handler is restored after)."""
+    handlers and ``sys.unraisablehook`` are restored after).
+
+    Python runs a signal handler wherever the main thread is, including in a ``__del__`` or a
+    weakref callback run by the garbage collector, where an exception cannot propagate (it
+    would be printed as "Exception ignored in ..." and the command would go on). The block's
+    ``sys.unraisablehook`` therefore raises such an :class:`Interrupted` again 10 ms later,
+    from SIGALRM, where it can propagate; where there is no ``signal.setitimer`` the command
+    still ends with the interrupt's exit code (:attr:`pending`).
+    """
+
+    #: an Interrupted was swallowed and not raised again yet
+    pending = False
 
     def __enter__(self):
         import signal
         import threading
 
-        self.previous = None
+        self.previous = self.alarm = None
+        self.hook = sys.unraisablehook
+        type(self).pending = False
         if threading.current_thread() is threading.main_thread():
             self.previous = signal.signal(signal.SIGINT, _raise_interrupted)
+            if hasattr(signal, "setitimer"):
+                self.alarm = signal.signal(signal.SIGALRM, _raise_interrupted)
+            sys.unraisablehook = self._redeliver
         return self
+
+    def _redeliver(self, unraisable) -> None:
+        if not isinstance(unraisable.exc_value, Interrupted):
+            self.hook(unraisable)
+            return
+        type(self).pending = True
+        if self.alarm is not None:
+            import signal
+
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
 
     def __exit__(self, *exc) -> None:
         import signal
 
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
+            sys.unraisablehook = self.hook
+        if self.alarm is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.alarm)
 
 
 def _exit_interrupted():
@@ -138,6 +168,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with _sigint_raises_interrupted():
             cli.main(args=argv, prog_name="dopafit", standalone_mode=False)
+        if _sigint_raises_interrupted.pending:  # swallowed and never raised again
+            raise Interrupted()
     except (Interrupted, KeyboardInterrupt):
         _exit_interrupted()
     except click.exceptions.Abort:
